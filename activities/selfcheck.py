@@ -1,0 +1,41 @@
+"""The self-check's side effects: one row in PostgreSQL, one short-lived key in Valkey."""
+
+from __future__ import annotations
+
+import redis.asyncio as redis
+from psycopg_pool import AsyncConnectionPool
+from temporalio import activity
+
+from saku.domain.selfcheck import (
+    RECORD_SELFCHECK,
+    SelfCheckRequest,
+    SelfCheckResult,
+    selfcheck_valkey_key,
+)
+
+SELFCHECK_KEY_TTL_S = 3600
+
+
+class SelfCheckActivities:
+    def __init__(self, pool: AsyncConnectionPool, valkey: redis.Redis) -> None:
+        self.pool = pool
+        self.valkey = valkey
+
+    @activity.defn(name=RECORD_SELFCHECK)
+    async def record(self, request: SelfCheckRequest) -> SelfCheckResult:
+        workflow_id = activity.info().workflow_id or ""
+        async with self.pool.connection() as conn:
+            await conn.execute(
+                """INSERT INTO selfchecks (check_id, source, workflow_id) VALUES (%s, %s, %s)
+                   ON CONFLICT (check_id) DO NOTHING""",
+                (request.check_id, request.source, workflow_id),
+            )
+            cur = await conn.execute(
+                "SELECT 1 FROM selfchecks WHERE check_id = %s", (request.check_id,)
+            )
+            row_exists = await cur.fetchone() is not None
+        key = selfcheck_valkey_key(request.check_id)
+        await self.valkey.set(key, workflow_id, ex=SELFCHECK_KEY_TTL_S)
+        key_exists = bool(await self.valkey.exists(key))
+        activity.logger.info("self-check recorded")
+        return SelfCheckResult(request.check_id, workflow_id, row_exists, key_exists)

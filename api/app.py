@@ -1,0 +1,61 @@
+"""The FastAPI application: one router per resource, auth on every route but health."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request, Response
+
+from api import metrics
+from api.resources import Resources
+from api.routes import auth, health, operations, users
+from saku.logs import correlation_id, new_correlation_id
+from saku.settings import Settings, get_settings
+
+CORRELATION_HEADER = "X-Request-ID"
+
+DESCRIPTION = """
+Saku: cashless school pocket money with real-time transaction monitoring.
+
+Every route except `/health/*` needs a bearer token from `POST /auth/token`. Tokens carry a
+role (admin, school_staff, guardian, operator, analyst) and a tenant, and where it applies a
+school or students; a route refuses other roles and other scopes with 403.
+"""
+
+
+async def _correlate(
+    request: Request, call_next: Callable[[Request], Awaitable[Response]]
+) -> Response:
+    incoming = request.headers.get(CORRELATION_HEADER, "")
+    # accept a caller's id only if it is short and plain, so it cannot inject into logs
+    cid = incoming if 0 < len(incoming) <= 64 and incoming.isprintable() else new_correlation_id()
+    token = correlation_id.set(cid)
+    try:
+        response = await call_next(request)
+    finally:
+        correlation_id.reset(token)
+    response.headers[CORRELATION_HEADER] = cid
+    return response
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        resources = Resources(settings)
+        await resources.open()
+        app.state.resources = resources
+        try:
+            yield
+        finally:
+            await resources.close()
+
+    app = FastAPI(title="Saku", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    app.state.settings = settings
+    app.middleware("http")(metrics.observe)
+    app.middleware("http")(_correlate)
+    for router in (health.router, auth.router, users.router, operations.router):
+        app.include_router(router)
+    return app

@@ -1,0 +1,115 @@
+"""The Kafka intake: a consumer group with manual commits and a dead-letter topic.
+
+An offset is committed only after every record up to it has been durably handed on (a
+workflow started in Temporal) or dead-lettered with its reason. A handler that raises for a
+transient reason (Temporal unreachable, say) stops the batch uncommitted: the records are
+read again, and handing on is idempotent by workflow id, so nothing is lost or doubled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
+from aiokafka.structs import OffsetAndMetadata, TopicPartition
+
+from saku.logs import correlation_id
+
+log = logging.getLogger(__name__)
+
+
+class Rejected(Exception):
+    """The record can never be accepted (malformed, invalid): it goes to the dead-letter topic."""
+
+
+Handler = Callable[[ConsumerRecord[bytes, bytes]], Awaitable[None]]
+
+
+@dataclass
+class DeadLetter:
+    topic: str
+    producer: AIOKafkaProducer
+
+    async def send(self, record: ConsumerRecord[bytes, bytes], reason: str) -> None:
+        headers = [
+            ("saku-reason", reason.encode()),
+            ("saku-source-topic", record.topic.encode()),
+            ("saku-source-partition", str(record.partition).encode()),
+            ("saku-source-offset", str(record.offset).encode()),
+        ]
+        # the original bytes, untouched, so the record can be repaired and replayed
+        await self.producer.send_and_wait(
+            self.topic, value=record.value, key=record.key, headers=headers
+        )
+
+
+class StreamConsumer:
+    def __init__(
+        self,
+        consumer: AIOKafkaConsumer,
+        handlers: Mapping[str, Handler],
+        dead_letter: DeadLetter,
+        *,
+        max_records: int = 500,
+    ) -> None:
+        self.consumer = consumer
+        self.handlers = handlers
+        self.dead_letter = dead_letter
+        self.max_records = max_records
+        self.handled = 0
+        self.dead_lettered = 0
+
+    async def _handle(self, record: ConsumerRecord[bytes, bytes]) -> None:
+        correlation_id.set(f"kafka:{record.topic}:{record.partition}:{record.offset}")
+        try:
+            await self.handlers[record.topic](record)
+            self.handled += 1
+        except Rejected as rejection:
+            await self.dead_letter.send(record, str(rejection))
+            self.dead_lettered += 1
+            log.warning("record dead-lettered", extra={"reason": str(rejection)})
+
+    async def process_batch(
+        self, batch: Mapping[TopicPartition, list[ConsumerRecord[bytes, bytes]]]
+    ) -> None:
+        commit: dict[TopicPartition, OffsetAndMetadata] = {}
+        try:
+            for partition, records in batch.items():
+                for record in records:
+                    await self._handle(record)
+                    commit[partition] = OffsetAndMetadata(record.offset + 1, "")
+        finally:
+            # commit what was handed on, even if a later record failed transiently
+            if commit:
+                await self.consumer.commit(commit)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            batch = await self.consumer.getmany(timeout_ms=200, max_records=self.max_records)
+            if not batch:
+                continue
+            try:
+                await self.process_batch(batch)
+            except Exception:
+                log.exception("batch failed; re-reading from the last committed offsets")
+                for partition in batch:
+                    committed = await self.consumer.committed(partition)
+                    self.consumer.seek(partition, committed or 0)
+                await asyncio.sleep(1.0)
+
+
+def decode_json(record: ConsumerRecord[bytes, bytes]) -> dict[str, object]:
+    """The record's value as a JSON object, or Rejected with the reason."""
+    if record.value is None:
+        raise Rejected("empty message (no value)")
+    try:
+        data = json.loads(record.value)
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise Rejected(f"malformed JSON: {err}") from err
+    if not isinstance(data, dict):
+        raise Rejected(f"expected a JSON object, got {type(data).__name__}")
+    return data

@@ -1,0 +1,3 @@
+from saku.cli import main
+
+main()

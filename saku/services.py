@@ -1,0 +1,81 @@
+"""The long-running processes, composed from their parts: worker and stream consumer.
+
+This is the composition root: it alone wires settings to pools, clients, activities and
+handlers, so the parts stay small and testable with real or fake dependencies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+import redis.asyncio as redis
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from activities import build_activities
+from api.selfcheck import selfcheck_handler
+from api.stream import DeadLetter, StreamConsumer
+from saku import topics
+from saku.db import create_pool
+from saku.settings import Settings
+from saku.temporal.client import connect
+from saku.temporal.worker import create_worker
+from workflows import ALL_WORKFLOWS
+
+log = logging.getLogger(__name__)
+
+
+def stop_on_signals() -> asyncio.Event:
+    """An event set by SIGTERM or SIGINT, for a graceful shutdown."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    return stop
+
+
+async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
+    pool = create_pool(settings.resolved_database_url(), max_size=20)
+    await pool.open(wait=True, timeout=30)
+    valkey = redis.from_url(settings.resolved_valkey_url())
+    try:
+        client = await connect(settings)
+        worker = create_worker(
+            client, settings.task_queue, ALL_WORKFLOWS, build_activities(pool, valkey)
+        )
+        # leaving the block shuts the worker down gracefully: running activities finish
+        async with worker:
+            log.info("worker running", extra={"task_queue": settings.task_queue})
+            await stop.wait()
+            log.info("worker stopping")
+    finally:
+        await valkey.aclose()
+        await pool.close()
+
+
+async def run_consumer(settings: Settings, stop: asyncio.Event) -> None:
+    client = await connect(settings)
+    bootstrap = settings.resolved_kafka_bootstrap()
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    handlers = {
+        settings.topic(topics.SELFCHECK.name): selfcheck_handler(client, settings.task_queue),
+    }
+    consumer = AIOKafkaConsumer(
+        *handlers,
+        bootstrap_servers=bootstrap,
+        group_id=settings.consumer_group,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+    )
+    await producer.start()
+    await consumer.start()
+    try:
+        stream = StreamConsumer(
+            consumer, handlers, DeadLetter(settings.topic(topics.DEAD_LETTER.name), producer)
+        )
+        log.info("consumer running", extra={"topics": sorted(handlers)})
+        await stream.run(stop)
+    finally:
+        await consumer.stop()
+        await producer.stop()

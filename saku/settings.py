@@ -1,0 +1,106 @@
+"""Saku's settings: every component is addressed by a URL; an unset URL means the embedded one.
+
+Values come from the environment and from a `.env` file in the working directory. The same
+names are used by the compose deployment in `infra/`, so one `.env` serves both.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+EMBEDDED_HOST = "127.0.0.1"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    # --- component URLs (unset: the embedded component is started and used) ---
+    database_url: str | None = Field(default=None, alias="DATABASE_URL")
+    valkey_url: str | None = Field(default=None, alias="VALKEY_URL")
+    temporal_address: str | None = Field(default=None, alias="TEMPORAL_ADDRESS")
+    temporal_namespace: str = Field(default="saku", alias="TEMPORAL_NAMESPACE")
+    kafka_bootstrap_servers: str | None = Field(default=None, alias="KAFKA_BOOTSTRAP_SERVERS")
+
+    # --- the embedded stack: where it lives and the (non-default) ports it listens on ---
+    var_dir: Path = Field(default=Path("var"), alias="SAKU_VAR_DIR")
+    pg_port: int = Field(default=55432, alias="SAKU_PG_PORT")
+    valkey_port: int = Field(default=56379, alias="SAKU_VALKEY_PORT")
+    temporal_port: int = Field(default=57233, alias="SAKU_TEMPORAL_PORT")
+    temporal_ui_port: int = Field(default=58233, alias="SAKU_TEMPORAL_UI_PORT")
+    kafka_port: int = Field(default=59092, alias="SAKU_KAFKA_PORT")
+    # the system user that owns the embedded PostgreSQL when Saku runs as root
+    pg_system_user: str = Field(default="saku-postgres", alias="SAKU_PG_SYSTEM_USER")
+
+    # --- processes ---
+    api_host: str = Field(default="127.0.0.1", alias="SAKU_API_HOST")
+    api_port: int = Field(default=58080, alias="SAKU_API_PORT")
+    task_queue: str = Field(default="saku-main", alias="SAKU_TASK_QUEUE")
+    consumer_group: str = Field(default="saku-consumer", alias="SAKU_CONSUMER_GROUP")
+    topic_prefix: str = Field(default="saku", alias="SAKU_TOPIC_PREFIX")
+    log_level: str = Field(default="INFO", alias="SAKU_LOG_LEVEL")
+
+    # --- security ---
+    # Unset: a random secret is generated once into var/secrets/ (never into the repository).
+    jwt_secret: SecretStr | None = Field(default=None, alias="SAKU_JWT_SECRET")
+    jwt_issuer: str = Field(default="saku", alias="SAKU_JWT_ISSUER")
+    token_ttl_seconds: int = Field(default=3600, alias="SAKU_TOKEN_TTL_SECONDS")
+
+    # --- derived addresses -------------------------------------------------------------
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        password = self.embedded_secret("postgres-saku.password")
+        return f"postgresql://saku:{password}@{EMBEDDED_HOST}:{self.pg_port}/saku"
+
+    def resolved_valkey_url(self) -> str:
+        if self.valkey_url:
+            return self.valkey_url
+        password = self.embedded_secret("valkey.password")
+        return f"redis://:{password}@{EMBEDDED_HOST}:{self.valkey_port}/0"
+
+    def resolved_temporal_address(self) -> str:
+        return self.temporal_address or f"{EMBEDDED_HOST}:{self.temporal_port}"
+
+    def resolved_kafka_bootstrap(self) -> str:
+        return self.kafka_bootstrap_servers or f"{EMBEDDED_HOST}:{self.kafka_port}"
+
+    def topic(self, name: str) -> str:
+        return f"{self.topic_prefix}.{name}"
+
+    @property
+    def secrets_dir(self) -> Path:
+        return self.var_dir / "secrets"
+
+    def resolved_jwt_secret(self) -> str:
+        if self.jwt_secret is not None:
+            return self.jwt_secret.get_secret_value()
+        return self.embedded_secret("jwt.key")
+
+    def embedded_secret(self, name: str) -> str:
+        """A random secret generated once under var/secrets/ (mode 0600), never in the repo."""
+        path = self.secrets_dir / name
+        if not path.exists():
+            self.secrets_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+            # written aside, then linked into place: concurrent first runs agree on one value
+            draft = path.with_name(f".{name}.{os.getpid()}")
+            fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_urlsafe(32))
+            try:
+                os.link(draft, path)
+            except FileExistsError:
+                pass
+            finally:
+                draft.unlink()
+        return path.read_text().strip()
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

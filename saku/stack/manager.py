@@ -1,0 +1,128 @@
+"""`saku stack up | down | status | logs`: the embedded stack as one unit."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass, field
+
+from saku.db import migrate
+from saku.health import ComponentHealth, check_all
+from saku.settings import Settings
+from saku.stack.components import EmbeddedComponent, embedded_components
+from saku.stack.process import StackError, port_is_free
+
+log = logging.getLogger(__name__)
+
+READY_TIMEOUT_S = 30.0
+
+
+@dataclass
+class UpReport:
+    started: list[str] = field(default_factory=list)
+    already_running: list[str] = field(default_factory=list)
+    stale_pid_files: list[str] = field(default_factory=list)
+    migrations: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+@dataclass
+class StatusRow:
+    health: ComponentHealth
+    embedded: bool
+    pid: int | None
+    note: str = ""
+
+
+def _check_ports(component: EmbeddedComponent) -> None:
+    for port, setting in component.ports.items():
+        if not port_is_free(port):
+            raise StackError(
+                f"cannot start {component.name}: port {port} is already in use by another "
+                f"program. Set {setting} to a free port, or set {component.url_setting} "
+                f"to use an existing {component.name} server."
+            )
+
+
+async def _wait_ready(component: EmbeddedComponent) -> None:
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    health = await component.ready()
+    while not health.healthy:
+        if component.process.running_pid() is None:
+            raise StackError(
+                f"{component.name} exited during start-up; its log "
+                f"({component.process.log_file}) ends with:\n{component.process.tail(15)}"
+            )
+        if time.monotonic() > deadline:
+            raise StackError(
+                f"{component.name} did not become ready in {READY_TIMEOUT_S:.0f}s "
+                f"({health.detail}); see {component.process.log_file}"
+            )
+        await asyncio.sleep(0.1)
+        health = await component.ready()
+
+
+async def up(settings: Settings) -> UpReport:
+    """Start what is not running, set it up, migrate the database. Idempotent."""
+    began = time.perf_counter()
+    report = UpReport()
+    components = embedded_components(settings)
+    to_start: list[EmbeddedComponent] = []
+    for component in components:
+        if component.process.running_pid() is not None:
+            report.already_running.append(component.name)
+            continue
+        if component.process.has_stale_pid_file():
+            report.stale_pid_files.append(component.name)
+            component.process.clear_pid_file()
+        _check_ports(component)
+        to_start.append(component)
+    # The slow part of each start is waiting for readiness, so all of them start at once.
+    for component in to_start:
+        component.start()
+        report.started.append(component.name)
+    try:
+        await asyncio.gather(*(_wait_ready(c) for c in components))
+        await asyncio.gather(*(c.setup() for c in components))
+        applied = await migrate(settings.resolved_database_url())
+    except BaseException:
+        # a half-started stack is worse than none: stop what this call started
+        for component in to_start:
+            component.stop()
+        raise
+    report.migrations = [f"{m.version:04d}_{m.name}" for m in applied]
+    report.seconds = time.perf_counter() - began
+    return report
+
+
+def down(settings: Settings, only: list[str] | None = None) -> list[str]:
+    """Stop the embedded components Saku started (or just those named); returns the names
+    of those stopped."""
+    chosen = [c for c in embedded_components(settings) if only is None or c.name in only]
+    return [c.name for c in reversed(chosen) if c.stop()]
+
+
+async def status(settings: Settings) -> list[StatusRow]:
+    embedded = {c.name: c for c in embedded_components(settings)}
+    rows = []
+    for health in await check_all(settings):
+        component = embedded.get(health.name)
+        if component is None:
+            rows.append(StatusRow(health, embedded=False, pid=None, note="external"))
+            continue
+        component.annotate(health)
+        pid = component.process.running_pid()
+        note = "not running" if pid is None else ""
+        if component.process.has_stale_pid_file():
+            note = "stale pid file: the process died; `saku stack up` restarts it"
+        rows.append(StatusRow(health, embedded=True, pid=pid, note=note))
+    return rows
+
+
+def logs(settings: Settings, name: str | None, lines: int) -> dict[str, str]:
+    chosen = [c for c in embedded_components(settings) if name in (None, c.name)]
+    if name is not None and not chosen:
+        known = ", ".join(c.name for c in embedded_components(settings))
+        raise StackError(f"no embedded component named {name!r} (known: {known})")
+    return {c.name: c.process.tail(lines) for c in chosen}

@@ -1,0 +1,128 @@
+"""A background server process Saku started: its pid file, log file, start and stop.
+
+The pid file records the pid and the process's start time, so a recycled pid is never
+mistaken for ours and `down` never signals a process Saku did not start.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+
+
+class StackError(RuntimeError):
+    """A problem the user can fix; the message says how."""
+
+
+def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+@dataclass
+class ManagedProcess:
+    name: str
+    run_dir: Path
+    log_dir: Path
+
+    @property
+    def pid_file(self) -> Path:
+        return self.run_dir / f"{self.name}.pid"
+
+    @property
+    def log_file(self) -> Path:
+        return self.log_dir / f"{self.name}.log"
+
+    def _read_pid_file(self) -> tuple[int, float] | None:
+        try:
+            data = json.loads(self.pid_file.read_text())
+            return int(data["pid"]), float(data["started"])
+        except (FileNotFoundError, ValueError, KeyError, TypeError):
+            return None
+
+    def running_pid(self) -> int | None:
+        """The pid if the process we started is alive (zombies count as dead)."""
+        recorded = self._read_pid_file()
+        if recorded is None:
+            return None
+        pid, started = recorded
+        try:
+            proc = psutil.Process(pid)
+            if abs(proc.create_time() - started) > 1.0 or proc.status() == psutil.STATUS_ZOMBIE:
+                return None
+        except psutil.Error:
+            return None
+        return pid
+
+    def has_stale_pid_file(self) -> bool:
+        return self.pid_file.exists() and self.running_pid() is None
+
+    def clear_pid_file(self) -> None:
+        self.pid_file.unlink(missing_ok=True)
+
+    def start(self, command: list[str], *, user: str | None = None, cwd: Path | None = None) -> int:
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        with self.log_file.open("ab") as log:
+            proc = subprocess.Popen(
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=cwd,
+                user=user,
+                # its own session: Ctrl-C in the terminal that ran `saku stack up` must not
+                # reach the servers, which outlive that command until `saku stack down`
+                start_new_session=True,
+            )
+        started = psutil.Process(proc.pid).create_time()
+        self.pid_file.write_text(json.dumps({"pid": proc.pid, "started": started}))
+        return proc.pid
+
+    def stop(self, sig: signal.Signals = signal.SIGTERM, timeout: float = 15.0) -> bool:
+        """Stop the process if it is ours and alive; returns whether one was stopped."""
+        pid = self.running_pid()
+        if pid is None:
+            self.clear_pid_file()
+            return False
+        proc = psutil.Process(pid)
+        os.kill(pid, sig)
+        try:
+            proc.wait(timeout)
+        except psutil.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+        self.clear_pid_file()
+        return True
+
+    def tail(self, lines: int = 40) -> str:
+        if not self.log_file.exists():
+            return ""
+        with self.log_file.open("rb") as fh:
+            fh.seek(0, os.SEEK_END)
+            size = fh.tell()
+            fh.seek(max(0, size - 64 * 1024))
+            text = fh.read().decode(errors="replace")
+        return "\n".join(text.splitlines()[-lines:])
+
+
+def wait_until(predicate: object, timeout: float, interval: float = 0.1) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if callable(predicate) and predicate():
+            return True
+        time.sleep(interval)
+    return False

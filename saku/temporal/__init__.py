@@ -1,0 +1,1 @@
+"""Saku's Temporal layer: client, worker, codec and search attributes, each defined once here."""

@@ -1,0 +1,24 @@
+"""Kafka topics Saku reads and writes, with their partition counts, defined once.
+
+Names are prefixed with SAKU_TOPIC_PREFIX (default "saku"), e.g. "saku.transactions".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Topic:
+    name: str
+    partitions: int
+    purpose: str
+
+
+TRANSACTIONS = Topic("transactions", 6, "ISO 20022 JSON from core banking (pacs/pain)")
+TOPUPS = Topic("topups", 3, "top-up events from the bank")
+ALERTS = Topic("alerts", 3, "alerts raised by the monitoring engine")
+DEAD_LETTER = Topic("deadletter", 1, "messages that could not be accepted, with the reason")
+SELFCHECK = Topic("selfcheck", 1, "round trips proving the stack and processes work")
+
+ALL: tuple[Topic, ...] = (TRANSACTIONS, TOPUPS, ALERTS, DEAD_LETTER, SELFCHECK)

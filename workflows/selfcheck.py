@@ -1,0 +1,26 @@
+"""Self-check: proves that the consumer, the worker and both stores work together."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from saku.domain.selfcheck import RECORD_SELFCHECK, SelfCheckRequest, SelfCheckResult
+    from saku.temporal import search_attributes
+
+
+@workflow.defn(name="SelfCheck")
+class SelfCheckWorkflow:
+    @workflow.run
+    async def run(self, request: SelfCheckRequest) -> SelfCheckResult:
+        workflow.upsert_search_attributes([search_attributes.KIND.value_set("selfcheck")])
+        workflow.logger.info("self-check started")
+        result: SelfCheckResult = await workflow.execute_activity(
+            RECORD_SELFCHECK,
+            request,
+            result_type=SelfCheckResult,
+            start_to_close_timeout=timedelta(seconds=10),
+        )
+        return result

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import redis.asyncio as redis
 from psycopg_pool import AsyncConnectionPool
 from temporalio import activity
@@ -14,6 +16,7 @@ from saku.domain.selfcheck import (
 )
 
 SELFCHECK_KEY_TTL_S = 3600
+log = logging.getLogger(__name__)
 
 
 class SelfCheckActivities:
@@ -37,5 +40,5 @@ class SelfCheckActivities:
         key = selfcheck_valkey_key(request.check_id)
         await self.valkey.set(key, workflow_id, ex=SELFCHECK_KEY_TTL_S)
         key_exists = bool(await self.valkey.exists(key))
-        activity.logger.info("self-check recorded")
+        log.info("self-check recorded", extra={"workflow_id": workflow_id})
         return SelfCheckResult(request.check_id, workflow_id, row_exists, key_exists)

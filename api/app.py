@@ -52,7 +52,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             await resources.close()
 
-    app = FastAPI(title="Saku", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    docs = settings.api_docs
+    app = FastAPI(
+        title="Saku",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
+        openapi_url="/openapi.json" if docs else None,
+    )
     app.state.settings = settings
     app.middleware("http")(metrics.observe)
     app.middleware("http")(_correlate)

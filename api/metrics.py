@@ -7,7 +7,6 @@ from collections.abc import Awaitable, Callable
 
 from fastapi import Request, Response
 from prometheus_client import Counter, Histogram
-from starlette.routing import Match
 
 REQUESTS = Counter(
     "saku_http_requests_total", "HTTP requests handled", ["method", "route", "status"]
@@ -21,12 +20,9 @@ LATENCY = Histogram(
 
 
 def _route_template(request: Request) -> str:
-    # the template (/tenants/{tenant_id}/users), not the path: keeps label cardinality bounded
-    for route in request.app.router.routes:
-        match, _ = route.matches(request.scope)
-        if match is Match.FULL:
-            return str(getattr(route, "path", "unmatched"))
-    return "unmatched"
+    # the template (/tenants/{tenant_id}/users), not the path: keeps label cardinality bounded;
+    # the router records the matched route in the scope
+    return str(getattr(request.scope.get("route"), "path", "unmatched"))
 
 
 async def observe(

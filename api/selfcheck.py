@@ -16,7 +16,7 @@ from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.stream import Handler, Rejected, decode_json
+from api.stream import Handler, Rejected, correlation_headers, decode_json
 from saku.domain.selfcheck import SelfCheckRequest, SelfCheckResult, selfcheck_workflow_id
 from workflows.selfcheck import SelfCheckWorkflow
 
@@ -71,7 +71,9 @@ async def run_selfcheck(
     check_id = uuid.uuid4().hex
     started = time.perf_counter()
     payload = json.dumps({"check_id": check_id, "source": source}).encode()
-    await producer.send_and_wait(topic, payload, key=check_id.encode())
+    await producer.send_and_wait(
+        topic, payload, key=check_id.encode(), headers=correlation_headers()
+    )
     try:
         result = await asyncio.wait_for(_await_result(client, check_id), timeout)
     except TimeoutError:

@@ -22,6 +22,23 @@ from saku.logs import correlation_id
 log = logging.getLogger(__name__)
 
 
+# The producer's correlation id travels in this header, so one id spans API -> Kafka -> workflow.
+CORRELATION_HEADER = "saku-correlation-id"
+
+
+def correlation_headers() -> list[tuple[str, bytes]]:
+    cid = correlation_id.get()
+    return [(CORRELATION_HEADER, cid.encode())] if cid else []
+
+
+def _header(record: ConsumerRecord[bytes, bytes], name: str) -> str | None:
+    for key, value in record.headers or ():
+        if key == name and value:
+            text = value.decode(errors="replace")
+            return text if len(text) <= 64 and text.isprintable() else None
+    return None
+
+
 class Rejected(Exception):
     """The record can never be accepted (malformed, invalid): it goes to the dead-letter topic."""
 
@@ -64,7 +81,10 @@ class StreamConsumer:
         self.dead_lettered = 0
 
     async def _handle(self, record: ConsumerRecord[bytes, bytes]) -> None:
-        correlation_id.set(f"kafka:{record.topic}:{record.partition}:{record.offset}")
+        correlation_id.set(
+            _header(record, CORRELATION_HEADER)
+            or f"kafka:{record.topic}:{record.partition}:{record.offset}"
+        )
         try:
             await self.handlers[record.topic](record)
             self.handled += 1

@@ -11,7 +11,7 @@ import secrets
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 EMBEDDED_HOST = "127.0.0.1"
@@ -44,12 +44,22 @@ class Settings(BaseSettings):
     consumer_group: str = Field(default="saku-consumer", alias="SAKU_CONSUMER_GROUP")
     topic_prefix: str = Field(default="saku", alias="SAKU_TOPIC_PREFIX")
     log_level: str = Field(default="INFO", alias="SAKU_LOG_LEVEL")
+    # the OpenAPI schema and its pages (/docs, /redoc, /openapi.json) hold no data; turn
+    # them off where even the shape of the API should not be public
+    api_docs: bool = Field(default=True, alias="SAKU_API_DOCS")
 
     # --- security ---
     # Unset: a random secret is generated once into var/secrets/ (never into the repository).
     jwt_secret: SecretStr | None = Field(default=None, alias="SAKU_JWT_SECRET")
     jwt_issuer: str = Field(default="saku", alias="SAKU_JWT_ISSUER")
     token_ttl_seconds: int = Field(default=3600, alias="SAKU_TOKEN_TTL_SECONDS")
+
+    @field_validator("jwt_secret")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 32:
+            raise ValueError("SAKU_JWT_SECRET must be at least 32 characters (HS256 key)")
+        return value
 
     # --- derived addresses -------------------------------------------------------------
     def resolved_database_url(self) -> str:

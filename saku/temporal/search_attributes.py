@@ -41,4 +41,6 @@ _CLI_TYPE_NAMES = {
 
 def cli_definitions() -> dict[str, str]:
     """name -> CLI type name, e.g. {"SakuTenant": "Keyword"}."""
-    return {key.name: _CLI_TYPE_NAMES[IndexedValueType.ValueType(key.indexed_value_type)] for key in ALL}
+    return {
+        key.name: _CLI_TYPE_NAMES[IndexedValueType.ValueType(key.indexed_value_type)] for key in ALL
+    }

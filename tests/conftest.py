@@ -1,0 +1,52 @@
+"""One embedded stack for the whole session; each test gets its own task queue."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+import redis.asyncio as redis
+from psycopg_pool import AsyncConnectionPool
+from temporalio.client import Client
+
+from saku.db import create_pool
+from saku.settings import Settings
+from saku.stack import manager
+from saku.temporal.client import connect
+from tests.stackutil import private_settings, remove_var_dir
+
+
+@pytest.fixture(scope="session")
+async def stack() -> AsyncIterator[Settings]:
+    """A real PostgreSQL, Valkey, Temporal and Kafka on free ports, removed afterwards."""
+    settings = private_settings()
+    try:
+        await manager.up(settings)
+        yield settings
+    finally:
+        manager.down(settings)
+        remove_var_dir(settings)
+
+
+@pytest.fixture(scope="session")
+async def pool(stack: Settings) -> AsyncIterator[AsyncConnectionPool]:
+    async with create_pool(stack.resolved_database_url(), max_size=10) as pool:
+        yield pool
+
+
+@pytest.fixture(scope="session")
+async def valkey(stack: Settings) -> AsyncIterator[redis.Redis]:
+    client = redis.from_url(stack.resolved_valkey_url())
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture(scope="session")
+async def temporal(stack: Settings) -> Client:
+    return await connect(stack)
+
+
+@pytest.fixture
+def task_queue() -> Iterator[str]:
+    yield f"test-{uuid.uuid4().hex[:12]}"

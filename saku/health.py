@@ -93,6 +93,11 @@ async def check_temporal(address: str, namespace: str) -> ComponentHealth:
 
 async def check_kafka(bootstrap: str) -> ComponentHealth:
     async def probe() -> str:
+        # a plain TCP connect first: the Kafka client logs an error for every refused connect
+        host, _, port = bootstrap.split(",")[0].strip().rpartition(":")
+        _, writer = await asyncio.open_connection(host, int(port))
+        writer.close()
+        await writer.wait_closed()
         client = AIOKafkaClient(bootstrap_servers=bootstrap, request_timeout_ms=2000)
         try:
             await client.bootstrap()

@@ -8,9 +8,6 @@ import getpass
 import sys
 from typing import Any
 
-import psycopg
-
-from api.accounts import AccountError, create_tenant, create_user
 from saku.security import Role
 from saku.settings import Settings
 
@@ -39,17 +36,23 @@ def register(commands: Any) -> None:
     u_create.set_defaults(handler=users_create)
 
 
+class PasswordMismatch(ValueError):
+    pass
+
+
 def _read_password() -> str:
     # never from argv: command lines are visible to every user through `ps`
     if sys.stdin.isatty():
         first = getpass.getpass("password: ")
         if getpass.getpass("again: ") != first:
-            raise AccountError("the two passwords differ")
+            raise PasswordMismatch("the two passwords differ")
         return first
     return sys.stdin.readline().rstrip("\n")
 
 
 async def _with_connection(settings: Settings, work: Any) -> Any:
+    import psycopg
+
     async with await psycopg.AsyncConnection.connect(
         settings.resolved_database_url(), autocommit=True
     ) as conn:
@@ -57,6 +60,8 @@ async def _with_connection(settings: Settings, work: Any) -> Any:
 
 
 def tenants_create(settings: Settings, args: argparse.Namespace) -> int:
+    from api.accounts import AccountError, create_tenant
+
     try:
         created = asyncio.run(
             _with_connection(settings, lambda c: create_tenant(c, args.tenant_id, args.name))
@@ -69,6 +74,8 @@ def tenants_create(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def users_create(settings: Settings, args: argparse.Namespace) -> int:
+    from api.accounts import AccountError, create_user
+
     try:
         password = _read_password()
         user = asyncio.run(
@@ -85,7 +92,7 @@ def users_create(settings: Settings, args: argparse.Namespace) -> int:
                 ),
             )
         )
-    except AccountError as err:
+    except (AccountError, PasswordMismatch) as err:
         print(f"saku: {err}", file=sys.stderr)
         return 2
     print(f"user {user.username} ({user.role.value}, tenant {user.tenant_id}) created: {user.id}")

@@ -9,19 +9,11 @@ import sys
 import time
 from typing import Any
 
-import httpx
-import uvicorn
-from aiokafka import AIOKafkaProducer
-
-from api.app import create_app
-from api.selfcheck import run_selfcheck
-from saku import topics
-from saku.cli.stack import _print_status, print_up_report
-from saku.services import run_consumer, run_worker, stop_on_signals
 from saku.settings import Settings
-from saku.stack import manager
 from saku.stack.process import ManagedProcess, StackError
-from saku.temporal.client import connect
+
+# Heavy imports (FastAPI, the Temporal SDK, Kafka) happen inside each command, so that
+# `saku --help` and the quick commands start fast.
 
 PROCESSES = ("worker", "api", "consume")
 
@@ -40,6 +32,8 @@ def register(commands: Any) -> None:
 
 
 def worker(settings: Settings, args: argparse.Namespace) -> int:
+    from saku.services import run_worker, stop_on_signals
+
     async def main() -> None:
         await run_worker(settings, stop_on_signals())
 
@@ -48,6 +42,8 @@ def worker(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def consume(settings: Settings, args: argparse.Namespace) -> int:
+    from saku.services import run_consumer, stop_on_signals
+
     async def main() -> None:
         await run_consumer(settings, stop_on_signals())
 
@@ -56,6 +52,10 @@ def consume(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def api(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from api.app import create_app
+
     config = uvicorn.Config(
         create_app(settings),
         host=settings.api_host,
@@ -73,6 +73,8 @@ def _children(settings: Settings) -> list[ManagedProcess]:
 
 
 def _wait_api_ready(settings: Settings, timeout: float = 30.0) -> None:
+    import httpx
+
     url = f"http://{settings.api_host}:{settings.api_port}/health/ready"
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -88,6 +90,12 @@ def _wait_api_ready(settings: Settings, timeout: float = 30.0) -> None:
 
 
 async def _selfcheck(settings: Settings) -> bool:
+    from aiokafka import AIOKafkaProducer
+
+    from api.selfcheck import run_selfcheck
+    from saku import topics
+    from saku.temporal.client import connect
+
     producer = AIOKafkaProducer(bootstrap_servers=settings.resolved_kafka_bootstrap())
     await producer.start()
     try:
@@ -107,6 +115,9 @@ async def _selfcheck(settings: Settings) -> bool:
 
 
 def up(settings: Settings, args: argparse.Namespace) -> int:
+    from saku.cli.stack import print_status, print_up_report
+    from saku.stack import manager
+
     print("starting the embedded stack")
     report = asyncio.run(manager.up(settings))
     print_up_report(report)
@@ -118,7 +129,7 @@ def up(settings: Settings, args: argparse.Namespace) -> int:
     try:
         _wait_api_ready(settings)
         ok = asyncio.run(_selfcheck(settings))
-        asyncio.run(_print_status(settings))
+        asyncio.run(print_status(settings))
         print(f"API:         http://{settings.api_host}:{settings.api_port}/docs")
         if not settings.temporal_address:
             print(

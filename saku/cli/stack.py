@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from saku.db import migrate
 from saku.settings import Settings
-from saku.stack import manager
+
+if TYPE_CHECKING:
+    from saku.stack.manager import UpReport
 
 
 def register(commands: Any) -> None:
@@ -31,7 +32,7 @@ def register(commands: Any) -> None:
     db_sub.add_parser("migrate", help="apply pending migrations").set_defaults(handler=db_migrate)
 
 
-def print_up_report(report: manager.UpReport) -> None:
+def print_up_report(report: UpReport) -> None:
     for name in report.stale_pid_files:
         print(f"  {name}: stale pid file found (the process had died); starting it again")
     for name in report.already_running:
@@ -44,17 +45,23 @@ def print_up_report(report: manager.UpReport) -> None:
 
 
 def up(settings: Settings, args: argparse.Namespace) -> int:
+    from saku.stack import manager
+
     print_up_report(asyncio.run(manager.up(settings)))
-    return asyncio.run(_print_status(settings))
+    return asyncio.run(print_status(settings))
 
 
 def down(settings: Settings, args: argparse.Namespace) -> int:
+    from saku.stack import manager
+
     stopped = manager.down(settings)
     print("stopped: " + (", ".join(stopped) if stopped else "nothing was running"))
     return 0
 
 
-async def _print_status(settings: Settings) -> int:
+async def print_status(settings: Settings) -> int:
+    from saku.stack import manager
+
     rows = await manager.status(settings)
     header = ("component", "health", "version", "address", "pid", "note")
     table = [header]
@@ -81,16 +88,20 @@ async def _print_status(settings: Settings) -> int:
 
 
 def status(settings: Settings, args: argparse.Namespace) -> int:
-    return asyncio.run(_print_status(settings))
+    return asyncio.run(print_status(settings))
 
 
 def logs(settings: Settings, args: argparse.Namespace) -> int:
+    from saku.stack import manager
+
     for name, text in manager.logs(settings, args.component, args.lines).items():
         print(f"==> {name} <==\n{text}\n")
     return 0
 
 
 def db_migrate(settings: Settings, args: argparse.Namespace) -> int:
+    from saku.db import migrate
+
     applied = asyncio.run(migrate(settings.resolved_database_url()))
     print(
         "applied: "

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import importlib.util
 import os
 import pwd
@@ -343,16 +342,6 @@ class Kafka(EmbeddedComponent):
         health = await check_kafka(self.address)
         self.annotate(health)
         return health
-
-    async def ready(self) -> ComponentHealth:
-        # a plain TCP probe first: the Kafka client logs an error for every refused connect
-        try:
-            _, writer = await asyncio.open_connection(EMBEDDED_HOST, self.settings.kafka_port)
-        except OSError as err:
-            return ComponentHealth(self.name, self.address, False, detail=str(err))
-        writer.close()
-        await writer.wait_closed()
-        return await self.check()
 
     def annotate(self, health: ComponentHealth) -> None:
         if health.healthy:

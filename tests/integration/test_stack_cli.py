@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import re
 import signal
@@ -84,10 +85,8 @@ def test_a_killed_component_shows_unhealthy_and_up_brings_it_back(
     pid = component.process.running_pid()
     assert pid is not None
     os.kill(pid, signal.SIGKILL)
-    try:
-        os.waitpid(pid, 0)  # reap it: it is a grandchild adopted elsewhere, so this may fail
-    except ChildProcessError:
-        pass
+    with contextlib.suppress(ChildProcessError):  # reap it if it happens to be our child
+        os.waitpid(pid, 0)
 
     result = saku(cli_stack, "stack", "status")
     assert result.returncode == 1

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
 
@@ -50,3 +52,23 @@ async def temporal(stack: Settings) -> Client:
 @pytest.fixture
 def task_queue() -> Iterator[str]:
     yield f"test-{uuid.uuid4().hex[:12]}"
+
+
+# The Temporal SDK can crash during interpreter teardown (PyGILState_Release, exit code 134:
+# see reference/toolchain.md) after every test has passed. Once pytest has reported, leave
+# with its own exit status instead of risking that teardown.
+_exit_status: int | None = None
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    global _exit_status
+    _exit_status = int(exitstatus)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _exit_status is not None:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(_exit_status)

@@ -1,0 +1,86 @@
+"""Forward-only, versioned migrations, each in its own transaction."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from urllib.parse import quote
+
+import psycopg
+import pytest
+
+from saku.db import MigrationError, migrate
+from saku.settings import Settings
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+async def schema_url(stack: Settings) -> AsyncIterator[str]:
+    """A URL whose search_path is a fresh, empty schema: an isolated place to migrate."""
+    schema = f"mig_{uuid.uuid4().hex[:10]}"
+    base = stack.resolved_database_url()
+    async with await psycopg.AsyncConnection.connect(base, autocommit=True) as conn:
+        await conn.execute(f"CREATE SCHEMA {schema}")
+    yield f"{base}?options={quote(f'-csearch_path={schema}')}"
+    async with await psycopg.AsyncConnection.connect(base, autocommit=True) as conn:
+        await conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+def write(directory: Path, name: str, sql: str) -> None:
+    (directory / name).write_text(sql)
+
+
+async def tables(url: str) -> set[str]:
+    async with await psycopg.AsyncConnection.connect(url) as conn:
+        cur = await conn.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
+        )
+        return {row[0] for row in await cur.fetchall()}
+
+
+async def test_applies_in_order_records_them_and_is_idempotent(
+    schema_url: str, tmp_path: Path
+) -> None:
+    write(tmp_path, "0001_first.sql", "CREATE TABLE a (id int);")
+    write(tmp_path, "0002_second.sql", "CREATE TABLE b (a_id int);")
+    applied = await migrate(schema_url, tmp_path)
+    assert [m.version for m in applied] == [1, 2]
+    assert await migrate(schema_url, tmp_path) == []
+    assert {"a", "b", "schema_migrations"} <= await tables(schema_url)
+
+
+async def test_a_failing_migration_leaves_nothing_half_done(
+    schema_url: str, tmp_path: Path
+) -> None:
+    write(tmp_path, "0001_good.sql", "CREATE TABLE good (id int);")
+    write(tmp_path, "0002_bad.sql", "CREATE TABLE half (id int); SELECT no_such_function();")
+    with pytest.raises(psycopg.errors.UndefinedFunction):
+        await migrate(schema_url, tmp_path)
+    present = await tables(schema_url)
+    assert "good" in present and "half" not in present
+    async with await psycopg.AsyncConnection.connect(schema_url) as conn:
+        cur = await conn.execute("SELECT version FROM schema_migrations")
+        assert [row[0] for row in await cur.fetchall()] == [1]
+
+
+async def test_an_edited_applied_migration_is_refused(schema_url: str, tmp_path: Path) -> None:
+    write(tmp_path, "0001_first.sql", "CREATE TABLE a (id int);")
+    await migrate(schema_url, tmp_path)
+    write(tmp_path, "0001_first.sql", "CREATE TABLE a (id bigint);")
+    with pytest.raises(MigrationError, match="forward-only"):
+        await migrate(schema_url, tmp_path)
+
+
+async def test_badly_named_files_are_refused(schema_url: str, tmp_path: Path) -> None:
+    write(tmp_path, "first.sql", "SELECT 1;")
+    with pytest.raises(MigrationError, match=r"NNNN_name\.sql"):
+        await migrate(schema_url, tmp_path)
+
+
+async def test_saku_migrations_are_applied_by_the_stack(stack: Settings) -> None:
+    async with await psycopg.AsyncConnection.connect(stack.resolved_database_url()) as conn:
+        cur = await conn.execute("SELECT version, name FROM schema_migrations ORDER BY version")
+        rows = await cur.fetchall()
+    assert rows[0] == (1, "tenants_and_users")

@@ -1,0 +1,131 @@
+"""What a rule is, how it runs, and the small history helpers rules share.
+
+A rule is a pure function `measure(transaction, features, parameters) -> Measurement` plus
+its default configuration (bands or cases, exit conditions) and the history it needs, which
+names the query that feeds it (see activities/features.py). `run_rule` applies a rule
+config: the `.x00` exit for unsuccessful transactions, classification, and `.err` for any
+failure, so a broken rule yields an answer, never a hang or a crash.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from saku.domain.transactions import Edge, Features, Transaction
+from saku.monitoring.classify import UNSUCCESSFUL, Classified, Exit, Measurement, classify
+from saku.monitoring.config import ERROR_OUTCOME, RuleConfig
+from saku.monitoring.results import RuleResult
+
+Parameters = Mapping[str, Any]
+DEFAULT_CFG = "1.0.0"
+
+
+class Needs(StrEnum):
+    """The history a rule reads; the feature loader fetches only what active rules need."""
+
+    DEBTOR_OUTGOING = "debtor.outgoing"
+    DEBTOR_INCOMING = "debtor.incoming"
+    CREDITOR_INCOMING = "creditor.incoming"
+    CREDITOR_OUTGOING = "creditor.outgoing"
+    ACCOUNT_AGE = "account.first_seen"
+    ENTITIES = "entities"
+    SCHOOL = "school"
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str  # "001"; the config id is "001@1.0.0"
+    name: str
+    measure: Callable[[Transaction, Features, Parameters], Measurement]
+    default_config: RuleConfig
+    needs: frozenset[Needs]
+
+    @property
+    def config_id(self) -> str:
+        return self.default_config.id
+
+
+def rule_config(
+    code: str,
+    name: str,
+    *,
+    parameters: Parameters | None = None,
+    exits: Iterable[tuple[str, str]] = (),
+    bands: Iterable[tuple[float | None, float | None, str, str]] = (),
+    cases: Iterable[tuple[str | float, str, str]] = (),
+    alternative: tuple[str, str] | None = None,
+) -> RuleConfig:
+    """Build a default config in Tazama's shape.
+
+    exits: (subRuleRef, reason); bands: (lowerLimit, upperLimit, subRuleRef, reason);
+    cases: (value, subRuleRef, reason) plus alternative (subRuleRef, reason).
+    """
+    body: dict[str, Any] = {
+        "parameters": dict(parameters or {}),
+        "exitConditions": [{"subRuleRef": ref, "reason": why} for ref, why in exits],
+    }
+    band_list = [
+        {"lowerLimit": lo, "upperLimit": hi, "subRuleRef": ref, "reason": why}
+        for lo, hi, ref, why in bands
+    ]
+    if band_list:
+        body["bands"] = band_list
+    case_list = [{"value": v, "subRuleRef": ref, "reason": why} for v, ref, why in cases]
+    if case_list:
+        assert alternative is not None, "cases need an alternative"
+        body["cases"] = {
+            "expressions": case_list,
+            "alternative": {"subRuleRef": alternative[0], "reason": alternative[1]},
+        }
+    return RuleConfig.model_validate(
+        {"id": f"{code}@1.0.0", "cfg": DEFAULT_CFG, "desc": name, "config": body}
+    )
+
+
+def run_rule(rule: Rule, config: RuleConfig, tx: Transaction, features: Features) -> RuleResult:
+    started = time.perf_counter()
+    measured: Measurement | None = None
+    try:
+        exits = {e.sub_rule_ref for e in config.config.exit_conditions}
+        if tx.unsuccessful and UNSUCCESSFUL in exits:
+            measured = Exit(UNSUCCESSFUL)
+        else:
+            measured = rule.measure(tx, features, config.config.parameters)
+        outcome = classify(measured, config.config)
+    except Exception as err:  # a rule must answer: its failure is the `.err` outcome
+        outcome = Classified(ERROR_OUTCOME, f"{type(err).__name__}: {err}")
+    value = None if isinstance(measured, Exit) else measured
+    return RuleResult(
+        id=config.id,
+        cfg=config.cfg,
+        sub_rule_ref=outcome.sub_rule_ref,
+        reason=outcome.reason,
+        indpdnt_varbl=value,
+        prcg_tm_ms=(time.perf_counter() - started) * 1000,
+    )
+
+
+# --- helpers shared by history rules ----------------------------------------------------
+
+
+def within(edges: Iterable[Edge], now_ms: int, range_ms: float | None) -> list[Edge]:
+    """Edges no older than range_ms before now_ms (and not after it); None = no limit."""
+    return [
+        e for e in edges if e.at_ms <= now_ms and (range_ms is None or now_ms - e.at_ms <= range_ms)
+    ]
+
+
+def successful(edges: Iterable[Edge]) -> list[Edge]:
+    return [e for e in edges if e.successful]
+
+
+def param(parameters: Parameters, name: str, default: float | None = None) -> float:
+    """A numeric parameter; a missing one without default is a config error (-> .err)."""
+    value = parameters.get(name, default)
+    if value is None:
+        raise KeyError(f"parameter {name!r} is required")
+    return float(value)

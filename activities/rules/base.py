@@ -9,6 +9,7 @@ failure, so a broken rule yields an answer, never a hang or a crash.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -129,3 +130,36 @@ def param(parameters: Parameters, name: str, default: float | None = None) -> fl
     if value is None:
         raise KeyError(f"parameter {name!r} is required")
     return float(value)
+
+
+def amounts(edges: Iterable[Edge]) -> list[float]:
+    return [e.amount for e in edges]
+
+
+def mean_and_stdev(values: list[float]) -> tuple[float, float]:
+    """Population mean and standard deviation; (0, 0) for no values."""
+    if not values:
+        return 0.0, 0.0
+    mean = sum(values) / len(values)
+    variance = sum((v - mean) ** 2 for v in values) / len(values)
+    return mean, math.sqrt(variance)
+
+
+def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance between two points on Earth, in kilometres."""
+    phi1, phi2 = math.radians(lat1), math.radians(lat2)
+    dphi, dlmb = math.radians(lat2 - lat1), math.radians(lon2 - lon1)
+    a = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlmb / 2) ** 2
+    return 2 * 6371.0088 * math.asin(math.sqrt(a))
+
+
+def first_digit(value: float) -> int | None:
+    """The leading significant digit (1-9) of a non-zero amount, for Benford's law."""
+    value = abs(value)
+    if value == 0 or not math.isfinite(value):
+        return None
+    while value >= 10:
+        value /= 10
+    while value < 1:
+        value *= 10
+    return int(value)

@@ -6,12 +6,12 @@ from collections.abc import Callable
 from typing import Any
 
 import redis.asyncio as redis
-from psycopg_pool import AsyncConnectionPool
 
 from activities.selfcheck import SelfCheckActivities
+from saku.db import Pool
 
 
-def build_activities(pool: AsyncConnectionPool, valkey: redis.Redis) -> list[Callable[..., Any]]:
+def build_activities(pool: Pool, valkey: redis.Redis) -> list[Callable[..., Any]]:
     """All activities, bound to the given dependencies (real ones, or fakes in unit tests)."""
     selfcheck = SelfCheckActivities(pool, valkey)
     return [selfcheck.record]

@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 
 import redis.asyncio as redis
-from psycopg_pool import AsyncConnectionPool
 from temporalio import activity
 
+from saku.db import Pool
 from saku.domain.selfcheck import (
     RECORD_SELFCHECK,
     SelfCheckRequest,
@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 
 
 class SelfCheckActivities:
-    def __init__(self, pool: AsyncConnectionPool, valkey: redis.Redis) -> None:
+    def __init__(self, pool: Pool, valkey: redis.Redis) -> None:
         self.pool = pool
         self.valkey = valkey
 

@@ -8,10 +8,9 @@ from typing import Any
 
 import redis.asyncio as redis
 from aiokafka import AIOKafkaProducer
-from psycopg_pool import AsyncConnectionPool
 from temporalio.client import Client
 
-from saku.db import create_pool
+from saku.db import Pool, create_pool
 from saku.settings import Settings
 from saku.temporal.client import connect
 
@@ -19,7 +18,7 @@ from saku.temporal.client import connect
 class Resources:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.pool: AsyncConnectionPool = create_pool(settings.resolved_database_url())
+        self.pool: Pool = create_pool(settings.resolved_database_url())
         self.valkey: redis.Redis = redis.from_url(settings.resolved_valkey_url())
         self._temporal: Client | None = None
         self._producer: AIOKafkaProducer | None = None

@@ -14,10 +14,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
-from psycopg.rows import dict_row
+from psycopg.rows import DictRow, dict_row
 from psycopg_pool import AsyncConnectionPool
 
 log = logging.getLogger(__name__)
+
+# Saku's pools hand out autocommit connections whose rows are dicts.
+Pool = AsyncConnectionPool[psycopg.AsyncConnection[DictRow]]
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "infra" / "migrations"
 _MIGRATION_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
@@ -91,7 +94,7 @@ async def migrate(database_url: str, directory: Path = MIGRATIONS_DIR) -> list[M
     return applied_now
 
 
-def create_pool(database_url: str, *, min_size: int = 1, max_size: int = 10) -> AsyncConnectionPool:
+def create_pool(database_url: str, *, min_size: int = 1, max_size: int = 10) -> Pool:
     """A pool that is not yet open: `await pool.open()` (or use it as a context manager)."""
     return AsyncConnectionPool(
         database_url,
@@ -99,4 +102,5 @@ def create_pool(database_url: str, *, min_size: int = 1, max_size: int = 10) -> 
         max_size=max_size,
         open=False,
         kwargs={"row_factory": dict_row, "autocommit": True},
+        connection_class=psycopg.AsyncConnection[DictRow],
     )

@@ -1,0 +1,1 @@
+"""The monitoring engine's side effects: configuration store, history, features, evaluations."""

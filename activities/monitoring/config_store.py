@@ -1,0 +1,215 @@
+"""Versioned monitoring configuration in PostgreSQL, validated on write.
+
+Rule configs, typology configs and network maps are immutable once stored (a change is a
+new `cfg`), so every evaluation can name the exact versions it used. One network map is
+active per tenant; activating another takes effect on the next evaluation, no restart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from psycopg.types.json import Jsonb
+
+from saku.db import Pool
+from saku.monitoring.config import (
+    ConfigError,
+    EventFlowCondition,
+    NetworkMap,
+    RuleConfig,
+    TypologyConfig,
+    check_network_map,
+    check_typology_weights,
+)
+
+Key = tuple[str, str]
+
+
+@dataclass(frozen=True)
+class ActiveConfig:
+    """The active network map with every rule and typology config it names."""
+
+    network_map: NetworkMap
+    rules: dict[Key, RuleConfig]
+    typologies: dict[Key, TypologyConfig]
+
+
+def _document(model: RuleConfig | TypologyConfig | NetworkMap | EventFlowCondition) -> Jsonb:
+    return Jsonb(model.model_dump(mode="json", by_alias=True, exclude_none=True))
+
+
+class ConfigStore:
+    def __init__(self, pool: Pool) -> None:
+        self.pool = pool
+
+    async def _put_immutable(
+        self, table: str, id_column: str, tenant: str, key: Key, document: Jsonb
+    ) -> bool:
+        async with self.pool.connection() as conn:
+            cur = await conn.execute(
+                f"INSERT INTO {table} (tenant_id, {id_column}, cfg, document) "
+                "VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING",
+                (tenant, key[0], key[1], document),
+            )
+            if cur.rowcount == 1:
+                return True
+            cur = await conn.execute(
+                f"SELECT document FROM {table} WHERE tenant_id = %s AND {id_column} = %s "
+                "AND cfg = %s",
+                (tenant, key[0], key[1]),
+            )
+            row = await cur.fetchone()
+        if row is None or row["document"] != document.obj:
+            raise ConfigError(
+                f"{key[0]} cfg {key[1]} already exists with different content: stored "
+                "configurations never change, so store the new version under a new cfg"
+            )
+        return False
+
+    async def put_rule(self, tenant: str, config: RuleConfig) -> bool:
+        """Store a rule config; returns False if the identical one was already stored."""
+        return await self._put_immutable(
+            "rule_configs", "rule_id", tenant, (config.id, config.cfg), _document(config)
+        )
+
+    async def put_typology(self, tenant: str, config: TypologyConfig) -> bool:
+        rules = await self._rules(tenant, {(r.id, r.cfg) for r in config.rules})
+        check_typology_weights(config, rules)
+        return await self._put_immutable(
+            "typology_configs", "typology_id", tenant, (config.id, config.cfg), _document(config)
+        )
+
+    async def put_network_map(self, tenant: str, network_map: NetworkMap) -> bool:
+        rules, typologies = await self._referenced(tenant, network_map)
+        check_network_map(network_map, rules, typologies)
+        async with self.pool.connection() as conn:
+            cur = await conn.execute(
+                "INSERT INTO network_maps (tenant_id, cfg, document) VALUES (%s, %s, %s) "
+                "ON CONFLICT DO NOTHING",
+                (tenant, network_map.cfg, _document(network_map)),
+            )
+            if cur.rowcount == 1:
+                return True
+            cur = await conn.execute(
+                "SELECT document FROM network_maps WHERE tenant_id = %s AND cfg = %s",
+                (tenant, network_map.cfg),
+            )
+            row = await cur.fetchone()
+        if row is None or row["document"] != _document(network_map).obj:
+            raise ConfigError(
+                f"network map cfg {network_map.cfg} already exists with different content: "
+                "store the new version under a new cfg"
+            )
+        return False
+
+    async def activate(self, tenant: str, cfg: str) -> None:
+        async with self.pool.connection() as conn, conn.transaction():
+            cur = await conn.execute(
+                "SELECT 1 FROM network_maps WHERE tenant_id = %s AND cfg = %s FOR UPDATE",
+                (tenant, cfg),
+            )
+            if await cur.fetchone() is None:
+                raise ConfigError(f"no network map cfg {cfg!r} for tenant {tenant!r}")
+            await conn.execute(
+                "UPDATE network_maps SET active = false WHERE tenant_id = %s AND active",
+                (tenant,),
+            )
+            await conn.execute(
+                "UPDATE network_maps SET active = true, activated_at = now() "
+                "WHERE tenant_id = %s AND cfg = %s",
+                (tenant, cfg),
+            )
+
+    async def active_cfg(self, tenant: str) -> str | None:
+        async with self.pool.connection() as conn:
+            cur = await conn.execute(
+                "SELECT cfg FROM network_maps WHERE tenant_id = %s AND active", (tenant,)
+            )
+            row = await cur.fetchone()
+        return None if row is None else str(row["cfg"])
+
+    async def load_active(self, tenant: str) -> ActiveConfig | None:
+        async with self.pool.connection() as conn:
+            cur = await conn.execute(
+                "SELECT document FROM network_maps WHERE tenant_id = %s AND active", (tenant,)
+            )
+            row = await cur.fetchone()
+        if row is None:
+            return None
+        network_map = NetworkMap.model_validate(row["document"])
+        rules, typologies = await self._referenced(tenant, network_map)
+        return ActiveConfig(network_map, rules, typologies)
+
+    async def _rules(self, tenant: str, keys: set[Key]) -> dict[Key, RuleConfig]:
+        rows = await self._documents("rule_configs", "rule_id", tenant, keys)
+        return {key: RuleConfig.model_validate(doc) for key, doc in rows.items()}
+
+    async def _referenced(
+        self, tenant: str, network_map: NetworkMap
+    ) -> tuple[dict[Key, RuleConfig], dict[Key, TypologyConfig]]:
+        typology_keys = {(t.id, t.cfg) for m in network_map.messages for t in m.typologies}
+        rule_keys = {
+            (r.id, r.cfg) for m in network_map.messages for t in m.typologies for r in t.rules
+        }
+        typology_rows = await self._documents(
+            "typology_configs", "typology_id", tenant, typology_keys
+        )
+        typologies = {k: TypologyConfig.model_validate(d) for k, d in typology_rows.items()}
+        return await self._rules(tenant, rule_keys), typologies
+
+    async def _documents(
+        self, table: str, id_column: str, tenant: str, keys: set[Key]
+    ) -> dict[Key, Any]:
+        if not keys:
+            return {}
+        ids = [k[0] for k in keys]
+        cfgs = [k[1] for k in keys]
+        async with self.pool.connection() as conn:
+            cur = await conn.execute(
+                f"SELECT {id_column} AS id, cfg, document FROM {table} "
+                f"WHERE tenant_id = %s AND ({id_column}, cfg) IN "
+                "(SELECT * FROM unnest(%s::text[], %s::text[]))",
+                (tenant, ids, cfgs),
+            )
+            return {(row["id"], row["cfg"]): row["document"] for row in await cur.fetchall()}
+
+    # --- event-flow conditions ---------------------------------------------------------
+
+    async def put_condition(self, condition: EventFlowCondition) -> None:
+        async with self.pool.connection() as conn:
+            await conn.execute(
+                """INSERT INTO event_flow_conditions
+                       (tenant_id, id, document, subject_id, expires_at)
+                   VALUES (%s, %s, %s, %s, to_timestamp(%s / 1000.0))
+                   ON CONFLICT (tenant_id, id) DO UPDATE
+                       SET document = excluded.document, subject_id = excluded.subject_id,
+                           expires_at = excluded.expires_at, revoked_at = NULL""",
+                (
+                    condition.tenant_id,
+                    condition.id,
+                    _document(condition),
+                    condition.subject_id,
+                    condition.expires_at_ms,
+                ),
+            )
+
+    async def revoke_condition(self, tenant: str, condition_id: str) -> bool:
+        async with self.pool.connection() as conn:
+            cur = await conn.execute(
+                "UPDATE event_flow_conditions SET revoked_at = now() "
+                "WHERE tenant_id = %s AND id = %s AND revoked_at IS NULL",
+                (tenant, condition_id),
+            )
+        return cur.rowcount == 1
+
+    async def conditions_for(self, tenant: str, subjects: list[str]) -> list[EventFlowCondition]:
+        """Unrevoked, unexpired conditions on any of these accounts or entities."""
+        async with self.pool.connection() as conn:
+            cur = await conn.execute(
+                """SELECT document FROM event_flow_conditions
+                   WHERE tenant_id = %s AND subject_id = ANY(%s) AND revoked_at IS NULL
+                     AND (expires_at IS NULL OR expires_at > now())""",
+                (tenant, subjects),
+            )
+            return [EventFlowCondition.model_validate(r["document"]) for r in await cur.fetchall()]

@@ -8,6 +8,8 @@ CREATE TABLE raw_messages (
     end_to_end_id  text NOT NULL,
     channel        text NOT NULL CHECK (channel IN ('api', 'kafka', 'kiosk', 'sync')),
     document       jsonb NOT NULL,
+    -- the normalised transaction the engine evaluates (pacs.002 completed from its pacs.008)
+    transaction    jsonb NOT NULL,
     received_at    timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (tenant_id, msg_id)
 );

@@ -47,6 +47,7 @@ class Transaction:
     description: str | None = None
     debtor_lat: float | None = None
     debtor_lon: float | None = None
+    debtor_birth_date: str | None = None  # ISO date, when the message carries it
     # the school setting (kiosk purchases, top-ups); None for bank messages
     school_id: str | None = None
     kiosk_id: str | None = None

@@ -1,0 +1,228 @@
+"""The evaluation's side effects: route, load features, run rules; persist and publish.
+
+Routing picks the active network map's entry for the transaction's TxTp and runs each
+distinct (rule id, cfg) once. Rules are pure and fast, so one activity runs them all for a
+batch after loading its features with a few set-based queries; a rule that raises yields
+`.err`, never a failed activity. Typology scoring and adjudication happen in the workflow.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict
+from typing import Any
+
+from aiokafka import AIOKafkaProducer
+from psycopg.types.json import Jsonb
+from pydantic import BaseModel
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities.monitoring.config_store import ActiveConfig, ConfigStore
+from activities.monitoring.features import FeatureLoader
+from activities.monitoring.history import HistoryStore
+from activities.rules.base import Rule, run_rule
+from activities.rules.catalogue import RULES
+from saku.db import Pool
+from saku.domain.evaluation import (
+    PERSIST_EVALUATIONS,
+    RUN_RULES,
+    Evaluation,
+    EvaluationRequest,
+    RuleStage,
+    RuleStageBatch,
+)
+from saku.domain.transactions import MS_PER_DAY, Features, Transaction
+from saku.monitoring.config import ERROR_OUTCOME, RuleConfig
+from saku.monitoring.results import ALERT, RuleResult
+
+log = logging.getLogger(__name__)
+DEFAULT_WINDOW_MS = 90 * MS_PER_DAY
+
+
+def _window_ms(active: ActiveConfig) -> int:
+    """The longest history any active rule asks for (its maxQueryRange), at least 90 days."""
+    ranges = [int(c.config.parameters.get("maxQueryRange", 0) or 0) for c in active.rules.values()]
+    return max([DEFAULT_WINDOW_MS, *ranges])
+
+
+def _dump(model: BaseModel) -> dict[str, Any]:
+    return model.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+def _evaluate_rules(
+    tx: Transaction, rule_configs: list[RuleConfig], features: Features
+) -> list[RuleResult]:
+    results = []
+    for config in rule_configs:
+        rule: Rule | None = RULES.get(config.rule_code)
+        if rule is None:
+            results.append(
+                RuleResult(config.id, config.cfg, ERROR_OUTCOME, f"no rule implements {config.id}")
+            )
+            continue
+        results.append(run_rule(rule, config, tx, features))
+    return results
+
+
+class EvaluationActivities:
+    def __init__(
+        self,
+        pool: Pool,
+        history: HistoryStore,
+        alerts: Callable[[str, bytes, bytes], Awaitable[None]],
+    ) -> None:
+        self.pool = pool
+        self.history = history
+        self.configs = ConfigStore(pool)
+        self.features = FeatureLoader(pool)
+        self.publish_alert = alerts
+        # the active configuration per tenant, reloaded when another network map is activated
+        self._active: dict[str, ActiveConfig] = {}
+
+    async def _active_config(self, tenant: str) -> ActiveConfig:
+        cfg = await self.configs.active_cfg(tenant)
+        if cfg is None:
+            raise ApplicationError(
+                f"tenant {tenant!r} has no active network map: import and activate one "
+                "(saku config import …)",
+                type="NoActiveNetworkMap",
+                non_retryable=True,
+            )
+        cached = self._active.get(tenant)
+        if cached is None or cached.network_map.cfg != cfg:
+            loaded = await self.configs.load_active(tenant)
+            if loaded is None:  # deactivated between the two reads: try again
+                raise ApplicationError("network map changed during load", type="Retry")
+            cached = self._active[tenant] = loaded
+        return cached
+
+    @activity.defn(name=RUN_RULES)
+    async def run_rules(self, request: EvaluationRequest) -> RuleStageBatch:
+        started = time.perf_counter()
+        active = await self._active_config(request.tenant_id)
+        txs = await self.history.load(request.tenant_id, request.msg_ids)
+        routed: list[tuple[Transaction, dict[str, Any], list[RuleConfig]]] = []
+        unroutable: dict[str, str] = {}
+        typology_keys: set[tuple[str, str]] = set()
+        for msg_id in request.msg_ids:
+            tx = txs.get(msg_id)
+            if tx is None:
+                unroutable[msg_id] = "message was never accepted"
+                continue
+            route = active.network_map.route(tx.tx_type)
+            if route is None:
+                unroutable[msg_id] = f"the active network map has no route for {tx.tx_type}"
+                continue
+            rule_keys = dict.fromkeys((r.id, r.cfg) for t in route.typologies for r in t.rules)
+            typology_keys |= {(t.id, t.cfg) for t in route.typologies}
+            routed.append((tx, _dump(route), [active.rules[key] for key in rule_keys]))
+        loaded = time.perf_counter()
+        features = await self.features.load(
+            request.tenant_id, [tx for tx, _, _ in routed], _window_ms(active)
+        )
+        featured = time.perf_counter()
+        subjects = sorted(
+            {s for tx, _, _ in routed for s in (tx.debtor_account, tx.creditor_account,
+                                                tx.debtor_entity, tx.creditor_entity)}
+        )  # fmt: skip
+        conditions = await self.configs.conditions_for(request.tenant_id, subjects)
+        stages = []
+        for tx, route_document, rule_configs in routed:
+            rules_started = time.perf_counter()
+            results = _evaluate_rules(tx, rule_configs, features[tx.msg_id])
+            own = {tx.debtor_account, tx.creditor_account, tx.debtor_entity, tx.creditor_entity}
+            stages.append(
+                RuleStage(
+                    tx=tx,
+                    route=route_document,
+                    results=results,
+                    conditions=[_dump(c) for c in conditions if c.subject_id in own],
+                    timings_ms={
+                        "route_ms": (loaded - started) * 1000,
+                        "features_ms": (featured - loaded) * 1000,
+                        "rules_ms": (time.perf_counter() - rules_started) * 1000,
+                    },
+                )
+            )
+        return RuleStageBatch(
+            network_map_cfg=active.network_map.cfg,
+            typologies=[_dump(active.typologies[key]) for key in sorted(typology_keys)],
+            stages=stages,
+            unroutable=unroutable,
+        )
+
+    @activity.defn(name=PERSIST_EVALUATIONS)
+    async def persist(self, evaluations: list[Evaluation]) -> list[str]:
+        """Store each evaluation once (a re-run finds it stored and changes nothing) and
+        publish the alerts; returns the message ids stored now."""
+        if not evaluations:
+            return []
+        async with self.pool.connection() as conn:
+            cur = await conn.execute(
+                """INSERT INTO evaluations (evaluation_id, tenant_id, msg_id, end_to_end_id,
+                       tx_type, status, interdicted, network_map_cfg, workflow_id, run_id, result)
+                   SELECT * FROM unnest(%s::uuid[], %s::text[], %s::text[], %s::text[],
+                       %s::text[], %s::text[], %s::bool[], %s::text[], %s::text[], %s::text[],
+                       %s::jsonb[])
+                   ON CONFLICT (tenant_id, msg_id) DO NOTHING
+                   RETURNING msg_id""",
+                (
+                    [e.evaluation_id for e in evaluations],
+                    [e.tenant_id for e in evaluations],
+                    [e.msg_id for e in evaluations],
+                    [e.end_to_end_id for e in evaluations],
+                    [e.tx_type for e in evaluations],
+                    [e.status for e in evaluations],
+                    [e.adjudication.interdicted for e in evaluations],
+                    [e.network_map_cfg for e in evaluations],
+                    [e.workflow_id for e in evaluations],
+                    [e.run_id for e in evaluations],
+                    [Jsonb(asdict(e)) for e in evaluations],
+                ),
+            )
+            stored = {r["msg_id"] for r in await cur.fetchall()}
+        # Alerts are published after the commit: a crash in between re-runs the activity,
+        # which finds the evaluation stored; so alerts are at-least-once (keyed by message id).
+        for evaluation in evaluations:
+            if evaluation.status == ALERT:
+                await self.publish_alert(
+                    evaluation.tenant_id,
+                    f"{evaluation.tenant_id}:{evaluation.msg_id}".encode(),
+                    json.dumps(_alert(evaluation)).encode(),
+                )
+        return sorted(stored)
+
+
+def _alert(evaluation: Evaluation) -> dict[str, object]:
+    decision = evaluation.adjudication
+    return {
+        "evaluationId": evaluation.evaluation_id,
+        "tenantId": evaluation.tenant_id,
+        "msgId": evaluation.msg_id,
+        "endToEndId": evaluation.end_to_end_id,
+        "txTp": evaluation.tx_type,
+        "status": decision.status,
+        "interdicted": decision.interdicted,
+        "typologies": [
+            {"id": t.id, "cfg": t.cfg, "score": t.score, "review": t.review,
+             "interdiction": t.interdiction}
+            for t in decision.typologies
+        ],
+        "reasons": list(decision.reasons),
+        "workflowId": evaluation.workflow_id,
+    }  # fmt: skip
+
+
+def kafka_alert_publisher(
+    producer: AIOKafkaProducer, topic: str
+) -> Callable[[str, bytes, bytes], Awaitable[None]]:
+    async def publish(tenant: str, key: bytes, value: bytes) -> None:
+        await producer.send_and_wait(
+            topic, value, key=key, headers=[("saku-tenant", tenant.encode())]
+        )
+
+    return publish

@@ -1,0 +1,156 @@
+"""The queries that feed the rules: each account's recent history, in one query per
+direction for a whole batch, and the entity profiles.
+
+History is what happened before the transaction: its own edges (same end-to-end id) and
+anything created after it are left out, and pacs.002 edges (status reports, which Tazama
+also writes) are not counted twice as money movements.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from saku.db import Pool
+from saku.domain.transactions import (
+    AccountHistory,
+    Edge,
+    EntityProfile,
+    Features,
+    Transaction,
+    TxType,
+)
+
+_HISTORY_SQL = """
+SELECT a.account, e.*
+FROM unnest(%(accounts)s::text[]) AS a(account)
+CROSS JOIN LATERAL (
+    SELECT end_to_end_id, tx_type, amount, currency, created_at, status, description, lat,
+           lon, channel, category, auth_method,
+           {counterparty}_account AS counterparty_account,
+           {counterparty}_entity AS counterparty_entity
+    FROM transaction_edges
+    WHERE tenant_id = %(tenant)s AND {side}_account = a.account
+      AND tx_type <> %(status_report)s AND created_at >= %(since)s
+    ORDER BY created_at DESC
+    LIMIT %(limit)s
+) AS e
+"""
+
+
+def _ms(value: datetime) -> int:
+    return int(value.timestamp() * 1000)
+
+
+def _edge(row: dict[str, Any]) -> Edge:
+    return Edge(
+        at_ms=_ms(row["created_at"]),
+        amount=float(row["amount"]),
+        currency=row["currency"],
+        counterparty_account=row["counterparty_account"],
+        counterparty_entity=row["counterparty_entity"],
+        tx_type=row["tx_type"],
+        status=row["status"],
+        description=row["description"],
+        lat=row["lat"],
+        lon=row["lon"],
+        channel=row["channel"],
+        category=row["category"],
+        auth_method=row["auth_method"],
+    )
+
+
+class FeatureLoader:
+    def __init__(self, pool: Pool, *, max_edges_per_account: int = 500) -> None:
+        self.pool = pool
+        self.max_edges = max_edges_per_account
+
+    async def load(
+        self, tenant: str, txs: Sequence[Transaction], window_ms: int
+    ) -> dict[str, Features]:
+        """Features for each transaction, keyed by message id; one tenant per call."""
+        if not txs:
+            return {}
+        accounts = sorted({a for t in txs for a in (t.debtor_account, t.creditor_account)})
+        entities = sorted({e for t in txs for e in (t.debtor_entity, t.creditor_entity)})
+        since = datetime.fromtimestamp((min(t.created_at_ms for t in txs) - window_ms) / 1000, UTC)
+        params = {
+            "tenant": tenant,
+            "accounts": accounts,
+            "since": since,
+            "limit": self.max_edges,
+            "status_report": TxType.PACS_002,
+        }
+        async with self.pool.connection() as conn:
+            outgoing = await (
+                await conn.execute(
+                    _HISTORY_SQL.format(side="source", counterparty="destination"), params
+                )
+            ).fetchall()
+            incoming = await (
+                await conn.execute(
+                    _HISTORY_SQL.format(side="destination", counterparty="source"), params
+                )
+            ).fetchall()
+            first_seen = await (
+                await conn.execute(
+                    "SELECT account_id, first_seen_at FROM accounts "
+                    "WHERE tenant_id = %s AND account_id = ANY(%s)",
+                    (tenant, accounts),
+                )
+            ).fetchall()
+            profiles = await (
+                await conn.execute(
+                    """SELECT e.entity_id, e.birth_date,
+                              (SELECT count(*) FROM account_holders h
+                               WHERE h.tenant_id = e.tenant_id AND h.entity_id = e.entity_id)
+                                  AS account_count
+                       FROM entities e WHERE e.tenant_id = %s AND e.entity_id = ANY(%s)""",
+                    (tenant, entities),
+                )
+            ).fetchall()
+
+        out_by_account: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        in_by_account: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for row in outgoing:
+            out_by_account[row["account"]].append(row)
+        for row in incoming:
+            in_by_account[row["account"]].append(row)
+        seen = {r["account_id"]: _ms(r["first_seen_at"]) for r in first_seen}
+        entity = {
+            r["entity_id"]: EntityProfile(
+                r["entity_id"],
+                int(r["account_count"]),
+                r["birth_date"].isoformat() if r["birth_date"] else None,
+            )
+            for r in profiles
+        }
+
+        def history(account: str, tx: Transaction) -> AccountHistory:
+            def before(rows: list[dict[str, Any]]) -> tuple[Edge, ...]:
+                return tuple(
+                    _edge(r)
+                    for r in rows
+                    if r["end_to_end_id"] != tx.end_to_end_id
+                    and _ms(r["created_at"]) <= tx.created_at_ms
+                )
+
+            first = seen.get(account)
+            # the account's first appearance may be this very transaction: then it is new
+            if first is not None and first >= tx.created_at_ms:
+                first = None
+            return AccountHistory(
+                account, first, before(out_by_account[account]), before(in_by_account[account])
+            )
+
+        return {
+            tx.msg_id: Features(
+                debtor=history(tx.debtor_account, tx),
+                creditor=history(tx.creditor_account, tx),
+                debtor_entity=entity.get(tx.debtor_entity, EntityProfile(tx.debtor_entity)),
+                creditor_entity=entity.get(tx.creditor_entity, EntityProfile(tx.creditor_entity)),
+            )
+            for tx in txs
+        }

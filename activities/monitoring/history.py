@@ -1,0 +1,336 @@
+"""Keep history as Tazama keeps it: raw documents, accounts, entities, holder links and
+transaction edges, plus the short-lived data cache by end-to-end id in Valkey.
+
+`HistoryStore.accept` takes a batch of validated messages and, in one database transaction,
+stores every message whose (tenant, message id) is new, returning those it stored: a
+message delivered twice (either channel) is accepted once. pacs.002 carries no parties or
+amount: they come from its pacs.008 through the data cache, rebuilt from the stored pacs.008
+on a miss, and the pacs.008 edge takes the pacs.002's status.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, replace
+from datetime import UTC, datetime
+from typing import Any
+
+import redis.asyncio as redis
+from psycopg import AsyncConnection
+from psycopg.rows import DictRow
+from psycopg.types.json import Jsonb
+
+from saku.db import Pool
+from saku.domain.transactions import Transaction, TxType
+
+DATA_CACHE_TTL_S = 300
+# message types that move money and so write an edge from debtor to creditor
+_PAYMENTS = frozenset({TxType.PACS_008, TxType.KIOSK_PURCHASE, TxType.TOP_UP})
+
+
+@dataclass(frozen=True)
+class Incoming:
+    tx: Transaction
+    document: dict[str, Any]
+    channel: str  # api | kafka | kiosk | sync
+
+
+@dataclass
+class Accepted:
+    """What `accept` did with a batch: every message is in exactly one list."""
+
+    new: list[Transaction]  # stored now; pacs.002 completed from its pacs.008
+    duplicates: list[Incoming]  # (tenant, message id) seen before: nothing changed
+    rejected: list[tuple[Incoming, str]]  # not stored, with the reason
+
+
+def _cache_key(tenant: str, e2e: str) -> str:
+    return f"saku:dc:{tenant}:{e2e}"
+
+
+def _ts(ms: int) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, UTC)
+
+
+def _cache_entry(tx: Transaction) -> str:
+    return json.dumps(
+        {
+            "dbtrId": tx.debtor_entity,
+            "cdtrId": tx.creditor_entity,
+            "dbtrAcctId": tx.debtor_account,
+            "cdtrAcctId": tx.creditor_account,
+            "creDtTm": tx.created_at_ms,
+            "amt": tx.amount,
+            "ccy": tx.currency,
+        }
+    )
+
+
+def _complete_status_report(tx: Transaction, cached: dict[str, Any]) -> Transaction:
+    return replace(
+        tx,
+        debtor_entity=cached["dbtrId"],
+        creditor_entity=cached["cdtrId"],
+        debtor_account=cached["dbtrAcctId"],
+        creditor_account=cached["cdtrAcctId"],
+        amount=float(cached["amt"]),
+        currency=cached["ccy"],
+    )
+
+
+class HistoryStore:
+    def __init__(self, pool: Pool, valkey: redis.Redis) -> None:
+        self.pool = pool
+        self.valkey = valkey
+
+    async def accept(self, batch: Sequence[Incoming]) -> Accepted:
+        """Store what is new, in one transaction; see `Accepted`."""
+        result = Accepted([], [], [])
+        if not batch:
+            return result
+        async with self.pool.connection() as conn, conn.transaction():
+            new = await self._insert_raw(conn, batch)
+            stored = {id(m) for m in new}
+            result.duplicates = [m for m in batch if id(m) not in stored]
+            payments = [m.tx for m in new if m.tx.tx_type in _PAYMENTS]
+            await self._write_parties(conn, payments)
+            await self._write_edges(conn, payments)
+            reports = [m for m in new if m.tx.tx_type == TxType.PACS_002]
+            completed, orphans = await self._complete(conn, reports, payments)
+            if orphans:
+                # not kept: once its pacs.008 arrives, the same pacs.002 can be sent again
+                await self._forget(conn, [m.tx for m, _ in orphans])
+                result.rejected = orphans
+                new = [m for m in new if all(m is not o for o, _ in orphans)]
+            await self._write_edges(conn, completed, reverse=True)
+            await self._settle(conn, completed)
+            await self._record_completed(conn, completed)
+        if payments:
+            async with self.valkey.pipeline(transaction=False) as pipe:
+                for tx in payments:
+                    pipe.set(
+                        _cache_key(tx.tenant_id, tx.end_to_end_id),
+                        _cache_entry(tx),
+                        ex=DATA_CACHE_TTL_S,
+                    )
+                await pipe.execute()
+        by_msg = {(t.tenant_id, t.msg_id): t for t in completed}
+        result.new = [by_msg.get((m.tx.tenant_id, m.tx.msg_id), m.tx) for m in new]
+        return result
+
+    async def _insert_raw(
+        self, conn: AsyncConnection[DictRow], batch: Sequence[Incoming]
+    ) -> list[Incoming]:
+        seen: dict[tuple[str, str], Incoming] = {}
+        for message in batch:  # the same message twice in one batch: keep the first
+            seen.setdefault((message.tx.tenant_id, message.tx.msg_id), message)
+        unique = list(seen.values())
+        cur = await conn.execute(
+            """INSERT INTO raw_messages
+                   (tenant_id, msg_id, tx_type, end_to_end_id, channel, document, transaction)
+               SELECT * FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::text[],
+                                    %s::jsonb[], %s::jsonb[])
+               ON CONFLICT DO NOTHING
+               RETURNING tenant_id, msg_id""",
+            (
+                [m.tx.tenant_id for m in unique],
+                [m.tx.msg_id for m in unique],
+                [m.tx.tx_type for m in unique],
+                [m.tx.end_to_end_id for m in unique],
+                [m.channel for m in unique],
+                [Jsonb(m.document) for m in unique],
+                [Jsonb(asdict(m.tx)) for m in unique],
+            ),
+        )
+        stored = {(row["tenant_id"], row["msg_id"]) for row in await cur.fetchall()}
+        return [m for m in unique if (m.tx.tenant_id, m.tx.msg_id) in stored]
+
+    async def _write_parties(
+        self, conn: AsyncConnection[DictRow], txs: Sequence[Transaction]
+    ) -> None:
+        if not txs:
+            return
+        accounts = {
+            (t.tenant_id, a): _ts(t.created_at_ms)
+            for t in txs
+            for a in (t.debtor_account, t.creditor_account)
+        }
+        entities = {
+            (t.tenant_id, e): _ts(t.created_at_ms)
+            for t in txs
+            for e in (t.debtor_entity, t.creditor_entity)
+        }
+        birth_dates = {(t.tenant_id, t.debtor_entity): t.debtor_birth_date for t in txs}
+        holders = {
+            (t.tenant_id, e, a): _ts(t.created_at_ms)
+            for t in txs
+            for e, a in (
+                (t.debtor_entity, t.debtor_account),
+                (t.creditor_entity, t.creditor_account),
+            )
+        }
+        await conn.execute(
+            """INSERT INTO accounts (tenant_id, account_id, first_seen_at)
+               SELECT * FROM unnest(%s::text[], %s::text[], %s::timestamptz[])
+               ON CONFLICT (tenant_id, account_id) DO UPDATE
+                   SET first_seen_at = least(accounts.first_seen_at, excluded.first_seen_at)""",
+            ([k[0] for k in accounts], [k[1] for k in accounts], list(accounts.values())),
+        )
+        await conn.execute(
+            """INSERT INTO entities (tenant_id, entity_id, first_seen_at, birth_date)
+               SELECT * FROM unnest(%s::text[], %s::text[], %s::timestamptz[], %s::date[])
+               ON CONFLICT (tenant_id, entity_id) DO UPDATE
+                   SET first_seen_at = least(entities.first_seen_at, excluded.first_seen_at),
+                       birth_date = coalesce(excluded.birth_date, entities.birth_date)""",
+            (
+                [k[0] for k in entities],
+                [k[1] for k in entities],
+                list(entities.values()),
+                [birth_dates.get(k) for k in entities],
+            ),
+        )
+        await conn.execute(
+            """INSERT INTO account_holders (tenant_id, entity_id, account_id, since)
+               SELECT * FROM unnest(%s::text[], %s::text[], %s::text[], %s::timestamptz[])
+               ON CONFLICT DO NOTHING""",
+            (
+                [k[0] for k in holders],
+                [k[1] for k in holders],
+                [k[2] for k in holders],
+                list(holders.values()),
+            ),
+        )
+
+    async def _write_edges(
+        self, conn: AsyncConnection[DictRow], txs: Sequence[Transaction], *, reverse: bool = False
+    ) -> None:
+        if not txs:
+            return
+        # pacs.002's edge runs creditor -> debtor, as Tazama writes it
+        rows = [
+            (
+                t.tenant_id, t.msg_id, t.end_to_end_id, t.tx_type,
+                t.creditor_account if reverse else t.debtor_account,
+                t.debtor_account if reverse else t.creditor_account,
+                t.creditor_entity if reverse else t.debtor_entity,
+                t.debtor_entity if reverse else t.creditor_entity,
+                t.amount, t.currency, _ts(t.created_at_ms), t.status, t.description,
+                t.debtor_lat, t.debtor_lon, t.kiosk_id, t.category, t.auth_method,
+            )
+            for t in txs
+        ]  # fmt: skip
+        columns = list(zip(*rows, strict=True))
+        await conn.execute(
+            """INSERT INTO transaction_edges (tenant_id, msg_id, end_to_end_id, tx_type,
+                   source_account, destination_account, source_entity, destination_entity,
+                   amount, currency, created_at, status, description, lat, lon, channel,
+                   category, auth_method)
+               SELECT * FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::text[],
+                   %s::text[], %s::text[], %s::text[], %s::numeric[], %s::text[],
+                   %s::timestamptz[], %s::text[], %s::text[], %s::float8[], %s::float8[],
+                   %s::text[], %s::text[], %s::text[])
+               ON CONFLICT DO NOTHING""",
+            [list(column) for column in columns],
+        )
+
+    async def _complete(
+        self,
+        conn: AsyncConnection[DictRow],
+        messages: Sequence[Incoming],
+        same_batch: Sequence[Transaction],
+    ) -> tuple[list[Transaction], list[tuple[Incoming, str]]]:
+        """Fill each pacs.002 from its pacs.008: this batch, the data cache, or the database."""
+        if not messages:
+            return [], []
+        reports = [m.tx for m in messages]
+        known = {(t.tenant_id, t.end_to_end_id): json.loads(_cache_entry(t)) for t in same_batch}
+        wanted = [r for r in reports if (r.tenant_id, r.end_to_end_id) not in known]
+        if wanted:
+            cached = await self.valkey.mget(
+                [_cache_key(r.tenant_id, r.end_to_end_id) for r in wanted]
+            )
+            for report, entry in zip(wanted, cached, strict=True):
+                if entry is not None:
+                    known[(report.tenant_id, report.end_to_end_id)] = json.loads(entry)
+        missing = [r for r in reports if (r.tenant_id, r.end_to_end_id) not in known]
+        if missing:
+            cur = await conn.execute(
+                """SELECT tenant_id, end_to_end_id, source_entity, destination_entity,
+                          source_account, destination_account, amount, currency
+                   FROM transaction_edges
+                   WHERE (tenant_id, end_to_end_id) IN
+                         (SELECT * FROM unnest(%s::text[], %s::text[]))
+                     AND tx_type = %s""",
+                (
+                    [r.tenant_id for r in missing],
+                    [r.end_to_end_id for r in missing],
+                    TxType.PACS_008,
+                ),
+            )
+            for row in await cur.fetchall():
+                known[(row["tenant_id"], row["end_to_end_id"])] = {
+                    "dbtrId": row["source_entity"], "cdtrId": row["destination_entity"],
+                    "dbtrAcctId": row["source_account"], "cdtrAcctId": row["destination_account"],
+                    "amt": float(row["amount"]), "ccy": row["currency"],
+                }  # fmt: skip
+        completed: list[Transaction] = []
+        orphans: list[tuple[Incoming, str]] = []
+        for message in messages:
+            report = message.tx
+            entry = known.get((report.tenant_id, report.end_to_end_id))
+            if entry is None:
+                reason = f"no pacs.008 with end-to-end id {report.end_to_end_id!r} was received"
+                orphans.append((message, reason))
+            else:
+                completed.append(_complete_status_report(report, entry))
+        return completed, orphans
+
+    async def _record_completed(
+        self, conn: AsyncConnection[DictRow], reports: Sequence[Transaction]
+    ) -> None:
+        if not reports:
+            return
+        await conn.execute(
+            """UPDATE raw_messages r SET transaction = c.tx
+               FROM unnest(%s::text[], %s::text[], %s::jsonb[]) AS c(tenant_id, msg_id, tx)
+               WHERE r.tenant_id = c.tenant_id AND r.msg_id = c.msg_id""",
+            (
+                [r.tenant_id for r in reports],
+                [r.msg_id for r in reports],
+                [Jsonb(asdict(r)) for r in reports],
+            ),
+        )
+
+    async def load(self, tenant: str, msg_ids: Sequence[str]) -> dict[str, Transaction]:
+        """The accepted transactions, by message id (unknown ids are left out)."""
+        async with self.pool.connection() as conn:
+            cur = await conn.execute(
+                "SELECT msg_id, transaction FROM raw_messages "
+                "WHERE tenant_id = %s AND msg_id = ANY(%s)",
+                (tenant, list(msg_ids)),
+            )
+            return {r["msg_id"]: Transaction(**r["transaction"]) for r in await cur.fetchall()}
+
+    async def _forget(self, conn: AsyncConnection[DictRow], txs: Sequence[Transaction]) -> None:
+        await conn.execute(
+            """DELETE FROM raw_messages WHERE (tenant_id, msg_id) IN
+                   (SELECT * FROM unnest(%s::text[], %s::text[]))""",
+            ([t.tenant_id for t in txs], [t.msg_id for t in txs]),
+        )
+
+    async def _settle(self, conn: AsyncConnection[DictRow], reports: Sequence[Transaction]) -> None:
+        """The pacs.008 edge takes its status report's status, so history knows success."""
+        if not reports:
+            return
+        await conn.execute(
+            """UPDATE transaction_edges e SET status = s.status
+               FROM unnest(%s::text[], %s::text[], %s::text[]) AS s(tenant_id, e2e, status)
+               WHERE e.tenant_id = s.tenant_id AND e.end_to_end_id = s.e2e AND e.tx_type = %s""",
+            (
+                [r.tenant_id for r in reports],
+                [r.end_to_end_id for r in reports],
+                [r.status for r in reports],
+                TxType.PACS_008,
+            ),
+        )

@@ -1,0 +1,71 @@
+"""Transaction-mirroring helpers shared by rules 024-027 (helper module of engineer "b").
+
+A mirrored pair is an incoming transfer passed on by an outgoing transfer of a matching amount
+no later than `maxMirrorDelay` after it, to a different account than the one that sent it
+(sending money back to its sender is a refund, not a pass-through). Rules 024/025 match
+amounts without a commission, 026/027 with one kept back by the account.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from activities.rules.base import Parameters, param, successful, within
+from saku.domain.transactions import Edge
+
+# (received amount, sent amount) -> does the sent amount mirror the received one?
+AmountMatch = Callable[[float, float], bool]
+# (at_ms, amount, counterparty account)
+Movement = tuple[int, float, str]
+
+
+def non_commissioned(parameters: Parameters) -> AmountMatch:
+    """Sent within `amountTolerance` (a fraction, e.g. 0.005 = 0.5%) of the received amount."""
+    tolerance = param(parameters, "amountTolerance")
+    return lambda received, sent: received > 0 and abs(sent - received) / received <= tolerance
+
+
+def commissioned(parameters: Parameters) -> AmountMatch:
+    """Sent = received less a commission of `minimumCommission`..`maximumCommission` (inclusive
+    fractions of the received amount, e.g. 0.01..0.25)."""
+    low, high = param(parameters, "minimumCommission"), param(parameters, "maximumCommission")
+    return lambda received, sent: received > 0 and low <= (received - sent) / received <= high
+
+
+def _movements(edges: Iterable[Edge], now_ms: int, window: float) -> list[Movement]:
+    return [
+        (e.at_ms, e.amount, e.counterparty_account)
+        for e in successful(within(edges, now_ms, window))
+    ]
+
+
+def mirrored_pairs(
+    parameters: Parameters,
+    *,
+    incoming: Iterable[Edge],
+    outgoing: Iterable[Edge],
+    now_ms: int,
+    match: AmountMatch,
+    current_outgoing: Movement | None = None,
+) -> int:
+    """Mirrored pairs among the account's successful transfers within `maxQueryRange`, each
+    transfer used at most once. Greedy, oldest first: an outgoing transfer takes the oldest
+    unused incoming transfer it mirrors (the one closest to leaving the delay window)."""
+    window, delay = param(parameters, "maxQueryRange"), param(parameters, "maxMirrorDelay")
+    unused = sorted(_movements(incoming, now_ms, window))
+    sent_list = _movements(outgoing, now_ms, window)
+    if current_outgoing is not None:
+        sent_list.append(current_outgoing)
+    pairs = 0
+    for sent_at, sent, sent_to in sorted(sent_list):
+        for index, (received_at, received, received_from) in enumerate(unused):
+            if (
+                received_at <= sent_at
+                and sent_at - received_at <= delay
+                and received_from != sent_to
+                and match(received, sent)
+            ):
+                del unused[index]
+                pairs += 1
+                break
+    return pairs

@@ -1,0 +1,39 @@
+"""016 Transaction convergence - creditor.
+
+Many different accounts paying the same creditor in a short time suggests a collection
+(mule) account or a scam paid by many victims. Measured: the number of distinct debtor
+accounts that paid the creditor account successfully within `maxQueryRange` (ms), this
+transaction's debtor included (a count, 1 or more). No history exit: none is needed.
+"""
+
+from __future__ import annotations
+
+from activities.rules._helpers_a import counterparties
+from activities.rules.base import Needs, Parameters, Rule, param, rule_config
+from saku.domain.transactions import MS_PER_DAY, Features, Transaction
+from saku.monitoring.classify import Measurement
+
+
+def measure(tx: Transaction, features: Features, parameters: Parameters) -> Measurement:
+    range_ms = param(parameters, "maxQueryRange")
+    payers = counterparties(features.creditor.incoming, tx.created_at_ms, range_ms)
+    return len(payers | {tx.debtor_account})  # this payment converges on the creditor too
+
+
+RULE = Rule(
+    code="016",
+    name="Transaction convergence - creditor",
+    measure=measure,
+    needs=frozenset({Needs.CREDITOR_INCOMING}),
+    default_config=rule_config(
+        "016",
+        "Transaction convergence - creditor",
+        parameters={"maxQueryRange": MS_PER_DAY},
+        exits=[(".x00", "Unsuccessful transaction")],
+        bands=[
+            (None, 3, ".01", "Creditor was paid by fewer than 3 distinct accounts in 24 hours"),
+            (3, 5, ".02", "Creditor was paid by 3 to 4 distinct accounts in 24 hours"),
+            (5, None, ".03", "Funds converge: creditor was paid by 5 or more accounts in 24 hours"),
+        ],
+    ),
+)

@@ -1,0 +1,71 @@
+"""020 Large transaction amount vs history - creditor.
+
+An incoming payment far above what the creditor account usually receives can be a mule
+receiving proceeds or an account taken over. Measured: the payment's z-score against the
+creditor's successful incoming transfers within `maxQueryRange` (ms): (amount - mean) / standard
+deviation (population), in standard deviations; negative when below the mean. Fewer than
+`minimumNumberOfTransactions` earlier transfers is insufficient history (.x01). Identical
+earlier amounts have no variance: a larger amount exits .x03 (upturn), a smaller one .x04
+(downturn), the same amount measures 0.
+"""
+
+from __future__ import annotations
+
+from activities.rules.base import (
+    Needs,
+    Parameters,
+    Rule,
+    amounts,
+    mean_and_stdev,
+    param,
+    rule_config,
+    successful,
+    within,
+)
+from saku.domain.transactions import MS_PER_DAY, Features, Transaction
+from saku.monitoring.classify import (
+    INSUFFICIENT_HISTORY,
+    NO_VARIANCE_DOWNTURN,
+    NO_VARIANCE_UPTURN,
+    Exit,
+    Measurement,
+)
+
+
+def measure(tx: Transaction, features: Features, parameters: Parameters) -> Measurement:
+    history = successful(
+        within(features.creditor.incoming, tx.created_at_ms, param(parameters, "maxQueryRange"))
+    )
+    if not history or len(history) < param(parameters, "minimumNumberOfTransactions"):
+        return Exit(INSUFFICIENT_HISTORY)
+    mean, stdev = mean_and_stdev(amounts(history))
+    if stdev == 0:
+        if tx.amount == mean:
+            return 0.0
+        return Exit(NO_VARIANCE_UPTURN if tx.amount > mean else NO_VARIANCE_DOWNTURN)
+    return (tx.amount - mean) / stdev
+
+
+RULE = Rule(
+    code="020",
+    name="Large transaction amount vs history - creditor",
+    measure=measure,
+    needs=frozenset({Needs.CREDITOR_INCOMING}),
+    default_config=rule_config(
+        "020",
+        "Large transaction amount vs history - creditor",
+        parameters={"maxQueryRange": 90 * MS_PER_DAY, "minimumNumberOfTransactions": 5},
+        exits=[
+            (".x00", "Unsuccessful transaction"),
+            (".x01", "Insufficient transaction history"),
+            (".x03", "Creditor always received the same amount; this one is larger"),
+            (".x04", "Creditor always received the same amount; this one is smaller"),
+        ],
+        bands=[
+            (None, 1, ".01", "Amount is within 1 standard deviation above the creditor's mean"),
+            (1, 2, ".02", "Amount is 1-2 standard deviations above the creditor's mean"),
+            (2, 3, ".03", "Amount is 2-3 standard deviations above the creditor's mean"),
+            (3, None, ".04", "Amount is 3+ standard deviations above the creditor's mean"),
+        ],
+    ),
+)

@@ -1,0 +1,52 @@
+"""025 Non-commissioned transaction mirroring - debtor.
+
+A pass-through (mule) account receives money and soon sends the same amount on to someone
+else. Here the paying account is examined, this payment included. Measured: the number of
+mirrored pairs among the debtor's successful transfers within `maxQueryRange`, the current
+payment counted as an outgoing transfer - an incoming transfer followed, no later than
+`maxMirrorDelay` (ms), by an outgoing transfer to a different account whose amount is within
+`amountTolerance` (fraction) of it; each transfer is paired at most once (see _helpers_b).
+No history simply measures 0: there is no .x01.
+"""
+
+from __future__ import annotations
+
+from activities.rules._helpers_b import mirrored_pairs, non_commissioned
+from activities.rules.base import Needs, Parameters, Rule, rule_config
+from saku.domain.transactions import MS_PER_DAY, Features, Transaction
+from saku.monitoring.classify import Measurement
+
+
+def measure(tx: Transaction, features: Features, parameters: Parameters) -> Measurement:
+    return mirrored_pairs(
+        parameters,
+        incoming=features.debtor.incoming,
+        outgoing=features.debtor.outgoing,
+        now_ms=tx.created_at_ms,
+        match=non_commissioned(parameters),
+        current_outgoing=(tx.created_at_ms, tx.amount, tx.creditor_account),
+    )
+
+
+RULE = Rule(
+    code="025",
+    name="Non-commissioned transaction mirroring - debtor",
+    measure=measure,
+    needs=frozenset({Needs.DEBTOR_INCOMING, Needs.DEBTOR_OUTGOING}),
+    default_config=rule_config(
+        "025",
+        "Non-commissioned transaction mirroring - debtor",
+        parameters={
+            "maxQueryRange": 7 * MS_PER_DAY,
+            "maxMirrorDelay": MS_PER_DAY,
+            "amountTolerance": 0.005,
+        },
+        exits=[(".x00", "Unsuccessful transaction")],
+        bands=[
+            (None, 1, ".01", "Debtor has not forwarded any amount it received"),
+            (1, 2, ".02", "Debtor forwarded one received amount unchanged"),
+            (2, 5, ".03", "Debtor repeatedly forwarded received amounts unchanged (2-4 times)"),
+            (5, None, ".04", "Debtor forwards received amounts systematically (5+ times)"),
+        ],
+    ),
+)

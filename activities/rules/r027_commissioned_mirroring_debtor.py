@@ -1,0 +1,53 @@
+"""027 Commissioned transaction mirroring - debtor.
+
+A pass-through (mule) account receives money and soon sends it on to someone else, keeping a
+commission. Here the paying account is examined, this payment included. Measured: the number
+of mirrored pairs among the debtor's successful transfers within `maxQueryRange`, the current
+payment counted as an outgoing transfer - an incoming transfer followed, no later than
+`maxMirrorDelay` (ms), by an outgoing transfer to a different account of the incoming amount
+less a commission of `minimumCommission`..`maximumCommission` (inclusive fractions of it); each
+transfer is paired at most once (see _helpers_b). No history simply measures 0: no .x01.
+"""
+
+from __future__ import annotations
+
+from activities.rules._helpers_b import commissioned, mirrored_pairs
+from activities.rules.base import Needs, Parameters, Rule, rule_config
+from saku.domain.transactions import MS_PER_DAY, Features, Transaction
+from saku.monitoring.classify import Measurement
+
+
+def measure(tx: Transaction, features: Features, parameters: Parameters) -> Measurement:
+    return mirrored_pairs(
+        parameters,
+        incoming=features.debtor.incoming,
+        outgoing=features.debtor.outgoing,
+        now_ms=tx.created_at_ms,
+        match=commissioned(parameters),
+        current_outgoing=(tx.created_at_ms, tx.amount, tx.creditor_account),
+    )
+
+
+RULE = Rule(
+    code="027",
+    name="Commissioned transaction mirroring - debtor",
+    measure=measure,
+    needs=frozenset({Needs.DEBTOR_INCOMING, Needs.DEBTOR_OUTGOING}),
+    default_config=rule_config(
+        "027",
+        "Commissioned transaction mirroring - debtor",
+        parameters={
+            "maxQueryRange": 7 * MS_PER_DAY,
+            "maxMirrorDelay": MS_PER_DAY,
+            "minimumCommission": 0.01,
+            "maximumCommission": 0.25,
+        },
+        exits=[(".x00", "Unsuccessful transaction")],
+        bands=[
+            (None, 1, ".01", "Debtor has not forwarded received amounts less a commission"),
+            (1, 2, ".02", "Debtor forwarded one received amount less a commission"),
+            (2, 5, ".03", "Debtor repeatedly forwarded received amounts minus a cut (2-4 times)"),
+            (5, None, ".04", "Debtor forwards amounts minus a cut systematically (5+ times)"),
+        ],
+    ),
+)

@@ -1,0 +1,39 @@
+"""045 Successful transactions to the creditor (including the new one).
+
+An account receiving its first payments is how a fresh money mule looks. Measured: the
+number of successful incoming transactions of the creditor within `maxQueryRange`, plus 1
+for the new one (a count, at least 1). Failed or rejected payments do not count.
+"""
+
+from __future__ import annotations
+
+from activities.rules.base import Needs, Parameters, Rule, param, rule_config, successful, within
+from saku.domain.transactions import MS_PER_DAY, Features, Transaction
+from saku.monitoring.classify import Measurement
+
+
+def measure(tx: Transaction, features: Features, parameters: Parameters) -> Measurement:
+    # the features hold earlier history only; the new transaction is counted by the + 1
+    history = within(
+        features.creditor.incoming, tx.created_at_ms, param(parameters, "maxQueryRange")
+    )
+    return len(successful(history)) + 1
+
+
+RULE = Rule(
+    code="045",
+    name="Successful transactions to the creditor",
+    measure=measure,
+    needs=frozenset({Needs.CREDITOR_INCOMING}),
+    default_config=rule_config(
+        "045",
+        "Successful transactions to the creditor",
+        parameters={"maxQueryRange": 90 * MS_PER_DAY},
+        exits=[(".x00", "Unsuccessful transaction")],
+        bands=[
+            (None, 2, ".01", "First successful transaction received by the creditor"),
+            (2, 5, ".02", "The creditor has received only 2 to 4 successful transactions"),
+            (5, None, ".03", "The creditor has an established record of incoming transactions"),
+        ],
+    ),
+)

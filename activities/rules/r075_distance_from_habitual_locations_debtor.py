@@ -1,0 +1,63 @@
+"""075 Distance from habitual locations - debtor.
+
+A payment far from every place the debtor usually pays from suggests someone else is using
+the account. A habitual location is the location of one of the debtor's successful outgoing
+transactions within `maxQueryRange` around which at least `minimumVisits` such located
+transactions (itself included) lie within `habitRadiusKm`. Measured: the great-circle
+distance in km (rounded to 0.001 km) from the new transaction's location (tx.debtor_lat/lon)
+to the nearest habitual location. No location on the new transaction, or no habitual
+location yet, is insufficient data (.x01).
+"""
+
+from __future__ import annotations
+
+from activities.rules.base import (
+    Needs,
+    Parameters,
+    Rule,
+    haversine_km,
+    param,
+    rule_config,
+    successful,
+    within,
+)
+from saku.domain.transactions import MS_PER_DAY, Features, Transaction
+from saku.monitoring.classify import INSUFFICIENT_HISTORY, Exit, Measurement
+
+
+def measure(tx: Transaction, features: Features, parameters: Parameters) -> Measurement:
+    if tx.debtor_lat is None or tx.debtor_lon is None:
+        return Exit(INSUFFICIENT_HISTORY)
+    history = within(features.debtor.outgoing, tx.created_at_ms, param(parameters, "maxQueryRange"))
+    points = [
+        (e.lat, e.lon) for e in successful(history) if e.lat is not None and e.lon is not None
+    ]
+    radius, visits = param(parameters, "habitRadiusKm"), param(parameters, "minimumVisits")
+    habitual = [p for p in points if sum(haversine_km(*p, *q) <= radius for q in points) >= visits]
+    if not habitual:
+        return Exit(INSUFFICIENT_HISTORY)
+    # rounding keeps floating-point noise from tipping a value across a band limit
+    return round(min(haversine_km(*p, tx.debtor_lat, tx.debtor_lon) for p in habitual), 3)
+
+
+RULE = Rule(
+    code="075",
+    name="Distance from habitual locations - debtor",
+    measure=measure,
+    needs=frozenset({Needs.DEBTOR_OUTGOING}),
+    default_config=rule_config(
+        "075",
+        "Distance from habitual locations - debtor",
+        parameters={"maxQueryRange": 90 * MS_PER_DAY, "habitRadiusKm": 0.5, "minimumVisits": 3},
+        exits=[
+            (".x00", "Unsuccessful transaction"),
+            (".x01", "Insufficient data: no location or no habitual location yet"),
+        ],
+        bands=[
+            (None, 1, ".01", "At one of the debtor's habitual locations (under 1 km)"),
+            (1, 10, ".02", "Near the debtor's habitual locations (1 to 10 km)"),
+            (10, 100, ".03", "Away from the debtor's habitual locations (10 to 100 km)"),
+            (100, None, ".04", "Far from every habitual location of the debtor (100 km or more)"),
+        ],
+    ),
+)

@@ -1,0 +1,1 @@
+"""Intake of Tazama-shaped ISO 20022 messages: validation and normalisation."""

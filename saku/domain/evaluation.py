@@ -1,0 +1,73 @@
+"""What the evaluation workflows carry: references in, results out. No raw documents."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from saku.domain.transactions import Transaction
+from saku.monitoring.results import Adjudication, RuleResult
+
+# activity names: workflows call activities by name, so workflow files import no I/O code
+RUN_RULES = "monitoring.run_rules"
+PERSIST_EVALUATIONS = "monitoring.persist_evaluations"
+
+
+@dataclass(frozen=True)
+class EvaluationRequest:
+    """Evaluate these already-accepted messages of one tenant (by reference)."""
+
+    tenant_id: str
+    msg_ids: list[str]
+
+
+@dataclass(frozen=True)
+class RuleStage:
+    """One transaction after routing and rules: what the workflow scores and adjudicates."""
+
+    tx: Transaction
+    # the network map's route for this TxTp, as stored (the sub-map snapshot)
+    route: dict[str, Any]
+    results: list[RuleResult]
+    # applicable event-flow conditions, as stored documents
+    conditions: list[dict[str, Any]]
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RuleStageBatch:
+    network_map_cfg: str
+    # typology configs used by any route in this batch, as stored documents
+    typologies: list[dict[str, Any]]
+    stages: list[RuleStage]
+    # messages that cannot be evaluated, with the reason (e.g. no route for their TxTp)
+    unroutable: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    evaluation_id: str
+    tenant_id: str
+    msg_id: str
+    end_to_end_id: str
+    tx_type: str
+    network_map_cfg: str
+    route: dict[str, Any]
+    rule_results: list[RuleResult]
+    adjudication: Adjudication
+    workflow_id: str
+    run_id: str
+    timings_ms: dict[str, float]
+
+    @property
+    def status(self) -> str:
+        return self.adjudication.status
+
+
+@dataclass(frozen=True)
+class EvaluationOutcome:
+    """A workflow's result: a summary per message, for search and for the caller."""
+
+    evaluated: dict[str, str]  # msg_id -> ALRT | NALT
+    interdicted: list[str]
+    unroutable: dict[str, str]

@@ -34,6 +34,7 @@ from saku.domain.evaluation import (
     EvaluationRequest,
     RuleStage,
     RuleStageBatch,
+    Unrouted,
 )
 from saku.domain.transactions import MS_PER_DAY, Features, Transaction
 from saku.monitoring.config import ERROR_OUTCOME, RuleConfig
@@ -83,15 +84,10 @@ class EvaluationActivities:
         # the active configuration per tenant, reloaded when another network map is activated
         self._active: dict[str, ActiveConfig] = {}
 
-    async def _active_config(self, tenant: str) -> ActiveConfig:
+    async def _active_config(self, tenant: str) -> ActiveConfig | None:
         cfg = await self.configs.active_cfg(tenant)
         if cfg is None:
-            raise ApplicationError(
-                f"tenant {tenant!r} has no active network map: import and activate one "
-                "(saku config import …)",
-                type="NoActiveNetworkMap",
-                non_retryable=True,
-            )
+            return None
         cached = self._active.get(tenant)
         if cached is None or cached.network_map.cfg != cfg:
             loaded = await self.configs.load_active(tenant)
@@ -105,17 +101,27 @@ class EvaluationActivities:
         started = time.perf_counter()
         active = await self._active_config(request.tenant_id)
         txs = await self.history.load(request.tenant_id, request.msg_ids)
+        missing = sorted(set(request.msg_ids) - set(txs))
+        if missing:
+            raise ApplicationError(
+                f"messages {missing[:5]} were never accepted", non_retryable=True
+            )
+        if active is None:
+            reason = (
+                f"not evaluated: tenant {request.tenant_id!r} has no active network map "
+                "(import and activate one with `saku config import`)"
+            )
+            unrouted = [Unrouted(txs[m], reason, alert=True) for m in request.msg_ids]
+            return RuleStageBatch("", [], [], unrouted)
         routed: list[tuple[Transaction, dict[str, Any], list[RuleConfig]]] = []
-        unroutable: dict[str, str] = {}
+        unrouted = []
         typology_keys: set[tuple[str, str]] = set()
         for msg_id in request.msg_ids:
-            tx = txs.get(msg_id)
-            if tx is None:
-                unroutable[msg_id] = "message was never accepted"
-                continue
+            tx = txs[msg_id]
             route = active.network_map.route(tx.tx_type)
             if route is None:
-                unroutable[msg_id] = f"the active network map has no route for {tx.tx_type}"
+                reason = f"network map {active.network_map.cfg} routes no {tx.tx_type} messages"
+                unrouted.append(Unrouted(tx, reason, alert=False))
                 continue
             rule_keys = dict.fromkeys((r.id, r.cfg) for t in route.typologies for r in t.rules)
             typology_keys |= {(t.id, t.cfg) for t in route.typologies}
@@ -152,7 +158,7 @@ class EvaluationActivities:
             network_map_cfg=active.network_map.cfg,
             typologies=[_dump(active.typologies[key]) for key in sorted(typology_keys)],
             stages=stages,
-            unroutable=unroutable,
+            unrouted=unrouted,
         )
 
     @activity.defn(name=PERSIST_EVALUATIONS)

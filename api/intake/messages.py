@@ -88,7 +88,9 @@ def _currency(value: str) -> str:
 
 def _status(value: str) -> str:
     if len(value) != 4 or not value.isascii() or not value.isalpha() or not value.isupper():
-        raise ValueError(f"status must be a 4-letter ISO 20022 code such as ACCC, got {value[:8]!r}")
+        raise ValueError(
+            f"status must be a 4-letter ISO 20022 code such as ACCC, got {value[:8]!r}"
+        )
     return value
 
 

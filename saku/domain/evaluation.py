@@ -35,13 +35,21 @@ class RuleStage:
 
 
 @dataclass(frozen=True)
+class Unrouted:
+    """A transaction the engine could not run rules for, and why; it is still recorded."""
+
+    tx: Transaction
+    reason: str
+    alert: bool  # True when it needs an operator (no active map), False when not routed
+
+
+@dataclass(frozen=True)
 class RuleStageBatch:
     network_map_cfg: str
     # typology configs used by any route in this batch, as stored documents
     typologies: list[dict[str, Any]]
     stages: list[RuleStage]
-    # messages that cannot be evaluated, with the reason (e.g. no route for their TxTp)
-    unroutable: dict[str, str] = field(default_factory=dict)
+    unrouted: list[Unrouted] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -70,4 +78,5 @@ class EvaluationOutcome:
 
     evaluated: dict[str, str]  # msg_id -> ALRT | NALT
     interdicted: list[str]
-    unroutable: dict[str, str]
+    highest_score: float
+    evaluations: list[Evaluation]

@@ -9,7 +9,7 @@ from fastapi import FastAPI, Request, Response
 
 from api import metrics
 from api.resources import Resources
-from api.routes import auth, health, operations, users
+from api.routes import auth, evaluations, health, monitoring_config, operations, users
 from saku.logs import correlation_id, new_correlation_id
 from saku.settings import Settings, get_settings
 
@@ -65,6 +65,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.middleware("http")(metrics.observe)
     app.middleware("http")(_correlate)
-    for router in (health.router, auth.router, users.router, operations.router):
+    routers = (
+        health.router,
+        auth.router,
+        users.router,
+        evaluations.router,
+        monitoring_config.router,
+        operations.router,
+    )
+    for router in routers:
         app.include_router(router)
     return app

@@ -10,6 +10,8 @@ import redis.asyncio as redis
 from aiokafka import AIOKafkaProducer
 from temporalio.client import Client
 
+from activities.monitoring.history import HistoryStore
+from api.intake.service import Intake
 from saku.db import Pool, create_pool
 from saku.settings import Settings
 from saku.temporal.client import connect
@@ -22,6 +24,7 @@ class Resources:
         self.valkey: redis.Redis = redis.from_url(settings.resolved_valkey_url())
         self._temporal: Client | None = None
         self._producer: AIOKafkaProducer | None = None
+        self._intake: Intake | None = None
         self._lock = asyncio.Lock()
 
     async def open(self) -> None:
@@ -34,6 +37,14 @@ class Resources:
                 if self._temporal is None:
                     self._temporal = await connect(self.settings)
         return self._temporal
+
+    async def intake(self) -> Intake:
+        if self._intake is None:
+            history = HistoryStore(self.pool, self.valkey)
+            self._intake = Intake(
+                self.pool, history, await self.temporal(), self.settings.task_queue
+            )
+        return self._intake
 
     async def producer(self) -> AIOKafkaProducer:
         if self._producer is None:

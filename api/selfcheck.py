@@ -10,19 +10,28 @@ import time
 import uuid
 from dataclasses import asdict, dataclass
 
-from aiokafka import AIOKafkaProducer, ConsumerRecord
+from aiokafka import AIOKafkaProducer
 from temporalio.client import Client
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.stream import Handler, Rejected, correlation_headers, decode_json
+from api.stream import Handler, Record, Rejected, correlation_headers, decode_json
 from saku.domain.selfcheck import SelfCheckRequest, SelfCheckResult, selfcheck_workflow_id
 from workflows.selfcheck import SelfCheckWorkflow
 
 
 def selfcheck_handler(client: Client, task_queue: str) -> Handler:
-    async def handle(record: ConsumerRecord[bytes, bytes]) -> None:
+    async def handle(records: list[Record]) -> list[tuple[Record, str]]:
+        rejected = []
+        for record in records:
+            try:
+                await start(record)
+            except Rejected as rejection:
+                rejected.append((record, str(rejection)))
+        return rejected
+
+    async def start(record: Record) -> None:
         data = decode_json(record)
         check_id = data.get("check_id")
         if not isinstance(check_id, str) or not check_id:

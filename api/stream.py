@@ -13,6 +13,7 @@ import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from typing import TypeAlias
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 from aiokafka.structs import OffsetAndMetadata, TopicPartition
@@ -31,7 +32,7 @@ def correlation_headers() -> list[tuple[str, bytes]]:
     return [(CORRELATION_HEADER, cid.encode())] if cid else []
 
 
-def _header(record: ConsumerRecord[bytes, bytes], name: str) -> str | None:
+def _header(record: Record, name: str) -> str | None:
     for key, value in record.headers or ():
         if key == name and value:
             text = value.decode(errors="replace")
@@ -43,7 +44,11 @@ class Rejected(Exception):
     """The record can never be accepted (malformed, invalid): it goes to the dead-letter topic."""
 
 
-Handler = Callable[[ConsumerRecord[bytes, bytes]], Awaitable[None]]
+Record: TypeAlias = "ConsumerRecord[bytes, bytes]"
+# A handler takes one topic's records from a poll and hands them on durably; it returns the
+# records it rejects, with reasons, for the dead-letter topic. Raising means "transient
+# failure": nothing is committed and the records are read again.
+Handler = Callable[[list[Record]], Awaitable[list[tuple[Record, str]]]]
 
 
 @dataclass
@@ -51,7 +56,7 @@ class DeadLetter:
     topic: str
     producer: AIOKafkaProducer
 
-    async def send(self, record: ConsumerRecord[bytes, bytes], reason: str) -> None:
+    async def send(self, record: Record, reason: str) -> None:
         headers = [
             ("saku-reason", reason.encode()),
             ("saku-source-topic", record.topic.encode()),
@@ -80,32 +85,25 @@ class StreamConsumer:
         self.handled = 0
         self.dead_lettered = 0
 
-    async def _handle(self, record: ConsumerRecord[bytes, bytes]) -> None:
-        correlation_id.set(
-            _header(record, CORRELATION_HEADER)
-            or f"kafka:{record.topic}:{record.partition}:{record.offset}"
+    async def process_batch(self, batch: Mapping[TopicPartition, list[Record]]) -> None:
+        by_topic: dict[str, list[Record]] = {}
+        for records in batch.values():
+            for record in records:
+                by_topic.setdefault(record.topic, []).append(record)
+        for topic, records in by_topic.items():
+            correlation_id.set(
+                _header(records[0], CORRELATION_HEADER)
+                or f"kafka:{topic}:{records[0].partition}:{records[0].offset}"
+            )
+            for record, reason in await self.handlers[topic](records):
+                await self.dead_letter.send(record, reason)
+                self.dead_lettered += 1
+                log.warning("record dead-lettered", extra={"reason": reason})
+            self.handled += len(records)
+        # every record is handed on or dead-lettered: commit past the last of each partition
+        await self.consumer.commit(
+            {tp: OffsetAndMetadata(records[-1].offset + 1, "") for tp, records in batch.items()}
         )
-        try:
-            await self.handlers[record.topic](record)
-            self.handled += 1
-        except Rejected as rejection:
-            await self.dead_letter.send(record, str(rejection))
-            self.dead_lettered += 1
-            log.warning("record dead-lettered", extra={"reason": str(rejection)})
-
-    async def process_batch(
-        self, batch: Mapping[TopicPartition, list[ConsumerRecord[bytes, bytes]]]
-    ) -> None:
-        commit: dict[TopicPartition, OffsetAndMetadata] = {}
-        try:
-            for partition, records in batch.items():
-                for record in records:
-                    await self._handle(record)
-                    commit[partition] = OffsetAndMetadata(record.offset + 1, "")
-        finally:
-            # commit what was handed on, even if a later record failed transiently
-            if commit:
-                await self.consumer.commit(commit)
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
@@ -122,7 +120,7 @@ class StreamConsumer:
                 await asyncio.sleep(1.0)
 
 
-def decode_json(record: ConsumerRecord[bytes, bytes]) -> dict[str, object]:
+def decode_json(record: Record) -> dict[str, object]:
     """The record's value as a JSON object, or Rejected with the reason."""
     if record.value is None:
         raise Rejected("empty message (no value)")

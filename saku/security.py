@@ -25,6 +25,7 @@ class Role(StrEnum):
     GUARDIAN = "guardian"
     OPERATOR = "operator"
     ANALYST = "analyst"
+    INTEGRATION = "integration"  # a machine client: the bank's core system, a kiosk fleet
 
 
 class InvalidToken(Exception):

@@ -13,9 +13,12 @@ import signal
 import redis.asyncio as redis
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from activities import build_activities
+from activities import AlertPublisher, build_activities
+from activities.monitoring.history import HistoryStore
+from api.intake.service import Intake
+from api.intake.stream import KnownTenants, transactions_handler
 from api.selfcheck import selfcheck_handler
-from api.stream import DeadLetter, StreamConsumer
+from api.stream import DeadLetter, StreamConsumer, correlation_headers
 from saku import topics
 from saku.db import create_pool
 from saku.settings import Settings
@@ -35,14 +38,25 @@ def stop_on_signals() -> asyncio.Event:
     return stop
 
 
+def alert_publisher(producer: AIOKafkaProducer, topic: str) -> AlertPublisher:
+    async def publish(tenant: str, key: bytes, value: bytes) -> None:
+        headers = [("saku-tenant", tenant.encode()), *correlation_headers()]
+        await producer.send_and_wait(topic, value, key=key, headers=headers)
+
+    return publish
+
+
 async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
     pool = create_pool(settings.resolved_database_url(), max_size=20)
     await pool.open(wait=True, timeout=30)
     valkey = redis.from_url(settings.resolved_valkey_url())
+    producer = AIOKafkaProducer(bootstrap_servers=settings.resolved_kafka_bootstrap(), acks="all")
+    await producer.start()
     try:
         client = await connect(settings)
+        publish = alert_publisher(producer, settings.topic(topics.ALERTS.name))
         worker = create_worker(
-            client, settings.task_queue, ALL_WORKFLOWS, build_activities(pool, valkey)
+            client, settings.task_queue, ALL_WORKFLOWS, build_activities(pool, valkey, publish)
         )
         # leaving the block shuts the worker down gracefully: running activities finish
         async with worker:
@@ -50,6 +64,7 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
             await stop.wait()
             log.info("worker stopping")
     finally:
+        await producer.stop()
         await valkey.aclose()
         await pool.close()
 
@@ -58,8 +73,15 @@ async def run_consumer(settings: Settings, stop: asyncio.Event) -> None:
     client = await connect(settings)
     bootstrap = settings.resolved_kafka_bootstrap()
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    pool = create_pool(settings.resolved_database_url(), max_size=10)
+    await pool.open(wait=True, timeout=30)
+    valkey = redis.from_url(settings.resolved_valkey_url())
+    intake = Intake(pool, HistoryStore(pool, valkey), client, settings.task_queue)
     handlers = {
         settings.topic(topics.SELFCHECK.name): selfcheck_handler(client, settings.task_queue),
+        settings.topic(topics.TRANSACTIONS.name): transactions_handler(
+            intake, KnownTenants(pool), settings.micro_batch_from
+        ),
     }
     consumer = AIOKafkaConsumer(
         *handlers,
@@ -72,10 +94,15 @@ async def run_consumer(settings: Settings, stop: asyncio.Event) -> None:
     await consumer.start()
     try:
         stream = StreamConsumer(
-            consumer, handlers, DeadLetter(settings.topic(topics.DEAD_LETTER.name), producer)
+            consumer,
+            handlers,
+            DeadLetter(settings.topic(topics.DEAD_LETTER.name), producer),
+            max_records=settings.consumer_max_batch,
         )
         log.info("consumer running", extra={"topics": sorted(handlers)})
         await stream.run(stop)
     finally:
         await consumer.stop()
         await producer.stop()
+        await valkey.aclose()
+        await pool.close()

@@ -43,6 +43,10 @@ class Settings(BaseSettings):
     task_queue: str = Field(default="saku-main", alias="SAKU_TASK_QUEUE")
     consumer_group: str = Field(default="saku-consumer", alias="SAKU_CONSUMER_GROUP")
     topic_prefix: str = Field(default="saku", alias="SAKU_TOPIC_PREFIX")
+    # a poll of at least this many transactions is evaluated as one micro-batch workflow;
+    # smaller polls get a workflow per transaction
+    micro_batch_from: int = Field(default=20, ge=1, alias="SAKU_MICRO_BATCH_FROM")
+    consumer_max_batch: int = Field(default=500, ge=1, alias="SAKU_CONSUMER_MAX_BATCH")
     log_level: str = Field(default="INFO", alias="SAKU_LOG_LEVEL")
     # the OpenAPI schema and its pages (/docs, /redoc, /openapi.json) hold no data; turn
     # them off where even the shape of the API should not be public

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sys
 import uuid
@@ -13,8 +14,10 @@ from psycopg_pool import AsyncConnectionPool
 from temporalio.client import Client
 
 from saku.db import create_pool
+from saku.services import run_consumer, run_worker
 from saku.settings import Settings
 from saku.stack import manager
+from saku.stack.components import ensure_topics
 from saku.temporal.client import connect
 from tests.stackutil import private_settings, remove_var_dir
 
@@ -52,6 +55,28 @@ async def temporal(stack: Settings) -> Client:
 @pytest.fixture
 def task_queue() -> Iterator[str]:
     yield f"test-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+async def processes(stack: Settings, task_queue: str) -> AsyncIterator[Settings]:
+    """Worker and consumer running in this process, with a task queue, consumer group and
+    topics of their own (so other tests' messages never reach them)."""
+    settings = stack.model_copy(
+        update={
+            "task_queue": task_queue,
+            "consumer_group": f"group-{task_queue}",
+            "topic_prefix": task_queue,
+        }
+    )
+    await ensure_topics(settings.resolved_kafka_bootstrap(), settings.topic_prefix)
+    stop = asyncio.Event()
+    tasks = [
+        asyncio.create_task(run_worker(settings, stop)),
+        asyncio.create_task(run_consumer(settings, stop)),
+    ]
+    yield settings
+    stop.set()
+    await asyncio.gather(*tasks)
 
 
 # The Temporal SDK can crash during interpreter teardown (PyGILState_Release, exit code 134:

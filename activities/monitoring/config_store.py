@@ -213,3 +213,63 @@ class ConfigStore:
                 (tenant, subjects),
             )
             return [EventFlowCondition.model_validate(r["document"]) for r in await cur.fetchall()]
+
+
+async def import_bundle(store: ConfigStore, tenant: str, bundle: dict[str, Any]) -> list[str]:
+    """Store a bundle {rules, typologies, networkMaps, activate?}; returns what changed.
+
+    Everything is validated before anything is stored, so a bad bundle changes nothing.
+    """
+    try:
+        rules = [RuleConfig.model_validate(r) for r in bundle.get("rules", [])]
+        typologies = [TypologyConfig.model_validate(t) for t in bundle.get("typologies", [])]
+        maps = [NetworkMap.model_validate(m) for m in bundle.get("networkMaps", [])]
+    except ValueError as err:
+        raise ConfigError(f"invalid configuration bundle: {err}") from err
+    known = {(r.id, r.cfg): r for r in rules}
+    for typology in typologies:
+        missing = {(r.id, r.cfg) for r in typology.rules} - set(known)
+        known |= await store._rules(tenant, missing)
+        check_typology_weights(typology, known)
+    changes = [f"rule {r.id} cfg {r.cfg}" for r in rules if await store.put_rule(tenant, r)]
+    changes += [
+        f"typology {t.id} cfg {t.cfg}" for t in typologies if await store.put_typology(tenant, t)
+    ]
+    changes += [f"network map {m.cfg}" for m in maps if await store.put_network_map(tenant, m)]
+    if activate := bundle.get("activate"):
+        await store.activate(tenant, str(activate))
+        changes.append(f"activated network map {activate}")
+    return changes
+
+
+async def export_bundle(store: ConfigStore, tenant: str) -> dict[str, Any]:
+    """Every stored configuration of the tenant, in the bundle format import_bundle reads."""
+    async with store.pool.connection() as conn:
+        rules = await (
+            await conn.execute(
+                "SELECT document FROM rule_configs WHERE tenant_id = %s ORDER BY rule_id, cfg",
+                (tenant,),
+            )
+        ).fetchall()
+        typologies = await (
+            await conn.execute(
+                "SELECT document FROM typology_configs WHERE tenant_id = %s "
+                "ORDER BY typology_id, cfg",
+                (tenant,),
+            )
+        ).fetchall()
+        maps = await (
+            await conn.execute(
+                "SELECT document, active FROM network_maps WHERE tenant_id = %s ORDER BY cfg",
+                (tenant,),
+            )
+        ).fetchall()
+    bundle: dict[str, Any] = {
+        "rules": [r["document"] for r in rules],
+        "typologies": [t["document"] for t in typologies],
+        "networkMaps": [m["document"] for m in maps],
+    }
+    active = [m["document"]["cfg"] for m in maps if m["active"]]
+    if active:
+        bundle["activate"] = active[0]
+    return bundle

@@ -15,7 +15,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import asdict
 from typing import Any
 
-from aiokafka import AIOKafkaProducer
 from psycopg.types.json import Jsonb
 from pydantic import BaseModel
 from temporalio import activity
@@ -74,7 +73,7 @@ class EvaluationActivities:
         self,
         pool: Pool,
         history: HistoryStore,
-        alerts: Callable[[str, bytes, bytes], Awaitable[None]],
+        alerts: Callable[[str, bytes, bytes], Awaitable[None]],  # (tenant, key, value)
     ) -> None:
         self.pool = pool
         self.history = history
@@ -221,14 +220,3 @@ def _alert(evaluation: Evaluation) -> dict[str, object]:
         "reasons": list(decision.reasons),
         "workflowId": evaluation.workflow_id,
     }  # fmt: skip
-
-
-def kafka_alert_publisher(
-    producer: AIOKafkaProducer, topic: str
-) -> Callable[[str, bytes, bytes], Awaitable[None]]:
-    async def publish(tenant: str, key: bytes, value: bytes) -> None:
-        await producer.send_and_wait(
-            topic, value, key=key, headers=[("saku-tenant", tenant.encode())]
-        )
-
-    return publish

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import io
 import json
 import logging
@@ -20,7 +19,6 @@ from fastapi import FastAPI
 from api.app import create_app
 from saku.logs import JsonFormatter
 from saku.security import Principal, Role, issue_token
-from saku.services import run_consumer, run_worker
 from saku.settings import Settings
 from saku.stack import manager
 from saku.stack.process import port_is_free
@@ -42,22 +40,6 @@ def log_lines() -> Iterator[io.StringIO]:
     yield stream
     root.removeHandler(handler)
     root.setLevel(previous)
-
-
-@pytest.fixture
-async def processes(stack: Settings, task_queue: str) -> AsyncIterator[Settings]:
-    """Worker and consumer running in this process, on a task queue and group of their own."""
-    settings = stack.model_copy(
-        update={"task_queue": task_queue, "consumer_group": f"group-{task_queue}"}
-    )
-    stop = asyncio.Event()
-    tasks = [
-        asyncio.create_task(run_worker(settings, stop)),
-        asyncio.create_task(run_consumer(settings, stop)),
-    ]
-    yield settings
-    stop.set()
-    await asyncio.gather(*tasks)
 
 
 @pytest.fixture

@@ -22,6 +22,10 @@ from workflows.selfcheck import SelfCheckWorkflow
 pytestmark = pytest.mark.integration
 
 
+async def no_alerts(tenant: str, key: bytes, value: bytes) -> None:
+    raise AssertionError("the self-check raises no alerts")
+
+
 async def test_postgres_round_trip(pool: AsyncConnectionPool) -> None:
     async with pool.connection() as conn:
         await conn.execute("CREATE TEMP TABLE probe (v text)")
@@ -65,7 +69,9 @@ async def test_temporal_round_trip_through_worker_and_stores(
     temporal: Client, pool: AsyncConnectionPool, valkey: redis.Redis, task_queue: str
 ) -> None:
     check_id = uuid.uuid4().hex
-    worker = create_worker(temporal, task_queue, ALL_WORKFLOWS, build_activities(pool, valkey))
+    worker = create_worker(
+        temporal, task_queue, ALL_WORKFLOWS, build_activities(pool, valkey, no_alerts)
+    )
     async with worker:
         result = await temporal.execute_workflow(
             SelfCheckWorkflow.run,

@@ -1,0 +1,156 @@
+"""One intake behaviour for both channels (HTTP and Kafka): accept, then hand on.
+
+`Intake.submit` stores a batch of validated messages (idempotent by tenant and message id)
+and starts evaluation for those that trigger it, returning a reference for each. A message
+seen before is not stored again; if it triggers evaluation it gets the reference of its
+existing evaluation, and an evaluation interrupted by a crash is started again, under the
+same workflow id, so it happens once in effect.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from temporalio.client import Client
+from temporalio.common import (
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDConflictPolicy,
+    WorkflowIDReusePolicy,
+)
+
+from activities.monitoring.history import HistoryStore, Incoming
+from saku.db import Pool
+from saku.domain.evaluation import EvaluationRequest
+from saku.domain.transactions import TxType
+from saku.temporal import search_attributes as sa
+from workflows.evaluation import EvaluateBatchWorkflow, EvaluateTransactionWorkflow
+
+# Like Tazama's default, the status report that settles a payment triggers its evaluation;
+# the other ISO messages build history. Saku's own kiosk purchases and top-ups trigger too.
+TRIGGERS = frozenset({TxType.PACS_002, TxType.KIOSK_PURCHASE, TxType.TOP_UP})
+
+
+def transaction_workflow_id(tenant: str, msg_id: str) -> str:
+    return f"evaluation-{tenant}-{msg_id}"
+
+
+def batch_workflow_id(tenant: str, msg_ids: Sequence[str]) -> str:
+    digest = hashlib.sha256("\n".join(msg_ids).encode()).hexdigest()[:16]
+    return f"evaluation-batch-{tenant}-{digest}"
+
+
+@dataclass(frozen=True)
+class Receipt:
+    msg_id: str
+    outcome: Literal["accepted", "duplicate", "rejected"]
+    workflow_id: str | None = None  # the evaluation's workflow, when the message triggers one
+    reason: str = ""
+
+
+class Intake:
+    def __init__(self, pool: Pool, history: HistoryStore, client: Client, task_queue: str) -> None:
+        self.pool = pool
+        self.history = history
+        self.client = client
+        self.task_queue = task_queue
+
+    async def submit(
+        self, batch: Sequence[Incoming], *, micro_batch: bool = False
+    ) -> list[Receipt]:
+        """Accept a batch of one tenant's messages; evaluate each trigger in its own workflow,
+        or (micro_batch) all of them in one batch workflow that carries references."""
+        if not batch:
+            return []
+        tenant = batch[0].tx.tenant_id
+        result = await self.history.accept(batch)
+        receipts: dict[int, Receipt] = {}
+        for message, reason in result.rejected:
+            receipts[id(message)] = Receipt(message.tx.msg_id, "rejected", reason=reason)
+        new_ids = {t.msg_id for t in result.new}
+        duplicate_triggers = [m.tx.msg_id for m in result.duplicates if m.tx.tx_type in TRIGGERS]
+        evaluated = await self._evaluated_by(tenant, duplicate_triggers)
+        to_start = [t.msg_id for t in result.new if t.tx_type in TRIGGERS]
+        to_start += [m for m in duplicate_triggers if m not in evaluated]
+        to_start = list(dict.fromkeys(to_start))
+        types = {m.tx.msg_id: m.tx.tx_type for m in batch}
+        started = await self._start(tenant, to_start, types, micro_batch=micro_batch)
+        firsts = _firsts(batch)
+        for message in batch:
+            if id(message) in receipts:
+                continue
+            msg_id = message.tx.msg_id
+            outcome: Literal["accepted", "duplicate"] = (
+                "accepted" if msg_id in new_ids and id(message) in firsts else "duplicate"
+            )
+            workflow_id = started.get(msg_id) or evaluated.get(msg_id)
+            receipts[id(message)] = Receipt(msg_id, outcome, workflow_id)
+        return [receipts[id(m)] for m in batch]
+
+    async def _evaluated_by(self, tenant: str, msg_ids: list[str]) -> dict[str, str]:
+        if not msg_ids:
+            return {}
+        async with self.pool.connection() as conn:
+            cur = await conn.execute(
+                "SELECT msg_id, workflow_id FROM evaluations WHERE tenant_id = %s "
+                "AND msg_id = ANY(%s)",
+                (tenant, msg_ids),
+            )
+            return {r["msg_id"]: r["workflow_id"] for r in await cur.fetchall()}
+
+    async def _start(
+        self, tenant: str, msg_ids: list[str], types: dict[str, str], *, micro_batch: bool
+    ) -> dict[str, str]:
+        if not msg_ids:
+            return {}
+        if micro_batch and len(msg_ids) > 1:
+            workflow_id = batch_workflow_id(tenant, msg_ids)
+            await self.client.start_workflow(
+                EvaluateBatchWorkflow.run,
+                EvaluationRequest(tenant, msg_ids),
+                id=workflow_id,
+                task_queue=self.task_queue,
+                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+                search_attributes=_attributes(tenant, "evaluation-batch"),
+            )
+            return dict.fromkeys(msg_ids, workflow_id)
+        started = {}
+        for msg_id in msg_ids:
+            workflow_id = transaction_workflow_id(tenant, msg_id)
+            await self.client.start_workflow(
+                EvaluateTransactionWorkflow.run,
+                EvaluationRequest(tenant, [msg_id]),
+                id=workflow_id,
+                task_queue=self.task_queue,
+                # a redelivery finds the first delivery's workflow, running or finished
+                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                search_attributes=_attributes(tenant, "evaluation", msg_id, types[msg_id]),
+            )
+            started[msg_id] = workflow_id
+        return started
+
+
+def _firsts(batch: Sequence[Incoming]) -> set[int]:
+    """Identities of the first occurrence of each (tenant, message id) in the batch."""
+    seen: dict[tuple[str, str], Incoming] = {}
+    for message in batch:
+        seen.setdefault((message.tx.tenant_id, message.tx.msg_id), message)
+    return {id(m) for m in seen.values()}
+
+
+def _attributes(
+    tenant: str, kind: str, msg_id: str | None = None, tx_type: str | None = None
+) -> TypedSearchAttributes:
+    pairs: list[SearchAttributePair[str]] = [
+        SearchAttributePair(sa.TENANT, tenant),
+        SearchAttributePair(sa.KIND, kind),
+    ]
+    if msg_id is not None:
+        pairs.append(SearchAttributePair(sa.MESSAGE_ID, msg_id))
+    if tx_type is not None:
+        pairs.append(SearchAttributePair(sa.MESSAGE_TYPE, tx_type))
+    return TypedSearchAttributes(pairs)

@@ -1,0 +1,158 @@
+"""ISO 20022 intake over HTTP (Tazama's TMS endpoints) and evaluation lookup."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
+from pydantic import BaseModel
+
+from activities.monitoring.history import Incoming
+from api.deps import RequireRoles, ResourcesDep
+from api.intake.messages import IntakeError, parse_message
+from saku.domain.transactions import TxType
+from saku.security import Principal, Role
+
+router = APIRouter(tags=["monitoring"])
+submitters = RequireRoles(Role.INTEGRATION, Role.ADMIN, Role.OPERATOR)
+# the submitting system may follow up on its own submissions
+readers = RequireRoles(Role.ADMIN, Role.OPERATOR, Role.ANALYST, Role.INTEGRATION)
+
+
+class SubmitReceipt(BaseModel):
+    msgId: str
+    outcome: str  # accepted | duplicate
+    evaluationWorkflowId: str | None
+    lookup: str | None
+    note: str = ""
+
+
+async def _submit(
+    request: Request, tx_type: str, principal: Principal, resources: Any
+) -> SubmitReceipt:
+    try:
+        data = json.loads(await request.body())
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, detail=f"malformed JSON: {err}") from err
+    if isinstance(data, dict) and data.get("TxTp") not in (None, tx_type):
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_ENTITY,
+            detail=f"TxTp {data.get('TxTp')!r} does not match this endpoint ({tx_type})",
+        )
+    try:
+        tx = parse_message(data, principal.tenant)
+    except IntakeError as err:
+        code = 403 if "TenantId" in str(err) and "does not match" in str(err) else 422
+        raise HTTPException(code, detail=str(err)) from err
+    intake = await resources.intake()
+    [receipt] = await intake.submit([Incoming(tx, data, "api")])
+    if receipt.outcome == "rejected":
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, detail=receipt.reason)
+    lookup = f"/tenants/{tx.tenant_id}/evaluations/{tx.msg_id}" if receipt.workflow_id else None
+    note = "" if receipt.workflow_id else "stored as history; its pacs.002 triggers evaluation"
+    return SubmitReceipt(
+        msgId=tx.msg_id,
+        outcome=receipt.outcome,
+        evaluationWorkflowId=receipt.workflow_id,
+        lookup=lookup,
+        note=note,
+    )
+
+
+def _intake_route(tx_type: str, summary: str) -> None:
+    @router.post(
+        f"/v1/evaluate/iso20022/{tx_type}",
+        response_model=SubmitReceipt,
+        status_code=status.HTTP_202_ACCEPTED,
+        summary=summary,
+        responses={
+            400: {"description": "malformed JSON"},
+            403: {"description": "TenantId differs from the token's tenant"},
+            422: {"description": "the message violates the schema; the reason names the field"},
+        },
+        operation_id=f"submit_{tx_type.replace('.', '_')}",
+    )
+    async def submit(
+        request: Request,
+        resources: ResourcesDep,
+        principal: Annotated[Principal, Depends(submitters)],
+    ) -> SubmitReceipt:
+        return await _submit(request, tx_type, principal, resources)
+
+
+_intake_route(TxType.PACS_008, "Submit a customer credit transfer (pacs.008): builds history")
+_intake_route(TxType.PACS_002, "Submit a payment status report (pacs.002): triggers evaluation")
+_intake_route(TxType.PAIN_001, "Submit a payment initiation (pain.001): builds history")
+_intake_route(TxType.PAIN_013, "Submit a request to pay (pain.013): builds history")
+
+
+class EvaluationOut(BaseModel):
+    evaluationId: str
+    tenantId: str
+    msgId: str
+    endToEndId: str
+    txTp: str
+    status: str
+    interdicted: bool
+    networkMapCfg: str
+    workflowId: str
+    runId: str
+    evaluatedAt: str
+    result: dict[str, Any]
+
+
+def _out(row: dict[str, Any]) -> EvaluationOut:
+    return EvaluationOut(
+        evaluationId=str(row["evaluation_id"]),
+        tenantId=row["tenant_id"],
+        msgId=row["msg_id"],
+        endToEndId=row["end_to_end_id"],
+        txTp=row["tx_type"],
+        status=row["status"],
+        interdicted=row["interdicted"],
+        networkMapCfg=row["network_map_cfg"],
+        workflowId=row["workflow_id"],
+        runId=row["run_id"],
+        evaluatedAt=row["evaluated_at"].isoformat(),
+        result=row["result"],
+    )
+
+
+@router.get(
+    "/tenants/{tenant_id}/evaluations/{msg_id}",
+    response_model=EvaluationOut,
+    summary="An evaluation by message id, with the workflow that decided it",
+    responses={404: {"description": "not evaluated (yet)"}},
+)
+async def get_evaluation(
+    tenant_id: str, msg_id: str, resources: ResourcesDep, _: Annotated[object, Depends(readers)]
+) -> EvaluationOut:
+    async with resources.pool.connection() as conn:
+        cur = await conn.execute(
+            "SELECT * FROM evaluations WHERE tenant_id = %s AND msg_id = %s", (tenant_id, msg_id)
+        )
+        row = await cur.fetchone()
+    if row is None:
+        raise HTTPException(404, detail=f"no evaluation of message {msg_id!r} (yet)")
+    return _out(row)
+
+
+@router.get(
+    "/tenants/{tenant_id}/evaluations",
+    response_model=list[EvaluationOut],
+    summary="Evaluations of one payment, by end-to-end id",
+)
+async def find_evaluations(
+    tenant_id: str,
+    resources: ResourcesDep,
+    _: Annotated[object, Depends(readers)],
+    end_to_end_id: Annotated[str, Query(alias="endToEndId", min_length=1)],
+) -> list[EvaluationOut]:
+    async with resources.pool.connection() as conn:
+        cur = await conn.execute(
+            "SELECT * FROM evaluations WHERE tenant_id = %s AND end_to_end_id = %s "
+            "ORDER BY evaluated_at",
+            (tenant_id, end_to_end_id),
+        )
+        return [_out(row) for row in await cur.fetchall()]

@@ -1,0 +1,293 @@
+"""The monitoring engine end to end: HTTP and Kafka intake -> workflows -> decisions.
+
+The configuration is small enough to compute every score by hand:
+  typology "hand@1" = v001 + v091, alert at 200, interdiction at 350
+  rule 001 (creditor account age): .01 (< 1 day) weighs 100, every other outcome 0
+  rule 091 (amount vs IDR 500,000,000): .04 (at or above) weighs 300, every other outcome 0
+so a payment to a new account scores 100 (NALT), and a reportable payment to a new account
+scores 400 (ALRT, interdicted).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from fastapi import FastAPI
+
+from activities.monitoring.config_store import ConfigStore, import_bundle
+from activities.rules.catalogue import RULES
+from api.accounts import create_tenant
+from api.app import create_app
+from saku import topics
+from saku.db import Pool
+from saku.domain.transactions import TxType
+from saku.security import Principal, Role, issue_token
+from saku.settings import Settings
+from tests.fixtures.iso20022 import financial_transaction, pacs002, pacs008
+
+pytestmark = pytest.mark.integration
+
+SMALL = 100_000.0
+REPORTABLE = 600_000_000.0
+
+
+def bundle(cfg: str, alert: float = 200, interdict: float = 350) -> dict[str, Any]:
+    def weights(code: str, risky: dict[str, float]) -> list[dict[str, Any]]:
+        config = RULES[code].default_config
+        return [
+            {"ref": ref, "wght": risky.get(ref, 0)} for ref in sorted(config.possible_outcomes())
+        ]
+
+    rule_ids = [RULES[c].default_config for c in ("001", "091")]
+    return {
+        "rules": [r.model_dump(mode="json", by_alias=True) for r in rule_ids],
+        "typologies": [
+            {
+                "id": "hand@1",
+                "cfg": cfg,
+                "rules": [
+                    {"id": "001@1.0.0", "cfg": "1.0.0", "termId": "v001",
+                     "wghts": weights("001", {".01": 100})},
+                    {"id": "091@1.0.0", "cfg": "1.0.0", "termId": "v091",
+                     "wghts": weights("091", {".04": 300})},
+                ],
+                "expression": {"operator": "Add", "terms": ["v001", "v091"]},
+                "workflow": {"alertThreshold": alert, "interdictionThreshold": interdict},
+            }
+        ],
+        "networkMaps": [
+            {
+                "cfg": cfg,
+                "messages": [
+                    {"id": "004@1.0.0", "cfg": "1.0.0", "txTp": TxType.PACS_002,
+                     "typologies": [{"id": "hand@1", "cfg": cfg,
+                                     "rules": [{"id": r.id, "cfg": r.cfg} for r in rule_ids]}]}
+                ],
+            }
+        ],
+        "activate": cfg,
+    }  # fmt: skip
+
+
+@pytest.fixture
+async def tenant(pool: Pool) -> str:
+    tenant_id = f"bank-{uuid.uuid4().hex[:8]}"
+    async with pool.connection() as conn:
+        await create_tenant(conn, tenant_id, "Test bank")
+    await import_bundle(ConfigStore(pool), tenant_id, bundle("1.0.0"))
+    return tenant_id
+
+
+@pytest.fixture
+async def client(processes: Settings, tenant: str) -> AsyncIterator[httpx.AsyncClient]:
+    app: FastAPI = create_app(processes)
+    token = issue_token(
+        Principal("core-banking", Role.INTEGRATION, tenant),
+        secret=processes.resolved_jwt_secret(),
+        issuer=processes.jwt_issuer,
+        ttl_seconds=600,
+    )
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(
+            transport=transport,
+            base_url="http://saku.test",
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=30,
+        ) as http:
+            yield http
+
+
+async def post(client: httpx.AsyncClient, message: dict[str, Any]) -> httpx.Response:
+    return await client.post(f"/v1/evaluate/iso20022/{message['TxTp']}", json=message)
+
+
+async def evaluation(client: httpx.AsyncClient, tenant: str, msg_id: str) -> dict[str, Any]:
+    """Poll the lookup until the evaluation is persisted."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        response = await client.get(f"/tenants/{tenant}/evaluations/{msg_id}")
+        if response.status_code == 200:
+            return response.json()  # type: ignore[no-any-return]
+        assert response.status_code == 404, response.text
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"message {msg_id} was not evaluated in 30 s")
+
+
+def msg_id(message: dict[str, Any]) -> str:
+    body = next(v for k, v in message.items() if k not in ("TxTp", "TenantId"))
+    return str(body["GrpHdr"]["MsgId"])
+
+
+def score(result: dict[str, Any]) -> float:
+    [typology] = result["result"]["adjudication"]["typologies"]
+    return float(typology["score"])
+
+
+async def produce(settings: Settings, *messages: dict[str, Any] | bytes) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=settings.resolved_kafka_bootstrap())
+    await producer.start()
+    try:
+        for message in messages:
+            value = message if isinstance(message, bytes) else json.dumps(message).encode()
+            await producer.send_and_wait(settings.topic(topics.TRANSACTIONS.name), value)
+    finally:
+        await producer.stop()
+
+
+async def read_topic(settings: Settings, name: str, count: int) -> list[Any]:
+    consumer = AIOKafkaConsumer(
+        settings.topic(name),
+        bootstrap_servers=settings.resolved_kafka_bootstrap(),
+        auto_offset_reset="earliest",
+        group_id=f"reader-{uuid.uuid4().hex[:8]}",
+    )
+    await consumer.start()
+    records: list[Any] = []
+    try:
+        deadline = time.monotonic() + 30
+        while len(records) < count and time.monotonic() < deadline:
+            batch = await consumer.getmany(timeout_ms=500)
+            records += [r for rs in batch.values() for r in rs]
+    finally:
+        await consumer.stop()
+    return records
+
+
+async def test_a_payment_through_the_api_gets_the_hand_computed_decision(
+    client: httpx.AsyncClient, tenant: str
+) -> None:
+    payment = financial_transaction(amount=SMALL, tenant_id=tenant)
+    for message in payment:
+        response = await post(client, message)
+        assert response.status_code == 202, response.text
+    receipt = (await post(client, payment.pacs002)).json()  # a second delivery
+    assert receipt["outcome"] == "duplicate"
+
+    result = await evaluation(client, tenant, msg_id(payment.pacs002))
+    assert result["status"] == "NALT" and not result["interdicted"]
+    assert score(result) == 100
+    refs = {r["id"]: r["sub_rule_ref"] for r in result["result"]["rule_results"]}
+    assert refs == {"001@1.0.0": ".01", "091@1.0.0": ".01"}
+    assert result["networkMapCfg"] == "1.0.0"
+    assert result["result"]["route"]["typologies"][0]["cfg"] == "1.0.0"  # the sub-map used
+    assert result["workflowId"] == receipt["evaluationWorkflowId"] and result["runId"]
+    assert set(result["result"]["timings_ms"]) >= {"features_ms", "rules_ms"}
+
+    by_e2e = await client.get(
+        f"/tenants/{tenant}/evaluations", params={"endToEndId": payment.end_to_end_id}
+    )
+    assert [e["msgId"] for e in by_e2e.json()] == [msg_id(payment.pacs002)]
+
+
+async def test_a_payment_through_kafka_alerts_and_interdicts(
+    client: httpx.AsyncClient, processes: Settings, tenant: str
+) -> None:
+    payment = financial_transaction(amount=REPORTABLE, tenant_id=tenant)
+    await produce(processes, *payment, payment.pacs002)  # the pacs.002 delivered twice
+
+    result = await evaluation(client, tenant, msg_id(payment.pacs002))
+    assert result["status"] == "ALRT" and result["interdicted"]
+    assert score(result) == 400
+    [alert] = await read_topic(processes, topics.ALERTS.name, 1)
+    body = json.loads(alert.value)
+    assert body["msgId"] == msg_id(payment.pacs002) and body["interdicted"] is True
+
+    # the same message again through the other channel changes nothing
+    receipt = (await post(client, payment.pacs002)).json()
+    assert receipt["outcome"] == "duplicate"
+    assert receipt["evaluationWorkflowId"] == result["workflowId"]
+    by_e2e = await client.get(
+        f"/tenants/{tenant}/evaluations", params={"endToEndId": payment.end_to_end_id}
+    )
+    assert len(by_e2e.json()) == 1
+
+
+@pytest.mark.parametrize(
+    ("body", "code", "reason"),
+    [
+        (b"{not json", 400, "malformed JSON"),
+        (json.dumps({"TxTp": TxType.PACS_008, "FIToFICstmrCdtTrf": {}}).encode(), 422, "GrpHdr"),
+        (json.dumps({"TxTp": "pacs.009.001.08"}).encode(), 422, "does not match this endpoint"),
+    ],
+)
+async def test_bad_input_over_http_is_refused_with_a_reason(
+    client: httpx.AsyncClient, body: bytes, code: int, reason: str
+) -> None:
+    response = await client.post(
+        f"/v1/evaluate/iso20022/{TxType.PACS_008}",
+        content=body,
+        headers={"Content-Type": "application/json"},
+    )
+    assert response.status_code == code, response.text
+    assert reason in response.json()["detail"]
+
+
+async def test_a_message_for_another_tenant_is_refused(
+    client: httpx.AsyncClient, tenant: str
+) -> None:
+    response = await post(client, pacs008(tenant_id="someone-else"))
+    assert response.status_code == 403
+    assert "does not match" in response.json()["detail"]
+
+
+async def test_a_status_report_without_its_payment_is_refused(client: httpx.AsyncClient) -> None:
+    response = await post(client, pacs002(e2e_id="never-sent"))
+    assert response.status_code == 422
+    assert "no pacs.008" in response.json()["detail"]
+
+
+async def test_bad_records_on_kafka_are_dead_lettered_and_the_stream_carries_on(
+    client: httpx.AsyncClient, processes: Settings, tenant: str
+) -> None:
+    good = financial_transaction(amount=SMALL, tenant_id=tenant)
+    bad: list[tuple[bytes, str]] = [
+        (b"\xff{not json", "malformed JSON"),
+        (json.dumps({**pacs008(tenant_id=tenant), "FIToFICstmrCdtTrf": {}}).encode(), "GrpHdr"),
+        (json.dumps({**pacs008(tenant_id=tenant), "TxTp": "pacs.009.001.08"}).encode(), "TxTp"),
+        (json.dumps(pacs008(tenant_id="no-such-bank")).encode(), "unknown tenant"),
+    ]
+    await produce(processes, *(b for b, _ in bad), *good)
+
+    result = await evaluation(client, tenant, msg_id(good.pacs002))
+    assert result["status"] == "NALT"  # the valid messages after the bad ones were evaluated
+    letters = await read_topic(processes, topics.DEAD_LETTER.name, len(bad))
+    # the original bytes of each (partitions interleave, so in any order)
+    assert sorted(r.value for r in letters) == sorted(b for b, _ in bad)
+    reasons = dict(bad)
+    for record in letters:
+        headers = dict(record.headers)
+        reason = reasons[record.value]
+        assert reason in headers["saku-reason"].decode(), headers["saku-reason"]
+        assert headers["saku-source-topic"].decode() == processes.topic(topics.TRANSACTIONS.name)
+
+
+async def test_activating_a_new_network_map_changes_the_next_evaluations(
+    client: httpx.AsyncClient, pool: Pool, tenant: str
+) -> None:
+    first = financial_transaction(amount=SMALL, tenant_id=tenant)
+    for message in first:
+        await post(client, message)
+    before = await evaluation(client, tenant, msg_id(first.pacs002))
+    assert before["status"] == "NALT"
+
+    # the same rules, a stricter typology: 100 now breaches an alert threshold of 50
+    await import_bundle(ConfigStore(pool), tenant, bundle("2.0.0", alert=50, interdict=350))
+    second = financial_transaction(amount=SMALL, tenant_id=tenant)
+    for message in second:
+        await post(client, message)
+    after = await evaluation(client, tenant, msg_id(second.pacs002))
+    assert after["status"] == "ALRT" and score(after) == 100
+    assert after["networkMapCfg"] == "2.0.0"
+    assert after["result"]["route"]["typologies"][0]["cfg"] == "2.0.0"
+    # the earlier evaluation keeps the versions it used
+    again = await evaluation(client, tenant, msg_id(first.pacs002))
+    assert again["networkMapCfg"] == "1.0.0"

@@ -95,7 +95,7 @@ def protected_routes(app: FastAPI) -> list[tuple[str, str, APIRoute]]:
         if path in PUBLIC:
             continue
         assert isinstance(route, APIRoute), f"unexpected non-API route {path}"
-        concrete = re.sub(r"\{(\w+)\}", lambda m: SAMPLE_PATH_VALUES[m[1]], path)
+        concrete = re.sub(r"\{(\w+)\}", lambda m: SAMPLE_PATH_VALUES.get(m[1], "x"), path)
         for method in sorted(route.methods):
             routes.append((method, concrete, route))
     return routes

@@ -26,12 +26,12 @@ from activities.monitoring.config_store import ConfigStore, import_bundle
 from activities.rules.catalogue import RULES
 from api.accounts import create_tenant
 from api.app import create_app
+from api.intake.samples import financial_transaction, pacs002, pacs008
 from saku import topics
 from saku.db import Pool
 from saku.domain.transactions import TxType
 from saku.security import Principal, Role, issue_token
 from saku.settings import Settings
-from tests.fixtures.iso20022 import financial_transaction, pacs002, pacs008
 
 pytestmark = pytest.mark.integration
 

@@ -16,8 +16,7 @@ from api.intake.messages import (
     parse_message,
     validate_message,
 )
-from saku.domain.transactions import Transaction, TxType
-from tests.fixtures.iso20022 import (
+from api.intake.samples import (
     account_id,
     entity_id,
     financial_transaction,
@@ -26,6 +25,7 @@ from tests.fixtures.iso20022 import (
     pain001,
     pain013,
 )
+from saku.domain.transactions import Transaction, TxType
 
 TENANT = "school-district-7"
 AT = datetime(2025, 11, 23, 7, 15, 30, 250_000, tzinfo=UTC)

@@ -21,4 +21,9 @@ def build_activities(
     """All activities, bound to the given dependencies (real ones, or fakes in unit tests)."""
     selfcheck = SelfCheckActivities(pool, valkey)
     evaluation = EvaluationActivities(pool, HistoryStore(pool, valkey), publish_alert)
-    return [selfcheck.record, evaluation.run_rules, evaluation.persist]
+    return [
+        selfcheck.record,
+        evaluation.run_rules,
+        evaluation.persist,
+        evaluation.evaluate_batch,
+    ]

@@ -124,6 +124,9 @@ def decode_json(record: Record) -> dict[str, object]:
     """The record's value as a JSON object, or Rejected with the reason."""
     if record.value is None:
         raise Rejected("empty message (no value)")
+    if b"\\u0000" in record.value:
+        # valid JSON, but PostgreSQL cannot store a NUL character in jsonb
+        raise Rejected("the JSON contains a NUL character (\\u0000), which cannot be stored")
     try:
         data = json.loads(record.value)
     except (UnicodeDecodeError, json.JSONDecodeError) as err:

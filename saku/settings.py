@@ -87,6 +87,19 @@ class Settings(BaseSettings):
     def topic(self, name: str) -> str:
         return f"{self.topic_prefix}.{name}"
 
+    def as_environment(self) -> dict[str, str]:
+        """This process's environment with these settings in it, for `saku` subprocesses."""
+        urls = {"DATABASE_URL", "VALKEY_URL", "TEMPORAL_ADDRESS", "KAFKA_BOOTSTRAP_SERVERS"}
+        env = {k: v for k, v in os.environ.items() if k not in urls}
+        for name, field in type(self).model_fields.items():
+            value = getattr(self, name)
+            if value is None or field.alias is None:
+                continue
+            if isinstance(value, SecretStr):
+                value = value.get_secret_value()
+            env[field.alias] = str(value)
+        return env
+
     @property
     def secrets_dir(self) -> Path:
         return self.var_dir / "secrets"

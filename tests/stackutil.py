@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import socket
 import tempfile
+import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from saku.settings import Settings
@@ -42,20 +45,20 @@ def private_settings(**overrides: object) -> Settings:
 
 
 def settings_env(settings: Settings) -> dict[str, str]:
-    """The environment that makes a `saku` subprocess use these settings."""
-    env = {k: v for k, v in os.environ.items() if k not in _URL_SETTINGS}
-    for name, field in Settings.model_fields.items():
-        value = getattr(settings, name)
-        if value is None or field.alias is None:
-            continue
-        if hasattr(value, "get_secret_value"):
-            value = value.get_secret_value()
-        env[field.alias] = str(value)
-    return env
-
-
-_URL_SETTINGS = {"DATABASE_URL", "VALKEY_URL", "TEMPORAL_ADDRESS", "KAFKA_BOOTSTRAP_SERVERS"}
+    return settings.as_environment()
 
 
 def remove_var_dir(settings: Settings) -> None:
     shutil.rmtree(settings.var_dir, ignore_errors=True)
+
+
+async def eventually(
+    check: Callable[[], Awaitable[bool]], timeout: float, interval: float = 0.05
+) -> bool:
+    """Poll `check` until it holds or `timeout` seconds pass; returns whether it held."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if await check():
+            return True
+        await asyncio.sleep(interval)
+    return await check()

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import asdict
 from typing import Any
 
-from psycopg.types.json import Jsonb
 from pydantic import BaseModel
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -27,16 +26,20 @@ from activities.rules.base import Rule, run_rule
 from activities.rules.catalogue import RULES
 from saku.db import Pool
 from saku.domain.evaluation import (
+    EVALUATE_BATCH,
     PERSIST_EVALUATIONS,
     RUN_RULES,
     Evaluation,
+    EvaluationOutcome,
     EvaluationRequest,
     RuleStage,
     RuleStageBatch,
     Unrouted,
 )
 from saku.domain.transactions import MS_PER_DAY, Features, Transaction
+from saku.monitoring import engine
 from saku.monitoring.config import ERROR_OUTCOME, RuleConfig
+from saku.monitoring.ids import uuid7
 from saku.monitoring.results import ALERT, RuleResult
 
 log = logging.getLogger(__name__)
@@ -160,34 +163,62 @@ class EvaluationActivities:
             unrouted=unrouted,
         )
 
+    @activity.defn(name=EVALUATE_BATCH)
+    async def evaluate_batch(self, request: EvaluationRequest) -> EvaluationOutcome:
+        """The micro-batch path: every step for every message, here, by reference."""
+        stage = await self.run_rules(request)
+        info = activity.info()
+        evaluations = engine.evaluations(
+            stage,
+            lambda: uuid7(int(time.time() * 1000), int.from_bytes(os.urandom(10))),
+            info.workflow_id or "",
+            info.workflow_run_id or "",
+        )
+        await self.persist(evaluations)
+        return EvaluationOutcome(
+            evaluated={e.msg_id: e.status for e in evaluations},
+            interdicted=[e.msg_id for e in evaluations if e.adjudication.interdicted],
+            highest_score=engine.highest_score(evaluations),
+        )
+
     @activity.defn(name=PERSIST_EVALUATIONS)
     async def persist(self, evaluations: list[Evaluation]) -> list[str]:
         """Store each evaluation once (a re-run finds it stored and changes nothing) and
         publish the alerts; returns the message ids stored now."""
         if not evaluations:
             return []
+        rows = json.dumps(
+            [
+                {
+                    "evaluation_id": e.evaluation_id,
+                    "tenant_id": e.tenant_id,
+                    "msg_id": e.msg_id,
+                    "end_to_end_id": e.end_to_end_id,
+                    "tx_type": e.tx_type,
+                    "status": e.status,
+                    "interdicted": e.adjudication.interdicted,
+                    "network_map_cfg": e.network_map_cfg,
+                    "workflow_id": e.workflow_id,
+                    "run_id": e.run_id,
+                    "result": e.to_document(),
+                }
+                for e in evaluations
+            ]
+        )
         async with self.pool.connection() as conn:
+            # one JSON document for the batch: psycopg builds big array parameters slowly
             cur = await conn.execute(
                 """INSERT INTO evaluations (evaluation_id, tenant_id, msg_id, end_to_end_id,
                        tx_type, status, interdicted, network_map_cfg, workflow_id, run_id, result)
-                   SELECT * FROM unnest(%s::uuid[], %s::text[], %s::text[], %s::text[],
-                       %s::text[], %s::text[], %s::bool[], %s::text[], %s::text[], %s::text[],
-                       %s::jsonb[])
+                   SELECT evaluation_id, tenant_id, msg_id, end_to_end_id, tx_type, status,
+                          interdicted, network_map_cfg, workflow_id, run_id, result
+                   FROM jsonb_to_recordset(%s::jsonb) AS r(evaluation_id uuid, tenant_id text,
+                       msg_id text, end_to_end_id text, tx_type text, status text,
+                       interdicted boolean, network_map_cfg text, workflow_id text, run_id text,
+                       result jsonb)
                    ON CONFLICT (tenant_id, msg_id) DO NOTHING
                    RETURNING msg_id""",
-                (
-                    [e.evaluation_id for e in evaluations],
-                    [e.tenant_id for e in evaluations],
-                    [e.msg_id for e in evaluations],
-                    [e.end_to_end_id for e in evaluations],
-                    [e.tx_type for e in evaluations],
-                    [e.status for e in evaluations],
-                    [e.adjudication.interdicted for e in evaluations],
-                    [e.network_map_cfg for e in evaluations],
-                    [e.workflow_id for e in evaluations],
-                    [e.run_id for e in evaluations],
-                    [Jsonb(asdict(e)) for e in evaluations],
-                ),
+                (rows,),
             )
             stored = {r["msg_id"] for r in await cur.fetchall()}
         # Alerts are published after the commit: a crash in between re-runs the activity,

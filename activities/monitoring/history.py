@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
 import redis.asyncio as redis
 from psycopg import AsyncConnection
 from psycopg.rows import DictRow
-from psycopg.types.json import Jsonb
 
 from saku.db import Pool
 from saku.domain.transactions import Transaction, TxType
@@ -32,7 +31,7 @@ _PAYMENTS = frozenset({TxType.PACS_008, TxType.KIOSK_PURCHASE, TxType.TOP_UP})
 @dataclass(frozen=True)
 class Incoming:
     tx: Transaction
-    document: dict[str, Any]
+    document: str  # the message exactly as received: JSON text
     channel: str  # api | kafka | kiosk | sync
 
 
@@ -126,22 +125,37 @@ class HistoryStore:
         for message in batch:  # the same message twice in one batch: keep the first
             seen.setdefault((message.tx.tenant_id, message.tx.msg_id), message)
         unique = list(seen.values())
+        # One JSON document for the whole batch (psycopg builds big array parameters slowly),
+        # with each raw document spliced in as received rather than encoded again.
+        rows = (
+            "["
+            + ",".join(
+                json.dumps(
+                    {
+                        "tenant_id": m.tx.tenant_id,
+                        "msg_id": m.tx.msg_id,
+                        "tx_type": m.tx.tx_type,
+                        "end_to_end_id": m.tx.end_to_end_id,
+                        "channel": m.channel,
+                        "transaction": vars(m.tx),
+                    }
+                )[:-1]
+                + ', "document": '
+                + m.document
+                + "}"
+                for m in unique
+            )
+            + "]"
+        )
         cur = await conn.execute(
             """INSERT INTO raw_messages
                    (tenant_id, msg_id, tx_type, end_to_end_id, channel, document, transaction)
-               SELECT * FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::text[],
-                                    %s::jsonb[], %s::jsonb[])
+               SELECT * FROM jsonb_to_recordset(%s::jsonb) AS r(tenant_id text, msg_id text,
+                   tx_type text, end_to_end_id text, channel text, document jsonb,
+                   transaction jsonb)
                ON CONFLICT DO NOTHING
                RETURNING tenant_id, msg_id""",
-            (
-                [m.tx.tenant_id for m in unique],
-                [m.tx.msg_id for m in unique],
-                [m.tx.tx_type for m in unique],
-                [m.tx.end_to_end_id for m in unique],
-                [m.channel for m in unique],
-                [Jsonb(m.document) for m in unique],
-                [Jsonb(asdict(m.tx)) for m in unique],
-            ),
+            (rows,),
         )
         stored = {(row["tenant_id"], row["msg_id"]) for row in await cur.fetchall()}
         return [m for m in unique if (m.tx.tenant_id, m.tx.msg_id) in stored]
@@ -208,30 +222,36 @@ class HistoryStore:
         if not txs:
             return
         # pacs.002's edge runs creditor -> debtor, as Tazama writes it
-        rows = [
-            (
-                t.tenant_id, t.msg_id, t.end_to_end_id, t.tx_type,
-                t.creditor_account if reverse else t.debtor_account,
-                t.debtor_account if reverse else t.creditor_account,
-                t.creditor_entity if reverse else t.debtor_entity,
-                t.debtor_entity if reverse else t.creditor_entity,
-                t.amount, t.currency, _ts(t.created_at_ms), t.status, t.description,
-                t.debtor_lat, t.debtor_lon, t.kiosk_id, t.category, t.auth_method,
-            )
-            for t in txs
-        ]  # fmt: skip
-        columns = list(zip(*rows, strict=True))
+        rows = json.dumps(
+            [
+                {
+                    "tenant_id": t.tenant_id,
+                    "msg_id": t.msg_id,
+                    "end_to_end_id": t.end_to_end_id,
+                    "tx_type": t.tx_type,
+                    "source_account": t.creditor_account if reverse else t.debtor_account,
+                    "destination_account": t.debtor_account if reverse else t.creditor_account,
+                    "source_entity": t.creditor_entity if reverse else t.debtor_entity,
+                    "destination_entity": t.debtor_entity if reverse else t.creditor_entity,
+                    "amount": t.amount,
+                    "currency": t.currency,
+                    "created_at": _ts(t.created_at_ms).isoformat(),
+                    "status": t.status,
+                    "description": t.description,
+                    "lat": t.debtor_lat,
+                    "lon": t.debtor_lon,
+                    "channel": t.kiosk_id,
+                    "category": t.category,
+                    "auth_method": t.auth_method,
+                }
+                for t in txs
+            ]
+        )
         await conn.execute(
-            """INSERT INTO transaction_edges (tenant_id, msg_id, end_to_end_id, tx_type,
-                   source_account, destination_account, source_entity, destination_entity,
-                   amount, currency, created_at, status, description, lat, lon, channel,
-                   category, auth_method)
-               SELECT * FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::text[],
-                   %s::text[], %s::text[], %s::text[], %s::numeric[], %s::text[],
-                   %s::timestamptz[], %s::text[], %s::text[], %s::float8[], %s::float8[],
-                   %s::text[], %s::text[], %s::text[])
+            """INSERT INTO transaction_edges
+               SELECT * FROM jsonb_populate_recordset(NULL::transaction_edges, %s::jsonb)
                ON CONFLICT DO NOTHING""",
-            [list(column) for column in columns],
+            (rows,),
         )
 
     async def _complete(
@@ -291,15 +311,14 @@ class HistoryStore:
     ) -> None:
         if not reports:
             return
+        rows = json.dumps(
+            [{"tenant_id": r.tenant_id, "msg_id": r.msg_id, "tx": vars(r)} for r in reports]
+        )
         await conn.execute(
             """UPDATE raw_messages r SET transaction = c.tx
-               FROM unnest(%s::text[], %s::text[], %s::jsonb[]) AS c(tenant_id, msg_id, tx)
+               FROM jsonb_to_recordset(%s::jsonb) AS c(tenant_id text, msg_id text, tx jsonb)
                WHERE r.tenant_id = c.tenant_id AND r.msg_id = c.msg_id""",
-            (
-                [r.tenant_id for r in reports],
-                [r.msg_id for r in reports],
-                [Jsonb(asdict(r)) for r in reports],
-            ),
+            (rows,),
         )
 
     async def load(self, tenant: str, msg_ids: Sequence[str]) -> dict[str, Transaction]:

@@ -59,7 +59,7 @@ def transactions_handler(intake: Intake, tenants: KnownTenants, micro_batch_from
             except (Rejected, IntakeError) as err:
                 rejected.append((record, str(err)))
                 continue
-            by_tenant[tenant].append((record, Incoming(tx, data, "kafka")))
+            by_tenant[tenant].append((record, Incoming(tx, record.value.decode(), "kafka")))
         for items in by_tenant.values():
             receipts = await intake.submit(
                 [incoming for _, incoming in items],

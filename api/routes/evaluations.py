@@ -31,8 +31,11 @@ class SubmitReceipt(BaseModel):
 async def _submit(
     request: Request, tx_type: str, principal: Principal, resources: Any
 ) -> SubmitReceipt:
+    body = await request.body()
+    if b"\\u0000" in body:
+        raise HTTPException(422, detail="the JSON contains a NUL character (\\u0000)")
     try:
-        data = json.loads(await request.body())
+        data = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, detail=f"malformed JSON: {err}") from err
     if isinstance(data, dict) and data.get("TxTp") not in (None, tx_type):
@@ -46,7 +49,7 @@ async def _submit(
         code = 403 if "TenantId" in str(err) and "does not match" in str(err) else 422
         raise HTTPException(code, detail=str(err)) from err
     intake = await resources.intake()
-    [receipt] = await intake.submit([Incoming(tx, data, "api")])
+    [receipt] = await intake.submit([Incoming(tx, body.decode(), "api")])
     if receipt.outcome == "rejected":
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, detail=receipt.reason)
     lookup = f"/tenants/{tx.tenant_id}/evaluations/{tx.msg_id}" if receipt.workflow_id else None

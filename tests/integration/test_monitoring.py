@@ -26,7 +26,7 @@ from activities.monitoring.config_store import ConfigStore, import_bundle
 from activities.rules.catalogue import RULES
 from api.accounts import create_tenant
 from api.app import create_app
-from api.intake.samples import financial_transaction, pacs002, pacs008
+from api.intake.samples import end_to_end_id, financial_transaction, pacs002, pacs008
 from saku import topics
 from saku.db import Pool
 from saku.domain.transactions import TxType
@@ -137,8 +137,11 @@ async def produce(settings: Settings, *messages: dict[str, Any] | bytes) -> None
     await producer.start()
     try:
         for message in messages:
-            value = message if isinstance(message, bytes) else json.dumps(message).encode()
-            await producer.send_and_wait(settings.topic(topics.TRANSACTIONS.name), value)
+            if isinstance(message, bytes):
+                value, key = message, None
+            else:  # keyed by payment, as a bank must: its messages then arrive in order
+                value, key = json.dumps(message).encode(), end_to_end_id(message).encode()
+            await producer.send_and_wait(settings.topic(topics.TRANSACTIONS.name), value, key=key)
     finally:
         await producer.stop()
 

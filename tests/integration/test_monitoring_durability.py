@@ -9,7 +9,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 
@@ -24,7 +23,7 @@ from saku.services import run_consumer
 from saku.settings import Settings
 from saku.stack.components import ensure_topics
 from tests.integration.test_monitoring import produce
-from tests.stackutil import settings_env
+from tests.stackutil import eventually, settings_env
 
 pytestmark = pytest.mark.integration
 DEFAULT_BUNDLE = Path(__file__).resolve().parents[2] / "infra" / "config" / "default.json"
@@ -45,6 +44,10 @@ async def evaluated(pool: Pool, tenant: str) -> list[tuple[str, int]]:
             (tenant,),
         )
         return [(r["msg_id"], r["n"]) for r in await cur.fetchall()]
+
+
+async def _count_at_least(pool: Pool, tenant: str, count: int) -> bool:
+    return len(await evaluated(pool, tenant)) >= count
 
 
 def start_worker(settings: Settings) -> subprocess.Popen[bytes]:
@@ -82,9 +85,8 @@ async def test_a_worker_killed_mid_stream_loses_and_doubles_nothing(
     await produce(settings, *(m for p in payments[:2] for m in p))
     producing = None
     try:
-        deadline = time.monotonic() + 60
-        while not await evaluated(pool, tenant) and time.monotonic() < deadline:
-            await asyncio.sleep(0.05)  # until the worker is up and evaluating
+        # until the worker is up and evaluating
+        assert await eventually(lambda: _count_at_least(pool, tenant, 1), 60)
         producing = asyncio.create_task(stream())
         await asyncio.sleep(0.6)
         os.kill(worker.pid, signal.SIGKILL)  # in the middle of the stream
@@ -94,9 +96,7 @@ async def test_a_worker_killed_mid_stream_loses_and_doubles_nothing(
         await asyncio.sleep(1.0)  # the stream goes on while no worker runs
         worker = start_worker(settings)
         await producing
-        deadline = time.monotonic() + 120
-        while len(await evaluated(pool, tenant)) < len(expected) and time.monotonic() < deadline:
-            await asyncio.sleep(0.2)
+        await eventually(lambda: _count_at_least(pool, tenant, len(expected)), 120, 0.2)
     finally:
         if producing is not None:
             await producing
@@ -122,9 +122,7 @@ async def test_default_rules_answer_real_traffic_without_errors(
         for i in range(4)
     ]
     await produce(processes, *(m for p in payments for m in p))
-    deadline = time.monotonic() + 60
-    while len(await evaluated(pool, tenant)) < len(payments) and time.monotonic() < deadline:
-        await asyncio.sleep(0.2)
+    await eventually(lambda: _count_at_least(pool, tenant, len(payments)), 60, 0.2)
     async with pool.connection() as conn:
         cur = await conn.execute("SELECT result FROM evaluations WHERE tenant_id = %s", (tenant,))
         results = [r["result"] for r in await cur.fetchall()]

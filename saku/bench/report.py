@@ -1,0 +1,33 @@
+"""Percentiles, the machine's description, and a plain-text table."""
+
+from __future__ import annotations
+
+import os
+import platform
+from collections.abc import Sequence
+
+import psutil
+
+
+def percentile(values: Sequence[float], fraction: float) -> float:
+    """Nearest-rank percentile (fraction in [0, 1]); 0.0 for no values."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    rank = max(0, min(len(ordered) - 1, round(fraction * len(ordered) + 0.5) - 1))
+    return ordered[rank]
+
+
+def machine() -> str:
+    memory = psutil.virtual_memory().total / 2**30
+    return (
+        f"{os.cpu_count()} cores, {memory:.0f} GiB, {platform.system()} {platform.release()}, "
+        f"Python {platform.python_version()}"
+    )
+
+
+def table(title: str, rows: Sequence[tuple[str, str]]) -> str:
+    width = max(len(label) for label, _ in rows)
+    lines = [title, "-" * len(title)]
+    lines += [f"{label.ljust(width)}  {value}" for label, value in rows]
+    return "\n".join(lines)

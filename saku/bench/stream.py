@@ -1,0 +1,256 @@
+"""`saku bench stream`: the monitoring engine under a stream of realistic payments.
+
+One run, against the configured stack (the embedded one unless URLs are set):
+1. a fresh tenant with the default configuration (the complete-coverage network map);
+2. history seeded for a population of debtors and creditors (not measured);
+3. baseline: consume-only throughput of the same messages on the same broker;
+4. baseline: no-op workflow throughput on the same Temporal server;
+5. the stream: every payment as its 4 messages (pain.001, pain.013, pacs.008, pacs.002),
+   keyed by end-to-end id, through `saku consume` and `saku worker` processes, until every
+   pacs.002 has a committed decision; latency is pacs.002 produced -> decision committed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from temporalio.client import Client
+
+from activities.monitoring.config_store import ConfigStore, import_bundle
+from activities.monitoring.defaults import default_bundle
+from activities.monitoring.history import HistoryStore, Incoming
+from api.accounts import create_tenant
+from api.intake.messages import parse_message
+from api.intake.samples import FinancialTransaction, end_to_end_id, financial_transaction
+from saku.bench.report import machine, percentile, table
+from saku.db import Pool, create_pool
+from saku.settings import Settings
+from saku.stack.components import ensure_topics
+from saku.temporal.client import connect
+from saku.temporal.worker import create_worker
+from workflows.noop import NoOpWorkflow
+
+
+@dataclass(frozen=True)
+class StreamOptions:
+    payments: int = 5000
+    rate: float = 0.0  # payments per second; 0 = as fast as the producer can
+    accounts: int = 1000
+    history: int = 5000
+    baseline_workflows: int = 500
+    timeout_s: float = 600.0
+    seed: int = 7
+
+
+def _payment(rng: random.Random, tenant: str, accounts: int, at: datetime) -> FinancialTransaction:
+    return financial_transaction(
+        debtor=f"debtor_{rng.randrange(accounts)}",
+        creditor=f"creditor_{rng.randrange(accounts)}",
+        amount=round(rng.lognormvariate(11, 1.2), 2),  # median ~ IDR 60,000
+        created_at=at,
+        tenant_id=tenant,
+        lat=-6.2 + rng.uniform(-0.5, 0.5),
+        lon=106.8 + rng.uniform(-0.5, 0.5),
+    )
+
+
+async def _seed_history(pool: Pool, valkey_url: str, tenant: str, opts: StreamOptions) -> None:
+    import redis.asyncio as redis
+
+    rng = random.Random(opts.seed)
+    valkey = redis.from_url(valkey_url)
+    store = HistoryStore(pool, valkey)
+    now = datetime.now(UTC)
+    try:
+        for start in range(0, opts.history, 500):
+            batch = []
+            for _ in range(min(500, opts.history - start)):
+                at = now - timedelta(seconds=rng.uniform(3600, 60 * 86400))
+                for message in _payment(rng, tenant, opts.accounts, at):
+                    tx = parse_message(message, tenant)
+                    batch.append(Incoming(tx, json.dumps(message), "kafka"))
+            await store.accept(batch)
+    finally:
+        await valkey.aclose()
+
+
+async def _consume_only(settings: Settings, messages: list[bytes]) -> float:
+    """Messages per second a bare consumer group reads (and commits) on this broker."""
+    topic = settings.topic("bench-baseline")
+    bootstrap = settings.resolved_kafka_bootstrap()
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    await producer.start()
+    try:
+        for value in messages:
+            await producer.send(topic, value)
+        await producer.flush()
+    finally:
+        await producer.stop()
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        group_id=f"{topic}-{uuid.uuid4().hex[:6]}",
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+    )
+    await consumer.start()
+    try:
+        seen, started = 0, None
+        while seen < len(messages):
+            batch = await consumer.getmany(timeout_ms=1000, max_records=500)
+            if started is None and batch:
+                started = time.perf_counter()
+            seen += sum(len(records) for records in batch.values())
+            await consumer.commit()
+        return seen / (time.perf_counter() - (started or time.perf_counter()) or 1e-9)
+    finally:
+        await consumer.stop()
+
+
+async def _noop_workflows(client: Client, count: int) -> float:
+    """No-op workflows per second, 50 in flight at a time, on a worker in this process."""
+    queue = f"bench-noop-{uuid.uuid4().hex[:6]}"
+    async with create_worker(client, queue, [NoOpWorkflow], []):
+        limit = asyncio.Semaphore(50)
+
+        async def one(i: int) -> None:
+            async with limit:
+                await client.execute_workflow(
+                    NoOpWorkflow.run, "x", id=f"{queue}-{i}", task_queue=queue
+                )
+
+        started = time.perf_counter()
+        await asyncio.gather(*(one(i) for i in range(count)))
+        return count / (time.perf_counter() - started)
+
+
+def _start(settings: Settings, command: str) -> subprocess.Popen[bytes]:
+    log_dir = settings.var_dir / "log"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    with (log_dir / f"bench-{command}.log").open("wb") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "saku", command],
+            env=settings.as_environment(),
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
+
+
+async def _produce(
+    settings: Settings, payments: list[FinancialTransaction], rate: float
+) -> dict[str, float]:
+    """Send every payment's messages; returns pacs.002 message id -> wall-clock send time."""
+    topic = settings.topic("transactions")
+    producer = AIOKafkaProducer(bootstrap_servers=settings.resolved_kafka_bootstrap(), linger_ms=5)
+    sent: dict[str, float] = {}
+    await producer.start()
+    try:
+        chunk = max(1, int(rate / 100)) if rate else 50
+        started = time.perf_counter()
+        for index in range(0, len(payments), chunk):
+            for payment in payments[index : index + chunk]:
+                key = end_to_end_id(payment.pacs008).encode()
+                for message in payment:
+                    if message is payment.pacs002:
+                        sent[message["FIToFIPmtSts"]["GrpHdr"]["MsgId"]] = time.time()
+                    await producer.send(topic, json.dumps(message).encode(), key=key)
+            if rate:  # keep to the schedule: chunk k is due at k * chunk / rate seconds
+                due = started + (index + chunk) / rate
+                await asyncio.sleep(max(0.0, due - time.perf_counter()))
+        await producer.flush()
+    finally:
+        await producer.stop()
+    return sent
+
+
+async def _decisions(pool: Pool, tenant: str) -> dict[str, float]:
+    async with pool.connection() as conn:
+        cur = await conn.execute(
+            "SELECT msg_id, extract(epoch FROM evaluated_at)::float8 AS at FROM evaluations "
+            "WHERE tenant_id = %s",
+            (tenant,),
+        )
+        return {r["msg_id"]: r["at"] for r in await cur.fetchall()}
+
+
+async def run_stream_bench(settings: Settings, opts: StreamOptions) -> str:
+    run = uuid.uuid4().hex[:8]
+    tenant = f"bench-{run}"
+    settings = settings.model_copy(
+        update={"topic_prefix": f"bench{run}", "task_queue": f"bench-{run}",
+                "consumer_group": f"bench-{run}"}
+    )  # fmt: skip
+    await ensure_topics(settings.resolved_kafka_bootstrap(), settings.topic_prefix)
+    rng = random.Random(opts.seed + 1)
+    async with create_pool(settings.resolved_database_url(), max_size=4) as pool:
+        async with pool.connection() as conn:
+            await create_tenant(conn, tenant, "Benchmark bank")
+        await import_bundle(ConfigStore(pool), tenant, default_bundle())
+        print(f"seeding {opts.history} payments of history for {opts.accounts} accounts…")
+        await _seed_history(pool, settings.resolved_valkey_url(), tenant, opts)
+
+        payments = [
+            _payment(rng, tenant, opts.accounts, datetime.now(UTC)) for _ in range(opts.payments)
+        ]
+        print("baselines: consume-only and no-op workflows…")
+        consume_rate = await _consume_only(
+            settings, [json.dumps(m).encode() for p in payments for m in p]
+        )
+        client = await connect(settings)
+        noop_rate = await _noop_workflows(client, opts.baseline_workflows)
+
+        print(f"streaming {opts.payments} payments ({4 * opts.payments} messages)…")
+        processes = [_start(settings, "worker"), _start(settings, "consume")]
+        try:
+            await asyncio.sleep(4)  # let both processes start and join
+            began = time.time()
+            sent = await _produce(settings, payments, opts.rate)
+            produced = time.time()
+            done: dict[str, float] = {}
+            last_progress, deadline = time.time(), began + opts.timeout_s
+            while len(done) < len(sent) and time.time() < deadline:
+                await asyncio.sleep(0.5)
+                now_done = await _decisions(pool, tenant)
+                if len(now_done) > len(done):
+                    last_progress = time.time()
+                done = now_done
+                if time.time() - last_progress > 60:
+                    break  # stalled
+        finally:
+            for process in processes:
+                process.terminate()
+            for process in processes:
+                process.wait(30)
+
+    latencies = [(done[m] - sent[m]) * 1000 for m in sent if m in done]
+    finished = max(done.values(), default=began)
+    ftps = len(done) / max(1e-9, finished - began)
+    rows = [
+        ("machine", machine()),
+        ("rules / typologies", "35 catalogue rules in 4 typologies (complete coverage map)"),
+        ("payments (4 messages each)", f"{opts.payments}, history {opts.history}, "
+         f"{opts.accounts} debtor and creditor accounts"),
+        ("offered rate", f"{opts.rate:g} payments/s" if opts.rate else "as fast as possible"),
+        ("produce time", f"{produced - began:.1f} s"),
+        ("decisions committed", f"{len(done)} of {len(sent)}"),
+        ("sustained throughput", f"{ftps:,.0f} financial transactions/s "
+         f"({4 * ftps:,.0f} messages/s)"),
+        ("latency produced -> committed", "p50 {:.0f}, p95 {:.0f}, p99 {:.0f}, max {:.0f} ms"
+         .format(*(percentile(latencies, q) for q in (0.5, 0.95, 0.99, 1.0)))),
+        ("baseline: consume only", f"{consume_rate:,.0f} messages/s "
+         f"(stream = {4 * ftps / consume_rate:.0%} of it)"),
+        ("baseline: no-op workflows", f"{noop_rate:,.0f} workflows/s "
+         f"(stream = {ftps / noop_rate:.1f}x that in transactions/s)"),
+        ("settings", f"micro-batch from {settings.micro_batch_from} messages, "
+         f"max {settings.consumer_max_batch} per poll, 1 worker + 1 consumer process"),
+    ]  # fmt: skip
+    return table("saku bench stream", rows)

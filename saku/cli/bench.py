@@ -1,0 +1,32 @@
+"""`saku bench stream`: benchmarks that print their figures."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from typing import Any
+
+from saku.settings import Settings
+
+
+def register(commands: Any) -> None:
+    bench = commands.add_parser("bench", help="benchmarks (start the embedded stack if needed)")
+    sub = bench.add_subparsers(dest="action", required=True, metavar="ACTION")
+    stream = sub.add_parser("stream", help="the monitoring engine under a payment stream")
+    stream.add_argument("--payments", type=int, default=5000, help="payments (4 messages each)")
+    stream.add_argument("--rate", type=float, default=0.0, help="payments/s offered; 0 = max")
+    stream.add_argument("--accounts", type=int, default=1000, help="debtor and creditor accounts")
+    stream.add_argument("--history", type=int, default=5000, help="payments of seeded history")
+    stream.set_defaults(handler=stream_bench)
+
+
+def stream_bench(settings: Settings, args: argparse.Namespace) -> int:
+    from saku.bench.stream import StreamOptions, run_stream_bench
+    from saku.stack import manager
+
+    asyncio.run(manager.up(settings))
+    options = StreamOptions(
+        payments=args.payments, rate=args.rate, accounts=args.accounts, history=args.history
+    )
+    print(asyncio.run(run_stream_bench(settings, options)))
+    return 0

@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from saku.domain.evaluation import Evaluation
+from saku.monitoring.results import Adjudication, ConditionHit, RuleResult, TypologyResult
+from tests.unit.rules.factory import tx
+
+
+def test_the_stored_document_is_what_asdict_gives() -> None:
+    t = tx()
+    evaluation = Evaluation(
+        evaluation_id="01890000-0000-7000-8000-000000000000",
+        tenant_id=t.tenant_id,
+        msg_id=t.msg_id,
+        end_to_end_id=t.end_to_end_id,
+        tx_type=t.tx_type,
+        network_map_cfg="1.0.0",
+        route={"id": "004@1.0.0", "typologies": []},
+        rule_results=[RuleResult("001@1.0.0", "1.0.0", ".01", "new", 12.0, 0.1)],
+        adjudication=Adjudication(
+            status="ALRT",
+            interdicted=True,
+            blocked_by=ConditionHit("c1", "overridable-block", "debtor", "account", "fraud"),
+            overridden_by=None,
+            typologies=(TypologyResult("t@1", "1", 300, 200, 250, True, True, {"v001": 300}),),
+            reasons=("blocked: fraud",),
+        ),
+        workflow_id="wf",
+        run_id="run",
+        timings_ms={"rules_ms": 1.0},
+    )
+    expected = asdict(evaluation)
+    expected["adjudication"]["typologies"] = list(expected["adjudication"]["typologies"])
+    expected["adjudication"]["reasons"] = list(expected["adjudication"]["reasons"])
+    assert evaluation.to_document() == expected

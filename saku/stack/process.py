@@ -12,6 +12,7 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -98,13 +99,13 @@ class ManagedProcess:
         if pid is None:
             self.clear_pid_file()
             return False
-        proc = psutil.Process(pid)
         os.kill(pid, sig)
-        try:
-            proc.wait(timeout)
-        except psutil.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
+        # Poll rather than psutil's wait: a server we did not fork is not our child, and
+        # lingers as a zombie until whoever adopted it reaps it; running_pid() counts
+        # zombies as gone.
+        if not wait_until(lambda: self.running_pid() is None, timeout, interval=0.02):
+            os.kill(pid, signal.SIGKILL)
+            wait_until(lambda: self.running_pid() is None, 5, interval=0.02)
         self.clear_pid_file()
         return True
 
@@ -119,10 +120,10 @@ class ManagedProcess:
         return "\n".join(text.splitlines()[-lines:])
 
 
-def wait_until(predicate: object, timeout: float, interval: float = 0.1) -> bool:
+def wait_until(predicate: Callable[[], bool], timeout: float, interval: float = 0.1) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if callable(predicate) and predicate():
+        if predicate():
             return True
         time.sleep(interval)
-    return False
+    return predicate()

@@ -16,6 +16,7 @@ from saku.stack.process import ManagedProcess, StackError
 # `saku --help` and the quick commands start fast.
 
 PROCESSES = ("worker", "api", "consume")
+DEFAULT_TENANT = "DEFAULT"
 
 
 def register(commands: Any) -> None:
@@ -114,6 +115,70 @@ async def _selfcheck(settings: Settings) -> bool:
     return report.ok
 
 
+async def _bootstrap_default_tenant(settings: Settings) -> str:
+    """The DEFAULT tenant (Tazama's tenant without authentication) with the shipped
+    configuration, unless it already has an active network map."""
+    from activities.monitoring.config_store import ConfigStore, import_bundle
+    from activities.monitoring.defaults import default_bundle
+    from api.accounts import create_tenant
+    from saku.db import create_pool
+
+    async with create_pool(settings.resolved_database_url(), max_size=2) as pool:
+        async with pool.connection() as conn:
+            await create_tenant(conn, DEFAULT_TENANT, "Default tenant")
+        store = ConfigStore(pool)
+        if await store.active_cfg(DEFAULT_TENANT) is not None:
+            return "DEFAULT tenant: keeps its active network map"
+        await import_bundle(store, DEFAULT_TENANT, default_bundle())
+        return "DEFAULT tenant: default monitoring configuration imported and activated"
+
+
+async def _monitoring_check(settings: Settings) -> bool:
+    """One payment (its 4 ISO 20022 messages) through Kafka, to a committed decision."""
+    import json
+
+    from aiokafka import AIOKafkaProducer
+
+    from api.intake.samples import end_to_end_id, financial_transaction
+    from saku import topics
+    from saku.db import create_pool
+
+    payment = financial_transaction()
+    msg_id = payment.pacs002["FIToFIPmtSts"]["GrpHdr"]["MsgId"]
+    producer = AIOKafkaProducer(bootstrap_servers=settings.resolved_kafka_bootstrap())
+    await producer.start()
+    started = time.perf_counter()
+    try:
+        for message in payment:
+            await producer.send_and_wait(
+                settings.topic(topics.TRANSACTIONS.name),
+                json.dumps(message).encode(),
+                key=end_to_end_id(message).encode(),
+            )
+    finally:
+        await producer.stop()
+    async with create_pool(settings.resolved_database_url(), max_size=1) as pool:
+        for _ in range(300):
+            async with pool.connection() as conn:
+                cur = await conn.execute(
+                    "SELECT status, result FROM evaluations WHERE tenant_id = %s AND msg_id = %s",
+                    (DEFAULT_TENANT, msg_id),
+                )
+                row = await cur.fetchone()
+            if row is not None:
+                scores = ", ".join(
+                    f"{t['id']} {t['score']:g}" for t in row["result"]["adjudication"]["typologies"]
+                )
+                print(
+                    f"monitoring check passed in {(time.perf_counter() - started) * 1000:.0f} ms:"
+                    f" payment -> {row['status']} ({scores})"
+                )
+                return True
+            await asyncio.sleep(0.1)
+    print("monitoring check FAILED: no decision within 30 s (see var/log/worker.log)")
+    return False
+
+
 def up(settings: Settings, args: argparse.Namespace) -> int:
     from saku.cli.stack import print_status, print_up_report
     from saku.stack import manager
@@ -128,7 +193,8 @@ def up(settings: Settings, args: argparse.Namespace) -> int:
         child.start([sys.executable, "-m", "saku", child.name])
     try:
         _wait_api_ready(settings)
-        ok = asyncio.run(_selfcheck(settings))
+        print(asyncio.run(_bootstrap_default_tenant(settings)))
+        ok = asyncio.run(_selfcheck(settings)) and asyncio.run(_monitoring_check(settings))
         asyncio.run(print_status(settings))
         print(f"API:         http://{settings.api_host}:{settings.api_port}/docs")
         if not settings.temporal_address:

@@ -92,6 +92,7 @@ def test_saku_up_brings_everything_up_and_passes_its_self_check() -> None:
         remove_var_dir(settings)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "self-check passed" in result.stdout
+    assert "monitoring check passed" in result.stdout  # a payment reached a decision
     for name in ("postgres", "valkey", "temporal", "kafka"):
         assert f"{name}: started" in result.stdout
     assert "stopped: kafka, temporal, valkey, postgres" in result.stdout

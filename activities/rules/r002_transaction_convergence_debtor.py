@@ -8,15 +8,14 @@ paid the debtor account successfully within `maxQueryRange` (ms) before this tra
 
 from __future__ import annotations
 
-from activities.rules._helpers_a import counterparties
-from activities.rules.base import Needs, Parameters, Rule, param, rule_config
+from activities.rules._counts import distinct_payers
+from activities.rules.base import Needs, Parameters, Rule, rule_config
 from saku.domain.transactions import MS_PER_DAY, Features, Transaction
 from saku.monitoring.classify import Measurement
 
 
 def measure(tx: Transaction, features: Features, parameters: Parameters) -> Measurement:
-    range_ms = param(parameters, "maxQueryRange")
-    return len(counterparties(features.debtor.incoming, tx.created_at_ms, range_ms))
+    return distinct_payers(features.debtor.incoming, tx.created_at_ms, parameters)
 
 
 RULE = Rule(

@@ -10,15 +10,14 @@ further than the top band (1 year) for that band to be reachable.
 
 from __future__ import annotations
 
-from activities.rules._helpers_a import last_activity_age_ms
+from activities.rules._dormancy import dormancy
 from activities.rules.base import Needs, Parameters, Rule, rule_config
 from saku.domain.transactions import MS_PER_DAY, Features, Transaction
-from saku.monitoring.classify import INSUFFICIENT_HISTORY, Exit, Measurement
+from saku.monitoring.classify import Measurement
 
 
 def measure(tx: Transaction, features: Features, parameters: Parameters) -> Measurement:
-    age = last_activity_age_ms(features.debtor, tx.created_at_ms)
-    return Exit(INSUFFICIENT_HISTORY) if age is None else age
+    return dormancy(features.debtor, tx.created_at_ms)
 
 
 RULE = Rule(

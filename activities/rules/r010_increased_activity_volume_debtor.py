@@ -12,7 +12,7 @@ count is above its average and .x04 otherwise.
 
 from __future__ import annotations
 
-from activities.rules._helpers_a import volume_zscore
+from activities.rules._volume import volume_zscore
 from activities.rules.base import Needs, Parameters, Rule, rule_config
 from saku.domain.transactions import MS_PER_DAY, Features, Transaction
 from saku.monitoring.classify import Measurement

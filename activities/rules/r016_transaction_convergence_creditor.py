@@ -8,16 +8,15 @@ transaction's debtor included (a count, 1 or more). No history exit: none is nee
 
 from __future__ import annotations
 
-from activities.rules._helpers_a import counterparties
-from activities.rules.base import Needs, Parameters, Rule, param, rule_config
+from activities.rules._counts import distinct_payers
+from activities.rules.base import Needs, Parameters, Rule, rule_config
 from saku.domain.transactions import MS_PER_DAY, Features, Transaction
 from saku.monitoring.classify import Measurement
 
 
 def measure(tx: Transaction, features: Features, parameters: Parameters) -> Measurement:
-    range_ms = param(parameters, "maxQueryRange")
-    payers = counterparties(features.creditor.incoming, tx.created_at_ms, range_ms)
-    return len(payers | {tx.debtor_account})  # this payment converges on the creditor too
+    incoming = features.creditor.incoming  # this payment converges on the creditor too
+    return distinct_payers(incoming, tx.created_at_ms, parameters, current=tx.debtor_account)
 
 
 RULE = Rule(

@@ -11,39 +11,14 @@ earlier amounts have no variance: a larger amount exits .x03 (upturn), a smaller
 
 from __future__ import annotations
 
-from activities.rules.base import (
-    Needs,
-    Parameters,
-    Rule,
-    amounts,
-    mean_and_stdev,
-    param,
-    rule_config,
-    successful,
-    within,
-)
+from activities.rules._amount_history import amount_z_score
+from activities.rules.base import Needs, Parameters, Rule, rule_config
 from saku.domain.transactions import MS_PER_DAY, Features, Transaction
-from saku.monitoring.classify import (
-    INSUFFICIENT_HISTORY,
-    NO_VARIANCE_DOWNTURN,
-    NO_VARIANCE_UPTURN,
-    Exit,
-    Measurement,
-)
+from saku.monitoring.classify import Measurement
 
 
 def measure(tx: Transaction, features: Features, parameters: Parameters) -> Measurement:
-    history = successful(
-        within(features.creditor.incoming, tx.created_at_ms, param(parameters, "maxQueryRange"))
-    )
-    if not history or len(history) < param(parameters, "minimumNumberOfTransactions"):
-        return Exit(INSUFFICIENT_HISTORY)
-    mean, stdev = mean_and_stdev(amounts(history))
-    if stdev == 0:
-        if tx.amount == mean:
-            return 0.0
-        return Exit(NO_VARIANCE_UPTURN if tx.amount > mean else NO_VARIANCE_DOWNTURN)
-    return (tx.amount - mean) / stdev
+    return amount_z_score(tx, features.creditor.incoming, parameters, empty_is_insufficient=True)
 
 
 RULE = Rule(

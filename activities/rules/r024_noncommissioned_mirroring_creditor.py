@@ -5,26 +5,20 @@ else. Here the account receiving this payment is examined: has it already been f
 it receives? Measured: the number of mirrored pairs in the creditor's successful history within
 `maxQueryRange` - an incoming transfer followed, no later than `maxMirrorDelay` (ms), by an
 outgoing transfer to a different account whose amount is within `amountTolerance` (fraction)
-of it; each transfer is paired at most once (see _helpers_b). The current payment cannot be
+of it; each transfer is paired at most once (see _mirroring). The current payment cannot be
 mirrored yet, so it is not counted. No history simply measures 0: there is no .x01.
 """
 
 from __future__ import annotations
 
-from activities.rules._helpers_b import mirrored_pairs, non_commissioned
+from activities.rules._mirroring import mirrored_pairs
 from activities.rules.base import Needs, Parameters, Rule, rule_config
 from saku.domain.transactions import MS_PER_DAY, Features, Transaction
 from saku.monitoring.classify import Measurement
 
 
 def measure(tx: Transaction, features: Features, parameters: Parameters) -> Measurement:
-    return mirrored_pairs(
-        parameters,
-        incoming=features.creditor.incoming,
-        outgoing=features.creditor.outgoing,
-        now_ms=tx.created_at_ms,
-        match=non_commissioned(parameters),
-    )
+    return mirrored_pairs(tx, features, parameters, side="creditor", commissioned=False)
 
 
 RULE = Rule(

@@ -5,27 +5,20 @@ else. Here the paying account is examined, this payment included. Measured: the 
 mirrored pairs among the debtor's successful transfers within `maxQueryRange`, the current
 payment counted as an outgoing transfer - an incoming transfer followed, no later than
 `maxMirrorDelay` (ms), by an outgoing transfer to a different account whose amount is within
-`amountTolerance` (fraction) of it; each transfer is paired at most once (see _helpers_b).
+`amountTolerance` (fraction) of it; each transfer is paired at most once (see _mirroring).
 No history simply measures 0: there is no .x01.
 """
 
 from __future__ import annotations
 
-from activities.rules._helpers_b import mirrored_pairs, non_commissioned
+from activities.rules._mirroring import mirrored_pairs
 from activities.rules.base import Needs, Parameters, Rule, rule_config
 from saku.domain.transactions import MS_PER_DAY, Features, Transaction
 from saku.monitoring.classify import Measurement
 
 
 def measure(tx: Transaction, features: Features, parameters: Parameters) -> Measurement:
-    return mirrored_pairs(
-        parameters,
-        incoming=features.debtor.incoming,
-        outgoing=features.debtor.outgoing,
-        now_ms=tx.created_at_ms,
-        match=non_commissioned(parameters),
-        current_outgoing=(tx.created_at_ms, tx.amount, tx.creditor_account),
-    )
+    return mirrored_pairs(tx, features, parameters, side="debtor", commissioned=False)
 
 
 RULE = Rule(

@@ -6,26 +6,20 @@ forwarding what it receives? Measured: the number of mirrored pairs in the credi
 successful history within `maxQueryRange` - an incoming transfer followed, no later than
 `maxMirrorDelay` (ms), by an outgoing transfer to a different account of the incoming amount
 less a commission of `minimumCommission`..`maximumCommission` (inclusive fractions of it); each
-transfer is paired at most once (see _helpers_b). The current payment cannot be mirrored yet,
+transfer is paired at most once (see _mirroring). The current payment cannot be mirrored yet,
 so it is not counted. No history simply measures 0: there is no .x01.
 """
 
 from __future__ import annotations
 
-from activities.rules._helpers_b import commissioned, mirrored_pairs
+from activities.rules._mirroring import mirrored_pairs
 from activities.rules.base import Needs, Parameters, Rule, rule_config
 from saku.domain.transactions import MS_PER_DAY, Features, Transaction
 from saku.monitoring.classify import Measurement
 
 
 def measure(tx: Transaction, features: Features, parameters: Parameters) -> Measurement:
-    return mirrored_pairs(
-        parameters,
-        incoming=features.creditor.incoming,
-        outgoing=features.creditor.outgoing,
-        now_ms=tx.created_at_ms,
-        match=commissioned(parameters),
-    )
+    return mirrored_pairs(tx, features, parameters, side="creditor", commissioned=True)
 
 
 RULE = Rule(

@@ -6,26 +6,19 @@ of mirrored pairs among the debtor's successful transfers within `maxQueryRange`
 payment counted as an outgoing transfer - an incoming transfer followed, no later than
 `maxMirrorDelay` (ms), by an outgoing transfer to a different account of the incoming amount
 less a commission of `minimumCommission`..`maximumCommission` (inclusive fractions of it); each
-transfer is paired at most once (see _helpers_b). No history simply measures 0: no .x01.
+transfer is paired at most once (see _mirroring). No history simply measures 0: no .x01.
 """
 
 from __future__ import annotations
 
-from activities.rules._helpers_b import commissioned, mirrored_pairs
+from activities.rules._mirroring import mirrored_pairs
 from activities.rules.base import Needs, Parameters, Rule, rule_config
 from saku.domain.transactions import MS_PER_DAY, Features, Transaction
 from saku.monitoring.classify import Measurement
 
 
 def measure(tx: Transaction, features: Features, parameters: Parameters) -> Measurement:
-    return mirrored_pairs(
-        parameters,
-        incoming=features.debtor.incoming,
-        outgoing=features.debtor.outgoing,
-        now_ms=tx.created_at_ms,
-        match=commissioned(parameters),
-        current_outgoing=(tx.created_at_ms, tx.amount, tx.creditor_account),
-    )
+    return mirrored_pairs(tx, features, parameters, side="debtor", commissioned=True)
 
 
 RULE = Rule(

@@ -7,17 +7,16 @@ for the new one (a count, at least 1). Failed or rejected payments do not count.
 
 from __future__ import annotations
 
-from activities.rules.base import Needs, Parameters, Rule, param, rule_config, successful, within
+from activities.rules._counts import transactions_with_current
+from activities.rules.base import Needs, Parameters, Rule, rule_config
 from saku.domain.transactions import MS_PER_DAY, Features, Transaction
 from saku.monitoring.classify import Measurement
 
 
 def measure(tx: Transaction, features: Features, parameters: Parameters) -> Measurement:
-    # the features hold earlier history only; the new transaction is counted by the + 1
-    history = within(
-        features.creditor.incoming, tx.created_at_ms, param(parameters, "maxQueryRange")
-    )
-    return len(successful(history)) + 1
+    # the features hold earlier history only; the count adds 1 for the new transaction
+    incoming = features.creditor.incoming
+    return transactions_with_current(incoming, tx.created_at_ms, parameters, only_successful=True)
 
 
 RULE = Rule(

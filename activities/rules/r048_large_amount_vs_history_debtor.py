@@ -10,42 +10,14 @@ it exits .x03 (upturn), below it .x04 (downturn), and the same amount measures 0
 
 from __future__ import annotations
 
-from activities.rules.base import (
-    Needs,
-    Parameters,
-    Rule,
-    amounts,
-    mean_and_stdev,
-    param,
-    rule_config,
-    successful,
-    within,
-)
+from activities.rules._amount_history import amount_z_score
+from activities.rules.base import Needs, Parameters, Rule, rule_config
 from saku.domain.transactions import MS_PER_DAY, Features, Transaction
-from saku.monitoring.classify import (
-    INSUFFICIENT_HISTORY,
-    NO_VARIANCE_DOWNTURN,
-    NO_VARIANCE_UPTURN,
-    Exit,
-    Measurement,
-)
+from saku.monitoring.classify import Measurement
 
 
 def measure(tx: Transaction, features: Features, parameters: Parameters) -> Measurement:
-    history = successful(
-        within(features.debtor.outgoing, tx.created_at_ms, param(parameters, "maxQueryRange"))
-    )
-    if len(history) < param(parameters, "minimumNumberOfTransactions"):
-        return Exit(INSUFFICIENT_HISTORY)
-    mean, stdev = mean_and_stdev(amounts(history))
-    # identical amounts like 1234.56 leave float noise (~1e-13), not real variance
-    if stdev <= 1e-9 * abs(mean):
-        if tx.amount > mean + stdev:
-            return Exit(NO_VARIANCE_UPTURN)
-        if tx.amount < mean - stdev:
-            return Exit(NO_VARIANCE_DOWNTURN)
-        return 0.0
-    return (tx.amount - mean) / stdev
+    return amount_z_score(tx, features.debtor.outgoing, parameters, empty_is_insufficient=False)
 
 
 RULE = Rule(

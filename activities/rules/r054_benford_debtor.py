@@ -12,29 +12,14 @@ rule for bank transfers rather than kiosk purchases.
 
 from __future__ import annotations
 
-from activities.rules._helpers_c import benford_chi_square, leading_digits
-from activities.rules.base import (
-    Needs,
-    Parameters,
-    Rule,
-    amounts,
-    param,
-    rule_config,
-    successful,
-    within,
-)
+from activities.rules._benford import benford_chi_square
+from activities.rules.base import Needs, Parameters, Rule, rule_config
 from saku.domain.transactions import MS_PER_DAY, Features, Transaction
-from saku.monitoring.classify import INSUFFICIENT_HISTORY, Exit, Measurement
+from saku.monitoring.classify import Measurement
 
 
 def measure(tx: Transaction, features: Features, parameters: Parameters) -> Measurement:
-    history = successful(
-        within(features.debtor.outgoing, tx.created_at_ms, param(parameters, "maxQueryRange"))
-    )
-    digits = leading_digits([*amounts(history), tx.amount])
-    if len(digits) < param(parameters, "minimumNumberOfTransactions"):
-        return Exit(INSUFFICIENT_HISTORY)
-    return benford_chi_square(digits)
+    return benford_chi_square(tx, features.debtor.outgoing, parameters)
 
 
 RULE = Rule(

@@ -8,14 +8,14 @@ entity's accounts were not loaded (the creditor holds at least the receiving acc
 
 from __future__ import annotations
 
+from activities.rules._counts import accounts_held
 from activities.rules.base import Needs, Parameters, Rule, rule_config
 from saku.domain.transactions import Features, Transaction
-from saku.monitoring.classify import INSUFFICIENT_HISTORY, Exit, Measurement
+from saku.monitoring.classify import Measurement
 
 
 def measure(tx: Transaction, features: Features, parameters: Parameters) -> Measurement:
-    count = features.creditor_entity.account_count
-    return Exit(INSUFFICIENT_HISTORY) if count < 1 else count
+    return accounts_held(features.creditor_entity)
 
 
 RULE = Rule(

@@ -8,14 +8,15 @@ at least 1). Failed attempts count on purpose: repeated rejected tries are part 
 
 from __future__ import annotations
 
-from activities.rules.base import Needs, Parameters, Rule, param, rule_config, within
+from activities.rules._counts import transactions_with_current
+from activities.rules.base import Needs, Parameters, Rule, rule_config
 from saku.domain.transactions import MS_PER_DAY, Features, Transaction
 from saku.monitoring.classify import Measurement
 
 
 def measure(tx: Transaction, features: Features, parameters: Parameters) -> Measurement:
-    history = within(features.debtor.outgoing, tx.created_at_ms, param(parameters, "maxQueryRange"))
-    return len(history) + 1
+    outgoing = features.debtor.outgoing  # every attempt counts, failed ones too
+    return transactions_with_current(outgoing, tx.created_at_ms, parameters, only_successful=False)
 
 
 RULE = Rule(

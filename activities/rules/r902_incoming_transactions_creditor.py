@@ -9,16 +9,15 @@ and typologies should weight this rule with the creditor's kind in mind.
 
 from __future__ import annotations
 
-from activities.rules.base import Needs, Parameters, Rule, param, rule_config, within
+from activities.rules._counts import transactions_with_current
+from activities.rules.base import Needs, Parameters, Rule, rule_config
 from saku.domain.transactions import MS_PER_DAY, Features, Transaction
 from saku.monitoring.classify import Measurement
 
 
 def measure(tx: Transaction, features: Features, parameters: Parameters) -> Measurement:
-    history = within(
-        features.creditor.incoming, tx.created_at_ms, param(parameters, "maxQueryRange")
-    )
-    return len(history) + 1
+    incoming = features.creditor.incoming  # every attempt counts, failed ones too
+    return transactions_with_current(incoming, tx.created_at_ms, parameters, only_successful=False)
 
 
 RULE = Rule(

@@ -1,0 +1,69 @@
+"""Rules 901 (debtor, outgoing) and 902 (creditor, incoming): the same count on the party's
+history in the transaction's direction, with bands of their own."""
+
+from __future__ import annotations
+
+import pytest
+
+from activities.rules.base import Rule
+from activities.rules.r901_outgoing_transactions_debtor import RULE as R901
+from activities.rules.r902_incoming_transactions_creditor import RULE as R902
+from saku.domain.transactions import Edge
+from tests.unit.rules.factory import HOUR, NOW, edge, run, tx
+from tests.unit.rules.sides import CREDITOR, DEBTOR, Side, twins
+
+TWINS = twins(R901, R902)
+
+BANDS_901 = [(0, ".01"), (3, ".01"), (4, ".02"), (8, ".02"), (9, ".03"), (18, ".03"), (19, ".04")]
+BANDS_902 = [
+    (0, ".01"),
+    (8, ".01"),
+    (9, ".02"),  # 10 with the new one: lower limit inclusive
+    (48, ".02"),
+    (49, ".03"),
+    (198, ".03"),
+    (199, ".04"),
+]
+
+
+def _within_a_day(count: int) -> list[Edge]:  # earlier transactions spread over the last 23 hours
+    return [edge(at_ms=NOW - (i % 23 + 1) * HOUR) for i in range(count)]
+
+
+@pytest.mark.parametrize(
+    ("rule", "side", "earlier", "expected"),
+    [
+        *(pytest.param(R901, DEBTOR, n, ref, id=f"901-{n}-{ref}") for n, ref in BANDS_901),
+        *(pytest.param(R902, CREDITOR, n, ref, id=f"902-{n}-{ref}") for n, ref in BANDS_902),
+    ],
+)
+def test_bands_by_transactions_in_24_hours(
+    rule: Rule, side: Side, earlier: int, expected: str
+) -> None:
+    result = run(rule, feats=side.along(_within_a_day(earlier)))
+    assert result.sub_rule_ref == expected
+    assert result.indpdnt_varbl == earlier + 1  # the new transaction counts
+
+
+@pytest.mark.parametrize(("rule", "side"), TWINS)
+def test_failed_attempts_count_but_older_than_24_hours_do_not(rule: Rule, side: Side) -> None:
+    history = [
+        edge(at_ms=NOW - HOUR, status="RJCT"),
+        edge(at_ms=NOW - 24 * HOUR),  # exactly at the edge of the range: counts
+        edge(at_ms=NOW - 24 * HOUR - 1),
+        edge(at_ms=NOW + 1),  # after the transaction being evaluated
+    ]
+    result = run(rule, feats=side.along(history))
+    assert result.indpdnt_varbl == 3
+
+
+@pytest.mark.parametrize(("rule", "side"), TWINS)
+def test_the_other_direction_does_not_count(rule: Rule, side: Side) -> None:
+    result = run(rule, feats=side.against(_within_a_day(20)))
+    assert result.indpdnt_varbl == 1
+
+
+@pytest.mark.parametrize(("rule", "side"), TWINS)
+def test_unsuccessful_transaction_exits(rule: Rule, side: Side) -> None:
+    result = run(rule, tx(status="RJCT"), side.along(_within_a_day(30)))
+    assert result.sub_rule_ref == ".x00"

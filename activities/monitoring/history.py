@@ -150,8 +150,8 @@ class HistoryStore:
         cur = await conn.execute(
             """INSERT INTO raw_messages
                    (tenant_id, msg_id, tx_type, end_to_end_id, channel, document, transaction)
-               SELECT * FROM jsonb_to_recordset(%s::jsonb) AS r(tenant_id text, msg_id text,
-                   tx_type text, end_to_end_id text, channel text, document jsonb,
+               SELECT * FROM json_to_recordset(%s::json) AS r(tenant_id text, msg_id text,
+                   tx_type text, end_to_end_id text, channel text, document json,
                    transaction jsonb)
                ON CONFLICT DO NOTHING
                RETURNING tenant_id, msg_id""",
@@ -188,7 +188,9 @@ class HistoryStore:
             """INSERT INTO accounts (tenant_id, account_id, first_seen_at)
                SELECT * FROM unnest(%s::text[], %s::text[], %s::timestamptz[])
                ON CONFLICT (tenant_id, account_id) DO UPDATE
-                   SET first_seen_at = least(accounts.first_seen_at, excluded.first_seen_at)""",
+                   SET first_seen_at = excluded.first_seen_at
+                   -- only when it changes: a no-op update still writes a new row version
+                   WHERE excluded.first_seen_at < accounts.first_seen_at""",
             ([k[0] for k in accounts], [k[1] for k in accounts], list(accounts.values())),
         )
         await conn.execute(
@@ -196,7 +198,10 @@ class HistoryStore:
                SELECT * FROM unnest(%s::text[], %s::text[], %s::timestamptz[], %s::date[])
                ON CONFLICT (tenant_id, entity_id) DO UPDATE
                    SET first_seen_at = least(entities.first_seen_at, excluded.first_seen_at),
-                       birth_date = coalesce(excluded.birth_date, entities.birth_date)""",
+                       birth_date = coalesce(excluded.birth_date, entities.birth_date)
+                   WHERE excluded.first_seen_at < entities.first_seen_at
+                      OR excluded.birth_date IS DISTINCT FROM entities.birth_date
+                         AND excluded.birth_date IS NOT NULL""",
             (
                 [k[0] for k in entities],
                 [k[1] for k in entities],

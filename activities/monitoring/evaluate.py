@@ -13,6 +13,7 @@ import logging
 import os
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel
@@ -38,7 +39,7 @@ from saku.domain.evaluation import (
 )
 from saku.domain.transactions import MS_PER_DAY, Features, Transaction
 from saku.monitoring import engine
-from saku.monitoring.config import ERROR_OUTCOME, RuleConfig
+from saku.monitoring.config import ERROR_OUTCOME, MessageRoute, RuleConfig
 from saku.monitoring.ids import uuid7
 from saku.monitoring.results import ALERT, RuleResult
 
@@ -71,6 +72,13 @@ def _evaluate_rules(
     return results
 
 
+@dataclass(frozen=True)
+class RoutePlan:
+    document: dict[str, Any]  # the sub-map snapshot stored with each evaluation
+    rules: list[RuleConfig]  # each distinct (rule id, cfg) once
+    typology_keys: frozenset[tuple[str, str]]
+
+
 class EvaluationActivities:
     def __init__(
         self,
@@ -85,6 +93,20 @@ class EvaluationActivities:
         self.publish_alert = alerts
         # the active configuration per tenant, reloaded when another network map is activated
         self._active: dict[str, ActiveConfig] = {}
+        self._plans: dict[tuple[str, str, str], RoutePlan] = {}
+
+    def _plan(self, tenant: str, active: ActiveConfig, route: MessageRoute) -> RoutePlan:
+        """What a route runs, worked out once per (tenant, network map, message type)."""
+        key = (tenant, active.network_map.cfg, route.tx_tp)
+        plan = self._plans.get(key)
+        if plan is None:
+            rule_keys = dict.fromkeys((r.id, r.cfg) for t in route.typologies for r in t.rules)
+            plan = self._plans[key] = RoutePlan(
+                document=_dump(route),
+                rules=[active.rules[k] for k in rule_keys],
+                typology_keys=frozenset((t.id, t.cfg) for t in route.typologies),
+            )
+        return plan
 
     async def _active_config(self, tenant: str) -> ActiveConfig | None:
         cfg = await self.configs.active_cfg(tenant)
@@ -125,9 +147,9 @@ class EvaluationActivities:
                 reason = f"network map {active.network_map.cfg} routes no {tx.tx_type} messages"
                 unrouted.append(Unrouted(tx, reason, alert=False))
                 continue
-            rule_keys = dict.fromkeys((r.id, r.cfg) for t in route.typologies for r in t.rules)
-            typology_keys |= {(t.id, t.cfg) for t in route.typologies}
-            routed.append((tx, _dump(route), [active.rules[key] for key in rule_keys]))
+            plan = self._plan(request.tenant_id, active, route)
+            typology_keys |= plan.typology_keys
+            routed.append((tx, plan.document, plan.rules))
         loaded = time.perf_counter()
         features = await self.features.load(
             request.tenant_id, [tx for tx, _, _ in routed], _window_ms(active)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import TypeAlias
@@ -69,7 +70,35 @@ class DeadLetter:
         )
 
 
+class LoadMeter:
+    """Records per second over the last few seconds (an exponentially weighted average), so
+    the consumer and its handlers can tell a busy stream from a quiet one."""
+
+    def __init__(self, busy_from: float, half_life_s: float = 1.0) -> None:
+        self.busy_from = busy_from
+        self.half_life_s = half_life_s
+        self.rate = 0.0
+        self._last = time.monotonic()
+
+    def record(self, count: int) -> None:
+        now = time.monotonic()
+        elapsed = max(now - self._last, 1e-3)
+        self._last = now
+        weight = 0.5 ** (elapsed / self.half_life_s)
+        self.rate = weight * self.rate + (1 - weight) * (count / elapsed)
+
+    @property
+    def busy(self) -> bool:
+        return self.rate >= self.busy_from
+
+
 class StreamConsumer:
+    """Polls, hands each topic's records to its handler, dead-letters the rejects, commits.
+
+    Under load (see LoadMeter) a poll waits up to `linger_ms` more for records, so batches
+    grow with the stream's rate; a quiet stream is handed on at once.
+    """
+
     def __init__(
         self,
         consumer: AIOKafkaConsumer,
@@ -77,13 +106,32 @@ class StreamConsumer:
         dead_letter: DeadLetter,
         *,
         max_records: int = 500,
+        load: LoadMeter | None = None,
+        linger_ms: int = 50,
     ) -> None:
         self.consumer = consumer
         self.handlers = handlers
         self.dead_letter = dead_letter
         self.max_records = max_records
+        self.load = load or LoadMeter(busy_from=float("inf"))
+        self.linger_ms = linger_ms
         self.handled = 0
         self.dead_lettered = 0
+
+    async def _poll(self) -> dict[TopicPartition, list[Record]]:
+        batch: dict[TopicPartition, list[Record]] = await self.consumer.getmany(
+            timeout_ms=200, max_records=self.max_records
+        )
+        count = sum(len(r) for r in batch.values())
+        if batch and self.load.busy and count < self.max_records:
+            more = await self.consumer.getmany(
+                timeout_ms=self.linger_ms, max_records=self.max_records - count
+            )
+            for partition, records in more.items():
+                batch.setdefault(partition, []).extend(records)
+            count += sum(len(r) for r in more.values())
+        self.load.record(count)
+        return batch
 
     async def process_batch(self, batch: Mapping[TopicPartition, list[Record]]) -> None:
         by_topic: dict[str, list[Record]] = {}
@@ -107,7 +155,7 @@ class StreamConsumer:
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
-            batch = await self.consumer.getmany(timeout_ms=200, max_records=self.max_records)
+            batch = await self._poll()
             if not batch:
                 continue
             try:

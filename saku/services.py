@@ -18,7 +18,7 @@ from activities.monitoring.history import HistoryStore
 from api.intake.service import Intake
 from api.intake.stream import KnownTenants, transactions_handler
 from api.selfcheck import selfcheck_handler
-from api.stream import DeadLetter, StreamConsumer, correlation_headers
+from api.stream import DeadLetter, LoadMeter, StreamConsumer, correlation_headers
 from saku import topics
 from saku.db import create_pool
 from saku.settings import Settings
@@ -77,10 +77,11 @@ async def run_consumer(settings: Settings, stop: asyncio.Event) -> None:
     await pool.open(wait=True, timeout=30)
     valkey = redis.from_url(settings.resolved_valkey_url())
     intake = Intake(pool, HistoryStore(pool, valkey), client, settings.task_queue)
+    load = LoadMeter(busy_from=settings.micro_batch_rate)
     handlers = {
         settings.topic(topics.SELFCHECK.name): selfcheck_handler(client, settings.task_queue),
         settings.topic(topics.TRANSACTIONS.name): transactions_handler(
-            intake, KnownTenants(pool), settings.micro_batch_from
+            intake, KnownTenants(pool), settings.micro_batch_from, load
         ),
     }
     consumer = AIOKafkaConsumer(
@@ -98,6 +99,8 @@ async def run_consumer(settings: Settings, stop: asyncio.Event) -> None:
             handlers,
             DeadLetter(settings.topic(topics.DEAD_LETTER.name), producer),
             max_records=settings.consumer_max_batch,
+            load=load,
+            linger_ms=settings.micro_batch_linger_ms,
         )
         log.info("consumer running", extra={"topics": sorted(handlers)})
         await stream.run(stop)

@@ -46,6 +46,10 @@ class Settings(BaseSettings):
     # a poll of at least this many transactions is evaluated as one micro-batch workflow;
     # smaller polls get a workflow per transaction
     micro_batch_from: int = Field(default=20, ge=1, alias="SAKU_MICRO_BATCH_FROM")
+    # ... and so is every poll while the stream runs at this many messages/s or more (a
+    # workflow per transaction manages ~40/s here); busy polls wait up to the linger for more
+    micro_batch_rate: float = Field(default=80.0, gt=0, alias="SAKU_MICRO_BATCH_RATE")
+    micro_batch_linger_ms: int = Field(default=50, ge=0, alias="SAKU_MICRO_BATCH_LINGER_MS")
     consumer_max_batch: int = Field(default=500, ge=1, alias="SAKU_CONSUMER_MAX_BATCH")
     log_level: str = Field(default="INFO", alias="SAKU_LOG_LEVEL")
     # the OpenAPI schema and its pages (/docs, /redoc, /openapi.json) hold no data; turn

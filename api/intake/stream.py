@@ -2,8 +2,9 @@
 
 A record is validated like an HTTP request (its tenant is the body's `TenantId`, or the
 `saku-tenant` header, or DEFAULT as in Tazama); invalid ones are dead-lettered with the
-reason. Valid ones are submitted per tenant: a small poll as one workflow per transaction,
-a large one (the stream is busy) as one micro-batch workflow carrying references.
+reason. Valid ones are submitted per tenant: on a quiet stream one workflow per
+transaction; on a busy one (a big poll, or a message rate at or above the busy rate) one
+micro-batch workflow per poll, carrying references.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections import defaultdict
 from activities.monitoring.history import Incoming
 from api.intake.messages import IntakeError, parse_message
 from api.intake.service import Intake
-from api.stream import Handler, Record, Rejected, decode_json
+from api.stream import Handler, LoadMeter, Record, Rejected, decode_json
 from saku.db import Pool
 
 DEFAULT_TENANT = "DEFAULT"
@@ -45,7 +46,9 @@ class KnownTenants:
         return tenant in self._known
 
 
-def transactions_handler(intake: Intake, tenants: KnownTenants, micro_batch_from: int) -> Handler:
+def transactions_handler(
+    intake: Intake, tenants: KnownTenants, micro_batch_from: int, load: LoadMeter
+) -> Handler:
     async def handle(records: list[Record]) -> list[tuple[Record, str]]:
         rejected: list[tuple[Record, str]] = []
         by_tenant: dict[str, list[tuple[Record, Incoming]]] = defaultdict(list)
@@ -63,7 +66,9 @@ def transactions_handler(intake: Intake, tenants: KnownTenants, micro_batch_from
         for items in by_tenant.values():
             receipts = await intake.submit(
                 [incoming for _, incoming in items],
-                micro_batch=len(items) >= micro_batch_from,
+                # batch when the poll is big or the stream is busy: a workflow per
+                # transaction cannot keep up with a busy stream
+                micro_batch=len(items) >= micro_batch_from or load.busy,
             )
             rejected += [
                 (record, receipt.reason)

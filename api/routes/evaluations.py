@@ -40,7 +40,7 @@ async def _submit(
         raise HTTPException(status.HTTP_400_BAD_REQUEST, detail=f"malformed JSON: {err}") from err
     if isinstance(data, dict) and data.get("TxTp") not in (None, tx_type):
         raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_ENTITY,
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
             detail=f"TxTp {data.get('TxTp')!r} does not match this endpoint ({tx_type})",
         )
     try:
@@ -51,7 +51,7 @@ async def _submit(
     intake = await resources.intake()
     [receipt] = await intake.submit([Incoming(tx, body.decode(), "api")])
     if receipt.outcome == "rejected":
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, detail=receipt.reason)
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=receipt.reason)
     lookup = f"/tenants/{tx.tenant_id}/evaluations/{tx.msg_id}" if receipt.workflow_id else None
     note = "" if receipt.workflow_id else "stored as history; its pacs.002 triggers evaluation"
     return SubmitReceipt(

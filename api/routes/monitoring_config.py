@@ -37,7 +37,7 @@ async def post_config(
     try:
         changes = await import_bundle(ConfigStore(resources.pool), tenant_id, bundle)
     except ConfigError as err:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, detail=str(err)) from err
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(err)) from err
     return {"changes": changes}
 
 

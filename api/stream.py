@@ -176,7 +176,8 @@ def decode_json(record: Record) -> dict[str, object]:
         # valid JSON, but PostgreSQL cannot store a NUL character in jsonb
         raise Rejected("the JSON contains a NUL character (\\u0000), which cannot be stored")
     try:
-        data = json.loads(record.value)
+        # UTF-8 only (RFC 8259): json.loads would also take UTF-16, which is then stored wrongly
+        data = json.loads(record.value.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
         raise Rejected(f"malformed JSON: {err}") from err
     if not isinstance(data, dict):

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+import psycopg
+
 from activities.monitoring.history import Incoming
 from api.intake.messages import IntakeError, parse_message
 from api.intake.service import Intake
@@ -46,6 +48,21 @@ class KnownTenants:
         return tenant in self._known
 
 
+async def _one_by_one(
+    intake: Intake, items: list[tuple[Record, Incoming]]
+) -> list[tuple[Record, str]]:
+    rejected: list[tuple[Record, str]] = []
+    for record, incoming in items:
+        try:
+            [receipt] = await intake.submit([incoming])
+        except psycopg.DataError as err:
+            rejected.append((record, f"the database refused a value: {err}".strip()))
+            continue
+        if receipt.outcome == "rejected":
+            rejected.append((record, receipt.reason))
+    return rejected
+
+
 def transactions_handler(
     intake: Intake, tenants: KnownTenants, micro_batch_from: int, load: LoadMeter
 ) -> Handler:
@@ -64,12 +81,16 @@ def transactions_handler(
                 continue
             by_tenant[tenant].append((record, Incoming(tx, record.value.decode(), "kafka")))
         for items in by_tenant.values():
-            receipts = await intake.submit(
-                [incoming for _, incoming in items],
-                # batch when the poll is big or the stream is busy: a workflow per
-                # transaction cannot keep up with a busy stream
-                micro_batch=len(items) >= micro_batch_from or load.busy,
-            )
+            # batch when the poll is big or the stream is busy: a workflow per transaction
+            # cannot keep up with a busy stream
+            micro_batch = len(items) >= micro_batch_from or load.busy
+            try:
+                receipts = await intake.submit([i for _, i in items], micro_batch=micro_batch)
+            except psycopg.DataError:
+                # a value the database refuses: find the record(s) one by one, so one bad
+                # record cannot stall the stream (connection errors still retry the poll)
+                rejected += await _one_by_one(intake, items)
+                continue
             rejected += [
                 (record, receipt.reason)
                 for (record, _), receipt in zip(items, receipts, strict=True)

@@ -35,7 +35,8 @@ async def _submit(
     if b"\\u0000" in body:
         raise HTTPException(422, detail="the JSON contains a NUL character (\\u0000)")
     try:
-        data = json.loads(body)
+        text = body.decode("utf-8")  # RFC 8259: JSON exchanged between systems is UTF-8
+        data = json.loads(text)
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, detail=f"malformed JSON: {err}") from err
     if isinstance(data, dict) and data.get("TxTp") not in (None, tx_type):
@@ -49,7 +50,7 @@ async def _submit(
         code = 403 if "TenantId" in str(err) and "does not match" in str(err) else 422
         raise HTTPException(code, detail=str(err)) from err
     intake = await resources.intake()
-    [receipt] = await intake.submit([Incoming(tx, body.decode(), "api")])
+    [receipt] = await intake.submit([Incoming(tx, text, "api")])
     if receipt.outcome == "rejected":
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=receipt.reason)
     lookup = f"/tenants/{tx.tenant_id}/evaluations/{tx.msg_id}" if receipt.workflow_id else None

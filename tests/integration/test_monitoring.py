@@ -218,6 +218,7 @@ async def test_a_payment_through_kafka_alerts_and_interdicts(
     ("body", "code", "reason"),
     [
         (b"{not json", 400, "malformed JSON"),
+        (json.dumps(pacs008()).encode("utf-16"), 400, "malformed JSON"),
         (json.dumps({"TxTp": TxType.PACS_008, "FIToFICstmrCdtTrf": {}}).encode(), 422, "GrpHdr"),
         (json.dumps({"TxTp": "pacs.009.001.08"}).encode(), 422, "does not match this endpoint"),
     ],
@@ -254,6 +255,8 @@ async def test_bad_records_on_kafka_are_dead_lettered_and_the_stream_carries_on(
     good = financial_transaction(amount=SMALL, tenant_id=tenant)
     bad: list[tuple[bytes, str]] = [
         (b"\xff{not json", "malformed JSON"),
+        (json.dumps(pacs008(tenant_id=tenant)).encode("utf-16"), "malformed JSON"),  # not UTF-8
+        (json.dumps(pacs008(amount=1e16, tenant_id=tenant)).encode(), "InstdAmt"),
         (json.dumps({**pacs008(tenant_id=tenant), "FIToFICstmrCdtTrf": {}}).encode(), "GrpHdr"),
         (json.dumps({**pacs008(tenant_id=tenant), "TxTp": "pacs.009.001.08"}).encode(), "TxTp"),
         (json.dumps(pacs008(tenant_id="no-such-bank")).encode(), "unknown tenant"),

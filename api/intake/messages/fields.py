@@ -101,8 +101,10 @@ Identifier = Annotated[
 Text = Annotated[str, Strict()]
 Currency = Annotated[str, Strict(), AfterValidator(_currency)]
 Status = Annotated[str, Strict(), AfterValidator(_status)]
-PositiveAmount = Annotated[float, Strict(), Field(gt=0, allow_inf_nan=False)]
-NonNegativeAmount = Annotated[float, Strict(), Field(ge=0, allow_inf_nan=False)]
+# Below 10^15: what the ledger's numeric(20, 4) columns hold (and far beyond any real payment)
+MAX_AMOUNT = 1e15
+PositiveAmount = Annotated[float, Strict(), Field(gt=0, lt=MAX_AMOUNT, allow_inf_nan=False)]
+NonNegativeAmount = Annotated[float, Strict(), Field(ge=0, lt=MAX_AMOUNT, allow_inf_nan=False)]
 Count = Annotated[int, Strict(), Field(ge=1)]
 IsoDateTime = Annotated[datetime, PlainValidator(_iso_datetime)]
 IsoDate = Annotated[date, PlainValidator(_iso_date)]

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 import redis.asyncio as redis
 
+from activities.monitoring.alerts import AlertPublisher
 from activities.monitoring.evaluate import EvaluationActivities
 from activities.monitoring.history import HistoryStore
 from activities.selfcheck import SelfCheckActivities
 from saku.db import Pool
-
-AlertPublisher = Callable[[str, bytes, bytes], Awaitable[None]]
 
 
 def build_activities(

@@ -4,17 +4,27 @@ reports not-ready on /health/ready) even while a dependency is down."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 from typing import Any
 
 import redis.asyncio as redis
 from aiokafka import AIOKafkaProducer
 from temporalio.client import Client
+from temporalio.worker import Worker
 
+from activities import build_activities
+from activities.monitoring.alerts import kafka_alert_publisher
 from activities.monitoring.history import HistoryStore
 from api.intake.service import Intake
+from saku import topics
 from saku.db import Pool, create_pool
 from saku.settings import Settings
 from saku.temporal.client import connect
+from saku.temporal.worker import create_worker
+from workflows import ALL_WORKFLOWS
+
+log = logging.getLogger(__name__)
 
 
 class Resources:
@@ -25,11 +35,33 @@ class Resources:
         self._temporal: Client | None = None
         self._producer: AIOKafkaProducer | None = None
         self._intake: Intake | None = None
+        self._worker: Worker | None = None
+        self._worker_task: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
 
     async def open(self) -> None:
         # wait=False: the pool keeps trying in the background if PostgreSQL is not up yet
         await self.pool.open(wait=False)
+        if self.settings.api_worker:
+            self._worker_task = asyncio.create_task(self._run_worker())
+
+    async def _run_worker(self) -> None:
+        """A worker in the API process: Temporal hands the first task of a workflow the API
+        starts straight back to it (eager start), saving a round trip through the server."""
+        while True:
+            try:
+                client = await self.temporal()
+                producer = await self.producer()
+                break
+            except Exception as err:  # a dependency is down: the API serves on, and retries
+                log.warning("API worker waits for Temporal and Kafka", extra={"reason": str(err)})
+                await asyncio.sleep(2)
+        topic = self.settings.topic(topics.ALERTS.name)
+        activities = build_activities(
+            self.pool, self.valkey, kafka_alert_publisher(producer, topic)
+        )
+        self._worker = create_worker(client, self.settings.task_queue, ALL_WORKFLOWS, activities)
+        await self._worker.run()
 
     async def temporal(self) -> Client:
         if self._temporal is None:
@@ -59,6 +91,12 @@ class Resources:
         return self._producer
 
     async def close(self) -> None:
+        if self._worker is not None:
+            await self._worker.shutdown()
+        if self._worker_task is not None:
+            self._worker_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._worker_task
         if self._producer is not None:
             await self._producer.stop()
         await self.valkey.aclose()

@@ -16,8 +16,9 @@ from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.stream import Handler, Record, Rejected, correlation_headers, decode_json
+from api.stream import Handler, Record, Rejected, decode_json
 from saku.domain.selfcheck import SelfCheckRequest, SelfCheckResult, selfcheck_workflow_id
+from saku.logs import correlation_headers
 from workflows.selfcheck import SelfCheckWorkflow
 
 

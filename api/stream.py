@@ -19,18 +19,9 @@ from typing import TypeAlias
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 from aiokafka.structs import OffsetAndMetadata, TopicPartition
 
-from saku.logs import correlation_id
+from saku.logs import CORRELATION_HEADER, correlation_id
 
 log = logging.getLogger(__name__)
-
-
-# The producer's correlation id travels in this header, so one id spans API -> Kafka -> workflow.
-CORRELATION_HEADER = "saku-correlation-id"
-
-
-def correlation_headers() -> list[tuple[str, bytes]]:
-    cid = correlation_id.get()
-    return [(CORRELATION_HEADER, cid.encode())] if cid else []
 
 
 def _header(record: Record, name: str) -> str | None:

@@ -37,6 +37,17 @@ _SENSITIVE_KEY_PARTS = (
 _RECORD_ATTRS = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
 
 
+# The correlation id travels in Kafka records under this header (and in Temporal headers, see
+# saku.temporal.interceptors), so one id spans API -> Kafka -> workflow -> activity.
+CORRELATION_HEADER = "saku-correlation-id"
+
+
+def correlation_headers() -> list[tuple[str, bytes]]:
+    """Kafka record headers carrying the current correlation id, if there is one."""
+    cid = correlation_id.get()
+    return [(CORRELATION_HEADER, cid.encode())] if cid else []
+
+
 def new_correlation_id() -> str:
     return uuid.uuid4().hex
 

@@ -13,12 +13,13 @@ import signal
 import redis.asyncio as redis
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from activities import AlertPublisher, build_activities
+from activities import build_activities
+from activities.monitoring.alerts import kafka_alert_publisher
 from activities.monitoring.history import HistoryStore
 from api.intake.service import Intake
 from api.intake.stream import KnownTenants, transactions_handler
 from api.selfcheck import selfcheck_handler
-from api.stream import DeadLetter, LoadMeter, StreamConsumer, correlation_headers
+from api.stream import DeadLetter, LoadMeter, StreamConsumer
 from saku import topics
 from saku.db import create_pool
 from saku.settings import Settings
@@ -38,14 +39,6 @@ def stop_on_signals() -> asyncio.Event:
     return stop
 
 
-def alert_publisher(producer: AIOKafkaProducer, topic: str) -> AlertPublisher:
-    async def publish(tenant: str, key: bytes, value: bytes) -> None:
-        headers = [("saku-tenant", tenant.encode()), *correlation_headers()]
-        await producer.send_and_wait(topic, value, key=key, headers=headers)
-
-    return publish
-
-
 async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
     pool = create_pool(settings.resolved_database_url(), max_size=20)
     await pool.open(wait=True, timeout=30)
@@ -54,7 +47,7 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
     await producer.start()
     try:
         client = await connect(settings)
-        publish = alert_publisher(producer, settings.topic(topics.ALERTS.name))
+        publish = kafka_alert_publisher(producer, settings.topic(topics.ALERTS.name))
         worker = create_worker(
             client, settings.task_queue, ALL_WORKFLOWS, build_activities(pool, valkey, publish)
         )

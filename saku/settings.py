@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     api_host: str = Field(default="127.0.0.1", alias="SAKU_API_HOST")
     api_port: int = Field(default=58080, alias="SAKU_API_PORT")
     task_queue: str = Field(default="saku-main", alias="SAKU_TASK_QUEUE")
+    # the API process also runs a worker, so the workflows it starts start eagerly
+    api_worker: bool = Field(default=True, alias="SAKU_API_WORKER")
     consumer_group: str = Field(default="saku-consumer", alias="SAKU_CONSUMER_GROUP")
     topic_prefix: str = Field(default="saku", alias="SAKU_TOPIC_PREFIX")
     # a poll of at least this many transactions is evaluated as one micro-batch workflow;

@@ -12,7 +12,6 @@ import json
 import logging
 import os
 import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +19,7 @@ from pydantic import BaseModel
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.monitoring.alerts import AlertPublisher
 from activities.monitoring.config_store import ActiveConfig, ConfigStore
 from activities.monitoring.features import FeatureLoader
 from activities.monitoring.history import HistoryStore
@@ -84,7 +84,7 @@ class EvaluationActivities:
         self,
         pool: Pool,
         history: HistoryStore,
-        alerts: Callable[[str, bytes, bytes], Awaitable[None]],  # (tenant, key, value)
+        alerts: AlertPublisher,
     ) -> None:
         self.pool = pool
         self.history = history

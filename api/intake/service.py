@@ -129,6 +129,8 @@ class Intake:
                 id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
                 search_attributes=_attributes(tenant, "evaluation", msg_id, types[msg_id]),
+                # taken up by a worker in this process if there is one (the API has one)
+                request_eager_start=True,
             )
             started[msg_id] = workflow_id
         return started

@@ -303,6 +303,8 @@ class Temporal(EmbeddedComponent):
             "--ui-port", str(self.settings.temporal_ui_port),
             "--namespace", self.settings.temporal_namespace,
             "--log-level", "warn",
+            # let workflows started next to a worker skip the server's task queue
+            "--dynamic-config-value", "system.enableEagerWorkflowStart=true",
         ]  # fmt: skip
         for name, kind in search_attributes.cli_definitions().items():
             command += ["--search-attribute", f"{name}={kind}"]

@@ -1,0 +1,1 @@
+"""The money side: the double-entry ledger, wallets, top-ups and payments."""

@@ -1,0 +1,249 @@
+"""The double-entry ledger: balanced, idempotent postings; balances derived and verified.
+
+Amounts are signed: a credit is positive, a debit negative, and a posting's entries sum to
+zero (checked here, and again by a deferred trigger at commit). A student's wallet is
+credited by a top-up (from top-up clearing) and a refund (from the merchant), and debited by
+a purchase (to the merchant); it can never go below zero. Every posting carries the caller's
+idempotency key: the same key with the same entries posts once; with other entries it is
+refused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Literal
+
+import psycopg
+from psycopg import AsyncConnection
+from psycopg.rows import DictRow
+
+from saku.db import Pool
+
+AccountKind = Literal["student_wallet", "merchant_settlement", "topup_clearing"]
+PostingKind = Literal["topup", "purchase", "refund"]
+CENT = Decimal("0.0001")  # the ledger's precision: numeric(20, 4)
+
+
+class LedgerError(ValueError):
+    """A posting that must not happen; the message says why."""
+
+
+class InsufficientFunds(LedgerError):
+    pass
+
+
+@dataclass(frozen=True)
+class Entry:
+    account_id: str
+    amount: Decimal  # credit > 0 > debit
+
+
+@dataclass(frozen=True)
+class Posted:
+    posting_id: str
+    created: bool  # False: this idempotency key was posted before, nothing changed
+
+
+@dataclass
+class Verification:
+    problems: list[str] = field(default_factory=list)
+    wallets: Decimal = Decimal(0)
+    topups: Decimal = Decimal(0)
+    purchases: Decimal = Decimal(0)
+    refunds: Decimal = Decimal(0)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def _fingerprint(kind: str, entries: Sequence[Entry]) -> str:
+    canonical = ";".join(f"{e.account_id}={e.amount:f}" for e in sorted(entries, key=_key))
+    return hashlib.sha256(f"{kind}|{canonical}".encode()).hexdigest()
+
+
+def _key(entry: Entry) -> tuple[str, Decimal]:
+    return entry.account_id, entry.amount
+
+
+def _validate(entries: Sequence[Entry]) -> list[Entry]:
+    if len(entries) < 2:
+        raise LedgerError("a posting needs at least two entries")
+    normalised = []
+    for entry in entries:
+        amount = Decimal(entry.amount)
+        if not amount.is_finite() or amount == 0 or amount != amount.quantize(CENT):
+            raise LedgerError(f"entry amount {entry.amount!r} must be non-zero, to 4 decimals")
+        normalised.append(Entry(entry.account_id, amount))
+    total = sum((e.amount for e in normalised), Decimal(0))
+    if total != 0:
+        raise LedgerError(f"entries do not balance: they sum to {total}")
+    return normalised
+
+
+def topup(wallet: str, clearing: str, amount: Decimal) -> list[Entry]:
+    return [Entry(wallet, amount), Entry(clearing, -amount)]
+
+
+def purchase(wallet: str, merchant: str, amount: Decimal) -> list[Entry]:
+    return [Entry(wallet, -amount), Entry(merchant, amount)]
+
+
+def refund(wallet: str, merchant: str, amount: Decimal) -> list[Entry]:
+    return [Entry(merchant, -amount), Entry(wallet, amount)]
+
+
+class Ledger:
+    def __init__(self, pool: Pool) -> None:
+        self.pool = pool
+
+    async def open_account(
+        self, tenant: str, account_id: str, kind: AccountKind, owner_id: str | None = None
+    ) -> None:
+        """Create the account if it does not exist (idempotent)."""
+        async with self.pool.connection() as conn, conn.transaction():
+            await conn.execute(
+                "INSERT INTO ledger_accounts (tenant_id, id, kind, owner_id) "
+                "VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING",
+                (tenant, account_id, kind, owner_id),
+            )
+            await conn.execute(
+                "INSERT INTO ledger_balances (tenant_id, account_id, is_wallet) "
+                "VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
+                (tenant, account_id, kind == "student_wallet"),
+            )
+
+    async def post(
+        self,
+        tenant: str,
+        idempotency_key: str,
+        kind: PostingKind,
+        entries: Sequence[Entry],
+        memo: str | None = None,
+    ) -> Posted:
+        checked = _validate(entries)
+        fingerprint = _fingerprint(kind, checked)
+        try:
+            async with self.pool.connection() as conn, conn.transaction():
+                cur = await conn.execute(
+                    """INSERT INTO postings (tenant_id, idempotency_key, kind, fingerprint, memo)
+                       VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING RETURNING id""",
+                    (tenant, idempotency_key, kind, fingerprint, memo),
+                )
+                row = await cur.fetchone()
+                if row is None:
+                    return await self._already_posted(conn, tenant, idempotency_key, fingerprint)
+                posting_id = row["id"]
+                await conn.cursor().executemany(
+                    "INSERT INTO ledger_entries (tenant_id, posting_id, account_id, amount) "
+                    "VALUES (%s, %s, %s, %s)",
+                    [(tenant, posting_id, e.account_id, e.amount) for e in checked],
+                )
+                # in account order, so concurrent postings lock balances without deadlock
+                for entry in sorted(checked, key=_key):
+                    cur = await conn.execute(
+                        "UPDATE ledger_balances SET balance = balance + %s "
+                        "WHERE tenant_id = %s AND account_id = %s",
+                        (entry.amount, tenant, entry.account_id),
+                    )
+                    if cur.rowcount != 1:
+                        raise LedgerError(f"account {entry.account_id!r} is not open")
+        except psycopg.errors.CheckViolation as err:
+            raise InsufficientFunds("the wallet's balance is too low for this posting") from err
+        except psycopg.errors.ForeignKeyViolation as err:
+            raise LedgerError("an entry names an account that is not open") from err
+        return Posted(str(posting_id), created=True)
+
+    async def _already_posted(
+        self,
+        conn: AsyncConnection[DictRow],
+        tenant: str,
+        key: str,
+        fingerprint: str,
+    ) -> Posted:
+        cur = await conn.execute(
+            "SELECT id, fingerprint FROM postings WHERE tenant_id = %s AND idempotency_key = %s",
+            (tenant, key),
+        )
+        row = await cur.fetchone()
+        assert row is not None
+        if row["fingerprint"] != fingerprint:
+            raise LedgerError(f"idempotency key {key!r} was already used for a different posting")
+        return Posted(str(row["id"]), created=False)
+
+    async def balance(self, tenant: str, account_id: str) -> Decimal:
+        """Derived from the entries (the cached balance is what `verify` checks)."""
+        async with self.pool.connection() as conn:
+            cur = await conn.execute(
+                "SELECT coalesce(sum(amount), 0) AS balance FROM ledger_entries "
+                "WHERE tenant_id = %s AND account_id = %s",
+                (tenant, account_id),
+            )
+            row = await cur.fetchone()
+        return Decimal(row["balance"]) if row else Decimal(0)
+
+    async def verify(self, tenant: str | None = None) -> Verification:
+        """Check every posting balances, every cached balance equals its entries, and the sum
+        of all wallets equals top-ups minus purchases plus refunds (counted on the other side
+        of each posting: clearing and merchant accounts)."""
+        result = Verification()
+        where, params = ("WHERE e.tenant_id = %s", (tenant,)) if tenant else ("", ())
+        async with self.pool.connection() as conn:
+            for row in await (
+                await conn.execute(
+                    f"SELECT e.tenant_id, e.posting_id FROM ledger_entries e {where} "
+                    "GROUP BY 1, 2 HAVING sum(e.amount) <> 0",
+                    params,
+                )
+            ).fetchall():
+                result.problems.append(f"posting {row['posting_id']} is not balanced")
+            balance_where = "WHERE b.tenant_id = %s" if tenant else ""
+            for row in await (
+                await conn.execute(
+                    f"""SELECT b.tenant_id, b.account_id, b.balance,
+                               coalesce((SELECT sum(amount) FROM ledger_entries e
+                                         WHERE e.tenant_id = b.tenant_id
+                                           AND e.account_id = b.account_id), 0) AS derived
+                        FROM ledger_balances b {balance_where}""",
+                    params,
+                )
+            ).fetchall():
+                if row["balance"] != row["derived"]:
+                    result.problems.append(
+                        f"account {row['account_id']}: cached balance {row['balance']} but "
+                        f"its entries sum to {row['derived']}"
+                    )
+            totals = await (
+                await conn.execute(
+                    f"""SELECT
+                          coalesce(sum(e.amount) FILTER (WHERE a.kind = 'student_wallet'), 0)
+                              AS wallets,
+                          coalesce(-sum(e.amount) FILTER (
+                              WHERE p.kind = 'topup' AND a.kind = 'topup_clearing'), 0) AS topups,
+                          coalesce(sum(e.amount) FILTER (
+                              WHERE p.kind = 'purchase' AND a.kind = 'merchant_settlement'), 0)
+                              AS purchases,
+                          coalesce(-sum(e.amount) FILTER (
+                              WHERE p.kind = 'refund' AND a.kind = 'merchant_settlement'), 0)
+                              AS refunds
+                        FROM ledger_entries e
+                        JOIN ledger_accounts a ON a.tenant_id = e.tenant_id AND a.id = e.account_id
+                        JOIN postings p ON p.tenant_id = e.tenant_id AND p.id = e.posting_id
+                        {where}""",
+                    params,
+                )
+            ).fetchone()
+        assert totals is not None
+        result.wallets = Decimal(totals["wallets"])
+        result.topups = Decimal(totals["topups"])
+        result.purchases = Decimal(totals["purchases"])
+        result.refunds = Decimal(totals["refunds"])
+        expected = result.topups - result.purchases + result.refunds
+        if result.wallets != expected:
+            result.problems.append(
+                f"wallets hold {result.wallets} but top-ups - purchases + refunds = {expected}"
+            )
+        return result

@@ -103,6 +103,13 @@ class ConfigStore:
             )
         return False
 
+    async def network_map_documents(self, tenant: str) -> dict[str, Any]:
+        async with self.pool.connection() as conn:
+            cur = await conn.execute(
+                "SELECT cfg, document FROM network_maps WHERE tenant_id = %s", (tenant,)
+            )
+            return {row["cfg"]: row["document"] for row in await cur.fetchall()}
+
     async def activate(self, tenant: str, cfg: str) -> None:
         async with self.pool.connection() as conn, conn.transaction():
             cur = await conn.execute(
@@ -226,11 +233,7 @@ async def import_bundle(store: ConfigStore, tenant: str, bundle: dict[str, Any])
         maps = [NetworkMap.model_validate(m) for m in bundle.get("networkMaps", [])]
     except ValueError as err:
         raise ConfigError(f"invalid configuration bundle: {err}") from err
-    known = {(r.id, r.cfg): r for r in rules}
-    for typology in typologies:
-        missing = {(r.id, r.cfg) for r in typology.rules} - set(known)
-        known |= await store._rules(tenant, missing)
-        check_typology_weights(typology, known)
+    await _check_bundle(store, tenant, rules, typologies, maps, bundle.get("activate"))
     changes = [f"rule {r.id} cfg {r.cfg}" for r in rules if await store.put_rule(tenant, r)]
     changes += [
         f"typology {t.id} cfg {t.cfg}" for t in typologies if await store.put_typology(tenant, t)
@@ -240,6 +243,55 @@ async def import_bundle(store: ConfigStore, tenant: str, bundle: dict[str, Any])
         await store.activate(tenant, str(activate))
         changes.append(f"activated network map {activate}")
     return changes
+
+
+async def _check_bundle(
+    store: ConfigStore,
+    tenant: str,
+    rules: list[RuleConfig],
+    typologies: list[TypologyConfig],
+    maps: list[NetworkMap],
+    activate: object,
+) -> None:
+    """Everything import_bundle would check while storing, checked before anything is."""
+    known_rules = {(r.id, r.cfg): r for r in rules}
+    known_typologies = {(t.id, t.cfg): t for t in typologies}
+    wanted_rules = {(r.id, r.cfg) for t in typologies for r in t.rules}
+    wanted_rules |= {(r.id, r.cfg) for m in maps for msg in m.messages for t in msg.typologies
+                     for r in t.rules}  # fmt: skip
+    wanted_typologies = {(t.id, t.cfg) for m in maps for msg in m.messages for t in msg.typologies}
+    known_rules |= await store._rules(tenant, wanted_rules - set(known_rules))
+    stored = await store._documents(
+        "typology_configs", "typology_id", tenant, wanted_typologies - set(known_typologies)
+    )
+    known_typologies |= {k: TypologyConfig.model_validate(d) for k, d in stored.items()}
+    for typology in typologies:
+        check_typology_weights(typology, known_rules)
+    for network_map in maps:
+        check_network_map(network_map, known_rules, known_typologies)
+    # stored configurations never change: a same (id, cfg) with other content is refused now
+    for table, column, models in (
+        ("rule_configs", "rule_id", rules),
+        ("typology_configs", "typology_id", typologies),
+    ):
+        existing = await store._documents(table, column, tenant, {(m.id, m.cfg) for m in models})
+        for model in models:
+            document = existing.get((model.id, model.cfg))
+            if document is not None and document != _document(model).obj:
+                raise ConfigError(
+                    f"{model.id} cfg {model.cfg} already exists with different content: stored "
+                    "configurations never change, so store the new version under a new cfg"
+                )
+    stored_maps = await store.network_map_documents(tenant)
+    for network_map in maps:
+        document = stored_maps.get(network_map.cfg)
+        if document is not None and document != _document(network_map).obj:
+            raise ConfigError(
+                f"network map cfg {network_map.cfg} already exists with different content: "
+                "store the new version under a new cfg"
+            )
+    if activate is not None and str(activate) not in {m.cfg for m in maps} | set(stored_maps):
+        raise ConfigError(f"cannot activate network map {activate!r}: it is not in the bundle")
 
 
 async def export_bundle(store: ConfigStore, tenant: str) -> dict[str, Any]:

@@ -44,10 +44,6 @@ def private_settings(**overrides: object) -> Settings:
     return Settings(**values)  # type: ignore[arg-type]
 
 
-def settings_env(settings: Settings) -> dict[str, str]:
-    return settings.as_environment()
-
-
 def remove_var_dir(settings: Settings) -> None:
     shutil.rmtree(settings.var_dir, ignore_errors=True)
 

@@ -11,7 +11,6 @@ import pytest
 from api.accounts import find_user
 from saku.security import verify_password
 from saku.settings import Settings
-from tests.stackutil import settings_env
 
 pytestmark = pytest.mark.integration
 
@@ -19,7 +18,7 @@ pytestmark = pytest.mark.integration
 def saku(settings: Settings, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "saku", *args],
-        env=settings_env(settings),
+        env=settings.as_environment(),
         input=stdin,
         capture_output=True,
         text=True,

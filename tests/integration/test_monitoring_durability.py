@@ -23,7 +23,7 @@ from saku.services import run_consumer
 from saku.settings import Settings
 from saku.stack.components import ensure_topics
 from tests.integration.test_monitoring import produce
-from tests.stackutil import eventually, settings_env
+from tests.stackutil import eventually
 
 pytestmark = pytest.mark.integration
 DEFAULT_BUNDLE = Path(__file__).resolve().parents[2] / "infra" / "config" / "default.json"
@@ -53,7 +53,7 @@ async def _count_at_least(pool: Pool, tenant: str, count: int) -> bool:
 def start_worker(settings: Settings) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [sys.executable, "-m", "saku", "worker"],
-        env=settings_env(settings),
+        env=settings.as_environment(),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

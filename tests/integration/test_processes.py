@@ -22,7 +22,7 @@ from saku.security import Principal, Role, issue_token
 from saku.settings import Settings
 from saku.stack import manager
 from saku.stack.process import port_is_free
-from tests.stackutil import private_settings, remove_var_dir, settings_env
+from tests.stackutil import private_settings, remove_var_dir
 
 pytestmark = pytest.mark.integration
 
@@ -82,7 +82,7 @@ def test_saku_up_brings_everything_up_and_passes_its_self_check() -> None:
     try:
         result = subprocess.run(
             [sys.executable, "-m", "saku", "up", "--check"],
-            env=settings_env(settings),
+            env=settings.as_environment(),
             capture_output=True,
             text=True,
             timeout=240,
@@ -106,7 +106,7 @@ def test_processes_stop_gracefully_on_sigterm(stack: Settings, command: str) -> 
     settings = stack.model_copy(update={"api_port": private_settings().api_port})
     proc = subprocess.Popen(
         [sys.executable, "-m", "saku", command],
-        env=settings_env(settings),
+        env=settings.as_environment(),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

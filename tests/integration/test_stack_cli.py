@@ -19,7 +19,7 @@ import redis
 from saku.settings import Settings
 from saku.stack import manager
 from saku.stack.components import embedded_components
-from tests.stackutil import private_settings, remove_var_dir, settings_env
+from tests.stackutil import private_settings, remove_var_dir
 
 pytestmark = pytest.mark.integration
 COMPONENTS = ("postgres", "valkey", "temporal", "kafka")
@@ -28,7 +28,7 @@ COMPONENTS = ("postgres", "valkey", "temporal", "kafka")
 def saku(settings: Settings, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "saku", *args],
-        env=settings_env(settings),
+        env=settings.as_environment(),
         capture_output=True,
         text=True,
         timeout=timeout,

@@ -35,6 +35,13 @@ class ActiveConfig:
     typologies: dict[Key, TypologyConfig]
 
 
+def changed(what: str) -> ConfigError:
+    return ConfigError(
+        f"{what} already exists with different content: stored configurations never change, "
+        "so store the new version under a new cfg"
+    )
+
+
 def _document(model: RuleConfig | TypologyConfig | NetworkMap | EventFlowCondition) -> Jsonb:
     return Jsonb(model.model_dump(mode="json", by_alias=True, exclude_none=True))
 
@@ -44,64 +51,59 @@ class ConfigStore:
         self.pool = pool
 
     async def _put_immutable(
-        self, table: str, id_column: str, tenant: str, key: Key, document: Jsonb
+        self, table: str, keys: dict[str, str], tenant: str, document: Jsonb, what: str
     ) -> bool:
+        """Insert a document; if its key exists, it must be the same document."""
+        columns = ", ".join(keys)
+        match = " AND ".join(f"{column} = %s" for column in keys)
         async with self.pool.connection() as conn:
             cur = await conn.execute(
-                f"INSERT INTO {table} (tenant_id, {id_column}, cfg, document) "
-                "VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING",
-                (tenant, key[0], key[1], document),
+                f"INSERT INTO {table} (tenant_id, {columns}, document) "
+                f"VALUES (%s, {', '.join(['%s'] * len(keys))}, %s) ON CONFLICT DO NOTHING",
+                (tenant, *keys.values(), document),
             )
             if cur.rowcount == 1:
                 return True
             cur = await conn.execute(
-                f"SELECT document FROM {table} WHERE tenant_id = %s AND {id_column} = %s "
-                "AND cfg = %s",
-                (tenant, key[0], key[1]),
+                f"SELECT document FROM {table} WHERE tenant_id = %s AND {match}",
+                (tenant, *keys.values()),
             )
             row = await cur.fetchone()
         if row is None or row["document"] != document.obj:
-            raise ConfigError(
-                f"{key[0]} cfg {key[1]} already exists with different content: stored "
-                "configurations never change, so store the new version under a new cfg"
-            )
+            raise changed(what)
         return False
 
     async def put_rule(self, tenant: str, config: RuleConfig) -> bool:
         """Store a rule config; returns False if the identical one was already stored."""
         return await self._put_immutable(
-            "rule_configs", "rule_id", tenant, (config.id, config.cfg), _document(config)
+            "rule_configs",
+            {"rule_id": config.id, "cfg": config.cfg},
+            tenant,
+            _document(config),
+            f"{config.id} cfg {config.cfg}",
         )
 
     async def put_typology(self, tenant: str, config: TypologyConfig) -> bool:
         rules = await self._rules(tenant, {(r.id, r.cfg) for r in config.rules})
         check_typology_weights(config, rules)
         return await self._put_immutable(
-            "typology_configs", "typology_id", tenant, (config.id, config.cfg), _document(config)
+            "typology_configs",
+            {"typology_id": config.id, "cfg": config.cfg},
+            tenant,
+            _document(config),
+            f"{config.id} cfg {config.cfg}",
         )
 
     async def put_network_map(self, tenant: str, network_map: NetworkMap) -> bool:
         rules, typologies = await self._referenced(tenant, network_map)
         check_network_map(network_map, rules, typologies)
-        async with self.pool.connection() as conn:
-            cur = await conn.execute(
-                "INSERT INTO network_maps (tenant_id, cfg, document) VALUES (%s, %s, %s) "
-                "ON CONFLICT DO NOTHING",
-                (tenant, network_map.cfg, _document(network_map)),
-            )
-            if cur.rowcount == 1:
-                return True
-            cur = await conn.execute(
-                "SELECT document FROM network_maps WHERE tenant_id = %s AND cfg = %s",
-                (tenant, network_map.cfg),
-            )
-            row = await cur.fetchone()
-        if row is None or row["document"] != _document(network_map).obj:
-            raise ConfigError(
-                f"network map cfg {network_map.cfg} already exists with different content: "
-                "store the new version under a new cfg"
-            )
-        return False
+        return await self._put_immutable(
+            "network_maps",
+            {"cfg": network_map.cfg},
+            tenant,
+            _document(network_map),
+            f"network map cfg {network_map.cfg}",
+        )
 
     async def network_map_documents(self, tenant: str) -> dict[str, Any]:
         async with self.pool.connection() as conn:
@@ -278,18 +280,12 @@ async def _check_bundle(
         for model in models:
             document = existing.get((model.id, model.cfg))
             if document is not None and document != _document(model).obj:
-                raise ConfigError(
-                    f"{model.id} cfg {model.cfg} already exists with different content: stored "
-                    "configurations never change, so store the new version under a new cfg"
-                )
+                raise changed(f"{model.id} cfg {model.cfg}")
     stored_maps = await store.network_map_documents(tenant)
     for network_map in maps:
         document = stored_maps.get(network_map.cfg)
         if document is not None and document != _document(network_map).obj:
-            raise ConfigError(
-                f"network map cfg {network_map.cfg} already exists with different content: "
-                "store the new version under a new cfg"
-            )
+            raise changed(f"network map cfg {network_map.cfg}")
     if activate is not None and str(activate) not in {m.cfg for m in maps} | set(stored_maps):
         raise ConfigError(f"cannot activate network map {activate!r}: it is not in the bundle")
 

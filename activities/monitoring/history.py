@@ -52,18 +52,16 @@ def _ts(ms: int) -> datetime:
     return datetime.fromtimestamp(ms / 1000, UTC)
 
 
-def _cache_entry(tx: Transaction) -> str:
-    return json.dumps(
-        {
-            "dbtrId": tx.debtor_entity,
-            "cdtrId": tx.creditor_entity,
-            "dbtrAcctId": tx.debtor_account,
-            "cdtrAcctId": tx.creditor_account,
-            "creDtTm": tx.created_at_ms,
-            "amt": tx.amount,
-            "ccy": tx.currency,
-        }
-    )
+def _cache_fields(tx: Transaction) -> dict[str, Any]:
+    return {
+        "dbtrId": tx.debtor_entity,
+        "cdtrId": tx.creditor_entity,
+        "dbtrAcctId": tx.debtor_account,
+        "cdtrAcctId": tx.creditor_account,
+        "creDtTm": tx.created_at_ms,
+        "amt": tx.amount,
+        "ccy": tx.currency,
+    }
 
 
 def _complete_status_report(tx: Transaction, cached: dict[str, Any]) -> Transaction:
@@ -110,7 +108,7 @@ class HistoryStore:
                 for tx in payments:
                     pipe.set(
                         _cache_key(tx.tenant_id, tx.end_to_end_id),
-                        _cache_entry(tx),
+                        json.dumps(_cache_fields(tx)),
                         ex=DATA_CACHE_TTL_S,
                     )
                 await pipe.execute()
@@ -269,15 +267,17 @@ class HistoryStore:
         if not messages:
             return [], []
         reports = [m.tx for m in messages]
-        known = {(t.tenant_id, t.end_to_end_id): json.loads(_cache_entry(t)) for t in same_batch}
+        known: dict[tuple[str, str], dict[str, Any]] = {
+            (t.tenant_id, t.end_to_end_id): _cache_fields(t) for t in same_batch
+        }
         wanted = [r for r in reports if (r.tenant_id, r.end_to_end_id) not in known]
         if wanted:
             cached = await self.valkey.mget(
                 [_cache_key(r.tenant_id, r.end_to_end_id) for r in wanted]
             )
-            for report, entry in zip(wanted, cached, strict=True):
-                if entry is not None:
-                    known[(report.tenant_id, report.end_to_end_id)] = json.loads(entry)
+            for report, cache_hit in zip(wanted, cached, strict=True):
+                if cache_hit is not None:
+                    known[(report.tenant_id, report.end_to_end_id)] = json.loads(cache_hit)
         missing = [r for r in reports if (r.tenant_id, r.end_to_end_id) not in known]
         if missing:
             cur = await conn.execute(
@@ -303,12 +303,12 @@ class HistoryStore:
         orphans: list[tuple[Incoming, str]] = []
         for message in messages:
             report = message.tx
-            entry = known.get((report.tenant_id, report.end_to_end_id))
-            if entry is None:
+            payment = known.get((report.tenant_id, report.end_to_end_id))
+            if payment is None:
                 reason = f"no pacs.008 with end-to-end id {report.end_to_end_id!r} was received"
                 orphans.append((message, reason))
             else:
-                completed.append(_complete_status_report(report, entry))
+                completed.append(_complete_status_report(report, payment))
         return completed, orphans
 
     async def _record_completed(

@@ -39,11 +39,18 @@ class Needs(StrEnum):
 
 @dataclass(frozen=True)
 class Rule:
-    code: str  # "001"; the config id is "001@1.0.0"
-    name: str
     measure: Callable[[Transaction, Features, Parameters], Measurement]
-    default_config: RuleConfig
+    default_config: RuleConfig  # names the rule: id "001@1.0.0", desc its name
     needs: frozenset[Needs]
+
+    @property
+    def code(self) -> str:
+        """ "001" for the config id "001@1.0.0"."""
+        return self.default_config.rule_code
+
+    @property
+    def name(self) -> str:
+        return self.default_config.desc
 
     @property
     def config_id(self) -> str:

@@ -20,8 +20,6 @@ def measure(tx: Transaction, features: Features, parameters: Parameters) -> Meas
 
 
 RULE = Rule(
-    code="001",
-    name="Derived account age - creditor",
     measure=measure,
     needs=frozenset({Needs.ACCOUNT_AGE}),
     default_config=rule_config(

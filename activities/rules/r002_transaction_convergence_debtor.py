@@ -19,8 +19,6 @@ def measure(tx: Transaction, features: Features, parameters: Parameters) -> Meas
 
 
 RULE = Rule(
-    code="002",
-    name="Transaction convergence - debtor",
     measure=measure,
     needs=frozenset({Needs.DEBTOR_INCOMING}),
     default_config=rule_config(

@@ -21,8 +21,6 @@ def measure(tx: Transaction, features: Features, parameters: Parameters) -> Meas
 
 
 RULE = Rule(
-    code="003",
-    name="Account dormancy - creditor",
     measure=measure,
     needs=frozenset({Needs.CREDITOR_INCOMING, Needs.CREDITOR_OUTGOING}),
     default_config=rule_config(

@@ -21,8 +21,6 @@ def measure(tx: Transaction, features: Features, parameters: Parameters) -> Meas
 
 
 RULE = Rule(
-    code="004",
-    name="Account dormancy - debtor",
     measure=measure,
     needs=frozenset({Needs.DEBTOR_INCOMING, Needs.DEBTOR_OUTGOING}),
     default_config=rule_config(

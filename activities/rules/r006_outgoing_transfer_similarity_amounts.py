@@ -24,8 +24,6 @@ def measure(tx: Transaction, features: Features, parameters: Parameters) -> Meas
 
 
 RULE = Rule(
-    code="006",
-    name="Outgoing transfer similarity - amounts",
     measure=measure,
     needs=frozenset({Needs.DEBTOR_OUTGOING}),
     default_config=rule_config(

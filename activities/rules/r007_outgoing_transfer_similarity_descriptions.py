@@ -45,8 +45,6 @@ def measure(tx: Transaction, features: Features, parameters: Parameters) -> Meas
 
 
 RULE = Rule(
-    code="007",
-    name="Outgoing transfer similarity - descriptions",
     measure=measure,
     needs=frozenset({Needs.DEBTOR_OUTGOING}),
     default_config=rule_config(

@@ -23,8 +23,6 @@ def measure(tx: Transaction, features: Features, parameters: Parameters) -> Meas
 
 
 RULE = Rule(
-    code="008",
-    name="Outgoing transfer similarity - creditor",
     measure=measure,
     needs=frozenset({Needs.DEBTOR_OUTGOING}),
     default_config=rule_config(

@@ -24,8 +24,6 @@ def measure(tx: Transaction, features: Features, parameters: Parameters) -> Meas
 
 
 RULE = Rule(
-    code="010",
-    name="Increased account activity: volume - debtor",
     measure=measure,
     needs=frozenset({Needs.DEBTOR_OUTGOING, Needs.ACCOUNT_AGE}),
     default_config=rule_config(

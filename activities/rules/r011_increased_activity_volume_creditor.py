@@ -24,8 +24,6 @@ def measure(tx: Transaction, features: Features, parameters: Parameters) -> Meas
 
 
 RULE = Rule(
-    code="011",
-    name="Increased account activity: volume - creditor",
     measure=measure,
     needs=frozenset({Needs.CREDITOR_INCOMING, Needs.ACCOUNT_AGE}),
     default_config=rule_config(

@@ -20,8 +20,6 @@ def measure(tx: Transaction, features: Features, parameters: Parameters) -> Meas
 
 
 RULE = Rule(
-    code="016",
-    name="Transaction convergence - creditor",
     measure=measure,
     needs=frozenset({Needs.CREDITOR_INCOMING}),
     default_config=rule_config(

@@ -25,8 +25,6 @@ def measure(tx: Transaction, features: Features, parameters: Parameters) -> Meas
 
 
 RULE = Rule(
-    code="018",
-    name="Exceptionally large outgoing transfer - debtor",
     measure=measure,
     needs=frozenset({Needs.DEBTOR_OUTGOING}),
     default_config=rule_config(

@@ -22,8 +22,6 @@ def measure(tx: Transaction, features: Features, parameters: Parameters) -> Meas
 
 
 RULE = Rule(
-    code="020",
-    name="Large transaction amount vs history - creditor",
     measure=measure,
     needs=frozenset({Needs.CREDITOR_INCOMING}),
     default_config=rule_config(

@@ -31,8 +31,6 @@ def measure(tx: Transaction, features: Features, parameters: Parameters) -> Meas
 
 
 RULE = Rule(
-    code="021",
-    name="Large number of similar transaction amounts - creditor",
     measure=measure,
     needs=frozenset({Needs.CREDITOR_INCOMING}),
     default_config=rule_config(

@@ -22,8 +22,6 @@ def measure(tx: Transaction, features: Features, parameters: Parameters) -> Meas
 
 
 RULE = Rule(
-    code="024",
-    name="Non-commissioned transaction mirroring - creditor",
     measure=measure,
     needs=frozenset({Needs.CREDITOR_INCOMING, Needs.CREDITOR_OUTGOING}),
     default_config=rule_config(

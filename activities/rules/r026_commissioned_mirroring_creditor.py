@@ -23,8 +23,6 @@ def measure(tx: Transaction, features: Features, parameters: Parameters) -> Meas
 
 
 RULE = Rule(
-    code="026",
-    name="Commissioned transaction mirroring - creditor",
     measure=measure,
     needs=frozenset({Needs.CREDITOR_INCOMING, Needs.CREDITOR_OUTGOING}),
     default_config=rule_config(

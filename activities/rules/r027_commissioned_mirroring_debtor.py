@@ -22,8 +22,6 @@ def measure(tx: Transaction, features: Features, parameters: Parameters) -> Meas
 
 
 RULE = Rule(
-    code="027",
-    name="Commissioned transaction mirroring - debtor",
     measure=measure,
     needs=frozenset({Needs.DEBTOR_INCOMING, Needs.DEBTOR_OUTGOING}),
     default_config=rule_config(

@@ -28,8 +28,6 @@ def measure(tx: Transaction, features: Features, parameters: Parameters) -> Meas
 
 
 RULE = Rule(
-    code="028",
-    name="Age classification - debtor",
     measure=measure,
     needs=frozenset({Needs.ENTITIES}),
     default_config=rule_config(

@@ -21,8 +21,6 @@ def measure(tx: Transaction, features: Features, parameters: Parameters) -> Meas
 
 
 RULE = Rule(
-    code="044",
-    name="Successful transactions from the debtor",
     measure=measure,
     needs=frozenset({Needs.DEBTOR_OUTGOING}),
     default_config=rule_config(

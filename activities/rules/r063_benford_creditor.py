@@ -23,8 +23,6 @@ def measure(tx: Transaction, features: Features, parameters: Parameters) -> Meas
 
 
 RULE = Rule(
-    code="063",
-    name="Synthetic data check, Benford's law - creditor",
     measure=measure,
     needs=frozenset({Needs.CREDITOR_INCOMING}),
     default_config=rule_config(

@@ -18,8 +18,6 @@ def measure(tx: Transaction, features: Features, parameters: Parameters) -> Meas
 
 
 RULE = Rule(
-    code="078",
-    name="Transaction type",
     measure=measure,
     needs=frozenset(),
     default_config=rule_config(

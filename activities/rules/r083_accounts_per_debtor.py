@@ -19,8 +19,6 @@ def measure(tx: Transaction, features: Features, parameters: Parameters) -> Meas
 
 
 RULE = Rule(
-    code="083",
-    name="Multiple accounts associated with a debtor",
     measure=measure,
     needs=frozenset({Needs.ENTITIES}),
     default_config=rule_config(

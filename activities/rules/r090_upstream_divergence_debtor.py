@@ -26,8 +26,6 @@ def measure(tx: Transaction, features: Features, parameters: Parameters) -> Meas
 
 
 RULE = Rule(
-    code="090",
-    name="Upstream transaction divergence - debtor",
     measure=measure,
     needs=frozenset({Needs.DEBTOR_INCOMING, Needs.DEBTOR_OUTGOING}),
     default_config=rule_config(

@@ -22,8 +22,6 @@ def measure(tx: Transaction, features: Features, parameters: Parameters) -> Meas
 
 
 RULE = Rule(
-    code="091",
-    name="Transaction amount vs regulatory threshold",
     measure=measure,
     needs=frozenset(),
     default_config=rule_config(

@@ -21,8 +21,6 @@ def measure(tx: Transaction, features: Features, parameters: Parameters) -> Meas
 
 
 RULE = Rule(
-    code="902",
-    name="Number of incoming transactions - creditor",
     measure=measure,
     needs=frozenset({Needs.CREDITOR_INCOMING}),
     default_config=rule_config(

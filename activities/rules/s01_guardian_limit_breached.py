@@ -33,8 +33,6 @@ def measure(tx: Transaction, features: Features, parameters: Parameters) -> Meas
 
 
 RULE = Rule(
-    code="s01",
-    name="Guardian spending limit breached",
     measure=measure,
     needs=frozenset({Needs.SCHOOL}),
     default_config=rule_config(

@@ -39,8 +39,6 @@ def measure(tx: Transaction, features: Features, parameters: Parameters) -> Meas
 
 
 RULE = Rule(
-    code="s02",
-    name="Purchase outside canteen hours",
     measure=measure,
     needs=frozenset({Needs.SCHOOL}),
     default_config=rule_config(

@@ -21,8 +21,6 @@ def measure(tx: Transaction, features: Features, parameters: Parameters) -> Meas
 
 
 RULE = Rule(
-    code="s03",
-    name="Kiosk not at the student's school",
     measure=measure,
     needs=frozenset({Needs.SCHOOL}),
     default_config=rule_config(

@@ -25,8 +25,6 @@ def measure(tx: Transaction, features: Features, parameters: Parameters) -> Meas
 
 
 RULE = Rule(
-    code="s05",
-    name="Fingerprint failures followed by PIN/QR fallback",
     measure=measure,
     needs=frozenset({Needs.SCHOOL}),
     default_config=rule_config(

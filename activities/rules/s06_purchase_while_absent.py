@@ -21,8 +21,6 @@ def measure(tx: Transaction, features: Features, parameters: Parameters) -> Meas
 
 
 RULE = Rule(
-    code="s06",
-    name="Purchase while the student is marked absent",
     measure=measure,
     needs=frozenset({Needs.SCHOOL}),
     default_config=rule_config(

@@ -23,8 +23,6 @@ def measure(tx: Transaction, features: Features, parameters: Parameters) -> Meas
 
 
 RULE = Rule(
-    code="s07",
-    name="Operator overrides, voids and refunds today",
     measure=measure,
     needs=frozenset({Needs.SCHOOL}),
     default_config=rule_config(

@@ -20,8 +20,6 @@ def measure(tx: Transaction, features: Features, parameters: Parameters) -> Meas
 
 
 RULE = Rule(
-    code="s08",
-    name="Many payers funding one child",
     measure=measure,
     needs=frozenset({Needs.SCHOOL}),
     default_config=rule_config(

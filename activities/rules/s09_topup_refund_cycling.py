@@ -20,8 +20,6 @@ def measure(tx: Transaction, features: Features, parameters: Parameters) -> Meas
 
 
 RULE = Rule(
-    code="s09",
-    name="Top-up then refund cycling",
     measure=measure,
     needs=frozenset({Needs.SCHOOL}),
     default_config=rule_config(

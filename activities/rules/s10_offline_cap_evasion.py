@@ -26,8 +26,6 @@ def measure(tx: Transaction, features: Features, parameters: Parameters) -> Meas
 
 
 RULE = Rule(
-    code="s10",
-    name="Offline-cap evasion found at sync",
     measure=measure,
     needs=frozenset({Needs.SCHOOL}),
     default_config=rule_config(

@@ -24,8 +24,6 @@ def measure(tx: Transaction, features: Features, parameters: Parameters) -> Meas
 
 
 RULE = Rule(
-    code="s11",
-    name="E-money balance cap",
     measure=measure,
     needs=frozenset({Needs.SCHOOL}),
     default_config=rule_config(

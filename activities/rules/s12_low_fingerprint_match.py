@@ -22,8 +22,6 @@ def measure(tx: Transaction, features: Features, parameters: Parameters) -> Meas
 
 
 RULE = Rule(
-    code="s12",
-    name="Low fingerprint match score",
     measure=measure,
     needs=frozenset(),  # reads only the transaction
     default_config=rule_config(

@@ -70,7 +70,6 @@ class Intake:
         receipts: dict[int, Receipt] = {}
         for message, reason in result.rejected:
             receipts[id(message)] = Receipt(message.tx.msg_id, "rejected", reason=reason)
-        new_ids = {t.msg_id for t in result.new}
         duplicate_triggers = [m.tx.msg_id for m in result.duplicates if m.tx.tx_type in TRIGGERS]
         evaluated = await self._evaluated_by(tenant, duplicate_triggers)
         to_start = [t.msg_id for t in result.new if t.tx_type in TRIGGERS]
@@ -78,13 +77,13 @@ class Intake:
         to_start = list(dict.fromkeys(to_start))
         types = {m.tx.msg_id: m.tx.tx_type for m in batch}
         started = await self._start(tenant, to_start, types, micro_batch=micro_batch)
-        firsts = _firsts(batch)
+        duplicates = {id(m) for m in result.duplicates}
         for message in batch:
             if id(message) in receipts:
                 continue
             msg_id = message.tx.msg_id
             outcome: Literal["accepted", "duplicate"] = (
-                "accepted" if msg_id in new_ids and id(message) in firsts else "duplicate"
+                "duplicate" if id(message) in duplicates else "accepted"
             )
             workflow_id = started.get(msg_id) or evaluated.get(msg_id)
             receipts[id(message)] = Receipt(msg_id, outcome, workflow_id)
@@ -134,14 +133,6 @@ class Intake:
             )
             started[msg_id] = workflow_id
         return started
-
-
-def _firsts(batch: Sequence[Incoming]) -> set[int]:
-    """Identities of the first occurrence of each (tenant, message id) in the batch."""
-    seen: dict[tuple[str, str], Incoming] = {}
-    for message in batch:
-        seen.setdefault((message.tx.tenant_id, message.tx.msg_id), message)
-    return {id(m) for m in seen.values()}
 
 
 def _attributes(

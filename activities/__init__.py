@@ -3,26 +3,39 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 import redis.asyncio as redis
 
 from activities.monitoring.alerts import AlertPublisher
 from activities.monitoring.evaluate import EvaluationActivities
+from activities.monitoring.features import DEFAULT_BALANCE_CAP
 from activities.monitoring.history import HistoryStore
 from activities.selfcheck import SelfCheckActivities
+from activities.wallet.payments import WalletActivities
 from saku.db import Pool
 
 
 def build_activities(
-    pool: Pool, valkey: redis.Redis, publish_alert: AlertPublisher
+    pool: Pool,
+    valkey: redis.Redis,
+    publish_alert: AlertPublisher,
+    *,
+    balance_cap: Decimal = DEFAULT_BALANCE_CAP,
 ) -> list[Callable[..., Any]]:
     """All activities, bound to the given dependencies (real ones, or fakes in unit tests)."""
     selfcheck = SelfCheckActivities(pool, valkey)
-    evaluation = EvaluationActivities(pool, HistoryStore(pool, valkey), publish_alert)
+    history = HistoryStore(pool, valkey)
+    evaluation = EvaluationActivities(pool, history, publish_alert, balance_cap)
+    wallet = WalletActivities(pool, history, evaluation, balance_cap)
     return [
         selfcheck.record,
         evaluation.run_rules,
         evaluation.persist,
         evaluation.evaluate_batch,
+        wallet.screen_payment,
+        wallet.settle_payment,
+        wallet.screen_topup,
+        wallet.settle_topup,
     ]

@@ -94,7 +94,18 @@ async def create_user(
 
 async def find_user(conn: psycopg.AsyncConnection[Any], username: str) -> User | None:
     async with conn.cursor(row_factory=dict_row) as cur:
-        await cur.execute("SELECT * FROM users WHERE username = %s", (username,))
+        # a guardian's students: those named on the user, and those linked to the guardian
+        # record that signs in as this user (the wallet's directory)
+        await cur.execute(
+            """SELECT u.*, ARRAY(
+                   SELECT DISTINCT s FROM unnest(u.student_ids || ARRAY(
+                       SELECT sg.student_id FROM guardians g
+                       JOIN student_guardians sg
+                         ON sg.tenant_id = g.tenant_id AND sg.guardian_id = g.id
+                       WHERE g.user_id = u.id)) AS s ORDER BY s) AS student_ids
+               FROM users u WHERE u.username = %s""",
+            (username,),
+        )
         row = await cur.fetchone()
     return User.from_row(row) if row else None
 

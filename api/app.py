@@ -9,7 +9,20 @@ from fastapi import FastAPI, Request, Response
 
 from api import metrics
 from api.resources import Resources
-from api.routes import auth, evaluations, health, monitoring_config, operations, users
+from api.routes import (
+    auth,
+    evaluations,
+    guardians,
+    health,
+    kiosk_keys,
+    kiosk_payments,
+    monitoring_config,
+    operations,
+    schools,
+    students,
+    topups,
+    users,
+)
 from saku.logs import correlation_id, new_correlation_id
 from saku.settings import Settings, get_settings
 
@@ -19,8 +32,12 @@ DESCRIPTION = """
 Saku: cashless school pocket money with real-time transaction monitoring.
 
 Every route except `/health/*` needs a bearer token from `POST /auth/token`. Tokens carry a
-role (admin, school_staff, guardian, operator, analyst) and a tenant, and where it applies a
-school or students; a route refuses other roles and other scopes with 403.
+role (admin, school_staff, guardian, operator, analyst, integration) and a tenant, and where
+it applies a school or students; a route refuses other roles and other scopes with 403.
+
+Kiosk routes (`/v1/kiosk/*`) take no token: the kiosk signs each request with its Ed25519
+key (`X-Saku-*` headers over method, path, body hash, timestamp and nonce); stale
+timestamps, reused nonces and revoked keys are refused with 401.
 """
 
 
@@ -72,6 +89,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         evaluations.router,
         monitoring_config.router,
         operations.router,
+        kiosk_keys.router,
+        kiosk_keys.kiosk_router,
+        schools.router,
+        guardians.router,
+        students.router,
+        topups.router,
+        kiosk_payments.router,
     )
     for router in routers:
         app.include_router(router)

@@ -58,7 +58,10 @@ class Resources:
                 await asyncio.sleep(2)
         topic = self.settings.topic(topics.ALERTS.name)
         activities = build_activities(
-            self.pool, self.valkey, kafka_alert_publisher(producer, topic)
+            self.pool,
+            self.valkey,
+            kafka_alert_publisher(producer, topic),
+            balance_cap=self.settings.balance_cap_decimal,
         )
         self._worker = create_worker(client, self.settings.task_queue, ALL_WORKFLOWS, activities)
         await self._worker.run()

@@ -10,16 +10,19 @@ import asyncio
 import logging
 import signal
 
+import httpx
 import redis.asyncio as redis
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from activities import build_activities
 from activities.monitoring.alerts import kafka_alert_publisher
 from activities.monitoring.history import HistoryStore
+from activities.wallet.notifications import WebhookSender
 from api.intake.service import Intake
 from api.intake.stream import KnownTenants, transactions_handler
 from api.selfcheck import selfcheck_handler
 from api.stream import DeadLetter, LoadMeter, StreamConsumer
+from api.topups import topups_handler
 from saku import topics
 from saku.db import create_pool
 from saku.settings import Settings
@@ -40,16 +43,29 @@ def stop_on_signals() -> asyncio.Event:
 
 
 async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
+    webhook_secret = settings.resolved_webhook_secret()
     pool = create_pool(settings.resolved_database_url(), max_size=20)
     await pool.open(wait=True, timeout=30)
     valkey = redis.from_url(settings.resolved_valkey_url())
     producer = AIOKafkaProducer(bootstrap_servers=settings.resolved_kafka_bootstrap(), acks="all")
     await producer.start()
+    webhooks = httpx.AsyncClient()
+    sender = WebhookSender(
+        pool,
+        webhooks,
+        secret=webhook_secret,
+        max_attempts=settings.webhook_max_attempts,
+        timeout_s=settings.webhook_timeout_s,
+    )
+    sending = asyncio.create_task(sender.run(stop), name="webhook-sender")
     try:
         client = await connect(settings)
         publish = kafka_alert_publisher(producer, settings.topic(topics.ALERTS.name))
         worker = create_worker(
-            client, settings.task_queue, ALL_WORKFLOWS, build_activities(pool, valkey, publish)
+            client,
+            settings.task_queue,
+            ALL_WORKFLOWS,
+            build_activities(pool, valkey, publish, balance_cap=settings.balance_cap_decimal),
         )
         # leaving the block shuts the worker down gracefully: running activities finish
         async with worker:
@@ -57,6 +73,11 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
             await stop.wait()
             log.info("worker stopping")
     finally:
+        # `stop` lets the sender finish its batch; if the worker failed instead, end it now
+        if not stop.is_set():
+            sending.cancel()
+        await asyncio.gather(sending, return_exceptions=True)
+        await webhooks.aclose()
         await producer.stop()
         await valkey.aclose()
         await pool.close()
@@ -71,10 +92,14 @@ async def run_consumer(settings: Settings, stop: asyncio.Event) -> None:
     valkey = redis.from_url(settings.resolved_valkey_url())
     intake = Intake(pool, HistoryStore(pool, valkey), client, settings.task_queue)
     load = LoadMeter(busy_from=settings.micro_batch_rate)
+    tenants = KnownTenants(pool)
     handlers = {
         settings.topic(topics.SELFCHECK.name): selfcheck_handler(client, settings.task_queue),
         settings.topic(topics.TRANSACTIONS.name): transactions_handler(
-            intake, KnownTenants(pool), settings.micro_batch_from, load
+            intake, tenants, settings.micro_batch_from, load
+        ),
+        settings.topic(topics.TOPUPS.name): topups_handler(
+            client, settings.task_queue, pool, tenants
         ),
     }
     consumer = AIOKafkaConsumer(

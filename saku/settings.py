@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 
@@ -57,6 +58,19 @@ class Settings(BaseSettings):
     # the OpenAPI schema and its pages (/docs, /redoc, /openapi.json) hold no data; turn
     # them off where even the shape of the API should not be public
     api_docs: bool = Field(default=True, alias="SAKU_API_DOCS")
+
+    # --- wallet ---
+    # the e-money cap on a wallet's balance (IDR); a school may set a lower one
+    balance_cap: float = Field(default=2_000_000, gt=0, alias="SAKU_BALANCE_CAP")
+    # a signed kiosk request older or newer than this is refused (replays, bad clocks)
+    kiosk_clock_skew_s: int = Field(default=30, ge=1, alias="SAKU_KIOSK_CLOCK_SKEW_S")
+    # after a rotation the old kiosk key still verifies this long (in-flight requests)
+    kiosk_key_grace_s: int = Field(default=300, ge=0, alias="SAKU_KIOSK_KEY_GRACE_S")
+    # guardian notifications: tries per webhook delivery before it is dead-lettered
+    webhook_max_attempts: int = Field(default=8, ge=1, alias="SAKU_WEBHOOK_MAX_ATTEMPTS")
+    webhook_timeout_s: float = Field(default=5.0, gt=0, alias="SAKU_WEBHOOK_TIMEOUT_S")
+    # HMAC key that signs webhook bodies; unset: generated once into var/secrets/
+    webhook_secret: SecretStr | None = Field(default=None, alias="SAKU_WEBHOOK_SECRET")
 
     # --- security ---
     # Unset: a random secret is generated once into var/secrets/ (never into the repository).
@@ -114,6 +128,15 @@ class Settings(BaseSettings):
         if self.jwt_secret is not None:
             return self.jwt_secret.get_secret_value()
         return self.embedded_secret("jwt.key")
+
+    @property
+    def balance_cap_decimal(self) -> Decimal:
+        return Decimal(str(self.balance_cap))
+
+    def resolved_webhook_secret(self) -> str:
+        if self.webhook_secret is not None:
+            return self.webhook_secret.get_secret_value()
+        return self.embedded_secret("webhook.key")
 
     def embedded_secret(self, name: str) -> str:
         """A random secret generated once under var/secrets/ (mode 0600), never in the repo."""

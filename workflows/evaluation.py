@@ -36,7 +36,7 @@ STEP_TIMEOUT = timedelta(seconds=30)
 BATCH_TIMEOUT = timedelta(minutes=2)
 
 
-def _new_evaluation_id() -> str:
+def new_evaluation_id() -> str:
     return uuid7(int(workflow.now().timestamp() * 1000), workflow.random().getrandbits(80))
 
 
@@ -62,7 +62,7 @@ class EvaluateTransactionWorkflow:
             start_to_close_timeout=STEP_TIMEOUT, retry_policy=RETRY,
         )  # fmt: skip
         info = workflow.info()
-        evaluations = engine.evaluations(stage, _new_evaluation_id, info.workflow_id, info.run_id)
+        evaluations = engine.evaluations(stage, new_evaluation_id, info.workflow_id, info.run_id)
         await workflow.execute_local_activity(
             PERSIST_EVALUATIONS, evaluations, result_type=list[str],
             start_to_close_timeout=STEP_TIMEOUT, retry_policy=RETRY,

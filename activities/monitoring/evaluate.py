@@ -13,6 +13,7 @@ import logging
 import os
 import time
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel
@@ -21,7 +22,7 @@ from temporalio.exceptions import ApplicationError
 
 from activities.monitoring.alerts import AlertPublisher
 from activities.monitoring.config_store import ActiveConfig, ConfigStore
-from activities.monitoring.features import FeatureLoader
+from activities.monitoring.features import DEFAULT_BALANCE_CAP, FeatureLoader
 from activities.monitoring.history import HistoryStore
 from activities.rules.base import Rule, run_rule
 from activities.rules.catalogue import RULES
@@ -85,11 +86,12 @@ class EvaluationActivities:
         pool: Pool,
         history: HistoryStore,
         alerts: AlertPublisher,
+        default_balance_cap: Decimal = DEFAULT_BALANCE_CAP,
     ) -> None:
         self.pool = pool
         self.history = history
         self.configs = ConfigStore(pool)
-        self.features = FeatureLoader(pool)
+        self.features = FeatureLoader(pool, default_balance_cap=default_balance_cap)
         self.publish_alert = alerts
         # the active configuration per tenant, reloaded when another network map is activated
         self._active: dict[str, ActiveConfig] = {}

@@ -11,8 +11,10 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
+from activities.monitoring.school_context import load_school_contexts
 from saku.db import Pool
 from saku.domain.transactions import (
     AccountHistory,
@@ -22,6 +24,9 @@ from saku.domain.transactions import (
     Transaction,
     TxType,
 )
+
+# Indonesia's cap on an unregistered e-money account (IDR); settings may lower it
+DEFAULT_BALANCE_CAP = Decimal(2_000_000)
 
 _HISTORY_SQL = """
 SELECT a.account, e.*
@@ -63,8 +68,15 @@ def _edge(row: dict[str, Any]) -> Edge:
 
 
 class FeatureLoader:
-    def __init__(self, pool: Pool, *, max_edges_per_account: int = 500) -> None:
+    def __init__(
+        self,
+        pool: Pool,
+        *,
+        default_balance_cap: Decimal = DEFAULT_BALANCE_CAP,
+        max_edges_per_account: int = 500,
+    ) -> None:
         self.pool = pool
+        self.default_balance_cap = default_balance_cap
         self.max_edges = max_edges_per_account
 
     async def load(
@@ -111,6 +123,7 @@ class FeatureLoader:
                     (tenant, entities),
                 )
             ).fetchall()
+            schools = await load_school_contexts(conn, tenant, txs, self.default_balance_cap)
 
         out_by_account: dict[str, list[dict[str, Any]]] = defaultdict(list)
         in_by_account: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -151,6 +164,7 @@ class FeatureLoader:
                 creditor=history(tx.creditor_account, tx),
                 debtor_entity=entity.get(tx.debtor_entity, EntityProfile(tx.debtor_entity)),
                 creditor_entity=entity.get(tx.creditor_entity, EntityProfile(tx.creditor_entity)),
+                school=schools.get(tx.msg_id),
             )
             for tx in txs
         }

@@ -96,6 +96,64 @@ def refund(wallet: str, merchant: str, amount: Decimal) -> list[Entry]:
     return [Entry(merchant, -amount), Entry(wallet, amount)]
 
 
+async def post_in(
+    conn: AsyncConnection[DictRow],
+    tenant: str,
+    idempotency_key: str,
+    kind: PostingKind,
+    entries: Sequence[Entry],
+    memo: str | None = None,
+) -> Posted:
+    """Post within the caller's transaction (so a payment's row and its posting commit
+    together). A refused posting rolls back only its own savepoint."""
+    checked = _validate(entries)
+    fingerprint = _fingerprint(kind, checked)
+    try:
+        async with conn.transaction():
+            cur = await conn.execute(
+                """INSERT INTO postings (tenant_id, idempotency_key, kind, fingerprint, memo)
+                   VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING RETURNING id""",
+                (tenant, idempotency_key, kind, fingerprint, memo),
+            )
+            row = await cur.fetchone()
+            if row is None:
+                return await _already_posted(conn, tenant, idempotency_key, fingerprint)
+            posting_id = row["id"]
+            await conn.cursor().executemany(
+                "INSERT INTO ledger_entries (tenant_id, posting_id, account_id, amount) "
+                "VALUES (%s, %s, %s, %s)",
+                [(tenant, posting_id, e.account_id, e.amount) for e in checked],
+            )
+            # in account order, so concurrent postings lock balances without deadlock
+            for entry in sorted(checked, key=_key):
+                cur = await conn.execute(
+                    "UPDATE ledger_balances SET balance = balance + %s "
+                    "WHERE tenant_id = %s AND account_id = %s",
+                    (entry.amount, tenant, entry.account_id),
+                )
+                if cur.rowcount != 1:
+                    raise LedgerError(f"account {entry.account_id!r} is not open")
+    except psycopg.errors.CheckViolation as err:
+        raise InsufficientFunds("the wallet's balance is too low for this posting") from err
+    except psycopg.errors.ForeignKeyViolation as err:
+        raise LedgerError("an entry names an account that is not open") from err
+    return Posted(str(posting_id), created=True)
+
+
+async def _already_posted(
+    conn: AsyncConnection[DictRow], tenant: str, key: str, fingerprint: str
+) -> Posted:
+    cur = await conn.execute(
+        "SELECT id, fingerprint FROM postings WHERE tenant_id = %s AND idempotency_key = %s",
+        (tenant, key),
+    )
+    row = await cur.fetchone()
+    assert row is not None
+    if row["fingerprint"] != fingerprint:
+        raise LedgerError(f"idempotency key {key!r} was already used for a different posting")
+    return Posted(str(row["id"]), created=False)
+
+
 class Ledger:
     def __init__(self, pool: Pool) -> None:
         self.pool = pool
@@ -124,55 +182,8 @@ class Ledger:
         entries: Sequence[Entry],
         memo: str | None = None,
     ) -> Posted:
-        checked = _validate(entries)
-        fingerprint = _fingerprint(kind, checked)
-        try:
-            async with self.pool.connection() as conn, conn.transaction():
-                cur = await conn.execute(
-                    """INSERT INTO postings (tenant_id, idempotency_key, kind, fingerprint, memo)
-                       VALUES (%s, %s, %s, %s, %s) ON CONFLICT DO NOTHING RETURNING id""",
-                    (tenant, idempotency_key, kind, fingerprint, memo),
-                )
-                row = await cur.fetchone()
-                if row is None:
-                    return await self._already_posted(conn, tenant, idempotency_key, fingerprint)
-                posting_id = row["id"]
-                await conn.cursor().executemany(
-                    "INSERT INTO ledger_entries (tenant_id, posting_id, account_id, amount) "
-                    "VALUES (%s, %s, %s, %s)",
-                    [(tenant, posting_id, e.account_id, e.amount) for e in checked],
-                )
-                # in account order, so concurrent postings lock balances without deadlock
-                for entry in sorted(checked, key=_key):
-                    cur = await conn.execute(
-                        "UPDATE ledger_balances SET balance = balance + %s "
-                        "WHERE tenant_id = %s AND account_id = %s",
-                        (entry.amount, tenant, entry.account_id),
-                    )
-                    if cur.rowcount != 1:
-                        raise LedgerError(f"account {entry.account_id!r} is not open")
-        except psycopg.errors.CheckViolation as err:
-            raise InsufficientFunds("the wallet's balance is too low for this posting") from err
-        except psycopg.errors.ForeignKeyViolation as err:
-            raise LedgerError("an entry names an account that is not open") from err
-        return Posted(str(posting_id), created=True)
-
-    async def _already_posted(
-        self,
-        conn: AsyncConnection[DictRow],
-        tenant: str,
-        key: str,
-        fingerprint: str,
-    ) -> Posted:
-        cur = await conn.execute(
-            "SELECT id, fingerprint FROM postings WHERE tenant_id = %s AND idempotency_key = %s",
-            (tenant, key),
-        )
-        row = await cur.fetchone()
-        assert row is not None
-        if row["fingerprint"] != fingerprint:
-            raise LedgerError(f"idempotency key {key!r} was already used for a different posting")
-        return Posted(str(row["id"]), created=False)
+        async with self.pool.connection() as conn, conn.transaction():
+            return await post_in(conn, tenant, idempotency_key, kind, entries, memo)
 
     async def balance(self, tenant: str, account_id: str) -> Decimal:
         """Derived from the entries (the cached balance is what `verify` checks)."""

@@ -1,4 +1,7 @@
-"""Every route but health refuses a missing token (401), a wrong role or scope (403)."""
+"""Every route but health refuses a missing token (401), a wrong role or scope (403).
+
+Kiosk routes (under /v1/kiosk/) are the exception: a kiosk signs each request with its
+Ed25519 key instead, so they refuse an unsigned request, and any bearer token, with 401."""
 
 from __future__ import annotations
 
@@ -15,6 +18,8 @@ from starlette.routing import BaseRoute
 from api.accounts import create_tenant, create_user
 from api.app import create_app
 from api.deps import RequireRoles
+from api.kiosk_auth import KioskCaller
+from saku.kiosk_signing import generate_key_pair, sign_request
 from saku.security import Principal, Role, issue_token
 from saku.settings import Settings
 
@@ -33,6 +38,8 @@ PUBLIC = {
 TENANT = "tenant-a"
 OTHER_TENANT = "tenant-b"
 SAMPLE_PATH_VALUES = {"tenant_id": TENANT, "school_id": "school-1", "student_id": "student-1"}
+# Routes a kiosk calls, authenticated by its request signature (api/kiosk_auth.py) only.
+KIOSK_PREFIX = "/v1/kiosk/"
 
 
 @pytest.fixture(scope="module")
@@ -88,11 +95,21 @@ def all_routes(routes: list[BaseRoute]) -> Iterator[BaseRoute]:
             yield route
 
 
-def protected_routes(app: FastAPI) -> list[tuple[str, str, APIRoute]]:
+def declares_kiosk_caller(route: APIRoute) -> bool:
+    def walk(dependant: object) -> bool:
+        return any(
+            isinstance(dep.call, KioskCaller) or walk(dep)
+            for dep in getattr(dependant, "dependencies", [])
+        )
+
+    return walk(route.dependant)
+
+
+def concrete_routes(app: FastAPI, *, kiosk: bool) -> list[tuple[str, str, APIRoute]]:
     routes = []
     for route in all_routes(app.routes):
         path = getattr(route, "path", "")
-        if path in PUBLIC:
+        if path in PUBLIC or path.startswith(KIOSK_PREFIX) != kiosk:
             continue
         assert isinstance(route, APIRoute), f"unexpected non-API route {path}"
         concrete = re.sub(r"\{(\w+)\}", lambda m: SAMPLE_PATH_VALUES.get(m[1], "x"), path)
@@ -101,8 +118,41 @@ def protected_routes(app: FastAPI) -> list[tuple[str, str, APIRoute]]:
     return routes
 
 
+def protected_routes(app: FastAPI) -> list[tuple[str, str, APIRoute]]:
+    return concrete_routes(app, kiosk=False)
+
+
+def kiosk_routes(app: FastAPI) -> list[tuple[str, str, APIRoute]]:
+    return concrete_routes(app, kiosk=True)
+
+
 async def test_there_are_protected_routes_to_walk(app: FastAPI) -> None:
     assert len(protected_routes(app)) >= 5
+    assert kiosk_routes(app), "expected kiosk routes under /v1/kiosk/"
+
+
+async def test_every_kiosk_route_declares_the_kiosk_signature(app: FastAPI) -> None:
+    for method, path, route in kiosk_routes(app):
+        assert declares_kiosk_caller(route), (method, path, "needs Depends(KioskCaller())")
+
+
+async def test_every_kiosk_route_refuses_unsigned_requests_and_bearer_tokens(
+    app: FastAPI, client: httpx.AsyncClient, stack: Settings
+) -> None:
+    private_key, _ = generate_key_pair()
+    for method, path, _route in kiosk_routes(app):
+        response = await client.request(method, path)
+        assert response.status_code == 401, (method, path, response.text)
+        assert "kiosk signature" in response.json()["detail"]
+        assert "missing header" in response.json()["detail"]
+        for role in Role:  # a token, however privileged, is not a kiosk's signature
+            response = await client.request(method, path, headers=token_for(stack, role))
+            assert response.status_code == 401, (method, path, role, response.text)
+            assert "kiosk signature" in response.json()["detail"]
+        # signed by a key no kiosk has
+        signed = sign_request(private_key, TENANT, "no-such-kiosk", "k_000000000000", method, path)
+        response = await client.request(method, path, headers=signed)
+        assert response.status_code == 401, (method, path, response.text)
 
 
 async def test_every_route_refuses_a_missing_or_bad_token(

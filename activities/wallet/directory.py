@@ -1,0 +1,265 @@
+"""Schools, canteen merchants, kiosks, categories, students and guardians, with the ledger
+accounts they own. Used by the admin API, the CLI, the simulator and tests.
+
+Every create is idempotent for the same id and refuses a clash with a clear reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import time
+from decimal import Decimal
+from typing import Any
+
+import psycopg
+
+from activities.wallet.ledger import Ledger
+from saku.db import Pool
+from saku.security import hash_password
+
+TOPUP_CLEARING = "clearing:topups"
+
+
+def wallet_account(student_id: str) -> str:
+    return f"wallet:{student_id}"
+
+
+def merchant_account(merchant_id: str) -> str:
+    return f"merchant:{merchant_id}"
+
+
+class DirectoryError(ValueError):
+    """A request that cannot be carried out; the message says why."""
+
+
+class NotFound(DirectoryError):
+    pass
+
+
+class Conflict(DirectoryError):
+    pass
+
+
+@dataclass(frozen=True)
+class Controls:
+    daily_limit: Decimal | None = None
+    weekly_limit: Decimal | None = None
+    low_balance_threshold: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class CategoryControl:
+    category_id: str
+    blocked: bool = False
+    daily_limit: Decimal | None = None
+
+
+def _explain(err: psycopg.Error, what: str) -> DirectoryError:
+    if isinstance(err, psycopg.errors.ForeignKeyViolation):
+        detail = err.diag.message_detail or "a referenced record does not exist"
+        return NotFound(f"{what}: {detail}")
+    if isinstance(err, psycopg.errors.CheckViolation):
+        constraint = err.diag.constraint_name
+        return DirectoryError(f"{what}: a value is out of range or badly formed ({constraint})")
+    return DirectoryError(f"{what}: {err.diag.message_primary}")
+
+
+class Directory:
+    def __init__(self, pool: Pool) -> None:
+        self.pool = pool
+        self.ledger = Ledger(pool)
+
+    async def _insert(self, what: str, sql: str, params: tuple[Any, ...]) -> bool:
+        """Insert one row; False if it existed already."""
+        try:
+            async with self.pool.connection() as conn:
+                cur = await conn.execute(sql + " ON CONFLICT DO NOTHING", params)
+                return cur.rowcount == 1
+        except (psycopg.errors.IntegrityError, psycopg.errors.DataError) as err:
+            raise _explain(err, what) from err
+
+    async def create_school(
+        self,
+        tenant: str,
+        school_id: str,
+        name: str,
+        *,
+        timezone: str = "Asia/Jakarta",
+        canteen_opens: time = time(6, 30),
+        canteen_closes: time = time(15, 0),
+        balance_cap: Decimal | None = None,
+    ) -> bool:
+        await self.ledger.open_account(tenant, TOPUP_CLEARING, "topup_clearing")
+        return await self._insert(
+            f"school {school_id!r}",
+            "INSERT INTO schools (tenant_id, id, name, timezone, canteen_opens, canteen_closes, "
+            "balance_cap) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+            (tenant, school_id, name, timezone, canteen_opens, canteen_closes, balance_cap),
+        )
+
+    async def create_merchant(
+        self, tenant: str, school_id: str, merchant_id: str, name: str
+    ) -> bool:
+        account = merchant_account(merchant_id)
+        await self.ledger.open_account(tenant, account, "merchant_settlement", merchant_id)
+        return await self._insert(
+            f"merchant {merchant_id!r}",
+            "INSERT INTO merchants (tenant_id, id, school_id, name, account_id) "
+            "VALUES (%s, %s, %s, %s, %s)",
+            (tenant, merchant_id, school_id, name, account),
+        )
+
+    async def create_kiosk(
+        self, tenant: str, school_id: str, merchant_id: str, kiosk_id: str, name: str
+    ) -> bool:
+        async with self.pool.connection() as conn:
+            cur = await conn.execute(
+                "SELECT school_id FROM merchants WHERE tenant_id = %s AND id = %s",
+                (tenant, merchant_id),
+            )
+            row = await cur.fetchone()
+        if row is None or row["school_id"] != school_id:
+            raise NotFound(f"school {school_id!r} has no merchant {merchant_id!r}")
+        return await self._insert(
+            f"kiosk {kiosk_id!r}",
+            "INSERT INTO kiosks (tenant_id, id, school_id, merchant_id, name) "
+            "VALUES (%s, %s, %s, %s, %s)",
+            (tenant, kiosk_id, school_id, merchant_id, name),
+        )
+
+    async def create_category(self, tenant: str, category_id: str, name: str) -> bool:
+        return await self._insert(
+            f"category {category_id!r}",
+            "INSERT INTO product_categories (tenant_id, id, name) VALUES (%s, %s, %s)",
+            (tenant, category_id, name),
+        )
+
+    async def create_student(
+        self,
+        tenant: str,
+        school_id: str,
+        student_id: str,
+        display_name: str,
+        *,
+        grade: str | None = None,
+        pin: str | None = None,
+    ) -> bool:
+        account = wallet_account(student_id)
+        await self.ledger.open_account(tenant, account, "student_wallet", student_id)
+        pin_hash = hash_password(pin) if pin else None
+        return await self._insert(
+            f"student {student_id!r}",
+            "INSERT INTO students (tenant_id, id, school_id, display_name, grade, account_id, "
+            "pin_hash) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+            (tenant, student_id, school_id, display_name, grade, account, pin_hash),
+        )
+
+    async def set_student_status(self, tenant: str, student_id: str, status: str) -> None:
+        async with self.pool.connection() as conn:
+            cur = await conn.execute(
+                "UPDATE students SET status = %s WHERE tenant_id = %s AND id = %s",
+                (status, tenant, student_id),
+            )
+            if cur.rowcount != 1:
+                raise NotFound(f"no student {student_id!r}")
+
+    async def create_guardian(
+        self,
+        tenant: str,
+        guardian_id: str,
+        display_name: str,
+        *,
+        user_id: str | None = None,
+        webhook_url: str | None = None,
+    ) -> bool:
+        return await self._insert(
+            f"guardian {guardian_id!r}",
+            "INSERT INTO guardians (tenant_id, id, user_id, display_name, webhook_url) "
+            "VALUES (%s, %s, %s, %s, %s)",
+            (tenant, guardian_id, user_id, display_name, webhook_url),
+        )
+
+    async def link_guardian(self, tenant: str, guardian_id: str, student_id: str) -> bool:
+        return await self._insert(
+            f"guardian {guardian_id!r} of student {student_id!r}",
+            "INSERT INTO student_guardians (tenant_id, student_id, guardian_id) "
+            "VALUES (%s, %s, %s)",
+            (tenant, student_id, guardian_id),
+        )
+
+    async def student_school(self, tenant: str, student_id: str) -> str:
+        async with self.pool.connection() as conn:
+            cur = await conn.execute(
+                "SELECT school_id FROM students WHERE tenant_id = %s AND id = %s",
+                (tenant, student_id),
+            )
+            row = await cur.fetchone()
+        if row is None:
+            raise NotFound(f"no student {student_id!r}")
+        return str(row["school_id"])
+
+    async def controls(
+        self, tenant: str, student_id: str
+    ) -> tuple[Controls, list[CategoryControl]]:
+        await self.student_school(tenant, student_id)
+        async with self.pool.connection() as conn:
+            row = await (
+                await conn.execute(
+                    "SELECT daily_limit, weekly_limit, low_balance_threshold "
+                    "FROM student_controls WHERE tenant_id = %s AND student_id = %s",
+                    (tenant, student_id),
+                )
+            ).fetchone()
+            categories = await (
+                await conn.execute(
+                    "SELECT category_id, blocked, daily_limit FROM student_category_controls "
+                    "WHERE tenant_id = %s AND student_id = %s ORDER BY category_id",
+                    (tenant, student_id),
+                )
+            ).fetchall()
+        controls = Controls(**row) if row else Controls()
+        return controls, [CategoryControl(**c) for c in categories]
+
+    async def set_controls(
+        self, tenant: str, student_id: str, controls: Controls, updated_by: str
+    ) -> None:
+        try:
+            async with self.pool.connection() as conn:
+                await conn.execute(
+                    """INSERT INTO student_controls (tenant_id, student_id, daily_limit,
+                           weekly_limit, low_balance_threshold, updated_by)
+                       VALUES (%s, %s, %s, %s, %s, %s)
+                       ON CONFLICT (tenant_id, student_id) DO UPDATE SET
+                           daily_limit = EXCLUDED.daily_limit,
+                           weekly_limit = EXCLUDED.weekly_limit,
+                           low_balance_threshold = EXCLUDED.low_balance_threshold,
+                           updated_by = EXCLUDED.updated_by, updated_at = now()""",
+                    (tenant, student_id, controls.daily_limit, controls.weekly_limit,
+                     controls.low_balance_threshold, updated_by),
+                )  # fmt: skip
+        except psycopg.errors.IntegrityError as err:
+            raise _explain(err, f"controls of student {student_id!r}") from err
+
+    async def set_category_control(
+        self, tenant: str, student_id: str, control: CategoryControl
+    ) -> None:
+        try:
+            async with self.pool.connection() as conn:
+                await conn.execute(
+                    """INSERT INTO student_category_controls (tenant_id, student_id,
+                           category_id, blocked, daily_limit) VALUES (%s, %s, %s, %s, %s)
+                       ON CONFLICT (tenant_id, student_id, category_id) DO UPDATE SET
+                           blocked = EXCLUDED.blocked, daily_limit = EXCLUDED.daily_limit""",
+                    (tenant, student_id, control.category_id, control.blocked,
+                     control.daily_limit),
+                )  # fmt: skip
+        except psycopg.errors.IntegrityError as err:
+            raise _explain(err, f"category {control.category_id!r}") from err
+
+    async def clear_category_control(self, tenant: str, student_id: str, category_id: str) -> None:
+        async with self.pool.connection() as conn:
+            await conn.execute(
+                "DELETE FROM student_category_controls "
+                "WHERE tenant_id = %s AND student_id = %s AND category_id = %s",
+                (tenant, student_id, category_id),
+            )

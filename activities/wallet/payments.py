@@ -1,0 +1,363 @@
+"""The wallet workflows' side effects: screen a purchase or top-up, then settle it.
+
+Screening authorises against the wallet's facts (student, balance, limits, categories, cap)
+and, if that passes, records the movement in the monitoring history and runs the monitoring
+rules. Settling stores the evaluation, then in one database transaction posts to the ledger,
+records the payment or top-up with its decision, and queues the guardians' notifications.
+Each step is idempotent (keys: the kiosk's transaction id, the bank's top-up id), so a retry
+after a crash finds what the first attempt did.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from decimal import Decimal
+from typing import Any
+
+from psycopg import AsyncConnection
+from psycopg.rows import DictRow
+from temporalio import activity
+
+from activities.monitoring.evaluate import EvaluationActivities
+from activities.monitoring.history import HistoryStore, Incoming
+from activities.wallet import notifications
+from activities.wallet.directory import TOPUP_CLEARING, wallet_account
+from activities.wallet.facts import load_category, load_facts
+from activities.wallet.ledger import InsufficientFunds, post_in, purchase, topup
+from saku.db import Pool
+from saku.domain.evaluation import Evaluation, EvaluationRequest
+from saku.domain.transactions import Transaction, TxType
+from saku.domain.wallet import (
+    APPROVED,
+    CREDITED,
+    DECLINED,
+    SCREEN_PAYMENT,
+    SCREEN_TOPUP,
+    SETTLE_PAYMENT,
+    SETTLE_TOPUP,
+    Decline,
+    PaymentRequest,
+    Receipt,
+    Screening,
+    Settlement,
+    TopUpRequest,
+)
+from saku.wallet.authorisation import (
+    INSUFFICIENT,
+    UNKNOWN_STUDENT,
+    authorise_purchase,
+    authorise_topup,
+    balance_cap,
+)
+
+KIOSK_INACTIVE = Decline("kiosk_inactive", "This kiosk is switched off. Please see the office.")
+# declines a guardian wants to hear about: their own controls at work, or an empty wallet
+_NOTIFY_DECLINES = frozenset(
+    {"daily_limit", "weekly_limit", "category_blocked", "category_limit", "insufficient_funds"}
+)
+
+_KIOSK_SQL = """
+SELECT k.school_id, k.merchant_id, m.account_id AS merchant_account
+FROM kiosks k JOIN merchants m ON m.tenant_id = k.tenant_id AND m.id = k.merchant_id
+WHERE k.tenant_id = %s AND k.id = %s AND k.active
+"""
+
+
+def _status_and_evaluation(evaluations: list[Evaluation]) -> tuple[str | None, str | None]:
+    if not evaluations:
+        return None, None
+    return evaluations[0].status, evaluations[0].evaluation_id
+
+
+class WalletActivities:
+    def __init__(
+        self,
+        pool: Pool,
+        history: HistoryStore,
+        evaluation: EvaluationActivities,
+        default_balance_cap: Decimal,
+    ) -> None:
+        self.pool = pool
+        self.history = history
+        self.evaluation = evaluation
+        self.default_balance_cap = default_balance_cap
+
+    async def _monitor(self, tx: Transaction, document: dict[str, Any], channel: str) -> Screening:
+        """Record the movement in the monitoring history, then run the rules on it."""
+        await self.history.accept([Incoming(tx, json.dumps(document), channel)])
+        rules = await self.evaluation.run_rules(EvaluationRequest(tx.tenant_id, [tx.msg_id]))
+        return Screening(rules=rules)
+
+    @activity.defn(name=SCREEN_PAYMENT)
+    async def screen_payment(self, request: PaymentRequest) -> Screening:
+        amount = Decimal(request.amount)
+        async with self.pool.connection() as conn:
+            kiosk = await (
+                await conn.execute(_KIOSK_SQL, (request.tenant_id, request.kiosk_id))
+            ).fetchone()
+            if kiosk is None:
+                return Screening(decline=KIOSK_INACTIVE)
+            facts = await load_facts(
+                conn, request.tenant_id, request.student_id, request.sold_at_ms
+            )
+            category = None
+            if request.category_id and facts.school is not None:
+                category = await load_category(
+                    conn, request.tenant_id, request.student_id, request.category_id,
+                    facts.school.day_start,
+                )  # fmt: skip
+        decline = authorise_purchase(
+            amount, kiosk["school_id"], facts.student, category, request.category_id is not None
+        )
+        if decline is not None or facts.school is None:
+            return Screening(decline=decline)
+        tx = Transaction(
+            tenant_id=request.tenant_id,
+            msg_id=request.msg_id,
+            tx_type=TxType.KIOSK_PURCHASE,
+            end_to_end_id=request.msg_id,
+            created_at_ms=request.sold_at_ms,
+            amount=float(amount),
+            currency="IDR",
+            debtor_account=facts.school.account_id,
+            creditor_account=kiosk["merchant_account"],
+            debtor_entity=request.student_id,
+            creditor_entity=kiosk["merchant_id"],
+            school_id=kiosk["school_id"],
+            kiosk_id=request.kiosk_id,
+            category=request.category_id,
+            auth_method=request.auth_method,
+            match_score=request.match_score,
+            operator_id=request.operator_id,
+            offline=request.offline,
+        )
+        return await self._monitor(tx, asdict(request), "sync" if request.offline else "kiosk")
+
+    @activity.defn(name=SETTLE_PAYMENT)
+    async def settle_payment(self, request: PaymentRequest, settlement: Settlement) -> Receipt:
+        await self.evaluation.persist(settlement.evaluations)
+        monitoring, evaluation_id = _status_and_evaluation(settlement.evaluations)
+        tenant, amount = request.tenant_id, Decimal(request.amount)
+        workflow_id = activity.info().workflow_id or ""
+        async with self.pool.connection() as conn, conn.transaction():
+            existing = await find_payment(conn, tenant, request.kiosk_id, request.kiosk_tx_id)
+            if existing is not None:  # a retry: the first attempt committed
+                return receipt_from_row(request.kiosk_tx_id, existing, monitoring)
+            decline = settlement.decline
+            posting_id = None
+            kiosk = await (await conn.execute(_KIOSK_SQL, (tenant, request.kiosk_id))).fetchone()
+            if decline is None and kiosk is None:
+                decline = KIOSK_INACTIVE
+            if decline is None:
+                assert kiosk is not None
+                wallet = wallet_account(request.student_id)
+                entries = purchase(wallet, kiosk["merchant_account"], amount)
+                try:
+                    posted = await post_in(conn, tenant, request.msg_id, "purchase", entries)
+                    posting_id = posted.posting_id
+                except InsufficientFunds:  # spent by a concurrent purchase since screening
+                    decline = INSUFFICIENT
+            await conn.execute(
+                """INSERT INTO payments (tenant_id, kiosk_id, kiosk_tx_id, student_id, school_id,
+                        merchant_id, amount, category_id, auth_method, status, reason_code,
+                        reason, posting_id, evaluation_id, workflow_id, created_at)
+                    SELECT %s, %s, %s, s.id, s.school_id, k.merchant_id, %s, %s, %s, %s, %s, %s,
+                           %s, %s, %s, to_timestamp(%s / 1000.0)
+                    FROM students s, kiosks k
+                    WHERE s.tenant_id = %s AND s.id = %s AND k.tenant_id = %s AND k.id = %s""",
+                (tenant, request.kiosk_id, request.kiosk_tx_id, amount, request.category_id,
+                 request.auth_method, DECLINED if decline else APPROVED,
+                 decline.code if decline else None, decline.reason if decline else None,
+                 posting_id, evaluation_id, workflow_id, request.sold_at_ms,
+                 tenant, request.student_id, tenant, request.kiosk_id),
+            )  # fmt: skip
+            if decline is not None:
+                # the history keeps the attempt, marked as not having moved money
+                await conn.execute(
+                    "UPDATE transaction_edges SET status = 'RJCT' "
+                    "WHERE tenant_id = %s AND msg_id = %s",
+                    (tenant, request.msg_id),
+                )
+                if decline.code in _NOTIFY_DECLINES:
+                    await notifications.notify_guardians(
+                        conn, tenant, request.student_id, "payment_declined",
+                        {"kioskTxId": request.kiosk_tx_id, "amount": request.amount,
+                         "reasonCode": decline.code, "reason": decline.reason},
+                        f"payment_declined:{request.msg_id}",
+                    )  # fmt: skip
+            else:
+                await _notify_low_balance(conn, tenant, request.student_id, amount, request.msg_id)
+            row = await find_payment(conn, tenant, request.kiosk_id, request.kiosk_tx_id)
+        if row is None:  # the student or kiosk vanished: nothing was recorded or posted
+            unknown = UNKNOWN_STUDENT
+            return Receipt(request.kiosk_tx_id, DECLINED, request.amount, request.student_id,
+                           workflow_id, unknown.code, unknown.reason)  # fmt: skip
+        return receipt_from_row(request.kiosk_tx_id, row, monitoring)
+
+    @activity.defn(name=SCREEN_TOPUP)
+    async def screen_topup(self, request: TopUpRequest) -> Screening:
+        amount = Decimal(request.amount)
+        async with self.pool.connection() as conn:
+            facts = await load_facts(
+                conn, request.tenant_id, request.student_id, request.created_at_ms
+            )
+        school = facts.school
+        cap = self.default_balance_cap
+        if school is not None and school.balance_cap is not None:
+            cap = min(cap, school.balance_cap)
+        decline = authorise_topup(amount, facts.student, cap)
+        if decline is not None or school is None:
+            return Screening(decline=decline)
+        tx = Transaction(
+            tenant_id=request.tenant_id,
+            msg_id=request.msg_id,
+            tx_type=TxType.TOP_UP,
+            end_to_end_id=request.msg_id,
+            created_at_ms=request.created_at_ms,
+            amount=float(amount),
+            currency="IDR",
+            debtor_account=request.payer_account,
+            creditor_account=school.account_id,
+            debtor_entity=f"payer:{request.payer_account}",
+            creditor_entity=request.student_id,
+            school_id=school.school_id,
+        )
+        return await self._monitor(tx, asdict(request), request.channel)
+
+    @activity.defn(name=SETTLE_TOPUP)
+    async def settle_topup(self, request: TopUpRequest, settlement: Settlement) -> Receipt:
+        await self.evaluation.persist(settlement.evaluations)
+        monitoring, evaluation_id = _status_and_evaluation(settlement.evaluations)
+        tenant, amount = request.tenant_id, Decimal(request.amount)
+        workflow_id = activity.info().workflow_id or ""
+        wallet = wallet_account(request.student_id)
+        async with self.pool.connection() as conn, conn.transaction():
+            existing = await find_topup(conn, tenant, request.topup_id)
+            if existing is not None:
+                return receipt_from_row(request.topup_id, existing, monitoring)
+            decline = settlement.decline
+            posting_id = None
+            if decline is None:
+                decline = await self._over_cap(conn, request, amount)
+            if decline is None:
+                entries = topup(wallet, TOPUP_CLEARING, amount)
+                posted = await post_in(conn, tenant, request.msg_id, "topup", entries)
+                posting_id = posted.posting_id
+            cur = await conn.execute(
+                """INSERT INTO topups (tenant_id, id, student_id, amount, channel, payer_account,
+                        status, reason_code, reason, posting_id, evaluation_id, workflow_id,
+                        created_at)
+                    SELECT %s, %s, s.id, %s, %s, %s, %s, %s, %s, %s, %s, %s,
+                           to_timestamp(%s / 1000.0)
+                    FROM students s WHERE s.tenant_id = %s AND s.id = %s""",
+                (tenant, request.topup_id, amount, request.channel, request.payer_account,
+                 DECLINED if decline else CREDITED, decline.code if decline else None,
+                 decline.reason if decline else None, posting_id, evaluation_id, workflow_id,
+                 request.created_at_ms, tenant, request.student_id),
+            )  # fmt: skip
+            if cur.rowcount == 1:
+                kind = "topup_declined" if decline else "topup_credited"
+                await notifications.notify_guardians(
+                    conn, tenant, request.student_id, kind,
+                    {"topupId": request.topup_id, "amount": request.amount,
+                     "reasonCode": decline.code if decline else None,
+                     "reason": decline.reason if decline else None},
+                    f"{kind}:{request.topup_id}",
+                )  # fmt: skip
+            row = await find_topup(conn, tenant, request.topup_id)
+        if row is None:  # no such student: nothing recorded or credited
+            assert decline is not None
+            return Receipt(request.topup_id, DECLINED, request.amount, request.student_id,
+                           workflow_id, decline.code, decline.reason)  # fmt: skip
+        return receipt_from_row(request.topup_id, row, monitoring)
+
+    async def _over_cap(
+        self, conn: AsyncConnection[DictRow], request: TopUpRequest, amount: Decimal
+    ) -> Decline | None:
+        """Checked again under the wallet's row lock: two top-ups screened at the same
+        moment must not together pass the cap."""
+        row = await (
+            await conn.execute(
+                """SELECT b.balance, sc.balance_cap FROM ledger_balances b
+                   JOIN students s ON s.tenant_id = b.tenant_id AND s.account_id = b.account_id
+                   JOIN schools sc ON sc.tenant_id = s.tenant_id AND sc.id = s.school_id
+                   WHERE b.tenant_id = %s AND s.id = %s FOR UPDATE OF b""",
+                (request.tenant_id, request.student_id),
+            )
+        ).fetchone()
+        if row is None:
+            return None
+        cap = self.default_balance_cap
+        if row["balance_cap"] is not None:
+            cap = min(cap, Decimal(row["balance_cap"]))
+        return balance_cap(cap) if Decimal(row["balance"]) + amount > cap else None
+
+
+async def _notify_low_balance(
+    conn: AsyncConnection[DictRow], tenant: str, student_id: str, amount: Decimal, msg_id: str
+) -> None:
+    """Tell the guardians once, when a purchase takes the wallet below their threshold."""
+    row = await (
+        await conn.execute(
+            """SELECT b.balance, c.low_balance_threshold FROM students s
+               JOIN ledger_balances b ON b.tenant_id = s.tenant_id AND b.account_id = s.account_id
+               JOIN student_controls c ON c.tenant_id = s.tenant_id AND c.student_id = s.id
+               WHERE s.tenant_id = %s AND s.id = %s""",
+            (tenant, student_id),
+        )
+    ).fetchone()
+    if row is None or row["low_balance_threshold"] is None:
+        return
+    after, threshold = Decimal(row["balance"]), Decimal(row["low_balance_threshold"])
+    if after < threshold <= after + amount:
+        await notifications.notify_guardians(
+            conn, tenant, student_id, "low_balance",
+            {"balance": f"{after:f}", "threshold": f"{threshold:f}"},
+            f"low_balance:{msg_id}",
+        )  # fmt: skip
+
+
+async def find_payment(
+    conn: AsyncConnection[DictRow], tenant: str, kiosk_id: str, kiosk_tx_id: str
+) -> DictRow | None:
+    """A payment's row with its student's balance now."""
+    return await (
+        await conn.execute(
+            """SELECT p.*, b.balance FROM payments p
+               JOIN students s ON s.tenant_id = p.tenant_id AND s.id = p.student_id
+               JOIN ledger_balances b ON b.tenant_id = s.tenant_id AND b.account_id = s.account_id
+               WHERE p.tenant_id = %s AND p.kiosk_id = %s AND p.kiosk_tx_id = %s""",
+            (tenant, kiosk_id, kiosk_tx_id),
+        )
+    ).fetchone()
+
+
+async def find_topup(conn: AsyncConnection[DictRow], tenant: str, topup_id: str) -> DictRow | None:
+    """A top-up's row with its student's balance now."""
+    return await (
+        await conn.execute(
+            """SELECT t.*, b.balance FROM topups t
+               JOIN students s ON s.tenant_id = t.tenant_id AND s.id = t.student_id
+               JOIN ledger_balances b ON b.tenant_id = s.tenant_id AND b.account_id = s.account_id
+               WHERE t.tenant_id = %s AND t.id = %s""",
+            (tenant, topup_id),
+        )
+    ).fetchone()
+
+
+def receipt_from_row(reference: str, row: DictRow, monitoring: str | None = None) -> Receipt:
+    """A payment's or top-up's receipt from its stored row (also used by the lookup routes)."""
+    return Receipt(
+        reference=reference,
+        status=row["status"],
+        amount=f"{Decimal(row['amount']):f}",
+        student_id=row["student_id"],
+        workflow_id=row["workflow_id"],
+        reason_code=row["reason_code"],
+        reason=row["reason"],
+        balance_after=f"{Decimal(row['balance']):f}",
+        posting_id=str(row["posting_id"]) if row["posting_id"] else None,
+        evaluation_id=row["evaluation_id"],
+        monitoring_status=monitoring,
+    )

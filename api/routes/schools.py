@@ -1,0 +1,237 @@
+"""Schools and what belongs to them: canteen merchants, kiosks, students; the school's
+payments, and the staff's refunds and voids (each audited)."""
+
+from __future__ import annotations
+
+from datetime import time
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Query, status
+from pydantic import BaseModel, Field
+
+from activities.wallet.directory import Directory
+from activities.wallet.refunds import Refunds
+from api.deps import RequireRoles, ResourcesDep
+from api.errors import as_http
+from saku.security import Principal, Role
+
+router = APIRouter(prefix="/v1/schools", tags=["schools"])
+admins = RequireRoles(Role.ADMIN)
+staff = RequireRoles(Role.ADMIN, Role.SCHOOL_STAFF)
+money_staff = RequireRoles(Role.ADMIN, Role.SCHOOL_STAFF, Role.OPERATOR)
+ID = r"^[A-Za-z0-9_-]{1,64}$"
+
+
+class SchoolIn(BaseModel):
+    id: str = Field(pattern=ID)
+    name: str = Field(min_length=1, max_length=200)
+    timezone: str = Field(default="Asia/Jakarta", description="IANA zone: days and hours")
+    canteen_opens: time = time(6, 30)
+    canteen_closes: time = time(15, 0)
+    balance_cap: Decimal | None = Field(
+        default=None, gt=0, description="Below the e-money cap, if the school wants a lower one"
+    )
+
+
+class MerchantIn(BaseModel):
+    id: str = Field(pattern=ID)
+    name: str = Field(min_length=1, max_length=200)
+
+
+class KioskIn(BaseModel):
+    id: str = Field(pattern=ID)
+    merchant_id: str = Field(pattern=ID)
+    name: str = Field(min_length=1, max_length=200)
+
+
+class StudentIn(BaseModel):
+    id: str = Field(pattern=ID, description="Pseudonymous: not a name or national id")
+    display_name: str = Field(min_length=1, max_length=40, description='e.g. "Budi S."')
+    grade: str | None = Field(default=None, max_length=20)
+    pin: str | None = Field(default=None, pattern=r"^[0-9]{4,8}$", description="Kiosk fallback PIN")
+
+
+class Created(BaseModel):
+    id: str
+    created: bool = Field(description="false: it existed already (nothing changed)")
+
+
+class PaymentOut(BaseModel):
+    kiosk_id: str
+    kiosk_tx_id: str
+    student_id: str
+    amount: str
+    category_id: str | None
+    auth_method: str
+    status: str
+    reason: str | None
+    created_at: str
+
+
+class ReversalIn(BaseModel):
+    reason: str = Field(min_length=3, max_length=500, description="Kept in the audit trail")
+
+
+class ReversalOut(BaseModel):
+    kiosk_id: str
+    kiosk_tx_id: str
+    action: str
+    amount: str
+    posting_id: str
+    balance_after: str
+
+
+def _directory(resources: ResourcesDep) -> Directory:
+    return Directory(resources.pool)
+
+
+DirectoryDep = Annotated[Directory, Depends(_directory)]
+
+
+@router.post("", response_model=Created, status_code=201, summary="Add a school")
+async def create_school(
+    body: SchoolIn, principal: Annotated[Principal, Depends(admins)], directory: DirectoryDep
+) -> Created:
+    with as_http():
+        created = await directory.create_school(
+            principal.tenant, body.id, body.name, timezone=body.timezone,
+            canteen_opens=body.canteen_opens, canteen_closes=body.canteen_closes,
+            balance_cap=body.balance_cap,
+        )  # fmt: skip
+    return Created(id=body.id, created=created)
+
+
+@router.post(
+    "/{school_id}/merchants", response_model=Created, status_code=201,
+    summary="Add a canteen merchant (with its settlement account)",
+)  # fmt: skip
+async def create_merchant(
+    school_id: str,
+    body: MerchantIn,
+    principal: Annotated[Principal, Depends(admins)],
+    directory: DirectoryDep,
+) -> Created:
+    with as_http():
+        created = await directory.create_merchant(principal.tenant, school_id, body.id, body.name)
+    return Created(id=body.id, created=created)
+
+
+@router.post(
+    "/{school_id}/kiosks", response_model=Created, status_code=201,
+    summary="Add a kiosk (then register its signing key)",
+)  # fmt: skip
+async def create_kiosk(
+    school_id: str,
+    body: KioskIn,
+    principal: Annotated[Principal, Depends(staff)],
+    directory: DirectoryDep,
+) -> Created:
+    with as_http():
+        created = await directory.create_kiosk(
+            principal.tenant, school_id, body.merchant_id, body.id, body.name
+        )
+    return Created(id=body.id, created=created)
+
+
+@router.post(
+    "/{school_id}/students", response_model=Created, status_code=201,
+    summary="Enrol a student (with a wallet)",
+)  # fmt: skip
+async def create_student(
+    school_id: str,
+    body: StudentIn,
+    principal: Annotated[Principal, Depends(staff)],
+    directory: DirectoryDep,
+) -> Created:
+    with as_http():
+        created = await directory.create_student(
+            principal.tenant, school_id, body.id, body.display_name, grade=body.grade, pin=body.pin
+        )
+    return Created(id=body.id, created=created)
+
+
+@router.get(
+    "/{school_id}/payments", response_model=list[PaymentOut],
+    summary="The school's kiosk payments, newest first",
+)  # fmt: skip
+async def payments(
+    school_id: str,
+    principal: Annotated[Principal, Depends(money_staff)],
+    resources: ResourcesDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[PaymentOut]:
+    async with resources.pool.connection() as conn:
+        rows = await (
+            await conn.execute(
+                """SELECT * FROM payments WHERE tenant_id = %s AND school_id = %s
+                   ORDER BY created_at DESC LIMIT %s""",
+                (principal.tenant, school_id, limit),
+            )
+        ).fetchall()
+    return [
+        PaymentOut(
+            kiosk_id=r["kiosk_id"],
+            kiosk_tx_id=r["kiosk_tx_id"],
+            student_id=r["student_id"],
+            amount=f"{r['amount']:f}",
+            category_id=r["category_id"],
+            auth_method=r["auth_method"],
+            status=r["status"],
+            reason=r["reason"],
+            created_at=r["created_at"].isoformat(),
+        )
+        for r in rows
+    ]
+
+
+async def _reverse(
+    action: Literal["refund", "void"],
+    school_id: str,
+    kiosk_id: str,
+    kiosk_tx_id: str,
+    body: ReversalIn,
+    principal: Principal,
+    resources: ResourcesDep,
+) -> ReversalOut:
+    with as_http():
+        done = await Refunds(resources.pool).reverse(
+            principal.tenant, school_id, kiosk_id, kiosk_tx_id, action, body.reason,
+            principal.subject, principal.role.value,
+        )  # fmt: skip
+    return ReversalOut(**done.__dict__)
+
+
+@router.post(
+    "/{school_id}/payments/{kiosk_id}/{kiosk_tx_id}/refund",
+    response_model=ReversalOut,
+    status_code=status.HTTP_200_OK,
+    summary="Refund a purchase in full, with a reason (audited; guardians are told)",
+    responses={409: {"description": "already refunded or voided, or it was declined"}},
+)
+async def refund(
+    school_id: str,
+    kiosk_id: str,
+    kiosk_tx_id: str,
+    body: ReversalIn,
+    principal: Annotated[Principal, Depends(money_staff)],
+    resources: ResourcesDep,
+) -> ReversalOut:
+    return await _reverse("refund", school_id, kiosk_id, kiosk_tx_id, body, principal, resources)
+
+
+@router.post(
+    "/{school_id}/payments/{kiosk_id}/{kiosk_tx_id}/void",
+    response_model=ReversalOut,
+    summary="Void one of today's sales (a mistake at the till), with a reason (audited)",
+    responses={409: {"description": "not today's sale, or already refunded or voided"}},
+)
+async def void(
+    school_id: str,
+    kiosk_id: str,
+    kiosk_tx_id: str,
+    body: ReversalIn,
+    principal: Annotated[Principal, Depends(money_staff)],
+    resources: ResourcesDep,
+) -> ReversalOut:
+    return await _reverse("void", school_id, kiosk_id, kiosk_tx_id, body, principal, resources)

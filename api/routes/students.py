@@ -1,0 +1,192 @@
+"""A student's wallet as guardians and staff see it, and the guardians' controls: daily and
+weekly limits, category blocks and limits, the low-balance threshold."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Query, status
+from pydantic import BaseModel, Field
+
+from activities.wallet.directory import CategoryControl, Controls, Directory
+from api.deps import RequireRoles, ResourcesDep
+from api.errors import as_http
+from saku.security import Principal, Role
+
+router = APIRouter(prefix="/v1/students/{student_id}", tags=["students"])
+# RequireRoles keeps a guardian to their own children (the token's students)
+viewers = RequireRoles(Role.GUARDIAN, Role.SCHOOL_STAFF, Role.ADMIN, Role.OPERATOR)
+controllers = RequireRoles(Role.GUARDIAN, Role.SCHOOL_STAFF, Role.ADMIN)
+
+
+class ControlsBody(BaseModel):
+    daily_limit: Decimal | None = Field(default=None, ge=0, description="null: no limit")
+    weekly_limit: Decimal | None = Field(default=None, ge=0, description="null: no limit")
+    low_balance_threshold: Decimal | None = Field(
+        default=None, ge=0, description="Notify guardians when the balance drops below this"
+    )
+
+
+class CategoryControlBody(BaseModel):
+    blocked: bool = Field(default=False, description="e.g. sugary drinks, an allergen")
+    daily_limit: Decimal | None = Field(default=None, ge=0)
+
+
+class CategoryControlOut(CategoryControlBody):
+    category_id: str
+
+
+class ControlsOut(ControlsBody):
+    categories: list[CategoryControlOut]
+
+
+class Movement(BaseModel):
+    kind: str = Field(description="purchase | topup")
+    reference: str
+    amount: str
+    status: str
+    reason: str | None
+    category_id: str | None
+    at: str
+
+
+class WalletOut(BaseModel):
+    student_id: str
+    display_name: str
+    school_id: str
+    status: str
+    balance: str
+    movements: list[Movement]
+
+
+async def _school_scope(directory: Directory, principal: Principal, student_id: str) -> None:
+    """Staff see their own school's students only (guardians are scoped by the token)."""
+    with as_http():
+        school = await directory.student_school(principal.tenant, student_id)
+    if principal.school is not None and school != principal.school:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, detail="student of another school")
+
+
+@router.get("/wallet", response_model=WalletOut, summary="Balance and recent history")
+async def wallet(
+    student_id: str,
+    principal: Annotated[Principal, Depends(viewers)],
+    resources: ResourcesDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> WalletOut:
+    await _school_scope(Directory(resources.pool), principal, student_id)
+    async with resources.pool.connection() as conn:
+        student = await (
+            await conn.execute(
+                """SELECT s.display_name, s.school_id, s.status, b.balance FROM students s
+                   JOIN ledger_balances b ON b.tenant_id = s.tenant_id
+                    AND b.account_id = s.account_id
+                   WHERE s.tenant_id = %s AND s.id = %s""",
+                (principal.tenant, student_id),
+            )
+        ).fetchone()
+        rows = await (
+            await conn.execute(
+                """(SELECT 'purchase' AS kind, kiosk_tx_id AS reference, amount, status, reason,
+                           category_id, created_at FROM payments
+                    WHERE tenant_id = %(t)s AND student_id = %(s)s)
+                   UNION ALL
+                   (SELECT 'topup', id, amount, status, reason, NULL, created_at FROM topups
+                    WHERE tenant_id = %(t)s AND student_id = %(s)s)
+                   ORDER BY created_at DESC LIMIT %(n)s""",
+                {"t": principal.tenant, "s": student_id, "n": limit},
+            )
+        ).fetchall()
+    assert student is not None
+    return WalletOut(
+        student_id=student_id,
+        display_name=student["display_name"],
+        school_id=student["school_id"],
+        status=student["status"],
+        balance=f"{student['balance']:f}",
+        movements=[
+            Movement(
+                kind=r["kind"],
+                reference=r["reference"],
+                amount=f"{r['amount']:f}",
+                status=r["status"],
+                reason=r["reason"],
+                category_id=r["category_id"],
+                at=r["created_at"].isoformat(),
+            )
+            for r in rows
+        ],
+    )
+
+
+@router.get("/controls", response_model=ControlsOut, summary="The guardians' controls")
+async def controls(
+    student_id: str,
+    principal: Annotated[Principal, Depends(viewers)],
+    resources: ResourcesDep,
+) -> ControlsOut:
+    directory = Directory(resources.pool)
+    await _school_scope(directory, principal, student_id)
+    with as_http():
+        current, categories = await directory.controls(principal.tenant, student_id)
+    return ControlsOut(
+        daily_limit=current.daily_limit,
+        weekly_limit=current.weekly_limit,
+        low_balance_threshold=current.low_balance_threshold,
+        categories=[CategoryControlOut(**c.__dict__) for c in categories],
+    )
+
+
+@router.put(
+    "/controls", response_model=ControlsOut,
+    summary="Set the daily and weekly limits and the low-balance threshold",
+)  # fmt: skip
+async def set_controls(
+    student_id: str,
+    body: ControlsBody,
+    principal: Annotated[Principal, Depends(controllers)],
+    resources: ResourcesDep,
+) -> ControlsOut:
+    directory = Directory(resources.pool)
+    await _school_scope(directory, principal, student_id)
+    with as_http():
+        await directory.set_controls(
+            principal.tenant, student_id, Controls(**body.model_dump()), principal.subject
+        )
+    return await controls(student_id, principal, resources)
+
+
+@router.put(
+    "/controls/categories/{category_id}", response_model=ControlsOut,
+    summary="Block a category or limit it per day",
+)  # fmt: skip
+async def set_category_control(
+    student_id: str,
+    category_id: str,
+    body: CategoryControlBody,
+    principal: Annotated[Principal, Depends(controllers)],
+    resources: ResourcesDep,
+) -> ControlsOut:
+    directory = Directory(resources.pool)
+    await _school_scope(directory, principal, student_id)
+    control = CategoryControl(category_id, body.blocked, body.daily_limit)
+    with as_http():
+        await directory.set_category_control(principal.tenant, student_id, control)
+    return await controls(student_id, principal, resources)
+
+
+@router.delete(
+    "/controls/categories/{category_id}", response_model=ControlsOut,
+    summary="Lift a category's block or limit",
+)  # fmt: skip
+async def clear_category_control(
+    student_id: str,
+    category_id: str,
+    principal: Annotated[Principal, Depends(controllers)],
+    resources: ResourcesDep,
+) -> ControlsOut:
+    directory = Directory(resources.pool)
+    await _school_scope(directory, principal, student_id)
+    await directory.clear_category_control(principal.tenant, student_id, category_id)
+    return await controls(student_id, principal, resources)

@@ -1,0 +1,65 @@
+"""Top-ups through the API (the bank's or payment gateway's system), decided synchronously."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Path, status
+
+from activities.wallet.payments import find_topup, receipt_from_row
+from api import wallet_runs
+from api.deps import RequireRoles, ResourcesDep, SettingsDep
+from api.routes.kiosk_payments import ReceiptOut
+from api.topups import ID, TopUpIn, student_exists
+from saku.security import Principal, Role
+
+router = APIRouter(prefix="/v1/topups", tags=["top-ups"])
+submitters = RequireRoles(Role.INTEGRATION, Role.OPERATOR, Role.ADMIN)
+
+
+@router.post(
+    "",
+    response_model=ReceiptOut,
+    summary="Top up a student's wallet: evaluated by monitoring first, credited if allowed",
+    responses={
+        404: {"description": "no such student in this tenant"},
+        409: {"description": "this topupId was already used for a different top-up"},
+        422: {"description": "invalid top-up (the reason says which field)"},
+    },
+)
+async def top_up(
+    body: TopUpIn,
+    principal: Annotated[Principal, Depends(submitters)],
+    resources: ResourcesDep,
+    settings: SettingsDep,
+) -> ReceiptOut:
+    if body.tenant_id not in (None, principal.tenant):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, detail="tenantId is another tenant")
+    if not await student_exists(resources.pool, principal.tenant, body.student_id):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no student {body.student_id!r}")
+    try:
+        request = body.request(principal.tenant, "api")
+    except ValueError as err:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(err)) from err
+    client = await resources.temporal()
+    receipt = await wallet_runs.top_up(client, settings.task_queue, request)
+    assert receipt is not None
+    return ReceiptOut.of(receipt)
+
+
+@router.get(
+    "/{topup_id}",
+    response_model=ReceiptOut,
+    summary="A top-up's decision by the bank's reference",
+    responses={404: {"description": "no decided top-up with this id"}},
+)
+async def topup(
+    topup_id: Annotated[str, Path(pattern=ID)],
+    principal: Annotated[Principal, Depends(submitters)],
+    resources: ResourcesDep,
+) -> ReceiptOut:
+    async with resources.pool.connection() as conn:
+        row = await find_topup(conn, principal.tenant, topup_id)
+    if row is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no top-up {topup_id!r}")
+    return ReceiptOut.of(receipt_from_row(topup_id, row))

@@ -1,0 +1,73 @@
+"""Kiosk payments and top-ups: screen (authorise, then the monitoring rules) -> score and
+adjudicate here, in workflow code -> settle (ledger, record, notify) -> receipt.
+
+One workflow per purchase (id from the kiosk's transaction id) or top-up (the bank's
+reference), each step a local activity so the kiosk gets its answer in one round trip of
+workflow tasks. A payment the monitoring engine interdicts is declined; an alert without
+interdiction lets it through for review.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from saku.domain.wallet import (
+        SCREEN_PAYMENT,
+        SCREEN_TOPUP,
+        SETTLE_PAYMENT,
+        SETTLE_TOPUP,
+        Decline,
+        PaymentRequest,
+        Receipt,
+        Screening,
+        Settlement,
+        TopUpRequest,
+    )
+    from saku.monitoring import engine
+    from saku.temporal import search_attributes as sa
+    from saku.wallet.authorisation import MONITORING_HOLD, TOPUP_HOLD
+
+from workflows.evaluation import RETRY, new_evaluation_id
+
+STEP_TIMEOUT = timedelta(seconds=10)
+
+
+async def _screen_and_settle(
+    screen: str, settle: str, request: PaymentRequest | TopUpRequest, hold: Decline
+) -> Receipt:
+    screening: Screening = await workflow.execute_local_activity(
+        screen, request, result_type=Screening,
+        start_to_close_timeout=STEP_TIMEOUT, retry_policy=RETRY,
+    )  # fmt: skip
+    decline = screening.decline
+    evaluations = []
+    if screening.rules is not None:
+        info = workflow.info()
+        evaluations = engine.evaluations(
+            screening.rules, new_evaluation_id, info.workflow_id, info.run_id
+        )
+        if any(e.adjudication.interdicted for e in evaluations):
+            decline = hold
+    receipt: Receipt = await workflow.execute_local_activity(
+        settle, args=[request, Settlement(decline, evaluations)], result_type=Receipt,
+        start_to_close_timeout=STEP_TIMEOUT, retry_policy=RETRY,
+    )  # fmt: skip
+    workflow.upsert_search_attributes([sa.STATUS.value_set(receipt.status)])
+    return receipt
+
+
+@workflow.defn(name="KioskPayment")
+class KioskPaymentWorkflow:
+    @workflow.run
+    async def run(self, request: PaymentRequest) -> Receipt:
+        return await _screen_and_settle(SCREEN_PAYMENT, SETTLE_PAYMENT, request, MONITORING_HOLD)
+
+
+@workflow.defn(name="TopUp")
+class TopUpWorkflow:
+    @workflow.run
+    async def run(self, request: TopUpRequest) -> Receipt:
+        return await _screen_and_settle(SCREEN_TOPUP, SETTLE_TOPUP, request, TOPUP_HOLD)

@@ -28,7 +28,7 @@ from saku.db import create_pool
 from saku.settings import Settings
 from saku.temporal.client import connect
 from saku.temporal.worker import create_worker
-from workflows import ALL_WORKFLOWS
+from workflows.registry import ALL_WORKFLOWS
 
 log = logging.getLogger(__name__)
 

@@ -5,19 +5,15 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-import socket
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from saku.settings import Settings
+from saku.stack.process import free_port
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+__all__ = ["eventually", "free_port", "private_settings", "remove_var_dir"]
 
 
 def private_settings(**overrides: object) -> Settings:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import time
 from dataclasses import dataclass
 from decimal import Decimal
@@ -41,7 +40,7 @@ from saku.domain.evaluation import (
 from saku.domain.transactions import MS_PER_DAY, Features, Transaction
 from saku.monitoring import engine
 from saku.monitoring.config import ERROR_OUTCOME, MessageRoute, RuleConfig
-from saku.monitoring.ids import uuid7
+from saku.monitoring.ids import new_evaluation_id
 from saku.monitoring.results import ALERT, RuleResult
 
 log = logging.getLogger(__name__)
@@ -194,7 +193,7 @@ class EvaluationActivities:
         info = activity.info()
         evaluations = engine.evaluations(
             stage,
-            lambda: uuid7(int(time.time() * 1000), int.from_bytes(os.urandom(10))),
+            new_evaluation_id,
             info.workflow_id or "",
             info.workflow_run_id or "",
         )

@@ -26,7 +26,7 @@ from activities.wallet.directory import TOPUP_CLEARING, wallet_account
 from activities.wallet.facts import load_category, load_facts
 from activities.wallet.ledger import InsufficientFunds, post_in, purchase, topup
 from saku.db import Pool
-from saku.domain.evaluation import Evaluation, EvaluationRequest
+from saku.domain.evaluation import EvaluationRequest
 from saku.domain.transactions import Transaction, TxType
 from saku.domain.wallet import (
     APPROVED,
@@ -43,6 +43,8 @@ from saku.domain.wallet import (
     Settlement,
     TopUpRequest,
 )
+from saku.monitoring import engine
+from saku.monitoring.ids import new_evaluation_id
 from saku.wallet.authorisation import (
     INSUFFICIENT,
     UNKNOWN_STUDENT,
@@ -64,12 +66,6 @@ WHERE k.tenant_id = %s AND k.id = %s AND k.active
 """
 
 
-def _status_and_evaluation(evaluations: list[Evaluation]) -> tuple[str | None, str | None]:
-    if not evaluations:
-        return None, None
-    return evaluations[0].status, evaluations[0].evaluation_id
-
-
 class WalletActivities:
     def __init__(
         self,
@@ -84,10 +80,39 @@ class WalletActivities:
         self.default_balance_cap = default_balance_cap
 
     async def _monitor(self, tx: Transaction, document: dict[str, Any], channel: str) -> Screening:
-        """Record the movement in the monitoring history, then run the rules on it."""
+        """Record the movement in the monitoring history and evaluate it: rules, typology
+        scores and adjudication (the engine's steps, next to the data, as in micro-batch
+        mode, so the workflow carries a summary instead of every rule result)."""
+        stored = await self._stored_evaluation(tx.tenant_id, tx.msg_id)
+        if stored is not None:  # a retry after the evaluation was stored
+            return stored
         await self.history.accept([Incoming(tx, json.dumps(document), channel)])
-        rules = await self.evaluation.run_rules(EvaluationRequest(tx.tenant_id, [tx.msg_id]))
-        return Screening(rules=rules)
+        stage = await self.evaluation.run_rules(EvaluationRequest(tx.tenant_id, [tx.msg_id]))
+        info = activity.info()
+        evaluations = engine.evaluations(
+            stage, new_evaluation_id, info.workflow_id or "", info.workflow_run_id or ""
+        )
+        await self.evaluation.persist(evaluations)
+        stored = await self._stored_evaluation(tx.tenant_id, tx.msg_id)
+        assert stored is not None
+        return stored
+
+    async def _stored_evaluation(self, tenant: str, msg_id: str) -> Screening | None:
+        async with self.pool.connection() as conn:
+            row = await (
+                await conn.execute(
+                    "SELECT evaluation_id, status, interdicted FROM evaluations "
+                    "WHERE tenant_id = %s AND msg_id = %s",
+                    (tenant, msg_id),
+                )
+            ).fetchone()
+        if row is None:
+            return None
+        return Screening(
+            evaluation_id=str(row["evaluation_id"]),
+            monitoring_status=row["status"],
+            interdicted=row["interdicted"],
+        )
 
     @activity.defn(name=SCREEN_PAYMENT)
     async def screen_payment(self, request: PaymentRequest) -> Screening:
@@ -136,8 +161,7 @@ class WalletActivities:
 
     @activity.defn(name=SETTLE_PAYMENT)
     async def settle_payment(self, request: PaymentRequest, settlement: Settlement) -> Receipt:
-        await self.evaluation.persist(settlement.evaluations)
-        monitoring, evaluation_id = _status_and_evaluation(settlement.evaluations)
+        monitoring, evaluation_id = settlement.monitoring_status, settlement.evaluation_id
         tenant, amount = request.tenant_id, Decimal(request.amount)
         workflow_id = activity.info().workflow_id or ""
         async with self.pool.connection() as conn, conn.transaction():
@@ -227,8 +251,7 @@ class WalletActivities:
 
     @activity.defn(name=SETTLE_TOPUP)
     async def settle_topup(self, request: TopUpRequest, settlement: Settlement) -> Receipt:
-        await self.evaluation.persist(settlement.evaluations)
-        monitoring, evaluation_id = _status_and_evaluation(settlement.evaluations)
+        monitoring, evaluation_id = settlement.monitoring_status, settlement.evaluation_id
         tenant, amount = request.tenant_id, Decimal(request.amount)
         workflow_id = activity.info().workflow_id or ""
         wallet = wallet_account(request.student_id)

@@ -1,12 +1,17 @@
-"""Percentiles, the machine's description, and a plain-text table."""
+"""What every benchmark shares: percentiles, the machine's description, a plain-text
+table, and `saku` processes started with the benchmark's settings."""
 
 from __future__ import annotations
 
 import os
 import platform
+import subprocess
+import sys
 from collections.abc import Sequence
 
 import psutil
+
+from saku.settings import Settings
 
 
 def percentile(values: Sequence[float], fraction: float) -> float:
@@ -31,3 +36,16 @@ def table(title: str, rows: Sequence[tuple[str, str]]) -> str:
     lines = [title, "-" * len(title)]
     lines += [f"{label.ljust(width)}  {value}" for label, value in rows]
     return "\n".join(lines)
+
+
+def start_saku(settings: Settings, command: str) -> subprocess.Popen[bytes]:
+    """`saku <command>` with these settings; its log goes to var/log/bench-<command>.log."""
+    log_dir = settings.var_dir / "log"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    with (log_dir / f"bench-{command}.log").open("wb") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "saku", command],
+            env=settings.as_environment(),
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )

@@ -16,8 +16,6 @@ from __future__ import annotations
 import asyncio
 import json
 import random
-import subprocess
-import sys
 import time
 import uuid
 from dataclasses import dataclass
@@ -32,7 +30,7 @@ from activities.monitoring.history import HistoryStore, Incoming
 from api.accounts import create_tenant
 from api.intake.messages import parse_message
 from api.intake.samples import FinancialTransaction, end_to_end_id, financial_transaction
-from saku.bench.report import machine, percentile, table
+from saku.bench.report import machine, percentile, start_saku, table
 from saku.db import Pool, create_pool
 from saku.settings import Settings
 from saku.stack.components import ensure_topics
@@ -134,18 +132,6 @@ async def _noop_workflows(client: Client, count: int) -> float:
         return count / (time.perf_counter() - started)
 
 
-def _start(settings: Settings, command: str) -> subprocess.Popen[bytes]:
-    log_dir = settings.var_dir / "log"
-    log_dir.mkdir(parents=True, exist_ok=True)
-    with (log_dir / f"bench-{command}.log").open("wb") as log:
-        return subprocess.Popen(
-            [sys.executable, "-m", "saku", command],
-            env=settings.as_environment(),
-            stdout=subprocess.DEVNULL,
-            stderr=log,
-        )
-
-
 async def _produce(
     settings: Settings, payments: list[FinancialTransaction], rate: float
 ) -> dict[str, float]:
@@ -210,7 +196,7 @@ async def run_stream_bench(settings: Settings, opts: StreamOptions) -> str:
         noop_rate = await _noop_workflows(client, opts.baseline_workflows)
 
         print(f"streaming {opts.payments} payments ({4 * opts.payments} messages)…")
-        processes = [_start(settings, "worker"), _start(settings, "consume")]
+        processes = [start_saku(settings, "worker"), start_saku(settings, "consume")]
         try:
             # warm up: measure the steady state, not the processes' start and group join
             warm_up = _payment(rng, tenant, opts.accounts, datetime.now(UTC))

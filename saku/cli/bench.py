@@ -1,4 +1,4 @@
-"""`saku bench stream`: benchmarks that print their figures."""
+"""`saku bench stream|kiosk`: benchmarks that print their figures."""
 
 from __future__ import annotations
 
@@ -18,6 +18,12 @@ def register(commands: Any) -> None:
     stream.add_argument("--accounts", type=int, default=1000, help="debtor and creditor accounts")
     stream.add_argument("--history", type=int, default=5000, help="payments of seeded history")
     stream.set_defaults(handler=stream_bench)
+    kiosk = sub.add_parser("kiosk", help="signed kiosk payments at a rate, request -> decision")
+    kiosk.add_argument("--payments", type=int, default=1000, help="payments to measure")
+    kiosk.add_argument("--rate", type=float, default=50.0, help="payments/s offered")
+    kiosk.add_argument("--students", type=int, default=300, help="students with wallets")
+    kiosk.add_argument("--kiosks", type=int, default=3, help="kiosks paying")
+    kiosk.set_defaults(handler=kiosk_bench)
 
 
 def stream_bench(settings: Settings, args: argparse.Namespace) -> int:
@@ -29,4 +35,19 @@ def stream_bench(settings: Settings, args: argparse.Namespace) -> int:
         payments=args.payments, rate=args.rate, accounts=args.accounts, history=args.history
     )
     print(asyncio.run(run_stream_bench(settings, options)))
+    return 0
+
+
+def kiosk_bench(settings: Settings, args: argparse.Namespace) -> int:
+    from saku.bench.kiosk import KioskOptions, run_kiosk_bench
+    from saku.stack import manager
+
+    if args.rate <= 0 or args.payments <= 0:
+        print("--rate and --payments must be positive")
+        return 2
+    asyncio.run(manager.up(settings))
+    options = KioskOptions(
+        payments=args.payments, rate=args.rate, students=args.students, kiosks=args.kiosks
+    )
+    print(asyncio.run(run_kiosk_bench(settings, options)))
     return 0

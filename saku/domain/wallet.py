@@ -9,8 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from saku.domain.evaluation import Evaluation, RuleStageBatch
-
 SCREEN_PAYMENT = "wallet.screen_payment"
 SETTLE_PAYMENT = "wallet.settle_payment"
 SCREEN_TOPUP = "wallet.screen_topup"
@@ -74,11 +72,13 @@ def topup_msg_id(topup_id: str) -> str:
 
 @dataclass(frozen=True)
 class Screening:
-    """The first step's answer: declined before monitoring, or the monitoring rules' results
-    for the workflow to score."""
+    """The first step's answer: declined before monitoring, or the monitoring engine's
+    decision (stored with its evaluation; the workflow carries only this summary)."""
 
     decline: Decline | None = None
-    rules: RuleStageBatch | None = None
+    evaluation_id: str | None = None
+    monitoring_status: str | None = None  # ALRT | NALT
+    interdicted: bool = False
 
 
 @dataclass(frozen=True)
@@ -86,7 +86,8 @@ class Settlement:
     """What the workflow decided, for the last step to carry out."""
 
     decline: Decline | None
-    evaluations: list[Evaluation]
+    evaluation_id: str | None = None
+    monitoring_status: str | None = None
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,8 @@ the caller, so workflow code can pass its deterministic clock and random source.
 
 from __future__ import annotations
 
+import os
+import time
 import uuid
 
 
@@ -12,3 +14,8 @@ def uuid7(unix_ms: int, random_bits: int) -> str:
     rand_b = random_bits & ((1 << 62) - 1)
     value = (unix_ms & ((1 << 48) - 1)) << 80 | 0x7 << 76 | rand_a << 64 | 0b10 << 62 | rand_b
     return str(uuid.UUID(int=value))
+
+
+def new_evaluation_id() -> str:
+    """An evaluation id outside workflow code (activities): the system clock and urandom."""
+    return uuid7(int(time.time() * 1000), int.from_bytes(os.urandom(10)))

@@ -23,6 +23,13 @@ class StackError(RuntimeError):
     """A problem the user can fix; the message says how."""
 
 
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port the OS says is free right now (for benchmarks' and tests' own processes)."""
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
 def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -16,7 +16,7 @@ from saku import topics
 from saku.domain.selfcheck import SelfCheckRequest, selfcheck_valkey_key
 from saku.settings import Settings
 from saku.temporal.worker import create_worker
-from workflows import ALL_WORKFLOWS
+from workflows.registry import ALL_WORKFLOWS
 from workflows.selfcheck import SelfCheckWorkflow
 
 pytestmark = pytest.mark.integration

@@ -1,0 +1,19 @@
+"""Every workflow a Saku worker runs, in one list.
+
+Kept out of the package's __init__: the workflow sandbox re-imports a workflow's package for
+every workflow it starts, and importing every workflow module each time cost ~10 ms.
+"""
+
+from workflows.evaluation import EvaluateBatchWorkflow, EvaluateTransactionWorkflow
+from workflows.noop import NoOpWorkflow
+from workflows.selfcheck import SelfCheckWorkflow
+from workflows.wallet import KioskPaymentWorkflow, TopUpWorkflow
+
+ALL_WORKFLOWS: list[type] = [
+    SelfCheckWorkflow,
+    EvaluateTransactionWorkflow,
+    EvaluateBatchWorkflow,
+    NoOpWorkflow,
+    KioskPaymentWorkflow,
+    TopUpWorkflow,
+]

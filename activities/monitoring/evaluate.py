@@ -23,7 +23,7 @@ from activities.monitoring.alerts import AlertPublisher
 from activities.monitoring.config_store import ActiveConfig, ConfigStore
 from activities.monitoring.features import DEFAULT_BALANCE_CAP, FeatureLoader
 from activities.monitoring.history import HistoryStore
-from activities.rules.base import Rule, run_rule
+from activities.rules.base import Needs, Rule, run_rule
 from activities.rules.catalogue import RULES
 from saku.db import Pool
 from saku.domain.evaluation import (
@@ -77,6 +77,7 @@ class RoutePlan:
     document: dict[str, Any]  # the sub-map snapshot stored with each evaluation
     rules: list[RuleConfig]  # each distinct (rule id, cfg) once
     typology_keys: frozenset[tuple[str, str]]
+    needs: frozenset[Needs]  # the history its rules read
 
 
 class EvaluationActivities:
@@ -102,10 +103,13 @@ class EvaluationActivities:
         plan = self._plans.get(key)
         if plan is None:
             rule_keys = dict.fromkeys((r.id, r.cfg) for t in route.typologies for r in t.rules)
+            rules = [active.rules[k] for k in rule_keys]
+            implemented = [RULES[c.rule_code] for c in rules if c.rule_code in RULES]
             plan = self._plans[key] = RoutePlan(
                 document=_dump(route),
-                rules=[active.rules[k] for k in rule_keys],
+                rules=rules,
                 typology_keys=frozenset((t.id, t.cfg) for t in route.typologies),
+                needs=frozenset(need for rule in implemented for need in rule.needs),
             )
         return plan
 
@@ -141,6 +145,7 @@ class EvaluationActivities:
         routed: list[tuple[Transaction, dict[str, Any], list[RuleConfig]]] = []
         unrouted = []
         typology_keys: set[tuple[str, str]] = set()
+        needs: set[Needs] = set()
         for msg_id in request.msg_ids:
             tx = txs[msg_id]
             route = active.network_map.route(tx.tx_type)
@@ -150,10 +155,11 @@ class EvaluationActivities:
                 continue
             plan = self._plan(request.tenant_id, active, route)
             typology_keys |= plan.typology_keys
+            needs |= plan.needs
             routed.append((tx, plan.document, plan.rules))
         loaded = time.perf_counter()
         features = await self.features.load(
-            request.tenant_id, [tx for tx, _, _ in routed], _window_ms(active)
+            request.tenant_id, [tx for tx, _, _ in routed], _window_ms(active), frozenset(needs)
         )
         featured = time.perf_counter()
         subjects = sorted(

@@ -15,12 +15,14 @@ from decimal import Decimal
 from typing import Any
 
 from activities.monitoring.school_context import load_school_contexts
+from activities.rules.base import Needs
 from saku.db import Pool
 from saku.domain.transactions import (
     AccountHistory,
     Edge,
     EntityProfile,
     Features,
+    SchoolContext,
     Transaction,
     TxType,
 )
@@ -80,50 +82,77 @@ class FeatureLoader:
         self.max_edges = max_edges_per_account
 
     async def load(
-        self, tenant: str, txs: Sequence[Transaction], window_ms: int
+        self,
+        tenant: str,
+        txs: Sequence[Transaction],
+        window_ms: int,
+        needs: frozenset[Needs] = frozenset(Needs),
     ) -> dict[str, Features]:
-        """Features for each transaction, keyed by message id; one tenant per call."""
+        """Features for each transaction, keyed by message id; one tenant per call. Only the
+        history the routed rules need is read: a canteen's thousands of incoming purchases
+        are not loaded for rules that look only at the student."""
         if not txs:
             return {}
-        accounts = sorted({a for t in txs for a in (t.debtor_account, t.creditor_account)})
+        debtors = {t.debtor_account for t in txs}
+        creditors = {t.creditor_account for t in txs}
+        accounts = sorted(debtors | creditors)
         entities = sorted({e for t in txs for e in (t.debtor_entity, t.creditor_entity)})
+        outgoing_of = sorted(
+            (debtors if Needs.DEBTOR_OUTGOING in needs else set())
+            | (creditors if Needs.CREDITOR_OUTGOING in needs else set())
+        )
+        incoming_of = sorted(
+            (debtors if Needs.DEBTOR_INCOMING in needs else set())
+            | (creditors if Needs.CREDITOR_INCOMING in needs else set())
+        )
         since = datetime.fromtimestamp((min(t.created_at_ms for t in txs) - window_ms) / 1000, UTC)
         params = {
             "tenant": tenant,
-            "accounts": accounts,
             "since": since,
             "limit": self.max_edges,
             "status_report": TxType.PACS_002,
         }
+        outgoing: list[dict[str, Any]] = []
+        incoming: list[dict[str, Any]] = []
+        first_seen: list[dict[str, Any]] = []
+        profiles: list[dict[str, Any]] = []
+        schools: dict[str, SchoolContext] = {}
         async with self.pool.connection() as conn:
-            outgoing = await (
-                await conn.execute(
-                    _HISTORY_SQL.format(side="source", counterparty="destination"), params
-                )
-            ).fetchall()
-            incoming = await (
-                await conn.execute(
-                    _HISTORY_SQL.format(side="destination", counterparty="source"), params
-                )
-            ).fetchall()
-            first_seen = await (
-                await conn.execute(
-                    "SELECT account_id, first_seen_at FROM accounts "
-                    "WHERE tenant_id = %s AND account_id = ANY(%s)",
-                    (tenant, accounts),
-                )
-            ).fetchall()
-            profiles = await (
-                await conn.execute(
-                    """SELECT e.entity_id, e.birth_date,
-                              (SELECT count(*) FROM account_holders h
-                               WHERE h.tenant_id = e.tenant_id AND h.entity_id = e.entity_id)
-                                  AS account_count
-                       FROM entities e WHERE e.tenant_id = %s AND e.entity_id = ANY(%s)""",
-                    (tenant, entities),
-                )
-            ).fetchall()
-            schools = await load_school_contexts(conn, tenant, txs, self.default_balance_cap)
+            if outgoing_of:
+                outgoing = await (
+                    await conn.execute(
+                        _HISTORY_SQL.format(side="source", counterparty="destination"),
+                        params | {"accounts": outgoing_of},
+                    )
+                ).fetchall()
+            if incoming_of:
+                incoming = await (
+                    await conn.execute(
+                        _HISTORY_SQL.format(side="destination", counterparty="source"),
+                        params | {"accounts": incoming_of},
+                    )
+                ).fetchall()
+            if Needs.ACCOUNT_AGE in needs:
+                first_seen = await (
+                    await conn.execute(
+                        "SELECT account_id, first_seen_at FROM accounts "
+                        "WHERE tenant_id = %s AND account_id = ANY(%s)",
+                        (tenant, accounts),
+                    )
+                ).fetchall()
+            if Needs.ENTITIES in needs:
+                profiles = await (
+                    await conn.execute(
+                        """SELECT e.entity_id, e.birth_date,
+                                  (SELECT count(*) FROM account_holders h
+                                   WHERE h.tenant_id = e.tenant_id AND h.entity_id = e.entity_id)
+                                      AS account_count
+                           FROM entities e WHERE e.tenant_id = %s AND e.entity_id = ANY(%s)""",
+                        (tenant, entities),
+                    )
+                ).fetchall()
+            if Needs.SCHOOL in needs:
+                schools = await load_school_contexts(conn, tenant, txs, self.default_balance_cap)
 
         out_by_account: dict[str, list[dict[str, Any]]] = defaultdict(list)
         in_by_account: dict[str, list[dict[str, Any]]] = defaultdict(list)

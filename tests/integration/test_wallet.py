@@ -270,3 +270,31 @@ async def test_bad_payment_requests_get_reasons(world: World) -> None:
         assert expected in response.text
     unknown = await world.pay("nobody-here", "100")
     assert (unknown["status"], unknown["reason_code"]) == ("declined", "unknown_student")
+
+
+async def test_guardians_are_notified_of_top_ups_declines_and_a_low_balance(
+    world: World, pool: Pool
+) -> None:
+    student = await world.student(guardian_webhook="https://guardian-app.example/hooks/saku")
+    await world.top_up(student, "20000")
+    await world.client.put(
+        f"/v1/students/{student}/controls",
+        json={"daily_limit": "15000", "low_balance_threshold": "10000"},
+        headers=world.guardian(student),
+    )
+    await world.pay(student, "6000")  # 14000 left: above the threshold
+    await world.pay(student, "5000")  # 9000 left: below it, once
+    await world.pay(student, "1000")  # still below: no second notice
+    await world.pay(student, "5000")  # 17000 today > 15000: declined by the daily limit
+    async with pool.connection() as conn:
+        cur = await conn.execute(
+            """SELECT o.kind, o.payload FROM notification_outbox o
+               WHERE o.tenant_id = %s AND o.guardian_id = %s ORDER BY o.id""",
+            (world.tenant, f"g-{student}"),
+        )
+        rows = await cur.fetchall()
+    kinds = [r["kind"] for r in rows]
+    assert kinds == ["topup_credited", "low_balance", "payment_declined"]
+    assert rows[1]["payload"]["payload"]["balance"] == "9000.0000"
+    assert rows[2]["payload"]["payload"]["reasonCode"] == "daily_limit"
+    assert not any("template" in str(r["payload"]) for r in rows)

@@ -127,14 +127,20 @@ class EvaluationActivities:
 
     @activity.defn(name=RUN_RULES)
     async def run_rules(self, request: EvaluationRequest) -> RuleStageBatch:
-        started = time.perf_counter()
-        active = await self._active_config(request.tenant_id)
         txs = await self.history.load(request.tenant_id, request.msg_ids)
         missing = sorted(set(request.msg_ids) - set(txs))
         if missing:
             raise ApplicationError(
                 f"messages {missing[:5]} were never accepted", non_retryable=True
             )
+        return await self.rule_stage(request, txs)
+
+    async def rule_stage(
+        self, request: EvaluationRequest, txs: dict[str, Transaction]
+    ) -> RuleStageBatch:
+        """Route, load features and run rules for accepted transactions already in hand."""
+        started = time.perf_counter()
+        active = await self._active_config(request.tenant_id)
         if active is None:
             reason = (
                 f"not evaluated: tenant {request.tenant_id!r} has no active network map "

@@ -119,20 +119,23 @@ async def post_in(
             if row is None:
                 return await _already_posted(conn, tenant, idempotency_key, fingerprint)
             posting_id = row["id"]
-            await conn.cursor().executemany(
+            accounts, amounts = [e.account_id for e in checked], [e.amount for e in checked]
+            await conn.execute(
                 "INSERT INTO ledger_entries (tenant_id, posting_id, account_id, amount) "
-                "VALUES (%s, %s, %s, %s)",
-                [(tenant, posting_id, e.account_id, e.amount) for e in checked],
+                "SELECT %s, %s, unnest(%s::text[]), unnest(%s::numeric[])",
+                (tenant, posting_id, accounts, amounts),
             )
-            # in account order, so concurrent postings lock balances without deadlock
-            for entry in sorted(checked, key=_key):
-                cur = await conn.execute(
-                    "UPDATE ledger_balances SET balance = balance + %s "
-                    "WHERE tenant_id = %s AND account_id = %s",
-                    (entry.amount, tenant, entry.account_id),
-                )
-                if cur.rowcount != 1:
-                    raise LedgerError(f"account {entry.account_id!r} is not open")
+            # Only wallets keep a cached balance (for their floor): updating a canteen's or
+            # the clearing account's balance row on every posting would make one hot row
+            # that serialises every purchase of a school. Theirs are derived from entries.
+            # (A posting moves money of at most one wallet today, so one row is locked.)
+            await conn.execute(
+                """UPDATE ledger_balances b SET balance = b.balance + e.amount
+                   FROM (SELECT unnest(%s::text[]) AS account_id,
+                                unnest(%s::numeric[]) AS amount) e
+                   WHERE b.tenant_id = %s AND b.account_id = e.account_id""",
+                (accounts, amounts, tenant),
+            )
     except psycopg.errors.CheckViolation as err:
         raise InsufficientFunds("the wallet's balance is too low for this posting") from err
     except psycopg.errors.ForeignKeyViolation as err:
@@ -168,11 +171,12 @@ class Ledger:
                 "VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING",
                 (tenant, account_id, kind, owner_id),
             )
-            await conn.execute(
-                "INSERT INTO ledger_balances (tenant_id, account_id, is_wallet) "
-                "VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
-                (tenant, account_id, kind == "student_wallet"),
-            )
+            if kind == "student_wallet":
+                await conn.execute(
+                    "INSERT INTO ledger_balances (tenant_id, account_id, is_wallet) "
+                    "VALUES (%s, %s, true) ON CONFLICT DO NOTHING",
+                    (tenant, account_id),
+                )
 
     async def post(
         self,

@@ -83,16 +83,21 @@ class WalletActivities:
         """Record the movement in the monitoring history and evaluate it: rules, typology
         scores and adjudication (the engine's steps, next to the data, as in micro-batch
         mode, so the workflow carries a summary instead of every rule result)."""
-        stored = await self._stored_evaluation(tx.tenant_id, tx.msg_id)
-        if stored is not None:  # a retry after the evaluation was stored
-            return stored
         await self.history.accept([Incoming(tx, json.dumps(document), channel)])
-        stage = await self.evaluation.run_rules(EvaluationRequest(tx.tenant_id, [tx.msg_id]))
+        request = EvaluationRequest(tx.tenant_id, [tx.msg_id])
+        stage = await self.evaluation.rule_stage(request, {tx.msg_id: tx})
         info = activity.info()
         evaluations = engine.evaluations(
             stage, new_evaluation_id, info.workflow_id or "", info.workflow_run_id or ""
         )
-        await self.evaluation.persist(evaluations)
+        if await self.evaluation.persist(evaluations) == [tx.msg_id]:
+            [evaluation] = evaluations
+            return Screening(
+                evaluation_id=evaluation.evaluation_id,
+                monitoring_status=evaluation.status,
+                interdicted=evaluation.adjudication.interdicted,
+            )
+        # a retry: the first attempt's evaluation is the one that counts
         stored = await self._stored_evaluation(tx.tenant_id, tx.msg_id)
         assert stored is not None
         return stored

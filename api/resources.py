@@ -17,6 +17,7 @@ from activities import build_activities
 from activities.monitoring.alerts import kafka_alert_publisher
 from activities.monitoring.history import HistoryStore
 from api.intake.service import Intake
+from api.wallet_runs import InFlight
 from saku import topics
 from saku.db import Pool, create_pool
 from saku.settings import Settings
@@ -38,6 +39,7 @@ class Resources:
         self._worker: Worker | None = None
         self._worker_task: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
+        self.payments_in_flight = InFlight(settings.payments_in_flight)
 
     async def open(self) -> None:
         # wait=False: the pool keeps trying in the background if PostgreSQL is not up yet

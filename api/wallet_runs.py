@@ -30,6 +30,28 @@ from workflows.wallet import KioskPaymentWorkflow, TopUpWorkflow
 WAIT_S = 10.0
 
 
+class InFlight:
+    """A bound on payments being decided at once in this process. Beyond it a kiosk gets
+    503 at once (and asks again with the same id) instead of queueing: under overload a
+    fast "busy" beats an answer that comes after the kiosk has given up."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.count = 0
+
+    def __enter__(self) -> None:
+        if self.count >= self.limit:
+            raise HTTPException(
+                status.HTTP_503_SERVICE_UNAVAILABLE,
+                detail=f"busy: {self.count} payments are being decided; try again shortly",
+                headers={"Retry-After": "1"},
+            )
+        self.count += 1
+
+    def __exit__(self, *_: object) -> None:
+        self.count -= 1
+
+
 def payment_workflow_id(tenant: str, kiosk_id: str, kiosk_tx_id: str) -> str:
     return f"payment-{tenant}-{kiosk_id}-{kiosk_tx_id}"
 

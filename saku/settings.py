@@ -60,6 +60,8 @@ class Settings(BaseSettings):
     api_docs: bool = Field(default=True, alias="SAKU_API_DOCS")
 
     # --- wallet ---
+    # payments one API process decides at once; more get 503 "busy" at once (kiosks retry)
+    payments_in_flight: int = Field(default=24, ge=1, alias="SAKU_PAYMENTS_IN_FLIGHT")
     # the e-money cap on a wallet's balance (IDR); a school may set a lower one
     balance_cap: float = Field(default=2_000_000, gt=0, alias="SAKU_BALANCE_CAP")
     # a signed kiosk request older or newer than this is refused (replays, bad clocks)

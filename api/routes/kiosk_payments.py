@@ -87,7 +87,7 @@ def _sold_at_ms(sold_at: datetime | None) -> int:
     responses={
         401: {"description": "missing, forged, stale or replayed kiosk signature"},
         409: {"description": "this kiosk_tx_id was already used for a different purchase"},
-        503: {"description": "still deciding: send the same request again"},
+        503: {"description": "busy, or still deciding: send the same request again"},
     },
 )
 async def pay(
@@ -105,8 +105,9 @@ async def pay(
         match_score=body.match_score,
         operator_id=body.operator_id,
     )
-    client = await resources.temporal()
-    receipt = await wallet_runs.pay(client, settings.task_queue, request, kiosk.school_id)
+    with resources.payments_in_flight:
+        client = await resources.temporal()
+        receipt = await wallet_runs.pay(client, settings.task_queue, request, kiosk.school_id)
     return ReceiptOut.of(receipt)
 
 

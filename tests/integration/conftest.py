@@ -1,14 +1,19 @@
 """Integration tests share the session's embedded stack; the ledger invariant must hold
-after every module, whatever the module did."""
+after every module, whatever the module did. `app` and `client` are the real API on that
+stack (with its in-process worker), one per module."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
+import httpx
 import pytest
+from fastapi import FastAPI
 
 from activities.wallet.ledger import Ledger
+from api.app import create_app
 from saku.db import Pool
+from saku.settings import Settings
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -16,3 +21,17 @@ async def ledger_invariant_holds(pool: Pool) -> AsyncIterator[None]:
     yield
     result = await Ledger(pool).verify()
     assert result.ok, result.problems
+
+
+@pytest.fixture(scope="module")
+async def app(stack: Settings) -> AsyncIterator[FastAPI]:
+    application = create_app(stack)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture(scope="module")
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://saku.test") as client:
+        yield client

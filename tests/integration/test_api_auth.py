@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -16,7 +16,6 @@ from fastapi.routing import APIRoute
 from starlette.routing import BaseRoute
 
 from api.accounts import create_tenant, create_user
-from api.app import create_app
 from api.deps import RequireRoles
 from api.kiosk_auth import KioskCaller
 from saku.kiosk_signing import generate_key_pair, sign_request
@@ -40,20 +39,6 @@ OTHER_TENANT = "tenant-b"
 SAMPLE_PATH_VALUES = {"tenant_id": TENANT, "school_id": "school-1", "student_id": "student-1"}
 # Routes a kiosk calls, authenticated by its request signature (api/kiosk_auth.py) only.
 KIOSK_PREFIX = "/v1/kiosk/"
-
-
-@pytest.fixture(scope="module")
-async def app(stack: Settings) -> AsyncIterator[FastAPI]:
-    application = create_app(stack)
-    async with application.router.lifespan_context(application):
-        yield application
-
-
-@pytest.fixture(scope="module")
-async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://saku.test") as client:
-        yield client
 
 
 def token_for(settings: Settings, role: Role, tenant: str = TENANT) -> dict[str, str]:

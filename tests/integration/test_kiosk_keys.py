@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import time
 import uuid
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,11 +16,9 @@ import httpx
 import pytest
 import redis.asyncio as redis
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from fastapi import FastAPI
 
 from activities.wallet.ledger import Ledger
 from api.accounts import create_tenant
-from api.app import create_app
 from saku.db import Pool
 from saku.kiosk_signing import (
     HEADER_NONCE,
@@ -44,20 +41,6 @@ class Place:
     school: str
     other_school: str
     merchant: str
-
-
-@pytest.fixture(scope="module")
-async def app(stack: Settings) -> AsyncIterator[FastAPI]:
-    application = create_app(stack)
-    async with application.router.lifespan_context(application):
-        yield application
-
-
-@pytest.fixture(scope="module")
-async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://saku.test") as client:
-        yield client
 
 
 @pytest.fixture(scope="module")

@@ -4,34 +4,17 @@ limits and category blocks decline with their reasons, refunds restore, retries 
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from decimal import Decimal
 
 import httpx
 import pytest
-from fastapi import FastAPI
 
-from api.app import create_app
 from saku.db import Pool
 from saku.security import Role
 from saku.settings import Settings
 from tests.integration.wallet_world import World, build_world
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-async def app(stack: Settings) -> AsyncIterator[FastAPI]:
-    application = create_app(stack)
-    async with application.router.lifespan_context(application):
-        yield application
-
-
-@pytest.fixture(scope="module")
-async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://saku.test") as client:
-        yield client
 
 
 @pytest.fixture(scope="module")

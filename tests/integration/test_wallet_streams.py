@@ -179,15 +179,11 @@ async def lock_waiters(pool: Pool) -> int:
 
 
 async def test_a_worker_killed_in_the_middle_of_a_payment_neither_loses_nor_doubles_it(
-    stack: Settings, pool: Pool, temporal: Client, task_queue: str
+    stack: Settings, pool: Pool, temporal: Client, task_queue: str, client: httpx.AsyncClient
 ) -> None:
-    app = create_app(stack)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://saku.test") as http:
-            world = await build_world(stack, pool, http)
-            student = await world.student()
-            await world.top_up(student, "30000")
+    world = await build_world(stack, pool, client)
+    student = await world.student()
+    await world.top_up(student, "30000")
     settings = stack.model_copy(update={"task_queue": task_queue})
     request = PaymentRequest(
         world.tenant, world.kiosk.id, "tx-killed-1", student, "12000.0000", now_ms()

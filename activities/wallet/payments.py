@@ -11,7 +11,7 @@ after a crash finds what the first attempt did.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from decimal import Decimal
 from typing import Any
 
@@ -140,7 +140,7 @@ class WalletActivities:
         decline = authorise_purchase(
             amount, kiosk["school_id"], facts.student, category, request.category_id is not None
         )
-        if decline is not None or facts.school is None:
+        if facts.school is None:  # no such student: no wallet to watch
             return Screening(decline=decline)
         tx = Transaction(
             tenant_id=request.tenant_id,
@@ -162,7 +162,9 @@ class WalletActivities:
             operator_id=request.operator_id,
             offline=request.offline,
         )
-        return await self._monitor(tx, asdict(request), "sync" if request.offline else "kiosk")
+        # declined attempts are evaluated too: attempts beyond a limit are a signal (s01)
+        screening = await self._monitor(tx, asdict(request), "sync" if request.offline else "kiosk")
+        return replace(screening, decline=decline)
 
     @activity.defn(name=SETTLE_PAYMENT)
     async def settle_payment(self, request: PaymentRequest, settlement: Settlement) -> Receipt:
@@ -202,12 +204,7 @@ class WalletActivities:
                  tenant, request.student_id, tenant, request.kiosk_id),
             )  # fmt: skip
             if decline is not None:
-                # the history keeps the attempt, marked as not having moved money
-                await conn.execute(
-                    "UPDATE transaction_edges SET status = 'RJCT' "
-                    "WHERE tenant_id = %s AND msg_id = %s",
-                    (tenant, request.msg_id),
-                )
+                await _not_moved(conn, tenant, request.msg_id)
                 if decline.code in _NOTIFY_DECLINES:
                     await notifications.notify_guardians(
                         conn, tenant, request.student_id, "payment_declined",
@@ -236,7 +233,7 @@ class WalletActivities:
         if school is not None and school.balance_cap is not None:
             cap = min(cap, school.balance_cap)
         decline = authorise_topup(amount, facts.student, cap)
-        if decline is not None or school is None:
+        if school is None:
             return Screening(decline=decline)
         tx = Transaction(
             tenant_id=request.tenant_id,
@@ -252,7 +249,9 @@ class WalletActivities:
             creditor_entity=request.student_id,
             school_id=school.school_id,
         )
-        return await self._monitor(tx, asdict(request), request.channel)
+        # a top-up over the cap is evaluated too: pushing at the cap is a signal (s11)
+        screening = await self._monitor(tx, asdict(request), request.channel)
+        return replace(screening, decline=decline)
 
     @activity.defn(name=SETTLE_TOPUP)
     async def settle_topup(self, request: TopUpRequest, settlement: Settlement) -> Receipt:
@@ -284,6 +283,8 @@ class WalletActivities:
                  decline.reason if decline else None, posting_id, evaluation_id, workflow_id,
                  request.created_at_ms, tenant, request.student_id),
             )  # fmt: skip
+            if decline is not None:
+                await _not_moved(conn, tenant, request.msg_id)
             if cur.rowcount == 1:
                 kind = "topup_declined" if decline else "topup_credited"
                 await notifications.notify_guardians(
@@ -320,6 +321,14 @@ class WalletActivities:
         if row["balance_cap"] is not None:
             cap = min(cap, Decimal(row["balance_cap"]))
         return balance_cap(cap) if Decimal(row["balance"]) + amount > cap else None
+
+
+async def _not_moved(conn: AsyncConnection[DictRow], tenant: str, msg_id: str) -> None:
+    """The history keeps a declined attempt, marked as not having moved money."""
+    await conn.execute(
+        "UPDATE transaction_edges SET status = 'RJCT' WHERE tenant_id = %s AND msg_id = %s",
+        (tenant, msg_id),
+    )
 
 
 async def _notify_low_balance(

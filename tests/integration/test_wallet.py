@@ -112,6 +112,8 @@ async def test_a_guardian_daily_limit_declines_with_its_reason(world: World) -> 
     assert declined["reason_code"] == "daily_limit"
     assert declined["reason"] == "Daily limit reached."
     assert declined["posting_id"] is None
+    # the declined attempt was still evaluated: the guardian-limit rule saw it breach
+    assert declined["evaluation_id"] and declined["monitoring_status"] in ("ALRT", "NALT")
     assert await world.balance(student) == "44000.0000"
     # within the limit still works
     assert (await world.pay(student, "4000"))["status"] == "approved"
@@ -219,6 +221,7 @@ async def test_a_top_up_beyond_the_e_money_cap_is_declined(world: World) -> None
     over = await world.top_up(student, "200000")
     assert (over["status"], over["reason_code"]) == ("declined", "balance_cap")
     assert "2,000,000" in over["reason"]
+    assert over["evaluation_id"]  # evaluated all the same: pushing at the cap is a signal
     assert await world.balance(student) == "1900000.0000"
 
 

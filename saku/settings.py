@@ -74,6 +74,11 @@ class Settings(BaseSettings):
     # HMAC key that signs webhook bodies; unset: generated once into var/secrets/
     webhook_secret: SecretStr | None = Field(default=None, alias="SAKU_WEBHOOK_SECRET")
 
+    # --- biometrics ---
+    # the key-encryption keys wrapping students' template keys, outside the database (a
+    # KMS/HSM in production); unset: var/secrets/biometric-kek.json, mode 0600
+    biometric_kek_file: Path | None = Field(default=None, alias="SAKU_BIOMETRIC_KEK_FILE")
+
     # --- security ---
     # Unset: a random secret is generated once into var/secrets/ (never into the repository).
     jwt_secret: SecretStr | None = Field(default=None, alias="SAKU_JWT_SECRET")
@@ -134,6 +139,9 @@ class Settings(BaseSettings):
     @property
     def balance_cap_decimal(self) -> Decimal:
         return Decimal(str(self.balance_cap))
+
+    def resolved_kek_file(self) -> Path:
+        return self.biometric_kek_file or self.secrets_dir / "biometric-kek.json"
 
     def resolved_webhook_secret(self) -> str:
         if self.webhook_secret is not None:

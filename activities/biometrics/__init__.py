@@ -1,0 +1,1 @@
+"""Biometric templates: the key-encryption keys, the encrypted store, erasure."""

@@ -8,6 +8,10 @@ from typing import Any
 
 import redis.asyncio as redis
 
+from activities.biometrics.keyring import KeyRing
+from activities.biometrics.sensors import SensorCommands
+from activities.biometrics.steps import BiometricActivities
+from activities.biometrics.vault import TemplateVault
 from activities.monitoring.alerts import AlertPublisher
 from activities.monitoring.evaluate import EvaluationActivities
 from activities.monitoring.features import DEFAULT_BALANCE_CAP
@@ -22,6 +26,7 @@ def build_activities(
     valkey: redis.Redis,
     publish_alert: AlertPublisher,
     *,
+    keyring: KeyRing,
     balance_cap: Decimal = DEFAULT_BALANCE_CAP,
 ) -> list[Callable[..., Any]]:
     """All activities, bound to the given dependencies (real ones, or fakes in unit tests)."""
@@ -29,6 +34,7 @@ def build_activities(
     history = HistoryStore(pool, valkey)
     evaluation = EvaluationActivities(pool, history, publish_alert, balance_cap)
     wallet = WalletActivities(pool, history, evaluation, balance_cap)
+    biometrics = BiometricActivities(TemplateVault(pool, keyring), SensorCommands(pool))
     return [
         selfcheck.record,
         evaluation.run_rules,
@@ -38,4 +44,8 @@ def build_activities(
         wallet.settle_payment,
         wallet.screen_topup,
         wallet.settle_topup,
+        biometrics.queue_loads,
+        biometrics.outstanding,
+        biometrics.erase_at_rest,
+        biometrics.record_erased,
     ]

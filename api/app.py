@@ -11,6 +11,7 @@ from api import metrics
 from api.resources import Resources
 from api.routes import (
     auth,
+    biometrics,
     evaluations,
     guardians,
     health,
@@ -96,6 +97,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         students.router,
         topups.router,
         kiosk_payments.router,
+        biometrics.router,
+        biometrics.kiosk_router,
     )
     for router in routers:
         app.include_router(router)

@@ -14,6 +14,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities import build_activities
+from activities.biometrics.keyring import KeyRing
 from activities.monitoring.alerts import kafka_alert_publisher
 from activities.monitoring.history import HistoryStore
 from api.intake.service import Intake
@@ -40,6 +41,8 @@ class Resources:
         self._worker_task: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
         self.payments_in_flight = InFlight(settings.payments_in_flight)
+        # the key-encryption keys for biometric templates: outside the database
+        self.keyring = KeyRing.load(settings.resolved_kek_file())
 
     async def open(self) -> None:
         # wait=False: the pool keeps trying in the background if PostgreSQL is not up yet
@@ -63,6 +66,7 @@ class Resources:
             self.pool,
             self.valkey,
             kafka_alert_publisher(producer, topic),
+            keyring=self.keyring,
             balance_cap=self.settings.balance_cap_decimal,
         )
         self._worker = create_worker(client, self.settings.task_queue, ALL_WORKFLOWS, activities)

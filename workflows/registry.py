@@ -4,6 +4,7 @@ Kept out of the package's __init__: the workflow sandbox re-imports a workflow's
 every workflow it starts, and importing every workflow module each time cost ~10 ms.
 """
 
+from workflows.biometrics import DistributeTemplateWorkflow, EraseBiometricsWorkflow
 from workflows.evaluation import EvaluateBatchWorkflow, EvaluateTransactionWorkflow
 from workflows.noop import NoOpWorkflow
 from workflows.selfcheck import SelfCheckWorkflow
@@ -16,4 +17,6 @@ ALL_WORKFLOWS: list[type] = [
     NoOpWorkflow,
     KioskPaymentWorkflow,
     TopUpWorkflow,
+    DistributeTemplateWorkflow,
+    EraseBiometricsWorkflow,
 ]

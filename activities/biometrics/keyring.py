@@ -30,9 +30,8 @@ class KeyRing:
         if not path.exists():
             if not create:
                 raise KeyRingError(f"no key-encryption key file at {path}")
-            ring = cls(path, {1: secrets.token_bytes(32)}, 1)
-            ring.save()
-            return ring
+            cls(path, {1: secrets.token_bytes(32)}, 1).save(exclusive=True)
+            return cls.load(path, create=False)  # whoever created it first, all use that
         if path.stat().st_mode & 0o077:
             raise KeyRingError(f"{path} must be readable by its owner only (chmod 600)")
         data = json.loads(path.read_text())
@@ -68,7 +67,9 @@ class KeyRing:
         self.save()
         return dropped
 
-    def save(self) -> None:
+    def save(self, *, exclusive: bool = False) -> None:
+        """Write the file atomically; `exclusive`: only if there is none yet (processes
+        starting together must not each make a first key and overwrite each other's)."""
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         data = {
             "current": self.current,
@@ -78,7 +79,15 @@ class KeyRing:
         fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as fh:
             json.dump(data, fh)
-        os.replace(draft, self.path)  # atomic: a crash never leaves half a key file
+        if not exclusive:
+            os.replace(draft, self.path)  # atomic: a crash never leaves half a key file
+            return
+        try:
+            os.link(draft, self.path)
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
 
     def __repr__(self) -> str:  # never print key material
         return f"<KeyRing {self.path} versions={self.versions} current={self.current}>"

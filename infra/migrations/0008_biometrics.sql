@@ -43,3 +43,24 @@ CREATE TABLE biometric_templates (
     PRIMARY KEY (tenant_id, student_id, finger),
     FOREIGN KEY (tenant_id, student_id) REFERENCES biometric_data_keys (tenant_id, student_id)
 );
+
+-- What each kiosk's sensor must do: load a student's template (the kiosk picks the slot and
+-- keeps the slot <-> student mapping itself) or delete it. Kept until the kiosk confirms,
+-- so a kiosk that is offline gets its commands when it reconnects.
+CREATE TABLE kiosk_sensor_commands (
+    id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    tenant_id    text NOT NULL,
+    kiosk_id     text NOT NULL,
+    student_id   text NOT NULL,
+    finger       smallint NOT NULL,
+    action       text NOT NULL CHECK (action IN ('load', 'delete')),
+    status       text NOT NULL DEFAULT 'pending'
+                 CHECK (status IN ('pending', 'done', 'cancelled')),
+    created_at   timestamptz NOT NULL DEFAULT now(),
+    done_at      timestamptz,
+    FOREIGN KEY (tenant_id, kiosk_id) REFERENCES kiosks (tenant_id, id)
+);
+CREATE INDEX kiosk_sensor_commands_pending_idx ON kiosk_sensor_commands (tenant_id, kiosk_id)
+    WHERE status = 'pending';
+CREATE INDEX kiosk_sensor_commands_student_idx
+    ON kiosk_sensor_commands (tenant_id, student_id, finger);

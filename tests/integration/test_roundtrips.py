@@ -12,6 +12,7 @@ from psycopg_pool import AsyncConnectionPool
 from temporalio.client import Client
 
 from activities import build_activities
+from activities.biometrics.keyring import KeyRing
 from saku import topics
 from saku.domain.selfcheck import SelfCheckRequest, selfcheck_valkey_key
 from saku.settings import Settings
@@ -66,11 +67,18 @@ async def test_kafka_round_trip(stack: Settings) -> None:
 
 
 async def test_temporal_round_trip_through_worker_and_stores(
-    temporal: Client, pool: AsyncConnectionPool, valkey: redis.Redis, task_queue: str
+    temporal: Client,
+    pool: AsyncConnectionPool,
+    valkey: redis.Redis,
+    task_queue: str,
+    stack: Settings,
 ) -> None:
     check_id = uuid.uuid4().hex
     worker = create_worker(
-        temporal, task_queue, ALL_WORKFLOWS, build_activities(pool, valkey, no_alerts)
+        temporal,
+        task_queue,
+        ALL_WORKFLOWS,
+        build_activities(pool, valkey, no_alerts, keyring=KeyRing.load(stack.resolved_kek_file())),
     )
     async with worker:
         result = await temporal.execute_workflow(

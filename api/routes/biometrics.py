@@ -1,0 +1,234 @@
+"""Fingerprints: consent, enrolment at a kiosk, what kiosk sensors must load or delete, and
+erasure. Templates cross the API only between a signed kiosk and the encrypted vault."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import contextlib
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, status
+from pydantic import BaseModel, Field
+from temporalio.client import Client
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.service import RPCError
+
+from activities.biometrics.consents import Consents
+from activities.biometrics.sensors import SensorCommands
+from activities.biometrics.vault import TemplateVault, VaultError
+from activities.wallet.directory import Directory
+from api.deps import RequireRoles, ResourcesDep, SettingsDep
+from api.errors import as_http
+from api.kiosk_auth import KioskDep
+from saku.biometrics.consent import GUARDIAN_DECISIONS, Decision
+from saku.domain.biometrics import (
+    ErasureRequest,
+    TemplateRef,
+    erase_workflow_id,
+    load_workflow_id,
+)
+from saku.security import Principal, Role
+from workflows.biometrics import DistributeTemplateWorkflow, EraseBiometricsWorkflow
+
+kiosk_router = APIRouter(prefix="/v1/kiosk", tags=["kiosk"])
+router = APIRouter(prefix="/v1/students/{student_id}/biometrics", tags=["biometrics"])
+deciders = RequireRoles(Role.GUARDIAN, Role.SCHOOL_STAFF, Role.ADMIN)
+TEMPLATE_BYTES = 512  # the sensor's template: two 256-byte characteristic files
+
+
+class EnrolmentIn(BaseModel):
+    student_id: str = Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    finger: int = Field(ge=1, le=10, description="1 right thumb ... 10 left little finger")
+    template: str = Field(description="The sensor's 512-byte template, base64")
+    operator_id: str = Field(max_length=64, description="The staff member enrolling")
+
+
+class CommandOut(BaseModel):
+    id: int
+    action: Literal["load", "delete"]
+    student_id: str
+    finger: int
+    template: str | None = Field(description="For a load: the template, base64")
+
+
+class ConsentIn(BaseModel):
+    party: str = Field(
+        pattern=r"^(student|guardian:[A-Za-z0-9_-]{1,64})$",
+        description='"student" or "guardian:<id>" (a guardian records only their own)',
+    )
+    decision: Decision
+
+
+class BiometricsOut(BaseModel):
+    allowed: bool
+    reason: str
+    fingers: list[int] = Field(description="Enrolled fingers (never any template data)")
+
+
+class ErasureIn(BaseModel):
+    reason: str = Field(min_length=3, max_length=300)
+
+
+async def _start_erasure(client: Client, task_queue: str, request: ErasureRequest) -> str:
+    workflow_id = erase_workflow_id(request.tenant_id, request.student_id)
+    await client.start_workflow(
+        EraseBiometricsWorkflow.run, request, id=workflow_id, task_queue=task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+    )  # fmt: skip
+    return workflow_id
+
+
+@kiosk_router.post(
+    "/enrolments", status_code=202,
+    summary="Enrol a finger captured here: encrypted, then loaded into the school's kiosks",
+    responses={403: {"description": "no valid consent for this student"}},
+)  # fmt: skip
+async def enrol(
+    body: EnrolmentIn, kiosk: KioskDep, resources: ResourcesDep, settings: SettingsDep
+) -> dict[str, str]:
+    try:
+        template = base64.b64decode(body.template, validate=True)
+    except binascii.Error as err:
+        raise HTTPException(422, detail="template must be base64") from err
+    if len(template) != TEMPLATE_BYTES:
+        raise HTTPException(422, detail=f"a template is {TEMPLATE_BYTES} bytes")
+    with as_http():
+        if await Directory(resources.pool).student_school(kiosk.tenant, body.student_id) != (
+            kiosk.school_id
+        ):
+            raise HTTPException(403, detail="student of another school")
+    consent = await Consents(resources.pool).status(kiosk.tenant, body.student_id)
+    if not consent.allowed:
+        raise HTTPException(403, detail=f"no fingerprint without consent: {consent.reason}")
+    vault = TemplateVault(resources.pool, resources.keyring)
+    await vault.seal(kiosk.tenant, body.student_id, body.finger, template)
+    # queued now, so the kiosks can load it at their next poll; the workflow's own queueing
+    # (idempotent) covers a crash right here
+    await SensorCommands(resources.pool).queue_loads(kiosk.tenant, body.student_id, body.finger)
+    ref = TemplateRef(kiosk.tenant, body.student_id, body.finger)
+    client = await resources.temporal()
+    await client.start_workflow(
+        DistributeTemplateWorkflow.run, ref, id=load_workflow_id(ref),
+        task_queue=settings.task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+    )  # fmt: skip
+    return {"workflow_id": load_workflow_id(ref), "status": "enrolled"}
+
+
+@kiosk_router.get(
+    "/sensor/commands", response_model=list[CommandOut],
+    summary="What this kiosk's sensor must load or delete, oldest first",
+)  # fmt: skip
+async def commands(kiosk: KioskDep, resources: ResourcesDep) -> list[CommandOut]:
+    vault = TemplateVault(resources.pool, resources.keyring)
+    out = []
+    for command in await SensorCommands(resources.pool).pending_for(kiosk.tenant, kiosk.kiosk_id):
+        template = None
+        if command.action == "load":
+            try:
+                sealed = await vault.open(kiosk.tenant, command.student_id, command.finger)
+            except VaultError:
+                continue  # erased meanwhile: its delete follows
+            template = base64.b64encode(sealed).decode()
+        out.append(CommandOut(id=command.id, action=command.action,  # type: ignore[arg-type]
+                              student_id=command.student_id, finger=command.finger,
+                              template=template))  # fmt: skip
+    return out
+
+
+@kiosk_router.post(
+    "/sensor/commands/{command_id}/done", status_code=204,
+    summary="The sensor carried out this command",
+)  # fmt: skip
+async def command_done(command_id: int, kiosk: KioskDep, resources: ResourcesDep) -> None:
+    done = await SensorCommands(resources.pool).confirm(kiosk.tenant, kiosk.kiosk_id, command_id)
+    if done is None:
+        raise HTTPException(404, detail=f"no pending command {command_id} for this kiosk")
+    client = await resources.temporal()
+    workflow_id = (
+        load_workflow_id(TemplateRef(kiosk.tenant, done.student_id, done.finger))
+        if done.action == "load"
+        else erase_workflow_id(kiosk.tenant, done.student_id)
+    )
+    # a nudge only (the workflow re-checks on its own); finished or absent: nobody waits
+    with contextlib.suppress(RPCError):
+        await client.get_workflow_handle(workflow_id).signal("kiosk_confirmed")
+
+
+async def _scope(resources: ResourcesDep, principal: Principal, student_id: str) -> None:
+    with as_http():
+        school = await Directory(resources.pool).student_school(principal.tenant, student_id)
+    if principal.school is not None and school != principal.school:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, detail="student of another school")
+
+
+@router.get("", response_model=BiometricsOut, summary="Consent status and enrolled fingers")
+async def biometrics(
+    student_id: str,
+    principal: Annotated[Principal, Depends(deciders)],
+    resources: ResourcesDep,
+) -> BiometricsOut:
+    await _scope(resources, principal, student_id)
+    consent = await Consents(resources.pool).status(principal.tenant, student_id)
+    fingers = await TemplateVault(resources.pool, resources.keyring).fingers(
+        principal.tenant, student_id
+    )
+    return BiometricsOut(allowed=consent.allowed, reason=consent.reason, fingers=fingers)
+
+
+@router.post(
+    "/consent", response_model=BiometricsOut,
+    summary="Record a written decision; losing consent erases the fingerprints everywhere",
+)  # fmt: skip
+async def consent(
+    student_id: str,
+    body: ConsentIn,
+    principal: Annotated[Principal, Depends(deciders)],
+    resources: ResourcesDep,
+    settings: SettingsDep,
+) -> BiometricsOut:
+    await _scope(resources, principal, student_id)
+    is_guardian_decision = body.decision in GUARDIAN_DECISIONS
+    if is_guardian_decision != body.party.startswith("guardian:"):
+        raise HTTPException(422, detail=f"{body.decision} is not a decision {body.party} makes")
+    if principal.role is Role.GUARDIAN:
+        async with resources.pool.connection() as conn:
+            row = await (
+                await conn.execute(
+                    "SELECT id FROM guardians WHERE tenant_id = %s AND user_id::text = %s",
+                    (principal.tenant, principal.subject),
+                )
+            ).fetchone()
+        if row is None or body.party != f"guardian:{row['id']}":
+            raise HTTPException(403, detail="a guardian records only their own decision")
+    now = await Consents(resources.pool).record(
+        principal.tenant, student_id, body.party, body.decision, principal.subject
+    )
+    vault = TemplateVault(resources.pool, resources.keyring)
+    fingers = await vault.fingers(principal.tenant, student_id)
+    if not now.allowed and fingers:
+        request = ErasureRequest(principal.tenant, student_id, now.reason, principal.subject)
+        await _start_erasure(await resources.temporal(), settings.task_queue, request)
+    return BiometricsOut(
+        allowed=now.allowed, reason=now.reason, fingers=[] if not now.allowed else fingers
+    )
+
+
+@router.post(
+    "/erase", status_code=202,
+    summary="Erase a student's fingerprints everywhere (leaving, or on request)",
+)  # fmt: skip
+async def erase(
+    student_id: str,
+    body: ErasureIn,
+    principal: Annotated[Principal, Depends(deciders)],
+    resources: ResourcesDep,
+    settings: SettingsDep,
+) -> dict[str, str]:
+    await _scope(resources, principal, student_id)
+    request = ErasureRequest(principal.tenant, student_id, body.reason, principal.subject)
+    workflow_id = await _start_erasure(await resources.temporal(), settings.task_queue, request)
+    return {"workflow_id": workflow_id}

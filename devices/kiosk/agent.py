@@ -1,0 +1,98 @@
+"""The kiosk agent: enrol at the kiosk, keep the sensor's library in step with Saku, and
+take payments by fingerprint (identify 1:N on the sensor) or by PIN/QR when a student has
+no fingerprint or the sensor fails.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from devices.kiosk.client import KioskClient
+from devices.kiosk.sensor import Sensor, SensorError
+from devices.kiosk.slots import SlotMap
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the kiosk screen shows."""
+
+    approved: bool
+    message: str  # the reason a child can read, or "Thank you, <name>"
+    student_id: str | None = None
+    receipt: dict[str, Any] | None = None
+    fallback: bool = False  # offer PIN / QR instead
+
+
+class KioskAgent:
+    def __init__(self, client: KioskClient, sensor: Sensor, slots: SlotMap) -> None:
+        self.client = client
+        self.sensor = sensor
+        self.slots = slots
+
+    async def sync_sensor(self) -> int:
+        """Carry out Saku's pending sensor commands (load or delete), confirming each."""
+        done = 0
+        for command in await self.client.sensor_commands():
+            student, finger = command["student_id"], int(command["finger"])
+            old = self.slots.slot_of(student, finger)
+            if old is not None:  # a reload replaces, a delete removes: either way, out
+                await asyncio.to_thread(self.sensor.delete, old)
+                self.slots.remove(old)
+            if command["action"] == "load":
+                template = base64.b64decode(command["template"])
+                slot = await asyncio.to_thread(self.sensor.store, template)
+                self.slots.put(slot, student, finger)
+            await self.client.command_done(int(command["id"]))
+            done += 1
+        return done
+
+    async def enrol(
+        self, student_id: str, finger: int, operator: str, prompt: Callable[[], None] | None = None
+    ) -> None:
+        """Two reads of the finger on this kiosk's sensor; Saku encrypts and distributes it
+        (this kiosk included: it loads it at its next sync)."""
+        template = await asyncio.to_thread(self.sensor.capture_template, prompt)
+        await self.client.enrol(student_id, finger, template, operator)
+
+    async def pay_by_fingerprint(self, amount: Decimal, category: str | None = None) -> Outcome:
+        try:
+            match = await asyncio.to_thread(self.sensor.identify)
+        except SensorError as err:
+            return Outcome(False, str(err), fallback=True)
+        if match is None:
+            return Outcome(False, "Fingerprint not recognised. Try again or use your PIN.",
+                           fallback=True)  # fmt: skip
+        owner = self.slots.student_at(match.slot)
+        if owner is None:  # a slot the kiosk does not know: stale; sync will clean it up
+            return Outcome(False, "Fingerprint not recognised. Please use your PIN.", fallback=True)
+        return await self._pay(owner[0], amount, category, "fingerprint", match.score)
+
+    async def pay_with_student(
+        self, student_id: str, amount: Decimal, method: str, category: str | None = None
+    ) -> Outcome:
+        """The PIN / QR card path (or staff override): the student is named, not matched."""
+        return await self._pay(student_id, amount, category, method, None)
+
+    async def _pay(
+        self, student: str, amount: Decimal, category: str | None, method: str, score: int | None
+    ) -> Outcome:
+        body: dict[str, Any] = {
+            "kiosk_tx_id": uuid.uuid4().hex,  # the same id is re-sent if the answer is lost
+            "student_id": student,
+            "amount": str(amount),
+            "auth_method": method,
+        }
+        if category is not None:
+            body["category_id"] = category
+        if score is not None:
+            body["match_score"] = score
+        receipt = await self.client.pay(body)
+        if receipt["status"] == "approved":
+            return Outcome(True, "Thank you!", student, receipt)
+        return Outcome(False, str(receipt["reason"]), student, receipt)

@@ -1,0 +1,74 @@
+"""The kiosk's side of Saku's API: every request signed with the kiosk's Ed25519 key."""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from saku.kiosk_signing import sign_request
+
+
+@dataclass(frozen=True)
+class KioskIdentity:
+    tenant: str
+    kiosk_id: str
+    key_id: str
+    private_key: Ed25519PrivateKey
+
+
+class SakuError(RuntimeError):
+    """Saku refused or could not answer; the message carries its reason."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(f"HTTP {status}: {reason}")
+        self.status = status
+        self.reason = reason
+
+
+class KioskClient:
+    def __init__(self, http: httpx.AsyncClient, identity: KioskIdentity) -> None:
+        self.http = http
+        self.identity = identity
+
+    async def _send(self, method: str, path: str, body: Any = None) -> httpx.Response:
+        content = b"" if body is None else json.dumps(body).encode()
+        me = self.identity
+        headers = sign_request(
+            me.private_key, me.tenant, me.kiosk_id, me.key_id, method, path, content
+        )
+        headers["Content-Type"] = "application/json"
+        response = await self.http.request(method, path, content=content, headers=headers)
+        if response.status_code >= 400:
+            try:
+                reason = str(response.json().get("detail", response.text))
+            except ValueError:
+                reason = response.text
+            raise SakuError(response.status_code, reason)
+        return response
+
+    async def pay(self, body: dict[str, Any]) -> dict[str, Any]:
+        result: dict[str, Any] = (await self._send("POST", "/v1/kiosk/payments", body)).json()
+        return result
+
+    async def enrol(self, student_id: str, finger: int, template: bytes, operator: str) -> None:
+        body = {
+            "student_id": student_id,
+            "finger": finger,
+            "template": base64.b64encode(template).decode(),
+            "operator_id": operator,
+        }
+        await self._send("POST", "/v1/kiosk/enrolments", body)
+
+    async def sensor_commands(self) -> list[dict[str, Any]]:
+        commands: list[dict[str, Any]] = (
+            await self._send("GET", "/v1/kiosk/sensor/commands")
+        ).json()
+        return commands
+
+    async def command_done(self, command_id: int) -> None:
+        await self._send("POST", f"/v1/kiosk/sensor/commands/{command_id}/done")

@@ -1,0 +1,124 @@
+"""End to end with a simulated sensor: unmodified pyfingerprint enrols a finger through the
+kiosk agent, the student pays with that finger, and after erasure no copy of the template
+decrypts and no kiosk sensor matches that finger any more."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import httpx
+import pytest
+from temporalio.client import Client
+
+from activities.biometrics.keyring import KeyRing
+from activities.biometrics.vault import TemplateVault, VaultError
+from devices.kiosk.agent import KioskAgent
+from devices.kiosk.client import KioskClient, KioskIdentity
+from devices.kiosk.sensor import Sensor
+from devices.kiosk.slots import SlotMap
+from devices.sensor.simulator import SensorSimulator
+from saku.db import Pool
+from saku.domain.biometrics import erase_workflow_id
+from saku.security import Role
+from saku.settings import Settings
+from tests.integration.wallet_world import World, build_world
+from tests.stackutil import eventually
+
+pytestmark = pytest.mark.integration
+FINGER = "siti-right-index"
+
+
+@pytest.fixture
+def simulator() -> Iterator[SensorSimulator]:
+    with SensorSimulator(seed=5) as sensor:
+        yield sensor
+
+
+def agent_for(world: World, simulator: SensorSimulator, tmp_path: Path) -> KioskAgent:
+    kiosk = world.kiosk
+    identity = KioskIdentity(world.tenant, kiosk.id, kiosk.key_id, kiosk.private_key)
+    return KioskAgent(
+        KioskClient(world.client, identity),
+        Sensor(simulator.port, finger_wait_s=2),
+        SlotMap(tmp_path / "slots.sqlite"),
+    )
+
+
+async def test_enrol_pay_and_erase_with_a_simulated_sensor(
+    stack: Settings,
+    pool: Pool,
+    client: httpx.AsyncClient,
+    temporal: Client,
+    simulator: SensorSimulator,
+    tmp_path: Path,
+) -> None:
+    world = await build_world(stack, pool, client)
+    student = await world.student()
+    await world.top_up(student, "25000")
+    staff = world.token(Role.SCHOOL_STAFF, school=world.school)
+    consent = {"party": f"guardian:g-{student}", "decision": "consent"}
+    path = f"/v1/students/{student}/biometrics"
+    assert (await world.client.post(f"{path}/consent", json=consent, headers=staff)).json()[
+        "allowed"
+    ]
+    agent = agent_for(world, simulator, tmp_path)
+
+    simulator.place_finger(FINGER)
+    await agent.enrol(student, 7, "staff-ani")
+    simulator.remove_finger()
+    assert await agent.sync_sensor() == 1  # this kiosk loads the new template too
+    assert len(simulator.stored_slots()) == 1
+
+    simulator.place_finger(FINGER)
+    paid = await agent.pay_by_fingerprint(Decimal(4000), "meals")
+    assert paid.approved, paid.message
+    assert paid.student_id == student
+    assert paid.receipt is not None and paid.receipt["balance_after"] == "21000.0000"
+
+    simulator.place_finger("someone-else")
+    stranger = await agent.pay_by_fingerprint(Decimal(4000))
+    assert (stranger.approved, stranger.fallback) == (False, True)
+    assert await world.balance(student) == "21000.0000"
+
+    # PIN / QR fallback: the same student, named rather than matched
+    pin = await agent.pay_with_student(student, Decimal(1000), "pin")
+    assert pin.approved
+
+    withdraw = {"party": f"guardian:g-{student}", "decision": "withdraw"}
+    assert (
+        await world.client.post(f"{path}/consent", json=withdraw, headers=staff)
+    ).status_code == 200
+    vault = TemplateVault(pool, KeyRing.load(stack.resolved_kek_file(), create=False))
+
+    async def erased_at_rest() -> bool:
+        return await vault.fingers(world.tenant, student) == []
+
+    await eventually(erased_at_rest, timeout=20)
+    with pytest.raises(VaultError):
+        await vault.open(world.tenant, student, 7)
+    assert await agent.sync_sensor() == 1  # the delete
+    assert simulator.stored_slots() == {}
+
+    async def erasure_finished() -> bool:
+        handle = temporal.get_workflow_handle(erase_workflow_id(world.tenant, student))
+        described = await handle.describe()
+        return described.status is not None and described.status.name == "COMPLETED"
+
+    await eventually(erasure_finished, timeout=20)
+    simulator.place_finger(FINGER)
+    after = await agent.pay_by_fingerprint(Decimal(1000))
+    assert not after.approved and after.fallback  # the sensor no longer knows this finger
+
+
+async def test_a_silent_sensor_offers_the_pin_instead(
+    stack: Settings, pool: Pool, client: httpx.AsyncClient, simulator: SensorSimulator,
+    tmp_path: Path,
+) -> None:  # fmt: skip
+    world = await build_world(stack, pool, client)
+    agent = agent_for(world, simulator, tmp_path)
+    simulator.unplug()
+    outcome = await agent.pay_by_fingerprint(Decimal(1000))
+    assert (outcome.approved, outcome.fallback) == (False, True)
+    assert "PIN" in outcome.message

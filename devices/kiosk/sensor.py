@@ -5,6 +5,7 @@ thread. Every failure becomes a `SensorError` with a message a cashier can act o
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from pyfingerprint.pyfingerprint import PyFingerprint
@@ -58,19 +59,22 @@ class Sensor:
         except Exception as err:
             raise SensorError(f"could not read the finger ({err}); try again") from err
 
-    def capture_template(self, between_reads: object = None) -> bytes:
+    def capture_template(self, between_reads: Callable[[], None] | None = None) -> bytes:
         """Two reads of the same finger merged into a template (enrolment). Between the reads
         the finger is lifted and placed again: `between_reads` is called then (a prompt)."""
         self._capture(BUFFER_1)
-        if callable(between_reads):
+        if between_reads is not None:
             between_reads()
         self._capture(BUFFER_2)
         device = self._open()
         try:
-            device.createTemplate()
-            return bytes(device.downloadCharacteristics(BUFFER_1))
+            merged = device.createTemplate()  # False (not an exception) when they differ
+            template = bytes(device.downloadCharacteristics(BUFFER_1))
         except Exception as err:
-            raise SensorError(f"the two reads do not match ({err}); enrol again") from err
+            raise SensorError(f"could not make a template ({err}); enrol again") from err
+        if not merged:
+            raise SensorError("the two reads are not the same finger: enrol again")
+        return template
 
     def identify(self) -> Match | None:
         """1:N: the finger on the sensor against the sensor's own library."""

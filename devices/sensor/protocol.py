@@ -79,7 +79,7 @@ class Confirm(IntEnum):
 
 
 class SystemParameter(IntEnum):
-    BAUD_RATE = 4  # value × 9600 baud, 1-12
+    BAUD_RATE = 4  # value x 9600 baud, 1-12
     SECURITY_LEVEL = 5  # 1-5
     PACKET_SIZE = 6  # code 0-3, see PACKET_SIZES
 

@@ -18,6 +18,7 @@ from api.routes import (
     kiosk_keys,
     kiosk_payments,
     monitoring_config,
+    offline,
     operations,
     schools,
     students,
@@ -99,6 +100,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         kiosk_payments.router,
         biometrics.router,
         biometrics.kiosk_router,
+        offline.router,
     )
     for router in routers:
         app.include_router(router)

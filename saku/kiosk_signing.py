@@ -25,6 +25,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import json
 import re
 import secrets
 import time
@@ -235,3 +236,31 @@ def _decode_b64(text: str, *, urlsafe: bool) -> bytes | None:
         return base64.b64decode(padded, altchars=altchars, validate=True)
     except (binascii.Error, ValueError):
         return None
+
+
+# --- the offline journal: each sale signed when it is made -------------------------------
+
+JOURNAL_SCHEME = "SAKU-JOURNAL-V1"
+
+
+def _journal_message(entry: Mapping[str, object]) -> bytes:
+    body = json.dumps(dict(entry), sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return f"{JOURNAL_SCHEME}\n{body}".encode()
+
+
+def sign_journal_entry(private_key: Ed25519PrivateKey, entry: Mapping[str, object]) -> str:
+    """The kiosk's signature over one offline sale, made when it is sold: the journal on
+    the kiosk's disk cannot be altered afterwards without the key."""
+    signature = private_key.sign(_journal_message(entry))
+    return base64.urlsafe_b64encode(signature).decode().rstrip("=")
+
+
+def verify_journal_entry(public_key: bytes, entry: Mapping[str, object], signature: str) -> bool:
+    raw = _decode_b64(signature, urlsafe=True)
+    if raw is None or len(public_key) != PUBLIC_KEY_BYTES:
+        return False
+    try:
+        Ed25519PublicKey.from_public_bytes(public_key).verify(raw, _journal_message(entry))
+    except InvalidSignature:
+        return False
+    return True

@@ -8,7 +8,7 @@ from workflows.biometrics import DistributeTemplateWorkflow, EraseBiometricsWork
 from workflows.evaluation import EvaluateBatchWorkflow, EvaluateTransactionWorkflow
 from workflows.noop import NoOpWorkflow
 from workflows.selfcheck import SelfCheckWorkflow
-from workflows.wallet import KioskPaymentWorkflow, TopUpWorkflow
+from workflows.wallet import KioskPaymentWorkflow, OfflineSyncWorkflow, TopUpWorkflow
 
 ALL_WORKFLOWS: list[type] = [
     SelfCheckWorkflow,
@@ -17,6 +17,7 @@ ALL_WORKFLOWS: list[type] = [
     NoOpWorkflow,
     KioskPaymentWorkflow,
     TopUpWorkflow,
+    OfflineSyncWorkflow,
     DistributeTemplateWorkflow,
     EraseBiometricsWorkflow,
 ]

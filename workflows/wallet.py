@@ -34,7 +34,7 @@ STEP_TIMEOUT = timedelta(seconds=10)
 
 
 async def _screen_and_settle(
-    screen: str, settle: str, request: PaymentRequest | TopUpRequest, hold: Decline
+    screen: str, settle: str, request: PaymentRequest | TopUpRequest, hold: Decline | None
 ) -> Receipt:
     screening: Screening = await workflow.execute_local_activity(
         screen, request, result_type=Screening,
@@ -56,7 +56,9 @@ async def _screen_and_settle(
 class KioskPaymentWorkflow:
     @workflow.run
     async def run(self, request: PaymentRequest) -> Receipt:
-        return await _screen_and_settle(SCREEN_PAYMENT, SETTLE_PAYMENT, request, MONITORING_HOLD)
+        # an offline sale has happened already: it is evaluated (alerts), never held
+        hold = None if request.offline else MONITORING_HOLD
+        return await _screen_and_settle(SCREEN_PAYMENT, SETTLE_PAYMENT, request, hold)
 
 
 @workflow.defn(name="TopUp", sandboxed=False)
@@ -64,3 +66,17 @@ class TopUpWorkflow:
     @workflow.run
     async def run(self, request: TopUpRequest) -> Receipt:
         return await _screen_and_settle(SCREEN_TOPUP, SETTLE_TOPUP, request, TOPUP_HOLD)
+
+
+@workflow.defn(name="OfflineSync", sandboxed=False)
+class OfflineSyncWorkflow:
+    """A kiosk's offline journal, replayed in the order it was sold: each sale through the
+    payment steps (idempotent by its transaction id, so a sale Saku already has is
+    ignored), on credit where the wallet falls short."""
+
+    @workflow.run
+    async def run(self, sales: list[PaymentRequest]) -> list[Receipt]:
+        return [
+            await _screen_and_settle(SCREEN_PAYMENT, SETTLE_PAYMENT, sale, None)
+            for sale in sorted(sales, key=lambda s: s.sold_at_ms)
+        ]

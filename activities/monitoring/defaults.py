@@ -40,6 +40,9 @@ TYPOLOGIES: list[dict[str, Any]] = [
     {"id": "canteen-misuse@1.0.0", "cfg": "1.0.0", "desc": "Canteen purchase misuse",
      "rules": ["s01", "s02", "s03", "s04", "s05", "s06", "s07", "s10", "s12"],
      "alert": 150, "interdict": 250, "txTp": TxType.KIOSK_PURCHASE},
+    # each kiosk enforces the offline cap for its own sales; only the replay sees them all
+    {"id": "offline-cap-evasion@1.0.0", "cfg": "1.0.0", "desc": "Offline cap evasion",
+     "rules": ["s10"], "alert": 60, "interdict": 1000, "txTp": TxType.KIOSK_PURCHASE},
     {"id": "topup-abuse@1.0.0", "cfg": "1.0.0", "desc": "Top-up abuse",
      "rules": ["s08", "s09", "s11", "018"], "alert": 150, "interdict": 250,
      "txTp": TxType.TOP_UP},

@@ -86,6 +86,12 @@ async def load_school_contexts(
             topup_refund_cycles_30d=int(counts["topup_refund_cycles_30d"]),
             wallet_balance=float(facts.student.balance),
             balance_cap=float(cap),
+            # an offline sale, replayed: with the day's offline sales synced before it, from
+            # any kiosk (each kiosk enforces the cap only for its own sales)
+            offline_spent_across_kiosks=float(school.offline_spent_today) + tx.amount
+            if tx.offline
+            else 0.0,
+            offline_cap=float(school.offline_student_cap),
         )
     return contexts
 

@@ -24,6 +24,10 @@ def wallet_account(student_id: str) -> str:
     return f"wallet:{student_id}"
 
 
+def debt_account(student_id: str) -> str:
+    return f"debt:{student_id}"
+
+
 def merchant_account(merchant_id: str) -> str:
     return f"merchant:{merchant_id}"
 
@@ -88,14 +92,18 @@ class Directory:
         canteen_opens: time = time(6, 30),
         canteen_closes: time = time(15, 0),
         balance_cap: Decimal | None = None,
+        offline_student_cap: Decimal = Decimal(25_000),
+        offline_kiosk_cap: Decimal = Decimal(1_000_000),
     ) -> bool:
         await self.ledger.open_account(tenant, TOPUP_CLEARING, "topup_clearing")
         return await self._insert(
             f"school {school_id!r}",
             "INSERT INTO schools (tenant_id, id, name, timezone, canteen_opens, canteen_closes, "
-            "balance_cap) VALUES (%s, %s, %s, %s, %s, %s, %s)",
-            (tenant, school_id, name, timezone, canteen_opens, canteen_closes, balance_cap),
-        )
+            "balance_cap, offline_student_cap, offline_kiosk_cap) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            (tenant, school_id, name, timezone, canteen_opens, canteen_closes, balance_cap,
+             offline_student_cap, offline_kiosk_cap),
+        )  # fmt: skip
 
     async def create_merchant(
         self, tenant: str, school_id: str, merchant_id: str, name: str
@@ -146,6 +154,7 @@ class Directory:
     ) -> bool:
         account = wallet_account(student_id)
         await self.ledger.open_account(tenant, account, "student_wallet", student_id)
+        await self.ledger.open_account(tenant, debt_account(student_id), "offline_debt", student_id)
         pin_hash = hash_password(pin) if pin else None
         return await self._insert(
             f"student {student_id!r}",

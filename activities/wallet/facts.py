@@ -21,7 +21,7 @@ from saku.wallet.authorisation import CategoryFacts, StudentFacts
 _STUDENT_SQL = """
 WITH student AS (
     SELECT s.id, s.status, s.school_id, s.account_id, sc.timezone, sc.canteen_opens,
-           sc.canteen_closes, sc.balance_cap,
+           sc.canteen_closes, sc.balance_cap, sc.offline_student_cap,
            date_trunc('day', %(at)s AT TIME ZONE sc.timezone) AT TIME ZONE sc.timezone
                AS day_start,
            date_trunc('week', %(at)s AT TIME ZONE sc.timezone) AT TIME ZONE sc.timezone
@@ -38,7 +38,11 @@ SELECT st.*, b.balance, c.daily_limit, c.weekly_limit, c.low_balance_threshold,
        coalesce((SELECT sum(p.amount) FROM payments p
                  WHERE p.tenant_id = %(tenant)s AND p.student_id = st.id
                    AND p.status = 'approved' AND p.created_at >= st.week_start), 0)
-           AS spent_this_week
+           AS spent_this_week,
+       coalesce((SELECT sum(p.amount) FROM payments p
+                 WHERE p.tenant_id = %(tenant)s AND p.student_id = st.id AND p.offline
+                   AND p.status = 'approved' AND p.created_at >= st.day_start), 0)
+           AS offline_spent_today
 FROM student st
 JOIN ledger_balances b ON b.tenant_id = %(tenant)s AND b.account_id = st.account_id
 LEFT JOIN student_controls c ON c.tenant_id = %(tenant)s AND c.student_id = st.id
@@ -68,6 +72,8 @@ class SchoolFacts:
     day_start: datetime
     balance_cap: Decimal | None
     low_balance_threshold: Decimal | None
+    offline_student_cap: Decimal  # offline sales a day, across all kiosks
+    offline_spent_today: Decimal
 
 
 @dataclass(frozen=True)
@@ -109,6 +115,8 @@ async def load_facts(
         day_start=row["day_start"],
         balance_cap=_decimal(row["balance_cap"]),
         low_balance_threshold=_decimal(row["low_balance_threshold"]),
+        offline_student_cap=Decimal(row["offline_student_cap"]),
+        offline_spent_today=Decimal(row["offline_spent_today"]),
     )
     return Facts(student, school)
 

@@ -247,6 +247,19 @@ class KioskKeys:
             last_seen_at=row["last_seen_at"],
         )
 
+    async def journal_key(self, tenant: str, kiosk_id: str, key_id: str) -> bytes | None:
+        """The key an offline sale was signed with, if not revoked: it may have been rotated
+        since (the sale was signed before), but a revoked key proves nothing."""
+        async with self.pool.connection() as conn:
+            row = await (
+                await conn.execute(
+                    "SELECT public_key FROM kiosk_keys WHERE tenant_id = %s AND kiosk_id = %s "
+                    "AND key_id = %s AND revoked_at IS NULL",
+                    (tenant, kiosk_id, key_id),
+                )
+            ).fetchone()
+        return None if row is None else bytes(row["public_key"])
+
     async def refusal(self, tenant: str, kiosk_id: str, key_id: str) -> str:
         """Why lookup found no usable key: for the 401 a kiosk's operator reads. Only run
         on the failure path, so authenticating costs one query."""

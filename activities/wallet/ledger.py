@@ -22,7 +22,7 @@ from psycopg.rows import DictRow
 
 from saku.db import Pool
 
-AccountKind = Literal["student_wallet", "merchant_settlement", "topup_clearing"]
+AccountKind = Literal["student_wallet", "merchant_settlement", "topup_clearing", "offline_debt"]
 PostingKind = Literal["topup", "purchase", "refund"]
 CENT = Decimal("0.0001")  # the ledger's precision: numeric(20, 4)
 
@@ -51,6 +51,7 @@ class Posted:
 class Verification:
     problems: list[str] = field(default_factory=list)
     wallets: Decimal = Decimal(0)
+    debts: Decimal = Decimal(0)  # owed by students for offline sales their wallets lacked
     topups: Decimal = Decimal(0)
     purchases: Decimal = Decimal(0)
     refunds: Decimal = Decimal(0)
@@ -90,6 +91,27 @@ def topup(wallet: str, clearing: str, amount: Decimal) -> list[Entry]:
 
 def purchase(wallet: str, merchant: str, amount: Decimal) -> list[Entry]:
     return [Entry(wallet, -amount), Entry(merchant, amount)]
+
+
+def purchase_on_credit(
+    wallet: str, debt: str, merchant: str, amount: Decimal, covered: Decimal
+) -> list[Entry]:
+    """An offline sale the wallet covers only in part: the rest is the student's debt."""
+    entries = [Entry(debt, covered - amount), Entry(merchant, amount)]
+    return entries if covered == 0 else [Entry(wallet, -covered), *entries]
+
+
+def topup_repaying(
+    wallet: str, debt: str, clearing: str, amount: Decimal, owed: Decimal
+) -> list[Entry]:
+    """A top-up pays the student's debt first; the rest goes to the wallet."""
+    repaid = min(owed, amount)
+    entries = [Entry(clearing, -amount)]
+    if repaid > 0:
+        entries.append(Entry(debt, repaid))
+    if amount > repaid:
+        entries.append(Entry(wallet, amount - repaid))
+    return entries
 
 
 def refund(wallet: str, merchant: str, amount: Decimal) -> list[Entry]:
@@ -157,6 +179,17 @@ async def _already_posted(
     return Posted(str(row["id"]), created=False)
 
 
+async def balance_in(conn: AsyncConnection[DictRow], tenant: str, account_id: str) -> Decimal:
+    """Derived from the entries (a wallet's cached balance is what `verify` checks)."""
+    cur = await conn.execute(
+        "SELECT coalesce(sum(amount), 0) AS balance FROM ledger_entries "
+        "WHERE tenant_id = %s AND account_id = %s",
+        (tenant, account_id),
+    )
+    row = await cur.fetchone()
+    return Decimal(row["balance"]) if row else Decimal(0)
+
+
 class Ledger:
     def __init__(self, pool: Pool) -> None:
         self.pool = pool
@@ -190,15 +223,8 @@ class Ledger:
             return await post_in(conn, tenant, idempotency_key, kind, entries, memo)
 
     async def balance(self, tenant: str, account_id: str) -> Decimal:
-        """Derived from the entries (the cached balance is what `verify` checks)."""
         async with self.pool.connection() as conn:
-            cur = await conn.execute(
-                "SELECT coalesce(sum(amount), 0) AS balance FROM ledger_entries "
-                "WHERE tenant_id = %s AND account_id = %s",
-                (tenant, account_id),
-            )
-            row = await cur.fetchone()
-        return Decimal(row["balance"]) if row else Decimal(0)
+            return await balance_in(conn, tenant, account_id)
 
     async def verify(self, tenant: str | None = None) -> Verification:
         """Check every posting balances, every cached balance equals its entries, and the sum
@@ -236,6 +262,8 @@ class Ledger:
                     f"""SELECT
                           coalesce(sum(e.amount) FILTER (WHERE a.kind = 'student_wallet'), 0)
                               AS wallets,
+                          coalesce(-sum(e.amount) FILTER (WHERE a.kind = 'offline_debt'), 0)
+                              AS debts,
                           coalesce(-sum(e.amount) FILTER (
                               WHERE p.kind = 'topup' AND a.kind = 'topup_clearing'), 0) AS topups,
                           coalesce(sum(e.amount) FILTER (
@@ -253,12 +281,14 @@ class Ledger:
             ).fetchone()
         assert totals is not None
         result.wallets = Decimal(totals["wallets"])
+        result.debts = Decimal(totals["debts"])
         result.topups = Decimal(totals["topups"])
         result.purchases = Decimal(totals["purchases"])
         result.refunds = Decimal(totals["refunds"])
         expected = result.topups - result.purchases + result.refunds
-        if result.wallets != expected:
+        if result.wallets - result.debts != expected:
             result.problems.append(
-                f"wallets hold {result.wallets} but top-ups - purchases + refunds = {expected}"
+                f"wallets hold {result.wallets} less debts {result.debts}, but top-ups - "
+                f"purchases + refunds = {expected}"
             )
         return result

@@ -22,9 +22,16 @@ from temporalio import activity
 from activities.monitoring.evaluate import EvaluationActivities
 from activities.monitoring.history import HistoryStore, Incoming
 from activities.wallet import notifications
-from activities.wallet.directory import TOPUP_CLEARING, wallet_account
+from activities.wallet.directory import TOPUP_CLEARING, debt_account, wallet_account
 from activities.wallet.facts import load_category, load_facts
-from activities.wallet.ledger import InsufficientFunds, post_in, purchase, topup
+from activities.wallet.ledger import (
+    InsufficientFunds,
+    balance_in,
+    post_in,
+    purchase,
+    purchase_on_credit,
+    topup_repaying,
+)
 from saku.db import Pool
 from saku.domain.evaluation import EvaluationRequest
 from saku.domain.transactions import Transaction, TxType
@@ -140,6 +147,10 @@ class WalletActivities:
         decline = authorise_purchase(
             amount, kiosk["school_id"], facts.student, category, request.category_id is not None
         )
+        if request.offline and facts.student.exists:
+            # sold while the kiosk was offline, within its caps: the goods are gone, so the
+            # sale is recorded (on credit if need be) and only evaluated
+            decline = None
         if facts.school is None:  # no such student: no wallet to watch
             return Screening(decline=decline)
         tx = Transaction(
@@ -176,7 +187,7 @@ class WalletActivities:
             if existing is not None:  # a retry: the first attempt committed
                 return receipt_from_row(request.kiosk_tx_id, existing, monitoring)
             decline = settlement.decline
-            posting_id = None
+            posting_id, debt = None, Decimal(0)
             kiosk = await (await conn.execute(_KIOSK_SQL, (tenant, request.kiosk_id))).fetchone()
             if decline is None and kiosk is None:
                 decline = KIOSK_INACTIVE
@@ -188,19 +199,24 @@ class WalletActivities:
                     posted = await post_in(conn, tenant, request.msg_id, "purchase", entries)
                     posting_id = posted.posting_id
                 except InsufficientFunds:  # spent by a concurrent purchase since screening
-                    decline = INSUFFICIENT
+                    if not request.offline:
+                        decline = INSUFFICIENT
+                    else:
+                        posting_id, debt = await _on_credit(
+                            conn, request, kiosk["merchant_account"], amount
+                        )
             await conn.execute(
                 """INSERT INTO payments (tenant_id, kiosk_id, kiosk_tx_id, student_id, school_id,
                         merchant_id, amount, category_id, auth_method, status, reason_code,
-                        reason, posting_id, evaluation_id, workflow_id, created_at)
+                        reason, posting_id, evaluation_id, workflow_id, created_at, offline, debt)
                     SELECT %s, %s, %s, s.id, s.school_id, k.merchant_id, %s, %s, %s, %s, %s, %s,
-                           %s, %s, %s, to_timestamp(%s / 1000.0)
+                           %s, %s, %s, to_timestamp(%s / 1000.0), %s, %s
                     FROM students s, kiosks k
                     WHERE s.tenant_id = %s AND s.id = %s AND k.tenant_id = %s AND k.id = %s""",
                 (tenant, request.kiosk_id, request.kiosk_tx_id, amount, request.category_id,
                  request.auth_method, DECLINED if decline else APPROVED,
                  decline.code if decline else None, decline.reason if decline else None,
-                 posting_id, evaluation_id, workflow_id, request.sold_at_ms,
+                 posting_id, evaluation_id, workflow_id, request.sold_at_ms, request.offline, debt,
                  tenant, request.student_id, tenant, request.kiosk_id),
             )  # fmt: skip
             if decline is not None:
@@ -212,6 +228,13 @@ class WalletActivities:
                          "reasonCode": decline.code, "reason": decline.reason},
                         f"payment_declined:{request.msg_id}",
                     )  # fmt: skip
+            elif debt > 0:
+                await notifications.notify_guardians(
+                    conn, tenant, request.student_id, "offline_debt",
+                    {"kioskTxId": request.kiosk_tx_id, "amount": request.amount,
+                     "debt": f"{debt:f}"},
+                    f"offline_debt:{request.msg_id}",
+                )  # fmt: skip
             else:
                 await _notify_low_balance(conn, tenant, request.student_id, amount, request.msg_id)
             row = await find_payment(conn, tenant, request.kiosk_id, request.kiosk_tx_id)
@@ -268,7 +291,9 @@ class WalletActivities:
             if decline is None:
                 decline = await self._over_cap(conn, request, amount)
             if decline is None:
-                entries = topup(wallet, TOPUP_CLEARING, amount)
+                owed = -await balance_in(conn, tenant, debt_account(request.student_id))
+                entries = topup_repaying(wallet, debt_account(request.student_id),
+                                         TOPUP_CLEARING, amount, max(owed, Decimal(0)))  # fmt: skip
                 posted = await post_in(conn, tenant, request.msg_id, "topup", entries)
                 posting_id = posted.posting_id
             cur = await conn.execute(
@@ -321,6 +346,23 @@ class WalletActivities:
         if row["balance_cap"] is not None:
             cap = min(cap, Decimal(row["balance_cap"]))
         return balance_cap(cap) if Decimal(row["balance"]) + amount > cap else None
+
+
+async def _on_credit(
+    conn: AsyncConnection[DictRow], request: PaymentRequest, merchant: str, amount: Decimal
+) -> tuple[str, Decimal]:
+    """Post an offline sale the wallet cannot cover: what it holds, the rest as debt."""
+    tenant, student = request.tenant_id, request.student_id
+    wallet = wallet_account(student)
+    covered = max(Decimal(0), await balance_in(conn, tenant, wallet))
+    await conn.execute(  # students enrolled before offline sales existed have no debt account
+        "INSERT INTO ledger_accounts (tenant_id, id, kind, owner_id) "
+        "VALUES (%s, %s, 'offline_debt', %s) ON CONFLICT DO NOTHING",
+        (tenant, debt_account(student), student),
+    )
+    entries = purchase_on_credit(wallet, debt_account(student), merchant, amount, covered)
+    posted = await post_in(conn, tenant, request.msg_id, "purchase", entries)
+    return posted.posting_id, amount - covered
 
 
 async def _not_moved(conn: AsyncConnection[DictRow], tenant: str, msg_id: str) -> None:

@@ -13,7 +13,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from devices.kiosk.client import KioskClient
+import httpx
+
+from devices.kiosk.client import KioskClient, SakuError
+from devices.kiosk.journal import Journal
 from devices.kiosk.sensor import Sensor, SensorError
 from devices.kiosk.slots import SlotMap
 
@@ -27,13 +30,35 @@ class Outcome:
     student_id: str | None = None
     receipt: dict[str, Any] | None = None
     fallback: bool = False  # offer PIN / QR instead
+    offline: bool = False  # sold into the offline journal, synced later
+
+
+OFFLINE_LIMIT = "Offline limit reached. Please pay when the kiosk is back online."
 
 
 class KioskAgent:
-    def __init__(self, client: KioskClient, sensor: Sensor, slots: SlotMap) -> None:
+    def __init__(
+        self, client: KioskClient, sensor: Sensor, slots: SlotMap, journal: Journal
+    ) -> None:
         self.client = client
         self.sensor = sensor
         self.slots = slots
+        self.journal = journal
+        # the school's offline caps, refreshed whenever Saku answers; none known: no
+        # offline sales (a kiosk never sells offline on caps it has not been told)
+        self.caps: tuple[Decimal, Decimal] | None = None
+
+    async def refresh_config(self) -> None:
+        config = await self.client.config()
+        self.caps = Decimal(config["offline_student_cap"]), Decimal(config["offline_kiosk_cap"])
+
+    async def sync_offline(self) -> int:
+        """Send the journal's unsynced sales; Saku replays them (each once)."""
+        pending = self.journal.pending()
+        if pending:
+            await self.client.offline_sales(pending)
+            self.journal.mark_synced([e["kiosk_tx_id"] for e in pending])
+        return len(pending)
 
     async def sync_sensor(self) -> int:
         """Carry out Saku's pending sensor commands (load or delete), confirming each."""
@@ -92,7 +117,26 @@ class KioskAgent:
             body["category_id"] = category
         if score is not None:
             body["match_score"] = score
-        receipt = await self.client.pay(body)
+        try:
+            receipt = await self.client.pay(body)
+        except (httpx.TransportError, SakuError) as err:
+            if isinstance(err, SakuError) and err.status < 500:
+                return Outcome(False, err.reason, student)
+            return self._sell_offline(body)
         if receipt["status"] == "approved":
             return Outcome(True, "Thank you!", student, receipt)
         return Outcome(False, str(receipt["reason"]), student, receipt)
+
+    def _sell_offline(self, sale: dict[str, Any]) -> Outcome:
+        """Saku is unreachable: sell within the caps into the signed journal."""
+        student, amount = sale["student_id"], Decimal(sale["amount"])
+        if self.caps is None:
+            return Outcome(False, OFFLINE_LIMIT, student, fallback=False)
+        student_cap, kiosk_cap = self.caps
+        if (
+            self.journal.spent_today(student) + amount > student_cap
+            or self.journal.unsynced_total() + amount > kiosk_cap
+        ):
+            return Outcome(False, OFFLINE_LIMIT, student)
+        self.journal.record(sale)
+        return Outcome(True, "Approved (offline)", student, offline=True)

@@ -72,3 +72,12 @@ class KioskClient:
 
     async def command_done(self, command_id: int) -> None:
         await self._send("POST", f"/v1/kiosk/sensor/commands/{command_id}/done")
+
+    async def config(self) -> dict[str, Any]:
+        result: dict[str, Any] = (await self._send("GET", "/v1/kiosk/config")).json()
+        return result
+
+    async def offline_sales(self, entries: list[dict[str, Any]]) -> dict[str, Any]:
+        sent = await self._send("POST", "/v1/kiosk/offline-sales", {"sales": entries})
+        result: dict[str, Any] = sent.json()
+        return result

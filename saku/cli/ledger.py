@@ -14,7 +14,8 @@ def register(commands: Any) -> None:
     sub = ledger.add_subparsers(dest="action", required=True, metavar="ACTION")
     verify = sub.add_parser(
         "verify",
-        help="postings balance, cached balances match, wallets = top-ups - purchases + refunds",
+        help="postings balance, cached balances match, wallets - debts = top-ups - purchases"
+        " + refunds",
     )
     verify.add_argument("--tenant", help="one tenant (default: all)")
     verify.set_defaults(handler=verify_ledger)
@@ -30,7 +31,8 @@ def verify_ledger(settings: Settings, args: argparse.Namespace) -> int:
 
     result = asyncio.run(run())
     print(
-        f"wallets {result.wallets:,.2f} = top-ups {result.topups:,.2f} - purchases "
+        f"wallets {result.wallets:,.2f} - debts {result.debts:,.2f} = top-ups "
+        f"{result.topups:,.2f} - purchases "
         f"{result.purchases:,.2f} + refunds {result.refunds:,.2f}"
     )
     for problem in result.problems:

@@ -16,6 +16,7 @@ from activities.biometrics.keyring import KeyRing
 from activities.biometrics.vault import TemplateVault, VaultError
 from devices.kiosk.agent import KioskAgent
 from devices.kiosk.client import KioskClient, KioskIdentity
+from devices.kiosk.journal import Journal
 from devices.kiosk.sensor import Sensor
 from devices.kiosk.slots import SlotMap
 from devices.sensor.simulator import SensorSimulator
@@ -43,6 +44,7 @@ def agent_for(world: World, simulator: SensorSimulator, tmp_path: Path) -> Kiosk
         KioskClient(world.client, identity),
         Sensor(simulator.port, finger_wait_s=2),
         SlotMap(tmp_path / "slots.sqlite"),
+        Journal(tmp_path / "journal.sqlite", identity),
     )
 
 

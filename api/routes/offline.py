@@ -1,0 +1,125 @@
+"""Kiosks offline: the caps they sell within, and the replay of their signed journal."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Literal
+
+from fastapi import APIRouter, HTTPException
+from pydantic import BaseModel, Field, ValidationError
+from temporalio.common import WorkflowIDConflictPolicy
+
+from activities.wallet.kiosk_keys import KioskKeys
+from api.deps import ResourcesDep, SettingsDep
+from api.kiosk_auth import KioskDep
+from api.routes.kiosk_payments import TX_ID
+from saku.domain.wallet import PaymentRequest, money
+from saku.kiosk_signing import verify_journal_entry
+from workflows.wallet import OfflineSyncWorkflow
+
+router = APIRouter(prefix="/v1/kiosk", tags=["kiosk"])
+MAX_SALES = 1000  # one upload; a kiosk with more sends several
+
+
+class KioskConfig(BaseModel):
+    school_id: str
+    offline_student_cap: str = Field(description="Offline sales a student may make a day")
+    offline_kiosk_cap: str = Field(description="Offline sales this kiosk may hold unsynced")
+
+
+class OfflineSale(BaseModel):
+    kiosk_tx_id: str = Field(pattern=TX_ID)
+    student_id: str = Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    amount: Decimal = Field(gt=0, le=10_000_000, decimal_places=4)
+    category_id: str | None = Field(default=None, pattern=r"^[a-z0-9_-]{1,64}$")
+    auth_method: Literal["fingerprint", "pin", "qr", "override"]
+    match_score: int | None = Field(default=None, ge=0, le=65535)
+    sold_at: datetime
+    key_id: str = Field(description="The key that signed this journal entry")
+    signature: str = Field(description="The kiosk's signature over the entry, made at sale")
+
+
+class OfflineSalesIn(BaseModel):
+    # kept as sent: the signature covers the entry's JSON exactly as the kiosk wrote it
+    sales: list[dict[str, Any]] = Field(
+        min_length=1, max_length=MAX_SALES, description="Journal entries (see OfflineSale)"
+    )
+
+
+class SyncAccepted(BaseModel):
+    workflow_id: str
+    accepted: int
+
+
+@router.get("/config", response_model=KioskConfig, summary="The caps to sell within offline")
+async def config(kiosk: KioskDep, resources: ResourcesDep) -> KioskConfig:
+    async with resources.pool.connection() as conn:
+        row = await (
+            await conn.execute(
+                "SELECT offline_student_cap, offline_kiosk_cap FROM schools "
+                "WHERE tenant_id = %s AND id = %s",
+                (kiosk.tenant, kiosk.school_id),
+            )
+        ).fetchone()
+    assert row is not None
+    return KioskConfig(
+        school_id=kiosk.school_id,
+        offline_student_cap=money(row["offline_student_cap"]),
+        offline_kiosk_cap=money(row["offline_kiosk_cap"]),
+    )
+
+
+@router.post(
+    "/offline-sales", response_model=SyncAccepted, status_code=202,
+    summary="Replay sales made offline (each signed when made); posted once each",
+    responses={422: {"description": "an entry's signature does not verify (nothing is taken)"}},
+)  # fmt: skip
+async def offline_sales(
+    body: OfflineSalesIn, kiosk: KioskDep, resources: ResourcesDep, settings: SettingsDep
+) -> SyncAccepted:
+    keys = KioskKeys(resources.pool)
+    public: dict[str, bytes | None] = {}
+    sales = []
+    for number, raw in enumerate(body.sales):
+        try:
+            sale = OfflineSale.model_validate(raw)
+        except ValidationError as err:
+            first = err.errors()[0]
+            where = ".".join(str(p) for p in first["loc"])
+            raise HTTPException(422, detail=f"sale {number}: {where}: {first['msg']}") from err
+        if sale.key_id not in public:
+            public[sale.key_id] = await keys.journal_key(kiosk.tenant, kiosk.kiosk_id, sale.key_id)
+        key = public[sale.key_id]
+        entry = {k: v for k, v in raw.items() if k != "signature"}
+        if key is None or not verify_journal_entry(key, entry, sale.signature):
+            raise HTTPException(
+                422, detail=f"sale {sale.kiosk_tx_id!r}: its journal signature does not verify"
+            )
+        if sale.sold_at.tzinfo is None:
+            raise HTTPException(422, detail=f"sale {sale.kiosk_tx_id!r}: sold_at needs a timezone")
+        sales.append(sale)
+    requests = [
+        PaymentRequest(
+            tenant_id=kiosk.tenant,
+            kiosk_id=kiosk.kiosk_id,
+            kiosk_tx_id=sale.kiosk_tx_id,
+            student_id=sale.student_id,
+            amount=money(sale.amount),
+            sold_at_ms=int(sale.sold_at.timestamp() * 1000),
+            category_id=sale.category_id,
+            auth_method=sale.auth_method,
+            match_score=sale.match_score,
+            offline=True,
+        )
+        for sale in sales
+    ]
+    digest = hashlib.sha256("\n".join(s.kiosk_tx_id for s in sales).encode()).hexdigest()
+    workflow_id = f"offline-sync-{kiosk.tenant}-{kiosk.kiosk_id}-{digest[:16]}"
+    client = await resources.temporal()
+    await client.start_workflow(
+        OfflineSyncWorkflow.run, requests, id=workflow_id, task_queue=settings.task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+    )  # fmt: skip
+    return SyncAccepted(workflow_id=workflow_id, accepted=len(requests))

@@ -1,0 +1,68 @@
+"""The kiosk's offline journal (SQLite): sales made while Saku is unreachable, each signed
+by the kiosk's key when made, within a per-student daily cap and a per-kiosk total, until
+they are synced."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from devices.kiosk.client import KioskIdentity
+from saku.kiosk_signing import sign_journal_entry
+
+
+def _local_day(at: datetime) -> str:
+    # the school's day, as the kiosk's clock (set to the school's zone) sees it
+    return at.astimezone().date().isoformat()
+
+
+class Journal:
+    def __init__(self, path: Path | str, identity: KioskIdentity) -> None:
+        self.identity = identity
+        self.db = sqlite3.connect(str(path), check_same_thread=False)
+        self.db.execute(
+            "CREATE TABLE IF NOT EXISTS sales (kiosk_tx_id TEXT PRIMARY KEY, student_id TEXT "
+            "NOT NULL, amount TEXT NOT NULL, day TEXT NOT NULL, entry TEXT NOT NULL, "
+            "synced INTEGER NOT NULL DEFAULT 0)"
+        )
+        self.db.commit()
+
+    def spent_today(self, student_id: str) -> Decimal:
+        """This kiosk's offline sales to the student today (the kiosk's local day)."""
+        rows = self.db.execute(
+            "SELECT amount FROM sales WHERE student_id = ? AND day = ?",
+            (student_id, _local_day(datetime.now(UTC))),
+        ).fetchall()
+        return sum((Decimal(r[0]) for r in rows), Decimal(0))
+
+    def unsynced_total(self) -> Decimal:
+        rows = self.db.execute("SELECT amount FROM sales WHERE synced = 0").fetchall()
+        return sum((Decimal(r[0]) for r in rows), Decimal(0))
+
+    def record(self, sale: dict[str, Any], now: datetime | None = None) -> dict[str, Any]:
+        """Sign and keep one sale; returns the journal entry as it will be sent."""
+        at = now or datetime.now(UTC)
+        entry = sale | {"sold_at": at.isoformat(), "key_id": self.identity.key_id}
+        entry["signature"] = sign_journal_entry(self.identity.private_key, entry)
+        with self.db:
+            self.db.execute(
+                "INSERT INTO sales (kiosk_tx_id, student_id, amount, day, entry) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (sale["kiosk_tx_id"], sale["student_id"], sale["amount"], _local_day(at),
+                 json.dumps(entry)),
+            )  # fmt: skip
+        return entry
+
+    def pending(self) -> list[dict[str, Any]]:
+        rows = self.db.execute("SELECT entry FROM sales WHERE synced = 0 ORDER BY rowid").fetchall()
+        return [json.loads(r[0]) for r in rows]
+
+    def mark_synced(self, kiosk_tx_ids: list[str]) -> None:
+        with self.db:
+            self.db.executemany(
+                "UPDATE sales SET synced = 1 WHERE kiosk_tx_id = ?", [(t,) for t in kiosk_tx_ids]
+            )

@@ -49,6 +49,14 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
+def hash_pin(pin: str) -> str:
+    """A kiosk PIN (4-8 digits): hashed like a password; its short length is made up for
+    by the lockout after a few wrong tries, not by the hash."""
+    if not (pin.isdigit() and 4 <= len(pin) <= 8):
+        raise ValueError("a PIN is 4 to 8 digits")
+    return _hasher.hash(pin)
+
+
 def verify_password(password_hash: str, password: str) -> bool:
     try:
         return _hasher.verify(password_hash, password)

@@ -15,7 +15,7 @@ import psycopg
 
 from activities.wallet.ledger import Ledger
 from saku.db import Pool
-from saku.security import hash_password
+from saku.security import hash_pin
 
 TOPUP_CLEARING = "clearing:topups"
 
@@ -155,7 +155,7 @@ class Directory:
         account = wallet_account(student_id)
         await self.ledger.open_account(tenant, account, "student_wallet", student_id)
         await self.ledger.open_account(tenant, debt_account(student_id), "offline_debt", student_id)
-        pin_hash = hash_password(pin) if pin else None
+        pin_hash = hash_pin(pin) if pin else None
         return await self._insert(
             f"student {student_id!r}",
             "INSERT INTO students (tenant_id, id, school_id, display_name, grade, account_id, "

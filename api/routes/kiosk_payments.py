@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from datetime import datetime
 from decimal import Decimal
@@ -15,10 +16,12 @@ from api import wallet_runs
 from api.deps import ResourcesDep, SettingsDep
 from api.kiosk_auth import KioskDep
 from saku.domain.wallet import PaymentRequest, Receipt, money
+from saku.security import verify_password
 
 router = APIRouter(prefix="/v1/kiosk", tags=["kiosk"])
 
 TX_ID = r"^[A-Za-z0-9_.:-]{1,64}$"
+PIN_TRIES, PIN_LOCK_S = 5, 15 * 60
 # the longest a kiosk may hold a sale before sending it (offline sales come by sync)
 MAX_AGE_S = 24 * 3600
 
@@ -32,6 +35,11 @@ class PaymentIn(BaseModel):
     match_score: int | None = Field(default=None, ge=0, le=1000)
     operator_id: str | None = Field(
         default=None, max_length=64, description="Staff member who approved an override"
+    )
+    pin: str | None = Field(
+        default=None,
+        pattern=r"^[0-9]{4,8}$",
+        description="For auth_method pin: checked here, never stored or passed on",
     )
     sold_at: datetime | None = Field(
         default=None, description="When the kiosk sold it (default: now); timezone required"
@@ -68,6 +76,35 @@ class ReceiptOut(BaseModel):
         )
 
 
+async def check_pin(
+    resources: ResourcesDep, tenant: str, student_id: str, pin: str | None
+) -> None:
+    """The PIN fallback, checked before anything is started (a PIN never reaches a workflow
+    history). Five wrong tries lock the PIN for 15 minutes: four to eight digits are easy
+    to guess without a limit."""
+    if pin is None:
+        raise HTTPException(422, detail="auth_method pin needs the pin")
+    failures_key = f"saku:pin-failures:{tenant}:{student_id}"
+    failures = int(await resources.valkey.get(failures_key) or 0)
+    if failures >= PIN_TRIES:
+        raise HTTPException(403, detail="Too many wrong PINs. Please see the school office.")
+    async with resources.pool.connection() as conn:
+        row = await (
+            await conn.execute(
+                "SELECT pin_hash FROM students WHERE tenant_id = %s AND id = %s",
+                (tenant, student_id),
+            )
+        ).fetchone()
+    if row is None or row["pin_hash"] is None:
+        raise HTTPException(403, detail="No PIN is set for you. Please see the school office.")
+    # argon2id is deliberately slow: off the event loop
+    if not await asyncio.to_thread(verify_password, row["pin_hash"], pin):
+        await resources.valkey.incr(failures_key)
+        await resources.valkey.expire(failures_key, PIN_LOCK_S)
+        raise HTTPException(403, detail="Wrong PIN. Please try again.")
+    await resources.valkey.delete(failures_key)
+
+
 def _sold_at_ms(sold_at: datetime | None) -> int:
     now_ms = int(time.time() * 1000)
     if sold_at is None:
@@ -86,6 +123,7 @@ def _sold_at_ms(sold_at: datetime | None) -> int:
     summary="Pay for a purchase (approved or declined, with a reason a child can read)",
     responses={
         401: {"description": "missing, forged, stale or replayed kiosk signature"},
+        403: {"description": "wrong PIN, or too many wrong PINs (locked for 15 minutes)"},
         409: {"description": "this kiosk_tx_id was already used for a different purchase"},
         503: {"description": "busy, or still deciding: send the same request again"},
     },
@@ -93,6 +131,8 @@ def _sold_at_ms(sold_at: datetime | None) -> int:
 async def pay(
     body: PaymentIn, kiosk: KioskDep, resources: ResourcesDep, settings: SettingsDep
 ) -> ReceiptOut:
+    if body.auth_method == "pin":
+        await check_pin(resources, kiosk.tenant, body.student_id, body.pin)
     request = PaymentRequest(
         tenant_id=kiosk.tenant,
         kiosk_id=kiosk.kiosk_id,

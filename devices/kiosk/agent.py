@@ -99,13 +99,25 @@ class KioskAgent:
         return await self._pay(owner[0], amount, category, "fingerprint", match.score)
 
     async def pay_with_student(
-        self, student_id: str, amount: Decimal, method: str, category: str | None = None
+        self,
+        student_id: str,
+        amount: Decimal,
+        method: str,
+        category: str | None = None,
+        pin: str | None = None,
     ) -> Outcome:
-        """The PIN / QR card path (or staff override): the student is named, not matched."""
-        return await self._pay(student_id, amount, category, method, None)
+        """The PIN / QR card path (or staff override): the student is named, not matched.
+        Saku checks the PIN; it never goes into the offline journal."""
+        return await self._pay(student_id, amount, category, method, None, pin)
 
     async def _pay(
-        self, student: str, amount: Decimal, category: str | None, method: str, score: int | None
+        self,
+        student: str,
+        amount: Decimal,
+        category: str | None,
+        method: str,
+        score: int | None,
+        pin: str | None = None,
     ) -> Outcome:
         body: dict[str, Any] = {
             "kiosk_tx_id": uuid.uuid4().hex,  # the same id is re-sent if the answer is lost
@@ -118,7 +130,7 @@ class KioskAgent:
         if score is not None:
             body["match_score"] = score
         try:
-            receipt = await self.client.pay(body)
+            receipt = await self.client.pay(body | ({"pin": pin} if pin else {}))
         except (httpx.TransportError, SakuError) as err:
             if isinstance(err, SakuError) and err.status < 500:
                 return Outcome(False, err.reason, student)

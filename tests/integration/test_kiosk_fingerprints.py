@@ -24,7 +24,7 @@ from saku.db import Pool
 from saku.domain.biometrics import erase_workflow_id
 from saku.security import Role
 from saku.settings import Settings
-from tests.integration.wallet_world import World, build_world
+from tests.integration.wallet_world import PIN, World, build_world
 from tests.stackutil import eventually
 
 pytestmark = pytest.mark.integration
@@ -85,7 +85,7 @@ async def test_enrol_pay_and_erase_with_a_simulated_sensor(
     assert await world.balance(student) == "21000.0000"
 
     # PIN / QR fallback: the same student, named rather than matched
-    pin = await agent.pay_with_student(student, Decimal(1000), "pin")
+    pin = await agent.pay_with_student(student, Decimal(1000), "pin", pin=PIN)
     assert pin.approved
 
     withdraw = {"party": f"guardian:g-{student}", "decision": "withdraw"}

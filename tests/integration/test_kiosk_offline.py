@@ -19,7 +19,7 @@ from devices.kiosk.sensor import Sensor
 from devices.kiosk.slots import SlotMap
 from saku.db import Pool
 from saku.settings import Settings
-from tests.integration.wallet_world import Kiosk, World, add_kiosk, build_world
+from tests.integration.wallet_world import PIN, Kiosk, World, add_kiosk, build_world
 from tests.stackutil import eventually
 
 pytestmark = pytest.mark.integration
@@ -78,13 +78,15 @@ async def test_offline_sales_replay_once_with_debt_and_a_cap_evasion_alert(
     for till in (till_a, till_b):
         await till.refresh_config()  # caps: 25,000 a student a day, 1,000,000 a kiosk
 
-    online = await till_a.pay_with_student(student, Decimal(5000), "pin")
+    online = await till_a.pay_with_student(student, Decimal(5000), "pin", pin=PIN)
     assert online.approved and not online.offline
 
     network.down = True
-    a1 = await till_a.pay_with_student(student, Decimal(15000), "pin")
-    a2 = await till_a.pay_with_student(student, Decimal(10000), "pin")
-    refused = await till_a.pay_with_student(student, Decimal(1000), "pin")  # A's cap reached
+    a1 = await till_a.pay_with_student(student, Decimal(15000), "pin", pin=PIN)
+    a2 = await till_a.pay_with_student(student, Decimal(10000), "pin", pin=PIN)
+    refused = await till_a.pay_with_student(
+        student, Decimal(1000), "pin", pin=PIN
+    )  # A's cap reached
     b1 = await till_b.pay_with_student(student, Decimal(20000), "qr")  # B knows nothing of A
     assert [o.approved for o in (a1, a2, refused, b1)] == [True, True, False, True]
     assert all(o.offline for o in (a1, a2, b1))
@@ -157,7 +159,7 @@ async def test_a_tampered_journal_entry_is_refused(
     till = agent(world, world.kiosk, network, tmp_path)
     await till.refresh_config()
     network.down = True
-    assert (await till.pay_with_student(student, Decimal(5000), "pin")).approved
+    assert (await till.pay_with_student(student, Decimal(5000), "pin", pin=PIN)).approved
     network.down = False
     [entry] = till.journal.pending()
     entry["amount"] = "500"  # someone edits the kiosk's disk

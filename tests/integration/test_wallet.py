@@ -12,7 +12,7 @@ import pytest
 from saku.db import Pool
 from saku.security import Role
 from saku.settings import Settings
-from tests.integration.wallet_world import World, build_world
+from tests.integration.wallet_world import PIN, World, build_world
 
 pytestmark = pytest.mark.integration
 
@@ -284,3 +284,29 @@ async def test_guardians_are_notified_of_top_ups_declines_and_a_low_balance(
     assert rows[1]["payload"]["payload"]["balance"] == "9000.0000"
     assert rows[2]["payload"]["payload"]["reasonCode"] == "daily_limit"
     assert not any("template" in str(r["payload"]) for r in rows)
+
+
+async def test_the_pin_fallback_checks_the_pin_and_locks_after_five_wrong_tries(
+    world: World,
+) -> None:
+    student = await world.student()
+    await world.top_up(student, "10000")
+    paid = await world.pay(student, "1000", auth_method="pin", pin=PIN)
+    assert paid["status"] == "approved"
+    missing = await world.pay_raw(
+        {"kiosk_tx_id": world.kiosk_tx(), "student_id": student, "amount": "1000",
+         "auth_method": "pin"}
+    )  # fmt: skip
+    assert missing.status_code == 422
+    for _ in range(5):
+        wrong = await world.pay_raw(
+            {"kiosk_tx_id": world.kiosk_tx(), "student_id": student, "amount": "1000",
+             "auth_method": "pin", "pin": "0000"}
+        )  # fmt: skip
+        assert (wrong.status_code, wrong.json()["detail"]) == (403, "Wrong PIN. Please try again.")
+    locked = await world.pay_raw(
+        {"kiosk_tx_id": world.kiosk_tx(), "student_id": student, "amount": "1000",
+         "auth_method": "pin", "pin": PIN}
+    )  # fmt: skip
+    assert locked.status_code == 403 and "Too many wrong PINs" in locked.json()["detail"]
+    assert await world.balance(student) == "9000.0000"

@@ -21,6 +21,8 @@ from saku.kiosk_signing import encode_public_key, generate_key_pair, sign_reques
 from saku.security import Principal, Role, issue_token
 from saku.settings import Settings
 
+PIN = "2468"  # every test student's kiosk PIN
+
 
 @dataclass
 class Kiosk:
@@ -71,7 +73,7 @@ class World:
         student = f"stu-{uuid.uuid4().hex[:8]}"
         await self.post(
             f"/v1/schools/{self.school}/students",
-            {"id": student, "display_name": "Budi S.", "grade": "5"},
+            {"id": student, "display_name": "Budi S.", "grade": "5", "pin": PIN},
             self.admin,
         )
         guardian = f"g-{student}"

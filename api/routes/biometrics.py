@@ -70,7 +70,7 @@ class ErasureIn(BaseModel):
     reason: str = Field(min_length=3, max_length=300)
 
 
-async def _start_erasure(client: Client, task_queue: str, request: ErasureRequest) -> str:
+async def start_erasure(client: Client, task_queue: str, request: ErasureRequest) -> str:
     workflow_id = erase_workflow_id(request.tenant_id, request.student_id)
     await client.start_workflow(
         EraseBiometricsWorkflow.run, request, id=workflow_id, task_queue=task_queue,
@@ -211,7 +211,7 @@ async def consent(
     fingers = await vault.fingers(principal.tenant, student_id)
     if not now.allowed and fingers:
         request = ErasureRequest(principal.tenant, student_id, now.reason, principal.subject)
-        await _start_erasure(await resources.temporal(), settings.task_queue, request)
+        await start_erasure(await resources.temporal(), settings.task_queue, request)
     return BiometricsOut(
         allowed=now.allowed, reason=now.reason, fingers=[] if not now.allowed else fingers
     )
@@ -230,5 +230,5 @@ async def erase(
 ) -> dict[str, str]:
     await _scope(resources, principal, student_id)
     request = ErasureRequest(principal.tenant, student_id, body.reason, principal.subject)
-    workflow_id = await _start_erasure(await resources.temporal(), settings.task_queue, request)
+    workflow_id = await start_erasure(await resources.temporal(), settings.task_queue, request)
     return {"workflow_id": workflow_id}

@@ -76,9 +76,7 @@ class ReceiptOut(BaseModel):
         )
 
 
-async def check_pin(
-    resources: ResourcesDep, tenant: str, student_id: str, pin: str | None
-) -> None:
+async def check_pin(resources: ResourcesDep, tenant: str, student_id: str, pin: str | None) -> None:
     """The PIN fallback, checked before anything is started (a PIN never reaches a workflow
     history). Five wrong tries lock the PIN for 15 minutes: four to eight digits are easy
     to guess without a limit."""

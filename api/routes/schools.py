@@ -10,10 +10,12 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query, status
 from pydantic import BaseModel, Field
 
-from activities.wallet.directory import Directory
+from activities.wallet.directory import Directory, NotFound
 from activities.wallet.refunds import Refunds
-from api.deps import RequireRoles, ResourcesDep
+from api.deps import RequireRoles, ResourcesDep, SettingsDep
 from api.errors import as_http
+from api.routes.biometrics import start_erasure
+from saku.domain.biometrics import ErasureRequest
 from saku.security import Principal, Role
 
 router = APIRouter(prefix="/v1/schools", tags=["schools"])
@@ -50,6 +52,11 @@ class StudentIn(BaseModel):
     display_name: str = Field(min_length=1, max_length=40, description='e.g. "Budi S."')
     grade: str | None = Field(default=None, max_length=20)
     pin: str | None = Field(default=None, pattern=r"^[0-9]{4,8}$", description="Kiosk fallback PIN")
+
+
+class StudentStatusIn(BaseModel):
+    status: Literal["active", "suspended", "left"]
+    reason: str = Field(min_length=3, max_length=300)
 
 
 class Created(BaseModel):
@@ -149,6 +156,29 @@ async def create_student(
             principal.tenant, school_id, body.id, body.display_name, grade=body.grade, pin=body.pin
         )
     return Created(id=body.id, created=created)
+
+
+@router.put(
+    "/{school_id}/students/{student_id}/status", response_model=Created,
+    summary="Suspend, reactivate, or record that a student left (erasing their fingerprints)",
+)  # fmt: skip
+async def student_status(
+    school_id: str,
+    student_id: str,
+    body: StudentStatusIn,
+    principal: Annotated[Principal, Depends(staff)],
+    directory: DirectoryDep,
+    resources: ResourcesDep,
+    settings: SettingsDep,
+) -> Created:
+    with as_http():
+        if await directory.student_school(principal.tenant, student_id) != school_id:
+            raise NotFound(f"school {school_id!r} has no student {student_id!r}")
+        await directory.set_student_status(principal.tenant, student_id, body.status)
+    if body.status == "left":  # biometric data goes with the student, everywhere
+        request = ErasureRequest(principal.tenant, student_id, body.reason, principal.subject)
+        await start_erasure(await resources.temporal(), settings.task_queue, request)
+    return Created(id=student_id, created=False)
 
 
 @router.get(

@@ -169,3 +169,36 @@ async def test_a_guardian_records_only_their_own_decision_and_the_child_can_refu
         path, json={"party": "student", "decision": "refuse"}, headers=staff
     )
     assert refused.json() == {"allowed": False, "reason": "the student refuses", "fingers": []}
+
+
+async def test_a_student_who_leaves_has_their_fingerprints_erased(
+    stack: Settings, pool: Pool, client: httpx.AsyncClient
+) -> None:
+    world = await build_world(stack, pool, client)
+    student = await world.student()
+    staff = world.token(Role.SCHOOL_STAFF, school=world.school)
+    path = f"/v1/students/{student}/biometrics"
+    await world.client.post(
+        f"{path}/consent", json={"party": f"guardian:g-{student}", "decision": "consent"},
+        headers=staff,
+    )  # fmt: skip
+    enrolment = {"student_id": student, "finger": 1, "operator_id": "staff-ani",
+                 "template": base64.b64encode(template()).decode()}  # fmt: skip
+    assert (
+        await signed(world, world.kiosk, "POST", "/v1/kiosk/enrolments", enrolment)
+    ).status_code == 202
+    left = await world.client.put(
+        f"/v1/schools/{world.school}/students/{student}/status",
+        json={"status": "left", "reason": "moved to another city"}, headers=staff,
+    )  # fmt: skip
+    assert left.status_code == 200, left.text
+
+    async def erased() -> bool:
+        return bool((await world.client.get(path, headers=staff)).json()["fingers"] == [])
+
+    await eventually(erased, timeout=20)
+    # the kiosk had not synced yet: its load was cancelled, a delete (to be safe) remains
+    [delete] = await carry_out(world, world.kiosk)
+    assert (delete["action"], delete["student_id"]) == ("delete", student)
+    paid = await world.pay(student, "100")
+    assert paid["reason_code"] == "student_inactive"

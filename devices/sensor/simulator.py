@@ -96,7 +96,7 @@ class SensorSimulator:
         self._wake = os.pipe()
         self._thread = threading.Thread(target=self._serve, name="sensor-simulator", daemon=True)
         self._thread.start()
-        log.info("fingerprint sensor simulator on %s", self.port)
+        log.debug("fingerprint sensor simulator on %s", self.port)
         return self
 
     def stop(self) -> None:

@@ -7,6 +7,7 @@ import asyncio
 import signal
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
 from saku.settings import Settings
@@ -180,6 +181,12 @@ async def _monitoring_check(settings: Settings) -> bool:
 
 
 def up(settings: Settings, args: argparse.Namespace) -> int:
+    return run_saku(settings, then=None, stop_after=args.check)
+
+
+def run_saku(settings: Settings, *, then: Callable[[], bool] | None, stop_after: bool) -> int:
+    """The stack, worker, API and consumer, self-checked; then `then` (a demo, say); then
+    until Ctrl-C unless `stop_after`. Everything started here is stopped on the way out."""
     from saku.cli.stack import print_status, print_up_report
     from saku.stack import manager
 
@@ -202,7 +209,9 @@ def up(settings: Settings, args: argparse.Namespace) -> int:
                 f"Temporal UI: http://127.0.0.1:{settings.temporal_ui_port}/namespaces/"
                 f"{settings.temporal_namespace}/workflows"
             )
-        if args.check:
+        if then is not None:
+            ok = then() and ok
+        if stop_after:
             return 0 if ok else 1
         print("Saku is up. Press Ctrl-C to stop everything.")
         _wait_for_signal(children)

@@ -15,6 +15,7 @@ from activities.wallet.ledger import Ledger
 from devices.kiosk.agent import KioskAgent
 from devices.kiosk.client import KioskClient, KioskIdentity, SakuError
 from devices.kiosk.journal import Journal
+from devices.kiosk.link import Link
 from devices.kiosk.sensor import Sensor
 from devices.kiosk.slots import SlotMap
 from saku.db import Pool
@@ -25,20 +26,7 @@ from tests.stackutil import eventually
 pytestmark = pytest.mark.integration
 
 
-class Network(httpx.AsyncBaseTransport):
-    """The kiosk's link to Saku, which the test can cut."""
-
-    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
-        self.inner = inner
-        self.down = False
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        if self.down:
-            raise httpx.ConnectError("network unreachable", request=request)
-        return await self.inner.handle_async_request(request)
-
-
-def agent(world: World, kiosk: Kiosk, network: Network, tmp_path: Path) -> KioskAgent:
+def agent(world: World, kiosk: Kiosk, network: Link, tmp_path: Path) -> KioskAgent:
     identity = KioskIdentity(world.tenant, kiosk.id, kiosk.key_id, kiosk.private_key)
     http = httpx.AsyncClient(transport=network, base_url="http://saku.test")
     folder = tmp_path / kiosk.id
@@ -72,7 +60,7 @@ async def test_offline_sales_replay_once_with_debt_and_a_cap_evasion_alert(
     student = await world.student(guardian_webhook="https://guardian-app.example/hooks")
     await world.top_up(student, "30000")
     second = await add_kiosk(world, f"{world.kiosk.id}-b")
-    network = Network(client._transport)
+    network = Link(client._transport)
     till_a = agent(world, world.kiosk, network, tmp_path)
     till_b = agent(world, second, network, tmp_path)
     for till in (till_a, till_b):
@@ -155,7 +143,7 @@ async def test_a_tampered_journal_entry_is_refused(
 ) -> None:
     world = await build_world(stack, pool, client)
     student = await world.student()
-    network = Network(client._transport)
+    network = Link(client._transport)
     till = agent(world, world.kiosk, network, tmp_path)
     await till.refresh_config()
     network.down = True

@@ -17,6 +17,7 @@ from activities.biometrics.vault import TemplateVault, VaultError
 from devices.kiosk.agent import KioskAgent
 from devices.kiosk.client import KioskClient, KioskIdentity
 from devices.kiosk.journal import Journal
+from devices.kiosk.screen import create_screen
 from devices.kiosk.sensor import Sensor
 from devices.kiosk.slots import SlotMap
 from devices.sensor.simulator import SensorSimulator
@@ -124,3 +125,33 @@ async def test_a_silent_sensor_offers_the_pin_instead(
     outcome = await agent.pay_by_fingerprint(Decimal(1000))
     assert (outcome.approved, outcome.fallback) == (False, True)
     assert "PIN" in outcome.message
+
+
+async def test_the_kiosk_screen_shows_approved_or_declined_with_the_reason(
+    stack: Settings, pool: Pool, client: httpx.AsyncClient, simulator: SensorSimulator,
+    tmp_path: Path,
+) -> None:  # fmt: skip
+    world = await build_world(stack, pool, client)
+    student = await world.student()
+    await world.top_up(student, "5000")
+    agent = agent_for(world, simulator, tmp_path)
+    transport = httpx.ASGITransport(app=create_screen(agent))
+    async with httpx.AsyncClient(transport=transport, base_url="http://kiosk.local") as screen:
+        assert "Ready." in (await screen.get("/")).text
+        simulator.place_finger("nobody-enrolled")
+        unknown = await screen.post("/pay", data={"amount": "3.000", "method": "fingerprint"})
+        assert unknown.status_code == 402 and "not recognised" in unknown.text
+        wrong = await screen.post(
+            "/pay", data={"amount": "3000", "method": "pin", "student": student, "pin": "9999"}
+        )
+        assert "Declined" in wrong.text and "Wrong PIN" in wrong.text
+        paid = await screen.post(
+            "/pay", data={"amount": "3000", "method": "pin", "student": student, "pin": PIN,
+                          "category": "snacks"},
+        )  # fmt: skip
+        assert paid.status_code == 200 and "Approved" in paid.text
+        poor = await screen.post(
+            "/pay", data={"amount": "3000", "method": "pin", "student": student, "pin": PIN}
+        )
+        assert "Not enough money in your wallet." in poor.text
+        assert (await screen.get("/status")).json()["state"] == "declined"

@@ -118,6 +118,36 @@ async def enrol(
     return {"workflow_id": load_workflow_id(ref), "status": "enrolled"}
 
 
+class TemplateOut(BaseModel):
+    finger: int
+    template: str = Field(description="base64; for one comparison on the sensor, then wiped")
+
+
+@kiosk_router.get(
+    "/students/{student_id}/templates", response_model=list[TemplateOut],
+    summary="Verify (1:1) mode: one student's templates, to compare with the finger presented",
+    responses={403: {"description": "no consent, or a student of another school"}},
+)  # fmt: skip
+async def student_templates(
+    student_id: str, kiosk: KioskDep, resources: ResourcesDep
+) -> list[TemplateOut]:
+    with as_http():
+        school = await Directory(resources.pool).student_school(kiosk.tenant, student_id)
+    if school != kiosk.school_id:
+        raise HTTPException(403, detail="student of another school")
+    consent = await Consents(resources.pool).status(kiosk.tenant, student_id)
+    if not consent.allowed:
+        raise HTTPException(403, detail=f"no fingerprint for this student: {consent.reason}")
+    vault = TemplateVault(resources.pool, resources.keyring)
+    return [
+        TemplateOut(
+            finger=finger,
+            template=base64.b64encode(await vault.open(kiosk.tenant, student_id, finger)).decode(),
+        )
+        for finger in await vault.fingers(kiosk.tenant, student_id)
+    ]
+
+
 @kiosk_router.get(
     "/sensor/commands", response_model=list[CommandOut],
     summary="What this kiosk's sensor must load or delete, oldest first",

@@ -98,6 +98,25 @@ class KioskAgent:
             return Outcome(False, "Fingerprint not recognised. Please use your PIN.", fallback=True)
         return await self._pay(owner[0], amount, category, "fingerprint", match.score)
 
+    async def pay_by_verification(
+        self, student_id: str, amount: Decimal, category: str | None = None
+    ) -> Outcome:
+        """Verify (1:1) mode: the student names themselves (QR card or number), the sensor
+        compares the finger with just their template; the sensor's library is not used."""
+        try:
+            templates = await self.client.templates(student_id)
+        except SakuError as err:
+            return Outcome(False, err.reason, student_id, fallback=True)
+        for template in templates:
+            try:
+                score = await asyncio.to_thread(self.sensor.verify, template)
+            except SensorError as err:
+                return Outcome(False, str(err), student_id, fallback=True)
+            if score > 0:
+                return await self._pay(student_id, amount, category, "fingerprint", score)
+        return Outcome(False, "Fingerprint does not match. Please use your PIN.", student_id,
+                       fallback=True)  # fmt: skip
+
     async def pay_with_student(
         self,
         student_id: str,

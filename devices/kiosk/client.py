@@ -81,3 +81,8 @@ class KioskClient:
         sent = await self._send("POST", "/v1/kiosk/offline-sales", {"sales": entries})
         result: dict[str, Any] = sent.json()
         return result
+
+    async def templates(self, student_id: str) -> list[bytes]:
+        """One student's templates, for verify (1:1) mode."""
+        found = (await self._send("GET", f"/v1/kiosk/students/{student_id}/templates")).json()
+        return [base64.b64decode(t["template"]) for t in found]

@@ -82,6 +82,23 @@ class Sensor:
         slot, score = self._open().searchTemplate()
         return None if slot < 0 else Match(int(slot), int(score))
 
+    def verify(self, template: bytes) -> int:
+        """1:1: the finger on the sensor against one template, loaded into a buffer just for
+        this and wiped after; nothing stays in the sensor's library. Returns the score, 0
+        for no match (the module applies its own threshold)."""
+        self._capture(BUFFER_1)
+        device = self._open()
+        try:
+            device.uploadCharacteristics(BUFFER_2, list(template))
+            return int(device.compareCharacteristics())
+        except Exception as err:
+            raise SensorError(f"could not compare the finger ({err}); try again") from err
+        finally:
+            try:
+                device.uploadCharacteristics(BUFFER_2, [0] * len(template))
+            except Exception:
+                self._device = None
+
     def store(self, template: bytes) -> int:
         """Load a template into the library's first free slot; returns the slot."""
         device = self._open()

@@ -155,3 +155,32 @@ async def test_the_kiosk_screen_shows_approved_or_declined_with_the_reason(
         )
         assert "Not enough money in your wallet." in poor.text
         assert (await screen.get("/status")).json()["state"] == "declined"
+
+
+async def test_verify_mode_compares_with_one_template_and_keeps_nothing_on_the_sensor(
+    stack: Settings, pool: Pool, client: httpx.AsyncClient, simulator: SensorSimulator,
+    tmp_path: Path,
+) -> None:  # fmt: skip
+    world = await build_world(stack, pool, client)
+    student = await world.student()
+    await world.top_up(student, "8000")
+    staff = world.token(Role.SCHOOL_STAFF, school=world.school)
+    await world.client.post(
+        f"/v1/students/{student}/biometrics/consent",
+        json={"party": f"guardian:g-{student}", "decision": "consent"}, headers=staff,
+    )  # fmt: skip
+    agent = agent_for(world, simulator, tmp_path)
+    simulator.place_finger(FINGER)
+    await agent.enrol(student, 3, "staff-ani")  # no sync: this kiosk works in verify mode
+
+    paid = await agent.pay_by_verification(student, Decimal(2000))
+    assert paid.approved, paid.message
+    simulator.place_finger("an-impostor")
+    impostor = await agent.pay_by_verification(student, Decimal(2000))
+    assert (impostor.approved, impostor.fallback) == (False, True)
+    assert simulator.stored_slots() == {}  # nothing stayed in the sensor's library
+    assert await world.balance(student) == "6000.0000"
+
+    other = await world.student()  # no consent: no templates for anyone to compare with
+    refused = await agent.pay_by_verification(other, Decimal(1000))
+    assert refused.fallback and "no guardian has consented" in refused.message

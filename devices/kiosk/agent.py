@@ -124,10 +124,14 @@ class KioskAgent:
         method: str,
         category: str | None = None,
         pin: str | None = None,
+        operator: str | None = None,
     ) -> Outcome:
-        """The PIN / QR card path (or staff override): the student is named, not matched.
-        Saku checks the PIN; it never goes into the offline journal."""
-        return await self._pay(student_id, amount, category, method, None, pin)
+        """The PIN / QR card path, or a staff override (`operator` names the staff member,
+        whose overrides monitoring counts): the student is named, not matched. Saku checks
+        the PIN; it never goes into the offline journal."""
+        if method == "override" and not operator:
+            return Outcome(False, "A staff override needs the staff member's name.", student_id)
+        return await self._pay(student_id, amount, category, method, None, pin, operator)
 
     async def _pay(
         self,
@@ -137,6 +141,7 @@ class KioskAgent:
         method: str,
         score: int | None,
         pin: str | None = None,
+        operator: str | None = None,
     ) -> Outcome:
         body: dict[str, Any] = {
             "kiosk_tx_id": uuid.uuid4().hex,  # the same id is re-sent if the answer is lost
@@ -148,6 +153,8 @@ class KioskAgent:
             body["category_id"] = category
         if score is not None:
             body["match_score"] = score
+        if operator is not None:
+            body["operator_id"] = operator
         try:
             receipt = await self.client.pay(body | ({"pin": pin} if pin else {}))
         except (httpx.TransportError, SakuError) as err:

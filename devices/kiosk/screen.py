@@ -37,6 +37,8 @@ input, select, button {{ font-size: 1.3rem; margin: .3rem 0; }}
     <label>PIN <input name="pin" type="password" inputmode="numeric"></label>
     <button name="method" value="pin">Pay by PIN</button>
     <button name="method" value="qr">Pay by QR card</button>
+    <label>Staff <input name="staff"></label>
+    <button name="method" value="override">Staff override</button>
   </fieldset>
 </form>
 </body></html>"""
@@ -74,8 +76,9 @@ def create_screen(agent: KioskAgent) -> Starlette:
         else:
             student = str(form.get("student") or "").strip()
             pin = str(form.get("pin") or "") or None
+            staff = str(form.get("staff") or "").strip() or None
             outcome = (
-                await agent.pay_with_student(student, amount, method, category, pin)
+                await agent.pay_with_student(student, amount, method, category, pin, staff)
                 if student
                 else Outcome(False, "Type the student's number, or scan the QR card.")
             )

@@ -154,6 +154,10 @@ async def test_the_kiosk_screen_shows_approved_or_declined_with_the_reason(
             "/pay", data={"amount": "3000", "method": "pin", "student": student, "pin": PIN}
         )
         assert "Not enough money in your wallet." in poor.text
+        no_staff = await screen.post(
+            "/pay", data={"amount": "1000", "method": "override", "student": student}
+        )
+        assert "needs the staff member" in no_staff.text
         assert (await screen.get("/status")).json()["state"] == "declined"
 
 
@@ -179,7 +183,10 @@ async def test_verify_mode_compares_with_one_template_and_keeps_nothing_on_the_s
     impostor = await agent.pay_by_verification(student, Decimal(2000))
     assert (impostor.approved, impostor.fallback) == (False, True)
     assert simulator.stored_slots() == {}  # nothing stayed in the sensor's library
-    assert await world.balance(student) == "6000.0000"
+    # the staff member vouches for the child instead
+    vouched = await agent.pay_with_student(student, Decimal(1000), "override", operator="ani")
+    assert vouched.approved and vouched.receipt is not None
+    assert await world.balance(student) == "5000.0000"
 
     other = await world.student()  # no consent: no templates for anyone to compare with
     refused = await agent.pay_by_verification(other, Decimal(1000))

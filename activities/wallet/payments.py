@@ -86,6 +86,12 @@ class WalletActivities:
         self.evaluation = evaluation
         self.default_balance_cap = default_balance_cap
 
+    def _cap(self, school_cap: Decimal | None) -> Decimal:
+        """The e-money cap: Saku's setting, or the school's if it set a lower one."""
+        if school_cap is None:
+            return self.default_balance_cap
+        return min(self.default_balance_cap, Decimal(school_cap))
+
     async def _monitor(self, tx: Transaction, document: dict[str, Any], channel: str) -> Screening:
         """Record the movement in the monitoring history and evaluate it: rules, typology
         scores and adjudication (the engine's steps, next to the data, as in micro-batch
@@ -252,9 +258,7 @@ class WalletActivities:
                 conn, request.tenant_id, request.student_id, request.created_at_ms
             )
         school = facts.school
-        cap = self.default_balance_cap
-        if school is not None and school.balance_cap is not None:
-            cap = min(cap, school.balance_cap)
+        cap = self._cap(school.balance_cap if school is not None else None)
         decline = authorise_topup(amount, facts.student, cap)
         if school is None:
             return Screening(decline=decline)
@@ -342,9 +346,7 @@ class WalletActivities:
         ).fetchone()
         if row is None:
             return None
-        cap = self.default_balance_cap
-        if row["balance_cap"] is not None:
-            cap = min(cap, Decimal(row["balance_cap"]))
+        cap = self._cap(row["balance_cap"])
         return balance_cap(cap) if Decimal(row["balance"]) + amount > cap else None
 
 

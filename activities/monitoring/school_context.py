@@ -30,7 +30,14 @@ SELECT
     (SELECT count(*) FROM payments
      WHERE tenant_id = %(tenant)s AND student_id = %(student)s
        AND status IN ('refunded', 'voided') AND created_at >= %(since)s)
-        AS topup_refund_cycles_30d
+        AS topup_refund_cycles_30d,
+    -- offline sales replayed today from any kiosk, read from the history (written before
+    -- the rules run), so of two replays racing each other at least the later sees both
+    (SELECT coalesce(sum(e.amount), 0) FROM transaction_edges e
+     JOIN raw_messages r ON r.tenant_id = e.tenant_id AND r.msg_id = e.msg_id
+     WHERE e.tenant_id = %(tenant)s AND e.source_account = %(wallet)s
+       AND e.created_at >= %(day_start)s AND e.msg_id <> %(msg)s AND r.channel = 'sync'
+       AND e.status IS DISTINCT FROM 'RJCT') AS offline_spent_today
 """
 
 
@@ -63,6 +70,8 @@ async def load_school_contexts(
                     "kiosk": tx.kiosk_id,
                     "operator": tx.operator_id,
                     "student": student,
+                    "wallet": school.account_id,
+                    "msg": tx.msg_id,
                     "day_start": school.day_start,
                     "since": datetime.fromtimestamp(since_ms / 1000, UTC),
                 },
@@ -88,7 +97,7 @@ async def load_school_contexts(
             balance_cap=float(cap),
             # an offline sale, replayed: with the day's offline sales synced before it, from
             # any kiosk (each kiosk enforces the cap only for its own sales)
-            offline_spent_across_kiosks=float(school.offline_spent_today) + tx.amount
+            offline_spent_across_kiosks=float(counts["offline_spent_today"]) + tx.amount
             if tx.offline
             else 0.0,
             offline_cap=float(school.offline_student_cap),

@@ -38,11 +38,7 @@ SELECT st.*, b.balance, c.daily_limit, c.weekly_limit, c.low_balance_threshold,
        coalesce((SELECT sum(p.amount) FROM payments p
                  WHERE p.tenant_id = %(tenant)s AND p.student_id = st.id
                    AND p.status = 'approved' AND p.created_at >= st.week_start), 0)
-           AS spent_this_week,
-       coalesce((SELECT sum(p.amount) FROM payments p
-                 WHERE p.tenant_id = %(tenant)s AND p.student_id = st.id AND p.offline
-                   AND p.status = 'approved' AND p.created_at >= st.day_start), 0)
-           AS offline_spent_today
+           AS spent_this_week
 FROM student st
 JOIN ledger_balances b ON b.tenant_id = %(tenant)s AND b.account_id = st.account_id
 LEFT JOIN student_controls c ON c.tenant_id = %(tenant)s AND c.student_id = st.id
@@ -73,7 +69,6 @@ class SchoolFacts:
     balance_cap: Decimal | None
     low_balance_threshold: Decimal | None
     offline_student_cap: Decimal  # offline sales a day, across all kiosks
-    offline_spent_today: Decimal
 
 
 @dataclass(frozen=True)
@@ -116,7 +111,6 @@ async def load_facts(
         balance_cap=_decimal(row["balance_cap"]),
         low_balance_threshold=_decimal(row["low_balance_threshold"]),
         offline_student_cap=Decimal(row["offline_student_cap"]),
-        offline_spent_today=Decimal(row["offline_spent_today"]),
     )
     return Facts(student, school)
 

@@ -35,4 +35,5 @@ def test_a_small_canteen_day_runs_end_to_end() -> None:
     assert payments is not None and int(payments[1]) + int(payments[2]) == 62, out
     assert re.search(r"paid by\s+.*fingerprint \d+", out), out
     assert re.search(r"offline\s+[1-9]\d* sales replayed", out), out
+    assert re.search(r"alerts\s+.*offline-cap-evasion@1.0.0 [1-9]", out), out
     assert re.search(r"ledger\s+.*: OK$", out, re.MULTILINE), out

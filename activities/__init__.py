@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from decimal import Decimal
 from typing import Any
 
 import redis.asyncio as redis
@@ -14,27 +13,29 @@ from activities.biometrics.steps import BiometricActivities
 from activities.biometrics.vault import TemplateVault
 from activities.monitoring.alerts import AlertPublisher
 from activities.monitoring.evaluate import EvaluationActivities
-from activities.monitoring.features import DEFAULT_BALANCE_CAP
 from activities.monitoring.history import HistoryStore
+from activities.reporting.steps import ReportingActivities
 from activities.selfcheck import SelfCheckActivities
 from activities.wallet.payments import WalletActivities
 from saku.db import Pool
+from saku.settings import Settings
 
 
 def build_activities(
     pool: Pool,
     valkey: redis.Redis,
     publish_alert: AlertPublisher,
-    *,
-    keyring: KeyRing,
-    balance_cap: Decimal = DEFAULT_BALANCE_CAP,
+    settings: Settings,
 ) -> list[Callable[..., Any]]:
     """All activities, bound to the given dependencies (real ones, or fakes in unit tests)."""
+    balance_cap = settings.balance_cap_decimal
+    keyring = KeyRing.load(settings.resolved_kek_file())  # outside the database
     selfcheck = SelfCheckActivities(pool, valkey)
     history = HistoryStore(pool, valkey)
     evaluation = EvaluationActivities(pool, history, publish_alert, balance_cap)
     wallet = WalletActivities(pool, history, evaluation, balance_cap)
     biometrics = BiometricActivities(TemplateVault(pool, keyring), SensorCommands(pool))
+    reporting = ReportingActivities(settings)
     return [
         selfcheck.record,
         evaluation.run_rules,
@@ -48,4 +49,5 @@ def build_activities(
         biometrics.outstanding,
         biometrics.erase_at_rest,
         biometrics.record_erased,
+        reporting.dbt_build,
     ]

@@ -66,8 +66,7 @@ class Resources:
             self.pool,
             self.valkey,
             kafka_alert_publisher(producer, topic),
-            keyring=self.keyring,
-            balance_cap=self.settings.balance_cap_decimal,
+            self.settings,
         )
         self._worker = create_worker(client, self.settings.task_queue, ALL_WORKFLOWS, activities)
         await self._worker.run()

@@ -15,7 +15,6 @@ import redis.asyncio as redis
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from activities import build_activities
-from activities.biometrics.keyring import KeyRing
 from activities.monitoring.alerts import kafka_alert_publisher
 from activities.monitoring.history import HistoryStore
 from activities.wallet.notifications import WebhookSender
@@ -66,13 +65,7 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
             client,
             settings.task_queue,
             ALL_WORKFLOWS,
-            build_activities(
-                pool,
-                valkey,
-                publish,
-                keyring=KeyRing.load(settings.resolved_kek_file()),
-                balance_cap=settings.balance_cap_decimal,
-            ),
+            build_activities(pool, valkey, publish, settings),
         )
         # leaving the block shuts the worker down gracefully: running activities finish
         async with worker:

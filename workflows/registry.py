@@ -7,6 +7,7 @@ every workflow it starts, and importing every workflow module each time cost ~10
 from workflows.biometrics import DistributeTemplateWorkflow, EraseBiometricsWorkflow
 from workflows.evaluation import EvaluateBatchWorkflow, EvaluateTransactionWorkflow
 from workflows.noop import NoOpWorkflow
+from workflows.reporting import ReportingWorkflow
 from workflows.selfcheck import SelfCheckWorkflow
 from workflows.wallet import KioskPaymentWorkflow, OfflineSyncWorkflow, TopUpWorkflow
 
@@ -20,4 +21,5 @@ ALL_WORKFLOWS: list[type] = [
     OfflineSyncWorkflow,
     DistributeTemplateWorkflow,
     EraseBiometricsWorkflow,
+    ReportingWorkflow,
 ]

@@ -134,6 +134,15 @@ async def _bootstrap_default_tenant(settings: Settings) -> str:
         return "DEFAULT tenant: default monitoring configuration imported and activated"
 
 
+async def _ensure_schedules(settings: Settings) -> str:
+    from saku.temporal.client import connect
+    from saku.temporal.schedules import NIGHTLY_REPORTING, ensure_schedules
+
+    created = await ensure_schedules(await connect(settings), settings.task_queue)
+    state = "created" if created else "already there"
+    return f"schedule {NIGHTLY_REPORTING} (nightly reporting at 02:00 Asia/Jakarta): {state}"
+
+
 async def _monitoring_check(settings: Settings) -> bool:
     """One payment (its 4 ISO 20022 messages) through Kafka, to a committed decision."""
     import json
@@ -201,6 +210,7 @@ def run_saku(settings: Settings, *, then: Callable[[], bool] | None, stop_after:
     try:
         _wait_api_ready(settings)
         print(asyncio.run(_bootstrap_default_tenant(settings)))
+        print(asyncio.run(_ensure_schedules(settings)))
         ok = asyncio.run(_selfcheck(settings)) and asyncio.run(_monitoring_check(settings))
         asyncio.run(print_status(settings))
         print(f"API:         http://{settings.api_host}:{settings.api_port}/docs")

@@ -12,7 +12,6 @@ from psycopg_pool import AsyncConnectionPool
 from temporalio.client import Client
 
 from activities import build_activities
-from activities.biometrics.keyring import KeyRing
 from saku import topics
 from saku.domain.selfcheck import SelfCheckRequest, selfcheck_valkey_key
 from saku.settings import Settings
@@ -78,7 +77,7 @@ async def test_temporal_round_trip_through_worker_and_stores(
         temporal,
         task_queue,
         ALL_WORKFLOWS,
-        build_activities(pool, valkey, no_alerts, keyring=KeyRing.load(stack.resolved_kek_file())),
+        build_activities(pool, valkey, no_alerts, stack),
     )
     async with worker:
         result = await temporal.execute_workflow(

@@ -1,33 +1,46 @@
-"""`saku simulate` (the README's run command) on a stack of its own, with a small school: the
-whole canteen day runs and ends with the ledger's invariant holding."""
+"""`saku simulate` (the README's run command) on a stack of its own, with a small school:
+the whole canteen day runs and ends with the ledger's invariant holding; then the dbt
+project builds over that day, its own tests pass, and the marts agree with sums computed
+here, independently, from the operational tables and the ledger."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
+from decimal import Decimal
 
+import psycopg
 import pytest
 
+from saku.settings import Settings
 from saku.stack import manager
 from tests.stackutil import private_settings, remove_var_dir
 
 pytestmark = pytest.mark.integration
 
 
-def test_a_small_canteen_day_runs_end_to_end() -> None:
+@pytest.fixture(scope="module")
+def day() -> Iterator[tuple[Settings, str]]:
     settings = private_settings()
     try:
+        asyncio.run(manager.up(settings))  # up first: simulate then leaves it running
         result = subprocess.run(
             [sys.executable, "-m", "saku", "simulate", "--students", "40", "--enrol", "9",
              "--payments", "60", "--rate", "10", "--exit"],
             env=settings.as_environment(), capture_output=True, text=True, timeout=600,
         )  # fmt: skip
+        assert result.returncode == 0, result.stdout + result.stderr
+        yield settings, result.stdout
     finally:
         manager.down(settings)
         remove_var_dir(settings)
-    out = result.stdout
-    assert result.returncode == 0, out + result.stderr
+
+
+def test_a_small_canteen_day_runs_end_to_end(day: tuple[Settings, str]) -> None:
+    _, out = day
     for phase in ("enrolment: 9 students", "every kiosk loaded", "every top-up evaluated",
                   "lunch rush", "sell offline", "offline sales sent for replay"):  # fmt: skip
         assert phase in out, phase
@@ -37,3 +50,69 @@ def test_a_small_canteen_day_runs_end_to_end() -> None:
     assert re.search(r"offline\s+[1-9]\d* sales replayed", out), out
     assert re.search(r"alerts\s+.*offline-cap-evasion@1.0.0 [1-9]", out), out
     assert re.search(r"ledger\s+.*: OK$", out, re.MULTILINE), out
+
+
+def one(conn: psycopg.Connection[tuple[object, ...]], sql: str, *params: object) -> Decimal:
+    row = conn.execute(sql, params).fetchone()
+    assert row is not None
+    return Decimal(str(row[0] or 0))
+
+
+def test_the_reports_build_over_the_day_and_agree_with_independent_sums(
+    day: tuple[Settings, str],
+) -> None:
+    settings, out = day
+    tenant = re.search(r"tenant (sim-[0-9a-f]+)", out)
+    assert tenant is not None
+    # the nightly reporting workflow, run now the way an analyst would, on a worker
+    worker = subprocess.Popen([sys.executable, "-m", "saku", "worker"],
+                              env=settings.as_environment(), stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)  # fmt: skip
+    try:
+        built = subprocess.run(
+            [sys.executable, "-m", "saku", "reports", "build"], env=settings.as_environment(),
+            capture_output=True, text=True, timeout=600,
+        )  # fmt: skip
+    finally:
+        worker.terminate()
+        worker.wait(30)
+    assert built.returncode == 0, built.stdout + built.stderr
+    assert re.search(r"dbt build: ok in [\d.]+ s \(pass \d+, success \d+\)", built.stdout), (
+        built.stdout
+    )
+    with psycopg.connect(settings.resolved_database_url()) as conn:
+        t = tenant[1]
+        # canteen sales reconcile with the ledger to the cent: purchases less refunds
+        net = one(conn, "SELECT sum(net_sales) FROM reporting.daily_canteen_sales "
+                  "WHERE tenant_id = %s", t)  # fmt: skip
+        merchants = """SELECT sum(e.amount) FROM ledger_entries e
+                       JOIN ledger_accounts a ON a.tenant_id = e.tenant_id AND a.id = e.account_id
+                       WHERE e.tenant_id = %s AND a.kind = 'merchant_settlement'"""
+        ledger = one(conn, merchants, t)
+        assert net == ledger and net > 0
+        approved = one(conn, "SELECT count(*) FROM payments WHERE tenant_id = %s "
+                       "AND status <> 'declined'", t)  # fmt: skip
+        assert one(conn, "SELECT sum(purchases) FROM reporting.daily_canteen_sales "
+                   "WHERE tenant_id = %s", t) == approved  # fmt: skip
+        offline = one(conn, "SELECT count(*) FROM payments WHERE tenant_id = %s AND offline "
+                      "AND status <> 'declined'", t)  # fmt: skip
+        assert one(conn, "SELECT sum(offline_sales) FROM reporting.kiosk_availability "
+                   "WHERE tenant_id = %s", t) == offline > 0  # fmt: skip
+        credited = one(conn, "SELECT sum(amount) FROM topups WHERE tenant_id = %s "
+                       "AND status = 'credited'", t)  # fmt: skip
+        by_channel = one(
+            conn,
+            "SELECT sum(amount) FROM reporting.topups_by_channel WHERE tenant_id = %s "
+            "AND status = 'credited' AND channel = 'kafka'",
+            t,
+        )
+        assert by_channel == credited
+        enrolled = one(conn, "SELECT count(DISTINCT student_id) FROM biometric_templates "
+                       "WHERE tenant_id = %s", t)  # fmt: skip
+        assert one(conn, "SELECT sum(enrolled) FROM reporting.enrolment_and_consent_status "
+                   "WHERE tenant_id = %s", t) == enrolled == 9  # fmt: skip
+        alerts = one(conn, "SELECT count(*) FROM evaluations e, jsonb_array_elements("
+                     "e.result->'adjudication'->'typologies') x WHERE e.tenant_id = %s "
+                     "AND (x->>'review')::boolean", t)  # fmt: skip
+        assert one(conn, "SELECT sum(alerts) FROM reporting.alerts_by_typology "
+                   "WHERE tenant_id = %s", t) == alerts > 0  # fmt: skip

@@ -1,0 +1,1 @@
+"""Reporting: the dbt project in `dbt/` built against Saku's PostgreSQL."""

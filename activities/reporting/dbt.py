@@ -1,0 +1,50 @@
+"""Run dbt (in a subprocess: dbt keeps global state and is not made for a long-lived
+worker) against Saku's PostgreSQL, with the connection taken from Saku's settings."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from saku.settings import Settings
+
+PROJECT = Path(__file__).resolve().parents[2] / "dbt"
+
+
+@dataclass(frozen=True)
+class DbtRun:
+    ok: bool
+    command: str
+    output: str  # dbt's own log lines, for the operator
+
+    def tail(self, lines: int = 15) -> str:
+        return "\n".join(self.output.strip().splitlines()[-lines:])
+
+
+def dbt_environment(settings: Settings) -> dict[str, str]:
+    url = urlparse(settings.resolved_database_url())
+    return os.environ | {
+        "SAKU_DBT_HOST": url.hostname or "127.0.0.1",
+        "SAKU_DBT_PORT": str(url.port or 5432),
+        "SAKU_DBT_USER": unquote(url.username or ""),
+        "SAKU_DBT_PASSWORD": unquote(url.password or ""),
+        "SAKU_DBT_DBNAME": (url.path or "/saku").lstrip("/"),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",  # and no network calls home
+        # build products and logs under var/, never in the repository
+        "DBT_TARGET_PATH": str(settings.var_dir.resolve() / "dbt" / "target"),
+        "DBT_LOG_PATH": str(settings.var_dir.resolve() / "dbt" / "logs"),
+    }
+
+
+def run_dbt(settings: Settings, *args: str, timeout_s: float = 900) -> DbtRun:
+    dbt = str(Path(sys.executable).with_name("dbt"))  # the venv's dbt, beside this Python
+    command = [dbt, *args, "--project-dir", str(PROJECT), "--profiles-dir", str(PROJECT)]
+    done = subprocess.run(
+        command, env=dbt_environment(settings), capture_output=True, text=True,
+        timeout=timeout_s, cwd=PROJECT,
+    )  # fmt: skip
+    return DbtRun(done.returncode == 0, " ".join(["dbt", *args]), done.stdout + done.stderr)

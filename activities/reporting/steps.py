@@ -1,0 +1,36 @@
+"""The reporting workflow's side effects."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections import Counter
+
+from temporalio import activity
+
+from activities.reporting.dbt import run_dbt
+from saku.domain.reporting import DBT_BUILD, DbtSummary, ReportingRequest
+from saku.settings import Settings
+
+
+class ReportingActivities:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    @activity.defn(name=DBT_BUILD)
+    async def dbt_build(self, request: ReportingRequest) -> DbtSummary:
+        """Snapshots, models and dbt's own tests, in dependency order."""
+        started = time.monotonic()
+        run = await asyncio.to_thread(run_dbt, self.settings, "build")
+        results = self.settings.var_dir.resolve() / "dbt" / "target" / "run_results.json"
+        counts: Counter[str] = Counter()
+        failures: list[str] = []
+        if results.exists():
+            for node in json.loads(results.read_text()).get("results", []):
+                counts[node["status"]] += 1
+                if node["status"] in ("error", "fail"):
+                    failures.append(node["unique_id"])
+        if not run.ok and not failures:
+            failures.append(run.tail(5))  # dbt failed before running anything: say why
+        return DbtSummary(run.ok, round(time.monotonic() - started, 1), dict(counts), failures)

@@ -1,0 +1,67 @@
+"""`saku reports build` (the nightly reporting workflow, now, with progress) and
+`saku reports docs` (the dbt documentation, served locally)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import time
+from typing import Any
+
+from saku.settings import Settings
+
+
+def register(commands: Any) -> None:
+    reports = commands.add_parser("reports", help="dbt reports on Saku's data")
+    sub = reports.add_subparsers(dest="action", required=True, metavar="ACTION")
+    sub.add_parser("build", help="run the reporting workflow now, showing its progress") \
+        .set_defaults(handler=build)  # fmt: skip
+    docs = sub.add_parser("docs", help="generate and serve the dbt documentation")
+    docs.add_argument("--port", type=int, default=58081)
+    docs.set_defaults(handler=serve_docs)
+
+
+def build(settings: Settings, args: argparse.Namespace) -> int:
+    from saku.domain.reporting import ReportingRequest, ReportingSummary
+    from saku.temporal.client import connect
+    from saku.temporal.schedules import ensure_schedules
+    from workflows.reporting import ReportingWorkflow
+
+    async def run() -> ReportingSummary:
+        client = await connect(settings)
+        await ensure_schedules(client, settings.task_queue)
+        handle = await client.start_workflow(
+            ReportingWorkflow.run, ReportingRequest("manual"),
+            id=f"reporting-manual-{int(time.time())}", task_queue=settings.task_queue,
+        )  # fmt: skip
+        print(f"reporting workflow {handle.id} (see it in the Temporal UI)")
+        shown = 0
+        result = asyncio.ensure_future(handle.result())
+        while not result.done():
+            steps = await handle.query(ReportingWorkflow.progress)
+            for step in steps[shown:]:
+                print(f"  {step}")
+            shown = len(steps)
+            await asyncio.wait([result], timeout=1)
+        summary = result.result()
+        for step in summary.steps[shown:]:
+            print(f"  {step}")
+        return summary
+
+    summary = asyncio.run(run())
+    for failure in summary.dbt.failures:
+        print(f"  FAILED: {failure}")
+    return 0 if summary.dbt.ok else 1
+
+
+def serve_docs(settings: Settings, args: argparse.Namespace) -> int:
+    from activities.reporting.dbt import run_dbt
+
+    generated = run_dbt(settings, "docs", "generate")
+    if not generated.ok:
+        print(generated.tail())
+        return 1
+    print(f"dbt documentation on http://127.0.0.1:{args.port} (Ctrl-C stops it)")
+    served = run_dbt(settings, "docs", "serve", "--port", str(args.port), "--no-browser",
+                     timeout_s=365 * 24 * 3600)  # fmt: skip
+    return 0 if served.ok else 1

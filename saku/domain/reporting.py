@@ -1,0 +1,26 @@
+"""The nightly reporting run's inputs and results (small: counts, never data)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+DBT_BUILD = "reporting.dbt_build"
+
+
+@dataclass(frozen=True)
+class ReportingRequest:
+    trigger: str  # schedule | manual
+
+
+@dataclass(frozen=True)
+class DbtSummary:
+    ok: bool
+    seconds: float
+    counts: dict[str, int] = field(default_factory=dict)  # status -> nodes (pass, error…)
+    failures: list[str] = field(default_factory=list)  # the nodes that failed, by name
+
+
+@dataclass(frozen=True)
+class ReportingSummary:
+    dbt: DbtSummary
+    steps: list[str]

@@ -1,0 +1,36 @@
+"""The nightly reporting run: dbt build (models, snapshots and their tests), then a
+summary. Started by a Temporal schedule, or now by `saku reports build`."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+
+with workflow.unsafe.imports_passed_through():
+    from saku.domain.reporting import DBT_BUILD, DbtSummary, ReportingRequest, ReportingSummary
+
+
+@workflow.defn(name="Reporting")
+class ReportingWorkflow:
+    def __init__(self) -> None:
+        self._steps: list[str] = []
+
+    @workflow.query
+    def progress(self) -> list[str]:
+        return list(self._steps)
+
+    @workflow.run
+    async def run(self, request: ReportingRequest) -> ReportingSummary:
+        self._steps.append("dbt build: started")
+        dbt: DbtSummary = await workflow.execute_activity(
+            DBT_BUILD, request, result_type=DbtSummary,
+            start_to_close_timeout=timedelta(minutes=30),
+            retry_policy=RetryPolicy(maximum_attempts=3),
+        )  # fmt: skip
+        counts = ", ".join(f"{k} {v}" for k, v in sorted(dbt.counts.items()))
+        self._steps.append(
+            f"dbt build: {'ok' if dbt.ok else 'FAILED'} in {dbt.seconds} s ({counts})"
+        )
+        return ReportingSummary(dbt, list(self._steps))

@@ -35,7 +35,7 @@ def build_activities(
     evaluation = EvaluationActivities(pool, history, publish_alert, balance_cap)
     wallet = WalletActivities(pool, history, evaluation, balance_cap)
     biometrics = BiometricActivities(TemplateVault(pool, keyring), SensorCommands(pool))
-    reporting = ReportingActivities(settings)
+    reporting = ReportingActivities(pool, settings)
     return [
         selfcheck.record,
         evaluation.run_rules,
@@ -50,4 +50,5 @@ def build_activities(
         biometrics.erase_at_rest,
         biometrics.record_erased,
         reporting.dbt_build,
+        reporting.apply_retention,
     ]

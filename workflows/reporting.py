@@ -1,5 +1,6 @@
-"""The nightly reporting run: dbt build (models, snapshots and their tests), then a
-summary. Started by a Temporal schedule, or now by `saku reports build`."""
+"""The nightly reporting run: dbt build (models, snapshots and their tests) -> retention
+(archive, then purge) -> a summary. Started by a Temporal schedule, or now by `saku reports
+build`. If the build or its tests fail, nothing is purged: bad data is not acted on."""
 
 from __future__ import annotations
 
@@ -9,7 +10,14 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
-    from saku.domain.reporting import DBT_BUILD, DbtSummary, ReportingRequest, ReportingSummary
+    from saku.domain.reporting import (
+        APPLY_RETENTION,
+        DBT_BUILD,
+        DbtSummary,
+        ReportingRequest,
+        ReportingSummary,
+        RetentionCounts,
+    )
 
 
 @workflow.defn(name="Reporting")
@@ -33,4 +41,16 @@ class ReportingWorkflow:
         self._steps.append(
             f"dbt build: {'ok' if dbt.ok else 'FAILED'} in {dbt.seconds} s ({counts})"
         )
-        return ReportingSummary(dbt, list(self._steps))
+        retention: list[RetentionCounts] = []
+        if not dbt.ok:
+            self._steps.append("retention: skipped (the build or its tests failed)")
+        else:
+            self._steps.append("retention: started")
+            retention = await workflow.execute_activity(
+                APPLY_RETENTION, request, result_type=list[RetentionCounts],
+                start_to_close_timeout=timedelta(minutes=30),
+                retry_policy=RetryPolicy(maximum_attempts=3),
+            )  # fmt: skip
+            moved = ", ".join(f"{r.data_class} {r.archived}/{r.purged}" for r in retention)
+            self._steps.append(f"retention: archived/purged {moved}")
+        return ReportingSummary(dbt, retention, list(self._steps))

@@ -10,13 +10,28 @@ from collections import Counter
 from temporalio import activity
 
 from activities.reporting.dbt import run_dbt
-from saku.domain.reporting import DBT_BUILD, DbtSummary, ReportingRequest
+from activities.reporting.retention import Retention
+from saku.db import Pool
+from saku.domain.reporting import (
+    APPLY_RETENTION,
+    DBT_BUILD,
+    DbtSummary,
+    ReportingRequest,
+    RetentionCounts,
+)
 from saku.settings import Settings
 
 
 class ReportingActivities:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, pool: Pool, settings: Settings) -> None:
         self.settings = settings
+        self.retention = Retention(pool)
+
+    @activity.defn(name=APPLY_RETENTION)
+    async def apply_retention(self, request: ReportingRequest) -> list[RetentionCounts]:
+        """Archive, then purge, what is past retention (the ledger and audit: archive only)."""
+        done = await self.retention.apply()
+        return [RetentionCounts(r.data_class, r.archived, r.purged) for r in done]
 
     @activity.defn(name=DBT_BUILD)
     async def dbt_build(self, request: ReportingRequest) -> DbtSummary:

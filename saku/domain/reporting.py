@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 DBT_BUILD = "reporting.dbt_build"
+APPLY_RETENTION = "reporting.apply_retention"
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,14 @@ class DbtSummary:
 
 
 @dataclass(frozen=True)
+class RetentionCounts:
+    data_class: str
+    archived: int
+    purged: int
+
+
+@dataclass(frozen=True)
 class ReportingSummary:
     dbt: DbtSummary
+    retention: list[RetentionCounts]  # empty when skipped
     steps: list[str]

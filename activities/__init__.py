@@ -35,7 +35,7 @@ def build_activities(
     evaluation = EvaluationActivities(pool, history, publish_alert, balance_cap)
     wallet = WalletActivities(pool, history, evaluation, balance_cap)
     biometrics = BiometricActivities(TemplateVault(pool, keyring), SensorCommands(pool))
-    reporting = ReportingActivities(pool, settings)
+    reporting = ReportingActivities(pool, settings, publish_alert)
     return [
         selfcheck.record,
         evaluation.run_rules,
@@ -50,5 +50,6 @@ def build_activities(
         biometrics.erase_at_rest,
         biometrics.record_erased,
         reporting.dbt_build,
+        reporting.check_quality,
         reporting.apply_retention,
     ]

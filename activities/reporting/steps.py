@@ -7,15 +7,20 @@ import json
 import time
 from collections import Counter
 
+from psycopg.types.json import Jsonb
 from temporalio import activity
 
+from activities.monitoring.alerts import AlertPublisher
 from activities.reporting.dbt import run_dbt
+from activities.reporting.quality import run_checks
 from activities.reporting.retention import Retention
 from saku.db import Pool
 from saku.domain.reporting import (
     APPLY_RETENTION,
+    CHECK_QUALITY,
     DBT_BUILD,
     DbtSummary,
+    QualityVerdict,
     ReportingRequest,
     RetentionCounts,
 )
@@ -23,9 +28,30 @@ from saku.settings import Settings
 
 
 class ReportingActivities:
-    def __init__(self, pool: Pool, settings: Settings) -> None:
+    def __init__(self, pool: Pool, settings: Settings, publish_alert: AlertPublisher) -> None:
+        self.pool = pool
         self.settings = settings
         self.retention = Retention(pool)
+        self.publish_alert = publish_alert
+
+    @activity.defn(name=CHECK_QUALITY)
+    async def check_quality(self, request: ReportingRequest) -> QualityVerdict:
+        """The Great Expectations checkpoint; a failure is an alert (stored, published)."""
+        report = await asyncio.to_thread(run_checks, self.settings)
+        if not report.ok:
+            async with self.pool.connection() as conn:
+                row = await (
+                    await conn.execute(
+                        "INSERT INTO data_quality_alerts (failures) VALUES (%s) RETURNING id",
+                        (Jsonb(report.failures),),
+                    )
+                ).fetchone()
+            assert row is not None
+            alert = {"type": "data_quality", "alertId": row["id"], "failures": report.failures}
+            await self.publish_alert(
+                "saku", f"data-quality:{row['id']}".encode(), json.dumps(alert).encode()
+            )
+        return QualityVerdict(report.ok, report.checked, report.failures)
 
     @activity.defn(name=APPLY_RETENTION)
     async def apply_retention(self, request: ReportingRequest) -> list[RetentionCounts]:

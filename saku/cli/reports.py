@@ -49,9 +49,10 @@ def build(settings: Settings, args: argparse.Namespace) -> int:
         return summary
 
     summary = asyncio.run(run())
-    for failure in summary.dbt.failures:
+    failures = summary.dbt.failures + (summary.quality.failures if summary.quality else [])
+    for failure in failures:
         print(f"  FAILED: {failure}")
-    return 0 if summary.dbt.ok else 1
+    return 0 if summary.dbt.ok and summary.quality is not None and summary.quality.ok else 1
 
 
 def serve_docs(settings: Settings, args: argparse.Namespace) -> int:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 DBT_BUILD = "reporting.dbt_build"
 APPLY_RETENTION = "reporting.apply_retention"
+CHECK_QUALITY = "reporting.check_quality"
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,13 @@ class DbtSummary:
 
 
 @dataclass(frozen=True)
+class QualityVerdict:
+    ok: bool
+    checked: int
+    failures: list[str]
+
+
+@dataclass(frozen=True)
 class RetentionCounts:
     data_class: str
     archived: int
@@ -31,5 +39,6 @@ class RetentionCounts:
 @dataclass(frozen=True)
 class ReportingSummary:
     dbt: DbtSummary
+    quality: QualityVerdict | None  # None when the build failed first
     retention: list[RetentionCounts]  # empty when skipped
     steps: list[str]

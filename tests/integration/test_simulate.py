@@ -52,6 +52,21 @@ def test_a_small_canteen_day_runs_end_to_end(day: tuple[Settings, str]) -> None:
     assert re.search(r"ledger\s+.*: OK$", out, re.MULTILINE), out
 
 
+def reports_build(settings: Settings) -> subprocess.CompletedProcess[str]:
+    """The nightly reporting workflow, run now the way an analyst would, on a worker."""
+    worker = subprocess.Popen([sys.executable, "-m", "saku", "worker"],
+                              env=settings.as_environment(), stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)  # fmt: skip
+    try:
+        return subprocess.run(
+            [sys.executable, "-m", "saku", "reports", "build"], env=settings.as_environment(),
+            capture_output=True, text=True, timeout=600,
+        )  # fmt: skip
+    finally:
+        worker.terminate()
+        worker.wait(30)
+
+
 def one(conn: psycopg.Connection[tuple[object, ...]], sql: str, *params: object) -> Decimal:
     row = conn.execute(sql, params).fetchone()
     assert row is not None
@@ -64,22 +79,12 @@ def test_the_reports_build_over_the_day_and_agree_with_independent_sums(
     settings, out = day
     tenant = re.search(r"tenant (sim-[0-9a-f]+)", out)
     assert tenant is not None
-    # the nightly reporting workflow, run now the way an analyst would, on a worker
-    worker = subprocess.Popen([sys.executable, "-m", "saku", "worker"],
-                              env=settings.as_environment(), stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)  # fmt: skip
-    try:
-        built = subprocess.run(
-            [sys.executable, "-m", "saku", "reports", "build"], env=settings.as_environment(),
-            capture_output=True, text=True, timeout=600,
-        )  # fmt: skip
-    finally:
-        worker.terminate()
-        worker.wait(30)
+    built = reports_build(settings)
     assert built.returncode == 0, built.stdout + built.stderr
     assert re.search(r"dbt build: ok in [\d.]+ s \(pass \d+, success \d+\)", built.stdout), (
         built.stdout
     )
+    assert "quality checks: 6 expectations, ok" in built.stdout, built.stdout
     # a fresh day has nothing past retention: the step runs and moves nothing
     assert "retention: archived/purged raw_messages 0/0" in built.stdout, built.stdout
     with psycopg.connect(settings.resolved_database_url()) as conn:
@@ -118,3 +123,30 @@ def test_the_reports_build_over_the_day_and_agree_with_independent_sums(
                      "AND (x->>'review')::boolean", t)  # fmt: skip
         assert one(conn, "SELECT sum(alerts) FROM reporting.alerts_by_typology "
                    "WHERE tenant_id = %s", t) == alerts > 0  # fmt: skip
+
+
+def test_bad_data_fails_the_checkpoint_raises_an_alert_and_stops_the_purge(
+    day: tuple[Settings, str],
+) -> None:
+    settings, _ = day
+    with psycopg.connect(settings.resolved_database_url(), autocommit=True) as conn:
+        # history old enough to purge, and a record no intake would have let in
+        conn.execute("UPDATE raw_messages SET received_at = now() - interval '100 days'")
+        aged = one(conn, "SELECT count(*) FROM raw_messages")
+        conn.execute(
+            """INSERT INTO transaction_edges (tenant_id, msg_id, end_to_end_id, tx_type,
+                   source_account, destination_account, source_entity, destination_entity,
+                   amount, currency, created_at)
+               VALUES ('bad', 'bad-1', 'bad-1', 'saku.purchase', 'a', 'b', 'a', 'b', -500,
+                       'XXX', now())"""
+        )
+        built = reports_build(settings)
+        assert built.returncode == 1, built.stdout + built.stderr
+        assert "quality checks: 6 expectations, FAILED (2), alert raised" in built.stdout
+        assert "retention: skipped" in built.stdout
+        assert "ingested transactions: expect_column_values_to_be_between on amount" in (
+            built.stdout
+        )
+        assert "expect_column_values_to_be_in_set on currency" in built.stdout
+        assert one(conn, "SELECT count(*) FROM raw_messages") == aged > 0  # nothing purged
+        assert one(conn, "SELECT count(*) FROM data_quality_alerts") == 1

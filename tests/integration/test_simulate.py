@@ -52,6 +52,11 @@ def test_a_small_canteen_day_runs_end_to_end(day: tuple[Settings, str]) -> None:
     assert re.search(r"ledger\s+.*: OK$", out, re.MULTILINE), out
 
 
+ALERTING_TYPOLOGIES = """SELECT count(*) FROM evaluations e,
+    jsonb_array_elements(e.result->'adjudication'->'typologies') x
+    WHERE (x->>'review')::boolean"""
+
+
 def reports_build(settings: Settings) -> subprocess.CompletedProcess[str]:
     """The nightly reporting workflow, run now the way an analyst would, on a worker."""
     worker = subprocess.Popen([sys.executable, "-m", "saku", "worker"],
@@ -150,3 +155,6 @@ def test_bad_data_fails_the_checkpoint_raises_an_alert_and_stops_the_purge(
         assert "expect_column_values_to_be_in_set on currency" in built.stdout
         assert one(conn, "SELECT count(*) FROM raw_messages") == aged > 0  # nothing purged
         assert one(conn, "SELECT count(*) FROM data_quality_alerts") == 1
+        # the incremental marts, rebuilt on top of the first build, still count every alert
+        alerts = one(conn, ALERTING_TYPOLOGIES)
+        assert one(conn, "SELECT sum(alerts) FROM reporting.alerts_by_typology") == alerts > 0

@@ -11,6 +11,7 @@ from activities.biometrics.keyring import KeyRing
 from activities.biometrics.sensors import SensorCommands
 from activities.biometrics.steps import BiometricActivities
 from activities.biometrics.vault import TemplateVault
+from activities.cases import CaseActivities
 from activities.monitoring.alerts import AlertPublisher
 from activities.monitoring.evaluate import EvaluationActivities
 from activities.monitoring.history import HistoryStore
@@ -36,6 +37,7 @@ def build_activities(
     wallet = WalletActivities(pool, history, evaluation, balance_cap)
     biometrics = BiometricActivities(TemplateVault(pool, keyring), SensorCommands(pool))
     reporting = ReportingActivities(pool, settings, publish_alert)
+    cases = CaseActivities(pool)
     return [
         selfcheck.record,
         evaluation.run_rules,
@@ -52,4 +54,7 @@ def build_activities(
         reporting.dbt_build,
         reporting.check_quality,
         reporting.apply_retention,
+        cases.open,
+        cases.escalate,
+        cases.decide,
     ]

@@ -12,6 +12,7 @@ from api.resources import Resources
 from api.routes import (
     auth,
     biometrics,
+    cases,
     evaluations,
     guardians,
     health,
@@ -101,6 +102,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         biometrics.router,
         biometrics.kiosk_router,
         offline.router,
+        cases.router,
     )
     for router in routers:
         app.include_router(router)

@@ -24,7 +24,7 @@ with workflow.unsafe.imports_passed_through():
         TemplateRef,
     )
 
-from workflows.evaluation import RETRY
+from workflows.policies import RETRY
 
 STEP_TIMEOUT = timedelta(seconds=30)
 RECHECK = timedelta(minutes=1)

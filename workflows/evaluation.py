@@ -13,7 +13,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
     from saku.domain.evaluation import (
@@ -29,9 +28,9 @@ with workflow.unsafe.imports_passed_through():
     from saku.monitoring.results import ALERT, NO_ALERT
     from saku.temporal import search_attributes as sa
 
-# Storage outages are retried for minutes, not forever: an evaluation always finishes,
-# and a failed one is visible in the UI with its error.
-RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_attempts=20)
+from workflows.cases import open_cases
+from workflows.policies import RETRY
+
 STEP_TIMEOUT = timedelta(seconds=30)
 BATCH_TIMEOUT = timedelta(minutes=2)
 
@@ -67,6 +66,7 @@ class EvaluateTransactionWorkflow:
             PERSIST_EVALUATIONS, evaluations, result_type=list[str],
             start_to_close_timeout=STEP_TIMEOUT, retry_policy=RETRY,
         )  # fmt: skip
+        await open_cases(request.tenant_id, [e.msg_id for e in evaluations if e.status == ALERT])
         return _searchable(
             EvaluationOutcome(
                 evaluated={e.msg_id: e.status for e in evaluations},
@@ -87,4 +87,6 @@ class EvaluateBatchWorkflow:
             EVALUATE_BATCH, request, result_type=EvaluationOutcome,
             start_to_close_timeout=BATCH_TIMEOUT, retry_policy=RETRY,
         )  # fmt: skip
+        alerts = [m for m, status in outcome.evaluated.items() if status == ALERT]
+        await open_cases(request.tenant_id, alerts)
         return _searchable(outcome)

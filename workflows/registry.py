@@ -5,6 +5,7 @@ every workflow it starts, and importing every workflow module each time cost ~10
 """
 
 from workflows.biometrics import DistributeTemplateWorkflow, EraseBiometricsWorkflow
+from workflows.cases import CaseWorkflow
 from workflows.evaluation import EvaluateBatchWorkflow, EvaluateTransactionWorkflow
 from workflows.noop import NoOpWorkflow
 from workflows.reporting import ReportingWorkflow
@@ -22,4 +23,5 @@ ALL_WORKFLOWS: list[type] = [
     DistributeTemplateWorkflow,
     EraseBiometricsWorkflow,
     ReportingWorkflow,
+    CaseWorkflow,
 ]

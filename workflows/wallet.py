@@ -26,9 +26,11 @@ with workflow.unsafe.imports_passed_through():
         Settlement,
         TopUpRequest,
     )
+    from saku.monitoring.results import ALERT
     from saku.wallet.authorisation import MONITORING_HOLD, TOPUP_HOLD
 
-from workflows.evaluation import RETRY
+from workflows.cases import open_cases
+from workflows.policies import RETRY
 
 STEP_TIMEOUT = timedelta(seconds=10)
 
@@ -46,6 +48,8 @@ async def _screen_and_settle(
         settle, args=[request, settlement], result_type=Receipt,
         start_to_close_timeout=STEP_TIMEOUT, retry_policy=RETRY,
     )  # fmt: skip
+    if screening.monitoring_status == ALERT:
+        await open_cases(request.tenant_id, [request.msg_id])
     return receipt
 
 

@@ -21,6 +21,7 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from fastapi import FastAPI
+from temporalio.client import Client
 
 from activities.monitoring.config_store import ConfigStore, import_bundle
 from activities.rules.catalogue import RULES
@@ -29,9 +30,11 @@ from api.app import create_app
 from api.intake.samples import end_to_end_id, financial_transaction, pacs002, pacs008
 from saku import topics
 from saku.db import Pool
+from saku.domain.cases import case_workflow_id
 from saku.domain.transactions import TxType
 from saku.security import Principal, Role, issue_token
 from saku.settings import Settings
+from tests.stackutil import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -297,3 +300,71 @@ async def test_activating_a_new_network_map_changes_the_next_evaluations(
     # the earlier evaluation keeps the versions it used
     again = await evaluation(client, tenant, msg_id(first.pacs002))
     assert again["networkMapCfg"] == "1.0.0"
+
+
+# Every alert opens a case, in a workflow of its own; an operator decides it through the API,
+# and the decision is recorded, audited and final.
+
+
+def operator(settings: Settings, tenant_id: str) -> dict[str, str]:
+    token = issue_token(
+        Principal("operator-rina", Role.OPERATOR, tenant_id),
+        secret=settings.resolved_jwt_secret(), issuer=settings.jwt_issuer, ttl_seconds=300,
+    )  # fmt: skip
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def test_an_alert_opens_a_case_an_operator_decides(
+    client: httpx.AsyncClient,
+    processes: Settings,
+    tenant: str,
+    pool: Pool,
+    temporal: Client,
+) -> None:
+    payment = financial_transaction(amount=REPORTABLE, tenant_id=tenant)
+    for message in payment:
+        assert (await post(client, message)).status_code == 202
+    alert_id = msg_id(payment.pacs002)
+    assert (await evaluation(client, tenant, alert_id))["status"] == "ALRT"
+    quiet = financial_transaction(amount=1_000.0, tenant_id=tenant)
+    for message in quiet:
+        await post(client, message)
+    assert (await evaluation(client, tenant, msg_id(quiet.pacs002)))["status"] == "NALT"
+    staff = operator(processes, tenant)
+
+    async def opened() -> bool:
+        listed = await client.get(f"/tenants/{tenant}/cases", params={"status": "open"},
+                                  headers=staff)  # fmt: skip
+        return [c["msg_id"] for c in listed.json()] == [alert_id]  # no case for the quiet one
+
+    await eventually(opened, timeout=20)
+    decided = await client.post(
+        f"/tenants/{tenant}/cases/{alert_id}/decision",
+        json={"outcome": "confirmed_fraud", "note": "mule account, reported to the bank"},
+        headers=staff,
+    )
+    assert decided.status_code == 202, decided.text
+    result = await temporal.get_workflow_handle(case_workflow_id(tenant, alert_id)).result()
+    assert result == "confirmed_fraud"
+    [case] = (await client.get(f"/tenants/{tenant}/cases", headers=staff)).json()
+    assert (case["status"], case["outcome"], case["decided_by"]) == (
+        "decided",
+        "confirmed_fraud",
+        "operator-rina",
+    )
+    again = await client.post(
+        f"/tenants/{tenant}/cases/{alert_id}/decision",
+        json={"outcome": "false_positive", "note": "changed my mind"}, headers=staff,
+    )  # fmt: skip
+    assert again.status_code == 409
+    async with pool.connection() as conn:
+        audit = await (
+            await conn.execute(
+                "SELECT actor, reason FROM audit_log WHERE tenant_id = %s AND action = "
+                "'case.decide'",
+                (tenant,),
+            )
+        ).fetchall()
+    assert [(a["actor"], a["reason"]) for a in audit] == [
+        ("operator-rina", "mule account, reported to the bank")
+    ]

@@ -128,6 +128,12 @@ def test_the_reports_build_over_the_day_and_agree_with_independent_sums(
                      "AND (x->>'review')::boolean", t)  # fmt: skip
         assert one(conn, "SELECT sum(alerts) FROM reporting.alerts_by_typology "
                    "WHERE tenant_id = %s", t) == alerts > 0  # fmt: skip
+        # every alerting evaluation opened one case, and the outcomes mart counts them all
+        alerting = one(conn, "SELECT count(*) FROM evaluations WHERE tenant_id = %s "
+                       "AND status = 'ALRT'", t)  # fmt: skip
+        assert one(conn, "SELECT count(*) FROM cases WHERE tenant_id = %s", t) == alerting > 0
+        assert one(conn, "SELECT sum(cases) FROM reporting.case_outcomes WHERE tenant_id = %s",
+                   t) == alerting  # fmt: skip
 
 
 def test_bad_data_fails_the_checkpoint_raises_an_alert_and_stops_the_purge(

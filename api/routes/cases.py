@@ -1,0 +1,101 @@
+"""Alert cases: operators list them and decide each (confirmed fraud or false positive)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Query, status
+from pydantic import BaseModel, Field
+from temporalio.service import RPCError
+
+from api.deps import RequireRoles, ResourcesDep
+from saku.domain.cases import CaseDecision, case_workflow_id
+from saku.security import Principal, Role
+from workflows.cases import CaseWorkflow
+
+router = APIRouter(prefix="/tenants/{tenant_id}/cases", tags=["cases"])
+readers = RequireRoles(Role.OPERATOR, Role.ADMIN, Role.ANALYST)
+deciders = RequireRoles(Role.OPERATOR, Role.ADMIN)
+
+
+class CaseOut(BaseModel):
+    msg_id: str
+    evaluation_id: str
+    tx_type: str
+    status: str
+    outcome: str | None
+    decided_by: str | None
+    opened_at: str
+    escalated_at: str | None
+    decided_at: str | None
+
+
+class DecisionIn(BaseModel):
+    outcome: Literal["confirmed_fraud", "false_positive"]
+    note: str = Field(min_length=3, max_length=1000, description="Why: kept in the audit trail")
+
+
+@router.get("", response_model=list[CaseOut], summary="Cases, newest first")
+async def cases(
+    tenant_id: str,
+    principal: Annotated[Principal, Depends(readers)],
+    resources: ResourcesDep,
+    state: Annotated[Literal["open", "escalated", "decided"] | None, Query(alias="status")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[CaseOut]:
+    async with resources.pool.connection() as conn:
+        rows = await (
+            await conn.execute(
+                "SELECT * FROM cases WHERE tenant_id = %s AND (%s::text IS NULL OR status = %s) "
+                "ORDER BY opened_at DESC LIMIT %s",
+                (tenant_id, state, state, limit),
+            )
+        ).fetchall()
+    return [
+        CaseOut(
+            msg_id=r["msg_id"],
+            evaluation_id=str(r["evaluation_id"]),
+            tx_type=r["tx_type"],
+            status=r["status"],
+            outcome=r["outcome"],
+            decided_by=r["decided_by"],
+            opened_at=r["opened_at"].isoformat(),
+            escalated_at=r["escalated_at"].isoformat() if r["escalated_at"] else None,
+            decided_at=r["decided_at"].isoformat() if r["decided_at"] else None,
+        )
+        for r in rows
+    ]
+
+
+@router.post(
+    "/{msg_id}/decision", status_code=202,
+    summary="Decide a case: its workflow records the decision and closes it",
+    responses={404: {"description": "no such case"}, 409: {"description": "already decided"}},
+)  # fmt: skip
+async def decide(
+    tenant_id: str,
+    msg_id: str,
+    body: DecisionIn,
+    principal: Annotated[Principal, Depends(deciders)],
+    resources: ResourcesDep,
+) -> dict[str, str]:
+    async with resources.pool.connection() as conn:
+        row = await (
+            await conn.execute(
+                "SELECT status FROM cases WHERE tenant_id = %s AND msg_id = %s",
+                (tenant_id, msg_id),
+            )
+        ).fetchone()
+    if row is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no case {msg_id!r}")
+    if row["status"] == "decided":
+        raise HTTPException(status.HTTP_409_CONFLICT, detail=f"case {msg_id!r} is decided")
+    workflow_id = case_workflow_id(tenant_id, msg_id)
+    client = await resources.temporal()
+    try:
+        await client.get_workflow_handle(workflow_id).signal(
+            CaseWorkflow.decide, CaseDecision(body.outcome, principal.subject, body.note)
+        )
+    except RPCError as err:
+        raise HTTPException(status.HTTP_409_CONFLICT, detail=f"case {msg_id!r}: {err}") from err
+    return {"workflow_id": workflow_id}

@@ -1,0 +1,71 @@
+"""An alert's case: opened when an evaluation alerts, decided by an operator (a signal from
+the API), escalated if nobody decides within the service level. Alerting workflows start it
+as an abandoned child, so the case outlives them."""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.exceptions import WorkflowAlreadyStartedError
+
+with workflow.unsafe.imports_passed_through():
+    from saku.domain.cases import (
+        DECIDE_CASE,
+        ESCALATE_CASE,
+        OPEN_CASE,
+        CaseDecision,
+        CaseRequest,
+        DecideCase,
+        case_workflow_id,
+    )
+
+from workflows.policies import RETRY
+
+SERVICE_LEVEL = timedelta(hours=24)
+STEP = timedelta(seconds=30)
+
+
+@workflow.defn(name="AlertCase", sandboxed=False)
+class CaseWorkflow:
+    def __init__(self) -> None:
+        self._decision: CaseDecision | None = None
+
+    @workflow.signal
+    def decide(self, decision: CaseDecision) -> None:
+        if self._decision is None:  # the first decision stands
+            self._decision = decision
+
+    @workflow.run
+    async def run(self, case: CaseRequest) -> str:
+        opened: bool = await workflow.execute_activity(
+            OPEN_CASE, case, result_type=bool, start_to_close_timeout=STEP, retry_policy=RETRY
+        )
+        if not opened:
+            return "no alert"
+        try:
+            await workflow.wait_condition(lambda: self._decision is not None,
+                                          timeout=SERVICE_LEVEL)  # fmt: skip
+        except TimeoutError:
+            await workflow.execute_activity(
+                ESCALATE_CASE, case, start_to_close_timeout=STEP, retry_policy=RETRY
+            )
+            await workflow.wait_condition(lambda: self._decision is not None)
+        assert self._decision is not None
+        await workflow.execute_activity(
+            DECIDE_CASE, DecideCase(case, self._decision),
+            start_to_close_timeout=STEP, retry_policy=RETRY,
+        )  # fmt: skip
+        return self._decision.outcome
+
+
+async def open_cases(tenant: str, alerting_msg_ids: list[str]) -> None:
+    """From an alerting workflow: a case per alert, each its own workflow."""
+    for msg_id in alerting_msg_ids:
+        # a retried run may find the case open already
+        with contextlib.suppress(WorkflowAlreadyStartedError):
+            await workflow.start_child_workflow(
+                CaseWorkflow.run, CaseRequest(tenant, msg_id), id=case_workflow_id(tenant, msg_id),
+                parent_close_policy=workflow.ParentClosePolicy.ABANDON,
+            )  # fmt: skip

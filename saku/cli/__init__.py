@@ -6,7 +6,18 @@ import argparse
 import os
 import sys
 
-from saku.cli import accounts, bench, config, keys, ledger, processes, reports, simulate, stack
+from saku.cli import (
+    accounts,
+    bench,
+    config,
+    keys,
+    kiosk,
+    ledger,
+    processes,
+    reports,
+    simulate,
+    stack,
+)
 from saku.logs import configure_logging
 from saku.settings import get_settings
 from saku.stack.process import StackError
@@ -18,7 +29,18 @@ def build_parser() -> argparse.ArgumentParser:
         description="Saku: cashless school pocket money with transaction monitoring.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (processes, simulate, stack, accounts, config, ledger, keys, reports, bench):
+    for module in (
+        processes,
+        simulate,
+        stack,
+        accounts,
+        config,
+        ledger,
+        keys,
+        reports,
+        kiosk,
+        bench,
+    ):
         module.register(commands)
     return parser
 

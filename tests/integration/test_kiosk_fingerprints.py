@@ -17,6 +17,7 @@ from activities.biometrics.vault import TemplateVault, VaultError
 from devices.kiosk.agent import KioskAgent
 from devices.kiosk.client import KioskClient, KioskIdentity
 from devices.kiosk.journal import Journal
+from devices.kiosk.run import KioskSetup, build_kiosk
 from devices.kiosk.screen import create_screen
 from devices.kiosk.sensor import Sensor
 from devices.kiosk.slots import SlotMap
@@ -191,3 +192,33 @@ async def test_verify_mode_compares_with_one_template_and_keeps_nothing_on_the_s
     other = await world.student()  # no consent: no templates for anyone to compare with
     refused = await agent.pay_by_verification(other, Decimal(1000))
     assert refused.fallback and "no guardian has consented" in refused.message
+
+
+async def test_a_deployed_kiosk_keeps_its_sensor_in_step_and_serves_its_screen(
+    stack: Settings, pool: Pool, client: httpx.AsyncClient, simulator: SensorSimulator,
+    tmp_path: Path,
+) -> None:  # fmt: skip
+    world = await build_world(stack, pool, client)
+    student = await world.student()
+    staff = world.token(Role.SCHOOL_STAFF, school=world.school)
+    await world.client.post(
+        f"/v1/students/{student}/biometrics/consent",
+        json={"party": f"guardian:g-{student}", "decision": "consent"}, headers=staff,
+    )  # fmt: skip
+    simulator.place_finger(FINGER)
+    await agent_for(world, simulator, tmp_path).enrol(student, 4, "staff-ani")
+    key_file = tmp_path / "kiosk.key"
+    key_file.write_bytes(world.kiosk.private_key.private_bytes_raw())
+    key_file.chmod(0o600)
+    setup = KioskSetup(world.tenant, world.kiosk.id, world.kiosk.key_id, key_file,
+                       simulator.port, "http://saku.test", tmp_path / "deployed")  # fmt: skip
+    app = build_kiosk(setup, transport=client._transport)
+    async with app.router.lifespan_context(app):
+
+        async def loaded() -> bool:
+            return len(simulator.stored_slots()) == 1  # the background sync loaded it
+
+        await eventually(loaded, timeout=20)
+        screen = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://k")
+        async with screen:
+            assert "Ready." in (await screen.get("/")).text

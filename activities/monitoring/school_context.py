@@ -15,6 +15,7 @@ from psycopg.rows import DictRow
 
 from activities.wallet.facts import load_facts, minute_of_day
 from saku.domain.transactions import MS_PER_DAY, SchoolContext, Transaction, TxType
+from saku.wallet.authorisation import effective_cap
 
 _COUNTS_SQL = """
 SELECT
@@ -78,7 +79,7 @@ async def load_school_contexts(
             )
         ).fetchone()
         assert counts is not None
-        cap = school.balance_cap if school.balance_cap is not None else default_balance_cap
+        cap = effective_cap(default_balance_cap, school.balance_cap)
         contexts[tx.msg_id] = SchoolContext(
             student_id=student,
             student_school_id=school.school_id,

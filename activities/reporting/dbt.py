@@ -25,6 +25,11 @@ class DbtRun:
         return "\n".join(self.output.strip().splitlines()[-lines:])
 
 
+def target_dir(settings: Settings) -> Path:
+    """Where dbt writes its build products (run_results.json among them): under var/."""
+    return settings.var_dir.resolve() / "dbt" / "target"
+
+
 def dbt_environment(settings: Settings) -> dict[str, str]:
     url = urlparse(settings.resolved_database_url())
     return os.environ | {
@@ -35,7 +40,7 @@ def dbt_environment(settings: Settings) -> dict[str, str]:
         "SAKU_DBT_DBNAME": (url.path or "/saku").lstrip("/"),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",  # and no network calls home
         # build products and logs under var/, never in the repository
-        "DBT_TARGET_PATH": str(settings.var_dir.resolve() / "dbt" / "target"),
+        "DBT_TARGET_PATH": str(target_dir(settings)),
         "DBT_LOG_PATH": str(settings.var_dir.resolve() / "dbt" / "logs"),
     }
 

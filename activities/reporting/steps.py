@@ -11,7 +11,7 @@ from psycopg.types.json import Jsonb
 from temporalio import activity
 
 from activities.monitoring.alerts import AlertPublisher
-from activities.reporting.dbt import run_dbt
+from activities.reporting.dbt import run_dbt, target_dir
 from activities.reporting.quality import run_checks
 from activities.reporting.retention import Retention
 from saku.db import Pool
@@ -64,7 +64,7 @@ class ReportingActivities:
         """Snapshots, models and dbt's own tests, in dependency order."""
         started = time.monotonic()
         run = await asyncio.to_thread(run_dbt, self.settings, "build")
-        results = self.settings.var_dir.resolve() / "dbt" / "target" / "run_results.json"
+        results = target_dir(self.settings) / "run_results.json"
         counts: Counter[str] = Counter()
         failures: list[str] = []
         if results.exists():

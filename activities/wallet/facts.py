@@ -30,7 +30,7 @@ WITH student AS (
     FROM students s JOIN schools sc ON sc.tenant_id = s.tenant_id AND sc.id = s.school_id
     WHERE s.tenant_id = %(tenant)s AND s.id = %(student)s
 )
-SELECT st.*, b.balance, c.daily_limit, c.weekly_limit, c.low_balance_threshold,
+SELECT st.*, b.balance, c.daily_limit, c.weekly_limit,
        coalesce((SELECT sum(p.amount) FROM payments p
                  WHERE p.tenant_id = %(tenant)s AND p.student_id = st.id
                    AND p.status = 'approved' AND p.created_at >= st.day_start), 0)
@@ -61,13 +61,11 @@ WHERE pc.tenant_id = %(tenant)s AND pc.id = %(category)s
 class SchoolFacts:
     school_id: str
     account_id: str  # the student's wallet account
-    timezone: str
     canteen_opens: time
     canteen_closes: time
     local_time: time  # the movement's local time at the school
     day_start: datetime
     balance_cap: Decimal | None
-    low_balance_threshold: Decimal | None
     offline_student_cap: Decimal  # offline sales a day, across all kiosks
 
 
@@ -103,13 +101,11 @@ async def load_facts(
     school = SchoolFacts(
         school_id=row["school_id"],
         account_id=row["account_id"],
-        timezone=row["timezone"],
         canteen_opens=row["canteen_opens"],
         canteen_closes=row["canteen_closes"],
         local_time=row["local_time"],
         day_start=row["day_start"],
         balance_cap=_decimal(row["balance_cap"]),
-        low_balance_threshold=_decimal(row["low_balance_threshold"]),
         offline_student_cap=Decimal(row["offline_student_cap"]),
     )
     return Facts(student, school)

@@ -58,6 +58,7 @@ from saku.wallet.authorisation import (
     authorise_purchase,
     authorise_topup,
     balance_cap,
+    effective_cap,
 )
 
 KIOSK_INACTIVE = Decline("kiosk_inactive", "This kiosk is switched off. Please see the office.")
@@ -85,12 +86,6 @@ class WalletActivities:
         self.history = history
         self.evaluation = evaluation
         self.default_balance_cap = default_balance_cap
-
-    def _cap(self, school_cap: Decimal | None) -> Decimal:
-        """The e-money cap: Saku's setting, or the school's if it set a lower one."""
-        if school_cap is None:
-            return self.default_balance_cap
-        return min(self.default_balance_cap, Decimal(school_cap))
 
     async def _monitor(self, tx: Transaction, document: dict[str, Any], channel: str) -> Screening:
         """Record the movement in the monitoring history and evaluate it: rules, typology
@@ -258,7 +253,7 @@ class WalletActivities:
                 conn, request.tenant_id, request.student_id, request.created_at_ms
             )
         school = facts.school
-        cap = self._cap(school.balance_cap if school is not None else None)
+        cap = effective_cap(self.default_balance_cap, school.balance_cap if school else None)
         decline = authorise_topup(amount, facts.student, cap)
         if school is None:
             return Screening(decline=decline)
@@ -346,7 +341,7 @@ class WalletActivities:
         ).fetchone()
         if row is None:
             return None
-        cap = self._cap(row["balance_cap"])
+        cap = effective_cap(self.default_balance_cap, row["balance_cap"])
         return balance_cap(cap) if Decimal(row["balance"]) + amount > cap else None
 
 

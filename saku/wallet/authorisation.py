@@ -54,6 +54,11 @@ def category_limit(category: CategoryFacts) -> Decline:
     return Decline("category_limit", f"Daily limit for {category.name} reached.")
 
 
+def effective_cap(saku_cap: Decimal, school_cap: Decimal | None) -> Decimal:
+    """The e-money cap on a wallet: Saku's, or the school's if it set a lower one."""
+    return saku_cap if school_cap is None else min(saku_cap, Decimal(school_cap))
+
+
 def balance_cap(cap: Decimal) -> Decline:
     return Decline(
         "balance_cap", f"This top-up would take the wallet above its limit of {cap:,.0f}."

@@ -9,13 +9,13 @@ read again, and handing on is idempotent by workflow id, so nothing is lost or d
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import TypeAlias
 
+import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 from aiokafka.structs import OffsetAndMetadata, TopicPartition
 
@@ -167,9 +167,9 @@ def decode_json(record: Record) -> dict[str, object]:
         # valid JSON, but PostgreSQL cannot store a NUL character in jsonb
         raise Rejected("the JSON contains a NUL character (\\u0000), which cannot be stored")
     try:
-        # UTF-8 only (RFC 8259): json.loads would also take UTF-16, which is then stored wrongly
-        data = json.loads(record.value.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        # UTF-8 only (RFC 8259), and strict: NaN and Infinity are not JSON
+        data = orjson.loads(record.value)
+    except orjson.JSONDecodeError as err:
         raise Rejected(f"malformed JSON: {err}") from err
     if not isinstance(data, dict):
         raise Rejected(f"expected a JSON object, got {type(data).__name__}")

@@ -13,11 +13,17 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import orjson
 import psycopg
 from psycopg.rows import DictRow, dict_row
+from psycopg.types.json import set_json_loads
 from psycopg_pool import AsyncConnectionPool
 
 log = logging.getLogger(__name__)
+
+# json/jsonb columns are read with orjson: history and evaluations are read in bulk, and the
+# standard library's decoder was a visible share of the worker's time.
+set_json_loads(orjson.loads)
 
 # Saku's pools hand out autocommit connections whose rows are dicts.
 Pool = AsyncConnectionPool[psycopg.AsyncConnection[DictRow]]

@@ -5,7 +5,8 @@ from __future__ import annotations
 from temporalio import workflow
 
 
-@workflow.defn(name="NoOp")
+# Unsandboxed, as the evaluation workflows are, so the baseline measures the same overhead
+@workflow.defn(name="NoOp", sandboxed=False)
 class NoOpWorkflow:
     @workflow.run
     async def run(self, payload: str) -> str:

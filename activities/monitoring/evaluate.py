@@ -8,13 +8,13 @@ batch after loading its features with a few set-based queries; a rule that raise
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+import orjson
 from pydantic import BaseModel
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -222,7 +222,7 @@ class EvaluationActivities:
         publish the alerts; returns the message ids stored now."""
         if not evaluations:
             return []
-        rows = json.dumps(
+        rows = orjson.dumps(
             [
                 {
                     "evaluation_id": e.evaluation_id,
@@ -239,7 +239,7 @@ class EvaluationActivities:
                 }
                 for e in evaluations
             ]
-        )
+        ).decode()
         async with self.pool.connection() as conn:
             # one JSON document for the batch: psycopg builds big array parameters slowly
             cur = await conn.execute(
@@ -263,7 +263,7 @@ class EvaluationActivities:
                 await self.publish_alert(
                     evaluation.tenant_id,
                     f"{evaluation.tenant_id}:{evaluation.msg_id}".encode(),
-                    json.dumps(_alert(evaluation)).encode(),
+                    orjson.dumps(_alert(evaluation)),
                 )
         return sorted(stored)
 

@@ -154,12 +154,13 @@ class FeatureLoader:
             if Needs.SCHOOL in needs:
                 schools = await load_school_contexts(conn, tenant, txs, self.default_balance_cap)
 
-        out_by_account: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        in_by_account: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        # each row becomes an Edge once, however many transactions of the batch read it
+        out_by_account: dict[str, list[tuple[str, Edge]]] = defaultdict(list)
+        in_by_account: dict[str, list[tuple[str, Edge]]] = defaultdict(list)
         for row in outgoing:
-            out_by_account[row["account"]].append(row)
+            out_by_account[row["account"]].append((row["end_to_end_id"], _edge(row)))
         for row in incoming:
-            in_by_account[row["account"]].append(row)
+            in_by_account[row["account"]].append((row["end_to_end_id"], _edge(row)))
         seen = {r["account_id"]: _ms(r["first_seen_at"]) for r in first_seen}
         entity = {
             r["entity_id"]: EntityProfile(
@@ -171,12 +172,11 @@ class FeatureLoader:
         }
 
         def history(account: str, tx: Transaction) -> AccountHistory:
-            def before(rows: list[dict[str, Any]]) -> tuple[Edge, ...]:
+            def before(edges: list[tuple[str, Edge]]) -> tuple[Edge, ...]:
                 return tuple(
-                    _edge(r)
-                    for r in rows
-                    if r["end_to_end_id"] != tx.end_to_end_id
-                    and _ms(r["created_at"]) <= tx.created_at_ms
+                    edge
+                    for end_to_end_id, edge in edges
+                    if end_to_end_id != tx.end_to_end_id and edge.at_ms <= tx.created_at_ms
                 )
 
             first = seen.get(account)

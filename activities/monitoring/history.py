@@ -10,12 +10,12 @@ on a miss, and the pacs.008 edge takes the pacs.002's status.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 import redis.asyncio as redis
 from psycopg import AsyncConnection
 from psycopg.rows import DictRow
@@ -24,6 +24,14 @@ from saku.db import Pool
 from saku.domain.transactions import Transaction, TxType
 
 DATA_CACHE_TTL_S = 300
+# Lookups by key, one index probe per key. With `msg_id = ANY(...)`, or a join the planner may
+# flatten, statistics that lag a busy new tenant led it to read all of the tenant's rows;
+# `LIMIT 1` (the keys are unique) keeps each lookup a lookup.
+_BY_MESSAGE_ID = """
+SELECT r.* FROM unnest(%s::text[]) AS m(msg_id)
+CROSS JOIN LATERAL (SELECT {columns} FROM raw_messages
+                    WHERE tenant_id = %s AND msg_id = m.msg_id LIMIT 1) AS r
+"""
 # message types that move money and so write an edge from debtor to creditor
 _PAYMENTS = frozenset({TxType.PACS_008, TxType.KIOSK_PURCHASE, TxType.TOP_UP})
 
@@ -87,34 +95,54 @@ class HistoryStore:
         if not batch:
             return result
         async with self.pool.connection() as conn, conn.transaction():
-            new = await self._insert_raw(conn, batch)
-            stored = {id(m) for m in new}
-            result.duplicates = [m for m in batch if id(m) not in stored]
-            payments = [m.tx for m in new if m.tx.tx_type in _PAYMENTS]
+            # Status reports are completed from their payments before anything is stored, so
+            # each is written once, whole; one whose pacs.008 was never seen is not kept (once
+            # the pacs.008 arrives, the same pacs.002 can be sent again).
+            reports = [m for m in batch if m.tx.tx_type == TxType.PACS_002]
+            in_batch = [m.tx for m in batch if m.tx.tx_type in _PAYMENTS]
+            completed, orphans = await self._complete(conn, reports, in_batch)
+            orphaned = {id(m) for m, _ in orphans}
+            storable = [
+                replace(m, tx=completed[id(m)]) if id(m) in completed else m
+                for m in batch
+                if id(m) not in orphaned
+            ]
+            new = await self._insert_raw(conn, storable)
+            stored = {(m.tx.tenant_id, m.tx.msg_id) for m in new}
+            result.new = [m.tx for m in new]
+            payments = [t for t in result.new if t.tx_type in _PAYMENTS]
             await self._write_parties(conn, payments)
             await self._write_edges(conn, payments)
-            reports = [m for m in new if m.tx.tx_type == TxType.PACS_002]
-            completed, orphans = await self._complete(conn, reports, payments)
-            if orphans:
-                # not kept: once its pacs.008 arrives, the same pacs.002 can be sent again
-                await self._forget(conn, [m.tx for m, _ in orphans])
-                result.rejected = orphans
-                new = [m for m in new if all(m is not o for o, _ in orphans)]
-            await self._write_edges(conn, completed, reverse=True)
-            await self._settle(conn, completed)
-            await self._record_completed(conn, completed)
+            settled = [t for t in result.new if t.tx_type == TxType.PACS_002]
+            await self._write_edges(conn, settled, reverse=True)
+            await self._settle(conn, settled)
+            seen_before = await self._stored(conn, [m.tx for m, _ in orphans])
+            result.rejected = [(m, why) for m, why in orphans if m.tx.msg_id not in seen_before]
+            result.duplicates = [
+                m
+                for m in batch
+                if (m.tx.tenant_id, m.tx.msg_id) not in stored
+                and (id(m) not in orphaned or m.tx.msg_id in seen_before)
+            ]
         if payments:
             async with self.valkey.pipeline(transaction=False) as pipe:
                 for tx in payments:
                     pipe.set(
                         _cache_key(tx.tenant_id, tx.end_to_end_id),
-                        json.dumps(_cache_fields(tx)),
+                        orjson.dumps(_cache_fields(tx)),
                         ex=DATA_CACHE_TTL_S,
                     )
                 await pipe.execute()
-        by_msg = {(t.tenant_id, t.msg_id): t for t in completed}
-        result.new = [by_msg.get((m.tx.tenant_id, m.tx.msg_id), m.tx) for m in new]
         return result
+
+    async def _stored(self, conn: AsyncConnection[DictRow], txs: Sequence[Transaction]) -> set[str]:
+        """Which of these messages (one tenant's) are already stored."""
+        if not txs:
+            return set()
+        cur = await conn.execute(
+            _BY_MESSAGE_ID.format(columns="msg_id"), ([t.msg_id for t in txs], txs[0].tenant_id)
+        )
+        return {row["msg_id"] for row in await cur.fetchall()}
 
     async def _insert_raw(
         self, conn: AsyncConnection[DictRow], batch: Sequence[Incoming]
@@ -128,7 +156,7 @@ class HistoryStore:
         rows = (
             "["
             + ",".join(
-                json.dumps(
+                orjson.dumps(
                     {
                         "tenant_id": m.tx.tenant_id,
                         "msg_id": m.tx.msg_id,
@@ -137,7 +165,7 @@ class HistoryStore:
                         "channel": m.channel,
                         "transaction": vars(m.tx),
                     }
-                )[:-1]
+                ).decode()[:-1]
                 + ', "document": '
                 + m.document
                 + "}"
@@ -225,7 +253,7 @@ class HistoryStore:
         if not txs:
             return
         # pacs.002's edge runs creditor -> debtor, as Tazama writes it
-        rows = json.dumps(
+        rows = orjson.dumps(
             [
                 {
                     "tenant_id": t.tenant_id,
@@ -249,7 +277,7 @@ class HistoryStore:
                 }
                 for t in txs
             ]
-        )
+        ).decode()
         await conn.execute(
             """INSERT INTO transaction_edges
                SELECT * FROM jsonb_populate_recordset(NULL::transaction_edges, %s::jsonb)
@@ -262,10 +290,10 @@ class HistoryStore:
         conn: AsyncConnection[DictRow],
         messages: Sequence[Incoming],
         same_batch: Sequence[Transaction],
-    ) -> tuple[list[Transaction], list[tuple[Incoming, str]]]:
+    ) -> tuple[dict[int, Transaction], list[tuple[Incoming, str]]]:
         """Fill each pacs.002 from its pacs.008: this batch, the data cache, or the database."""
         if not messages:
-            return [], []
+            return {}, []
         reports = [m.tx for m in messages]
         known: dict[tuple[str, str], dict[str, Any]] = {
             (t.tenant_id, t.end_to_end_id): _cache_fields(t) for t in same_batch
@@ -277,16 +305,17 @@ class HistoryStore:
             )
             for report, cache_hit in zip(wanted, cached, strict=True):
                 if cache_hit is not None:
-                    known[(report.tenant_id, report.end_to_end_id)] = json.loads(cache_hit)
+                    known[(report.tenant_id, report.end_to_end_id)] = orjson.loads(cache_hit)
         missing = [r for r in reports if (r.tenant_id, r.end_to_end_id) not in known]
         if missing:
             cur = await conn.execute(
-                """SELECT tenant_id, end_to_end_id, source_entity, destination_entity,
-                          source_account, destination_account, amount, currency
-                   FROM transaction_edges
-                   WHERE (tenant_id, end_to_end_id) IN
-                         (SELECT * FROM unnest(%s::text[], %s::text[]))
-                     AND tx_type = %s""",
+                """SELECT e.* FROM unnest(%s::text[], %s::text[]) AS p(tenant_id, e2e)
+                   CROSS JOIN LATERAL (
+                       SELECT tenant_id, end_to_end_id, source_entity, destination_entity,
+                              source_account, destination_account, amount, currency
+                       FROM transaction_edges
+                       WHERE tenant_id = p.tenant_id AND end_to_end_id = p.e2e AND tx_type = %s
+                       LIMIT 1) AS e""",
                 (
                     [r.tenant_id for r in missing],
                     [r.end_to_end_id for r in missing],
@@ -299,7 +328,7 @@ class HistoryStore:
                     "dbtrAcctId": row["source_account"], "cdtrAcctId": row["destination_account"],
                     "amt": float(row["amount"]), "ccy": row["currency"],
                 }  # fmt: skip
-        completed: list[Transaction] = []
+        completed: dict[int, Transaction] = {}  # by id() of the incoming message
         orphans: list[tuple[Incoming, str]] = []
         for message in messages:
             report = message.tx
@@ -308,40 +337,16 @@ class HistoryStore:
                 reason = f"no pacs.008 with end-to-end id {report.end_to_end_id!r} was received"
                 orphans.append((message, reason))
             else:
-                completed.append(_complete_status_report(report, payment))
+                completed[id(message)] = _complete_status_report(report, payment)
         return completed, orphans
-
-    async def _record_completed(
-        self, conn: AsyncConnection[DictRow], reports: Sequence[Transaction]
-    ) -> None:
-        if not reports:
-            return
-        rows = json.dumps(
-            [{"tenant_id": r.tenant_id, "msg_id": r.msg_id, "tx": vars(r)} for r in reports]
-        )
-        await conn.execute(
-            """UPDATE raw_messages r SET transaction = c.tx
-               FROM jsonb_to_recordset(%s::jsonb) AS c(tenant_id text, msg_id text, tx jsonb)
-               WHERE r.tenant_id = c.tenant_id AND r.msg_id = c.msg_id""",
-            (rows,),
-        )
 
     async def load(self, tenant: str, msg_ids: Sequence[str]) -> dict[str, Transaction]:
         """The accepted transactions, by message id (unknown ids are left out)."""
         async with self.pool.connection() as conn:
             cur = await conn.execute(
-                "SELECT msg_id, transaction FROM raw_messages "
-                "WHERE tenant_id = %s AND msg_id = ANY(%s)",
-                (tenant, list(msg_ids)),
+                _BY_MESSAGE_ID.format(columns="msg_id, transaction"), (list(msg_ids), tenant)
             )
             return {r["msg_id"]: Transaction(**r["transaction"]) for r in await cur.fetchall()}
-
-    async def _forget(self, conn: AsyncConnection[DictRow], txs: Sequence[Transaction]) -> None:
-        await conn.execute(
-            """DELETE FROM raw_messages WHERE (tenant_id, msg_id) IN
-                   (SELECT * FROM unnest(%s::text[], %s::text[]))""",
-            ([t.tenant_id for t in txs], [t.msg_id for t in txs]),
-        )
 
     async def _settle(self, conn: AsyncConnection[DictRow], reports: Sequence[Transaction]) -> None:
         """The pacs.008 edge takes its status report's status, so history knows success."""

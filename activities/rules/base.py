@@ -98,8 +98,9 @@ def run_rule(rule: Rule, config: RuleConfig, tx: Transaction, features: Features
     started = time.perf_counter()
     measured: Measurement | None = None
     try:
-        exits = {e.sub_rule_ref for e in config.config.exit_conditions}
-        if tx.unsuccessful and UNSUCCESSFUL in exits:
+        if tx.unsuccessful and any(
+            e.sub_rule_ref == UNSUCCESSFUL for e in config.config.exit_conditions
+        ):
             measured = Exit(UNSUCCESSFUL)
         else:
             measured = rule.measure(tx, features, config.config.parameters)

@@ -93,10 +93,13 @@ class Intake:
         if not msg_ids:
             return {}
         async with self.pool.connection() as conn:
+            # a probe per id (see history._BY_MESSAGE_ID for why not `= ANY`)
             cur = await conn.execute(
-                "SELECT msg_id, workflow_id FROM evaluations WHERE tenant_id = %s "
-                "AND msg_id = ANY(%s)",
-                (tenant, msg_ids),
+                """SELECT e.* FROM unnest(%s::text[]) AS m(msg_id)
+                   CROSS JOIN LATERAL (SELECT msg_id, workflow_id FROM evaluations
+                                       WHERE tenant_id = %s AND msg_id = m.msg_id
+                                       LIMIT 1) AS e""",
+                (msg_ids, tenant),
             )
             return {r["msg_id"]: r["workflow_id"] for r in await cur.fetchall()}
 

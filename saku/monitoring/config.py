@@ -4,6 +4,7 @@ conditions. Validated on write, with errors that say what to fix."""
 from __future__ import annotations
 
 import itertools
+from functools import cached_property
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -124,6 +125,11 @@ class TypologyRule(_Model):
     cfg: str
     term_id: str = Field(alias="termId", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
     wghts: list[Weight] = Field(min_length=1)
+
+    @cached_property
+    def weight_of(self) -> dict[str, float]:
+        """Outcome -> weight, worked out once: every evaluation scores with it."""
+        return {w.ref: w.wght for w in self.wghts}
 
 
 Operator = Literal["Add", "Subtract", "Multiply", "Divide"]

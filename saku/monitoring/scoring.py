@@ -46,7 +46,7 @@ def score_typology(
     for rule in typology.rules:
         result = results.get((rule.id, rule.cfg))
         outcome = result.sub_rule_ref if result is not None else ERROR_OUTCOME
-        weights = {w.ref: w.wght for w in rule.wghts}
+        weights = rule.weight_of
         terms[rule.term_id] = weights.get(outcome, weights.get(ERROR_OUTCOME, 0.0))
     workflow = typology.workflow
     try:

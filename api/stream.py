@@ -114,9 +114,16 @@ class StreamConsumer:
             timeout_ms=200, max_records=self.max_records
         )
         count = sum(len(r) for r in batch.values())
-        if batch and self.load.busy and count < self.max_records:
+        # Busy: keep collecting until the batch is full or the linger is up. One fetch holds
+        # only what the broker returned at once (a few hundred records here), and every batch
+        # costs a workflow, so a backlog is worth taking in bigger bites.
+        linger_until = time.monotonic() + self.linger_ms / 1000
+        while batch and self.load.busy and count < self.max_records:
+            left_ms = int((linger_until - time.monotonic()) * 1000)
+            if left_ms <= 0:
+                break
             more = await self.consumer.getmany(
-                timeout_ms=self.linger_ms, max_records=self.max_records - count
+                timeout_ms=left_ms, max_records=self.max_records - count
             )
             for partition, records in more.items():
                 batch.setdefault(partition, []).extend(records)

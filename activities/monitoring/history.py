@@ -10,7 +10,7 @@ on a miss, and the pacs.008 edge takes the pacs.002's status.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -70,6 +70,22 @@ def _cache_fields(tx: Transaction) -> dict[str, Any]:
         "amt": tx.amount,
         "ccy": tx.currency,
     }
+
+
+def _rows(
+    names: tuple[str, ...],
+    first_seen: Mapping[tuple[str, ...], int],
+    **extra: Mapping[tuple[str, ...], object],
+) -> str:
+    """Keys with their first-seen time (and any extra columns by key) as a JSON array."""
+    return orjson.dumps(
+        [
+            dict(zip(names, key, strict=True))
+            | {"at_ms": at_ms}
+            | {column: values.get(key) for column, values in extra.items()}
+            for key, at_ms in first_seen.items()
+        ]
+    ).decode()
 
 
 def _complete_status_report(tx: Transaction, cached: dict[str, Any]) -> Transaction:
@@ -189,62 +205,61 @@ class HistoryStore:
     async def _write_parties(
         self, conn: AsyncConnection[DictRow], txs: Sequence[Transaction]
     ) -> None:
+        """Accounts, entities and holder links, each with the earliest time it was seen.
+
+        Sent as JSON documents, like the other bulk writes: psycopg builds array parameters
+        slowly, and this runs for every batch of the stream."""
         if not txs:
             return
-        accounts = {
-            (t.tenant_id, a): _ts(t.created_at_ms)
-            for t in txs
-            for a in (t.debtor_account, t.creditor_account)
-        }
-        entities = {
-            (t.tenant_id, e): _ts(t.created_at_ms)
-            for t in txs
-            for e in (t.debtor_entity, t.creditor_entity)
-        }
-        birth_dates = {(t.tenant_id, t.debtor_entity): t.debtor_birth_date for t in txs}
-        holders = {
-            (t.tenant_id, e, a): _ts(t.created_at_ms)
-            for t in txs
-            for e, a in (
+        accounts: dict[tuple[str, ...], int] = {}
+        entities: dict[tuple[str, ...], int] = {}
+        holders: dict[tuple[str, ...], int] = {}
+        birth_dates: dict[tuple[str, ...], str] = {}
+        for t in txs:
+            at = t.created_at_ms
+            for entity, account in (
                 (t.debtor_entity, t.debtor_account),
                 (t.creditor_entity, t.creditor_account),
-            )
-        }
+            ):
+                for seen, key in (
+                    (accounts, (t.tenant_id, account)),
+                    (entities, (t.tenant_id, entity)),
+                    (holders, (t.tenant_id, entity, account)),
+                ):
+                    seen[key] = min(at, seen.get(key, at))
+            if t.debtor_birth_date is not None:
+                birth_dates[(t.tenant_id, t.debtor_entity)] = t.debtor_birth_date
         await conn.execute(
             """INSERT INTO accounts (tenant_id, account_id, first_seen_at)
-               SELECT * FROM unnest(%s::text[], %s::text[], %s::timestamptz[])
+               SELECT tenant_id, account_id, to_timestamp(at_ms / 1000.0)
+               FROM jsonb_to_recordset(%s::jsonb) AS r(tenant_id text, account_id text,
+                                                        at_ms int8)
                ON CONFLICT (tenant_id, account_id) DO UPDATE
                    SET first_seen_at = excluded.first_seen_at
                    -- only when it changes: a no-op update still writes a new row version
                    WHERE excluded.first_seen_at < accounts.first_seen_at""",
-            ([k[0] for k in accounts], [k[1] for k in accounts], list(accounts.values())),
+            (_rows(("tenant_id", "account_id"), accounts),),
         )
         await conn.execute(
             """INSERT INTO entities (tenant_id, entity_id, first_seen_at, birth_date)
-               SELECT * FROM unnest(%s::text[], %s::text[], %s::timestamptz[], %s::date[])
+               SELECT tenant_id, entity_id, to_timestamp(at_ms / 1000.0), birth_date
+               FROM jsonb_to_recordset(%s::jsonb) AS r(tenant_id text, entity_id text,
+                                                        at_ms int8, birth_date date)
                ON CONFLICT (tenant_id, entity_id) DO UPDATE
                    SET first_seen_at = least(entities.first_seen_at, excluded.first_seen_at),
                        birth_date = coalesce(excluded.birth_date, entities.birth_date)
                    WHERE excluded.first_seen_at < entities.first_seen_at
                       OR excluded.birth_date IS DISTINCT FROM entities.birth_date
                          AND excluded.birth_date IS NOT NULL""",
-            (
-                [k[0] for k in entities],
-                [k[1] for k in entities],
-                list(entities.values()),
-                [birth_dates.get(k) for k in entities],
-            ),
+            (_rows(("tenant_id", "entity_id"), entities, birth_date=birth_dates),),
         )
         await conn.execute(
             """INSERT INTO account_holders (tenant_id, entity_id, account_id, since)
-               SELECT * FROM unnest(%s::text[], %s::text[], %s::text[], %s::timestamptz[])
+               SELECT tenant_id, entity_id, account_id, to_timestamp(at_ms / 1000.0)
+               FROM jsonb_to_recordset(%s::jsonb) AS r(tenant_id text, entity_id text,
+                                                        account_id text, at_ms int8)
                ON CONFLICT DO NOTHING""",
-            (
-                [k[0] for k in holders],
-                [k[1] for k in holders],
-                [k[2] for k in holders],
-                list(holders.values()),
-            ),
+            (_rows(("tenant_id", "entity_id", "account_id"), holders),),
         )
 
     async def _write_edges(

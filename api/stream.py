@@ -152,18 +152,42 @@ class StreamConsumer:
         )
 
     async def run(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            batch = await self._poll()
-            if not batch:
-                continue
-            try:
-                await self.process_batch(batch)
-            except Exception:
-                log.exception("batch failed; re-reading from the last committed offsets")
-                for partition in batch:
-                    committed = await self.consumer.committed(partition)
-                    self.consumer.seek(partition, committed or 0)
-                await asyncio.sleep(1.0)
+        """Poll the next batch while the previous one is handed on. Batches are still handed
+        on one at a time, in order (a status report must find its payment stored first),
+        but the poll and its linger no longer wait for the database and Temporal."""
+        in_flight: asyncio.Task[None] | None = None
+        in_flight_batch: Mapping[TopicPartition, list[Record]] = {}
+        try:
+            while not stop.is_set():
+                batch = await self._poll()
+                if in_flight is not None and (batch or in_flight.done()):
+                    handed_on = await self._handed_on(in_flight)
+                    in_flight = None
+                    if not handed_on:
+                        # the polled batch is dropped too: it is read again after the rewind
+                        await self._rewind([*in_flight_batch, *batch])
+                        continue
+                if batch:
+                    in_flight = asyncio.create_task(self.process_batch(batch))
+                    in_flight_batch = batch
+        finally:
+            if in_flight is not None:
+                await asyncio.gather(in_flight, return_exceptions=True)
+
+    @staticmethod
+    async def _handed_on(task: asyncio.Task[None]) -> bool:
+        try:
+            await task
+        except Exception:
+            log.exception("batch failed; re-reading from the last committed offsets")
+            return False
+        return True
+
+    async def _rewind(self, partitions: list[TopicPartition]) -> None:
+        for partition in dict.fromkeys(partitions):
+            committed = await self.consumer.committed(partition)
+            self.consumer.seek(partition, committed or 0)
+        await asyncio.sleep(1.0)
 
 
 def decode_json(record: Record) -> dict[str, object]:

@@ -108,6 +108,7 @@ async def run_consumer(settings: Settings, stop: asyncio.Event) -> None:
         group_id=settings.consumer_group,
         enable_auto_commit=False,
         auto_offset_reset="earliest",
+        fetch_max_wait_ms=settings.consumer_fetch_wait_ms,
     )
     await producer.start()
     await consumer.start()

@@ -54,6 +54,11 @@ class Settings(BaseSettings):
     micro_batch_rate: float = Field(default=80.0, gt=0, alias="SAKU_MICRO_BATCH_RATE")
     micro_batch_linger_ms: int = Field(default=50, ge=0, alias="SAKU_MICRO_BATCH_LINGER_MS")
     consumer_max_batch: int = Field(default=500, ge=1, alias="SAKU_CONSUMER_MAX_BATCH")
+    # how long the broker may hold a fetch that finds no new records. The embedded broker
+    # holds it that long even when records arrive meanwhile: Kafka's 500 ms default added
+    # ~140 ms to a message's median latency. Shorter waits cost CPU when idle (measured:
+    # 50 ms ~6% of a core for consumer and broker together, 20 ms ~14%).
+    consumer_fetch_wait_ms: int = Field(default=50, ge=1, alias="SAKU_CONSUMER_FETCH_WAIT_MS")
     log_level: str = Field(default="INFO", alias="SAKU_LOG_LEVEL")
     # the OpenAPI schema and its pages (/docs, /redoc, /openapi.json) hold no data; turn
     # them off where even the shape of the API should not be public

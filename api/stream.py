@@ -109,21 +109,29 @@ class StreamConsumer:
         self.handled = 0
         self.dead_lettered = 0
 
-    async def _poll(self) -> dict[TopicPartition, list[Record]]:
+    async def _poll(
+        self, in_flight: asyncio.Task[None] | None
+    ) -> dict[TopicPartition, list[Record]]:
+        """The next batch. It keeps growing, up to `max_records`, while the previous batch is
+        still being handed on (it could not start before anyway), and on a busy stream until
+        the linger is up: one fetch holds only what the broker returned at once (a few hundred
+        records here), and every batch costs a workflow, so a backlog is taken in bigger bites."""
         batch: dict[TopicPartition, list[Record]] = await self.consumer.getmany(
             timeout_ms=200, max_records=self.max_records
         )
         count = sum(len(r) for r in batch.values())
-        # Busy: keep collecting until the batch is full or the linger is up. One fetch holds
-        # only what the broker returned at once (a few hundred records here), and every batch
-        # costs a workflow, so a backlog is worth taking in bigger bites.
         linger_until = time.monotonic() + self.linger_ms / 1000
-        while batch and self.load.busy and count < self.max_records:
-            left_ms = int((linger_until - time.monotonic()) * 1000)
-            if left_ms <= 0:
+        while batch and count < self.max_records:
+            if in_flight is not None and not in_flight.done():
+                wait_ms = 10
+            elif self.load.busy:
+                wait_ms = int((linger_until - time.monotonic()) * 1000)
+                if wait_ms <= 0:
+                    break
+            else:
                 break
             more = await self.consumer.getmany(
-                timeout_ms=left_ms, max_records=self.max_records - count
+                timeout_ms=wait_ms, max_records=self.max_records - count
             )
             for partition, records in more.items():
                 batch.setdefault(partition, []).extend(records)
@@ -159,7 +167,7 @@ class StreamConsumer:
         in_flight_batch: Mapping[TopicPartition, list[Record]] = {}
         try:
             while not stop.is_set():
-                batch = await self._poll()
+                batch = await self._poll(in_flight)
                 if in_flight is not None and (batch or in_flight.done()):
                     handed_on = await self._handed_on(in_flight)
                     in_flight = None

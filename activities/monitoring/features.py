@@ -14,6 +14,9 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from psycopg import AsyncConnection
+from psycopg.rows import DictRow, tuple_row
+
 from activities.monitoring.school_context import load_school_contexts
 from activities.rules.base import Needs
 from saku.db import Pool
@@ -30,17 +33,18 @@ from saku.domain.transactions import (
 # Indonesia's cap on an unregistered e-money account (IDR); settings may lower it
 DEFAULT_BALANCE_CAP = Decimal(2_000_000)
 
+# Columns in `Edge`'s field order (each row after the first two becomes an Edge as is), and
+# as the rules take them: epoch milliseconds and floats (converting thousands of timestamps
+# and decimals in Python was a tenth of the worker's time).
 _HISTORY_SQL = """
 SELECT a.account, e.*
 FROM unnest(%(accounts)s::text[]) AS a(account)
 CROSS JOIN LATERAL (
-    -- epoch milliseconds and floats, as the rules take them: converting thousands of
-    -- timestamps and decimals in Python was a tenth of the worker's time
-    SELECT end_to_end_id, tx_type, floor(extract(epoch FROM created_at) * 1000)::int8 AS at_ms,
-           amount::float8 AS amount, currency, status, description, lat, lon, channel,
-           category, auth_method,
+    SELECT end_to_end_id, floor(extract(epoch FROM created_at) * 1000)::int8 AS at_ms,
+           amount::float8, currency,
            {counterparty}_account AS counterparty_account,
-           {counterparty}_entity AS counterparty_entity
+           {counterparty}_entity AS counterparty_entity,
+           tx_type, status, description, lat, lon, channel, category, auth_method
     FROM transaction_edges
     WHERE tenant_id = %(tenant)s AND {side}_account = a.account
       AND tx_type <> %(status_report)s AND created_at >= %(since)s
@@ -54,22 +58,17 @@ def _ms(value: datetime) -> int:
     return int(value.timestamp() * 1000)
 
 
-def _edge(row: dict[str, Any]) -> Edge:
-    return Edge(
-        at_ms=row["at_ms"],
-        amount=row["amount"],
-        currency=row["currency"],
-        counterparty_account=row["counterparty_account"],
-        counterparty_entity=row["counterparty_entity"],
-        tx_type=row["tx_type"],
-        status=row["status"],
-        description=row["description"],
-        lat=row["lat"],
-        lon=row["lon"],
-        channel=row["channel"],
-        category=row["category"],
-        auth_method=row["auth_method"],
-    )
+async def _history(
+    conn: AsyncConnection[DictRow], side: str, params: dict[str, Any]
+) -> dict[str, list[tuple[str, Edge]]]:
+    """account -> [(end-to-end id, edge)], newest first, for one side (source: outgoing)."""
+    counterparty = "destination" if side == "source" else "source"
+    by_account: dict[str, list[tuple[str, Edge]]] = defaultdict(list)
+    async with conn.cursor(row_factory=tuple_row) as cur:
+        await cur.execute(_HISTORY_SQL.format(side=side, counterparty=counterparty), params)
+        for row in await cur.fetchall():
+            by_account[row[0]].append((row[1], Edge._make(row[2:])))
+    return by_account
 
 
 class FeatureLoader:
@@ -115,26 +114,19 @@ class FeatureLoader:
             "limit": self.max_edges,
             "status_report": TxType.PACS_002,
         }
-        outgoing: list[dict[str, Any]] = []
-        incoming: list[dict[str, Any]] = []
+        # each row becomes an Edge once, however many transactions of the batch read it
+        out_by_account: dict[str, list[tuple[str, Edge]]] = {}
+        in_by_account: dict[str, list[tuple[str, Edge]]] = {}
         first_seen: list[dict[str, Any]] = []
         profiles: list[dict[str, Any]] = []
         schools: dict[str, SchoolContext] = {}
         async with self.pool.connection() as conn:
             if outgoing_of:
-                outgoing = await (
-                    await conn.execute(
-                        _HISTORY_SQL.format(side="source", counterparty="destination"),
-                        params | {"accounts": outgoing_of},
-                    )
-                ).fetchall()
+                out_by_account = await _history(conn, "source", params | {"accounts": outgoing_of})
             if incoming_of:
-                incoming = await (
-                    await conn.execute(
-                        _HISTORY_SQL.format(side="destination", counterparty="source"),
-                        params | {"accounts": incoming_of},
-                    )
-                ).fetchall()
+                in_by_account = await _history(
+                    conn, "destination", params | {"accounts": incoming_of}
+                )
             if Needs.ACCOUNT_AGE in needs:
                 first_seen = await (
                     await conn.execute(
@@ -157,13 +149,6 @@ class FeatureLoader:
             if Needs.SCHOOL in needs:
                 schools = await load_school_contexts(conn, tenant, txs, self.default_balance_cap)
 
-        # each row becomes an Edge once, however many transactions of the batch read it
-        out_by_account: dict[str, list[tuple[str, Edge]]] = defaultdict(list)
-        in_by_account: dict[str, list[tuple[str, Edge]]] = defaultdict(list)
-        for row in outgoing:
-            out_by_account[row["account"]].append((row["end_to_end_id"], _edge(row)))
-        for row in incoming:
-            in_by_account[row["account"]].append((row["end_to_end_id"], _edge(row)))
         seen = {r["account_id"]: _ms(r["first_seen_at"]) for r in first_seen}
         entity = {
             r["entity_id"]: EntityProfile(
@@ -187,7 +172,10 @@ class FeatureLoader:
             if first is not None and first >= tx.created_at_ms:
                 first = None
             return AccountHistory(
-                account, first, before(out_by_account[account]), before(in_by_account[account])
+                account,
+                first,
+                before(out_by_account.get(account, [])),
+                before(in_by_account.get(account, [])),
             )
 
         return {

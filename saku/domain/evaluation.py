@@ -72,32 +72,6 @@ class Evaluation:
     def status(self) -> str:
         return self.adjudication.status
 
-    def to_document(self) -> dict[str, Any]:
-        """The stored form: what `dataclasses.asdict` gives, built directly (asdict's deep
-        copying was the evaluation's single largest cost)."""
-        decision = self.adjudication
-        return {
-            "evaluation_id": self.evaluation_id,
-            "tenant_id": self.tenant_id,
-            "msg_id": self.msg_id,
-            "end_to_end_id": self.end_to_end_id,
-            "tx_type": self.tx_type,
-            "network_map_cfg": self.network_map_cfg,
-            "route": self.route,
-            "rule_results": [vars(r) for r in self.rule_results],
-            "adjudication": {
-                "status": decision.status,
-                "interdicted": decision.interdicted,
-                "blocked_by": vars(decision.blocked_by) if decision.blocked_by else None,
-                "overridden_by": vars(decision.overridden_by) if decision.overridden_by else None,
-                "typologies": [vars(t) for t in decision.typologies],
-                "reasons": list(decision.reasons),
-            },
-            "workflow_id": self.workflow_id,
-            "run_id": self.run_id,
-            "timings_ms": self.timings_ms,
-        }
-
 
 @dataclass(frozen=True)
 class EvaluationOutcome:

@@ -2,6 +2,9 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
+import orjson
+
+from activities.monitoring.evaluate import evaluation_rows
 from saku.domain.evaluation import Evaluation
 from saku.monitoring.results import Adjudication, ConditionHit, RuleResult, TypologyResult
 from tests.unit.rules.factory import tx
@@ -33,4 +36,6 @@ def test_the_stored_document_is_what_asdict_gives() -> None:
     expected = asdict(evaluation)
     expected["adjudication"]["typologies"] = list(expected["adjudication"]["typologies"])
     expected["adjudication"]["reasons"] = list(expected["adjudication"]["reasons"])
-    assert evaluation.to_document() == expected
+    [row] = orjson.loads(evaluation_rows([evaluation]))
+    assert row["result"] == expected
+    assert (row["msg_id"], row["status"], row["interdicted"]) == (t.msg_id, "ALRT", True)

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from psycopg import sql
 from temporalio.client import Client
 
 from activities.monitoring.config_store import ConfigStore, import_bundle
@@ -30,6 +31,7 @@ from activities.monitoring.history import HistoryStore, Incoming
 from api.accounts import create_tenant
 from api.intake.messages import parse_message
 from api.intake.samples import FinancialTransaction, end_to_end_id, financial_transaction
+from saku.bench.cpu import cpu_by_role, cpu_seconds
 from saku.bench.report import machine, percentile, start_saku, table
 from saku.db import Pool, create_pool
 from saku.settings import Settings
@@ -198,6 +200,81 @@ async def _decisions(pool: Pool, tenant: str) -> dict[str, float]:
         return {r["msg_id"]: r["at"] for r in await cur.fetchall()}
 
 
+@dataclass
+class StreamRun:
+    """What one stream run measured."""
+
+    sent: dict[str, float]  # pacs.002 message id -> produced at (epoch s)
+    done: dict[str, float]  # pacs.002 message id -> decision committed at (epoch s)
+    began: float
+    produced: float
+    cpu: dict[str, float]  # CPU seconds by role from the first message to the last decision
+
+
+async def _stream(
+    settings: Settings, pool: Pool, tenant: str, payments: list[EncodedPayment], opts: StreamOptions
+) -> StreamRun:
+    """Start a worker and a consumer, warm them up, stream the payments, await decisions."""
+    processes = [start_saku(settings, "worker"), start_saku(settings, "consume")]
+    try:
+        # warm up: measure the steady state, not the processes' start and group join
+        warm_up = _payment(random.Random(opts.seed + 2), tenant, opts.accounts, datetime.now(UTC))
+        await _produce(settings, _encoded([warm_up]), 0)
+        for _ in range(600):
+            if await _decided(pool, tenant):
+                break
+            await asyncio.sleep(0.1)
+        else:
+            raise RuntimeError("the worker and consumer did not evaluate a warm-up payment")
+        cpu_before = cpu_seconds()
+        began = time.time()
+        sent = await _produce(settings, payments, opts.rate)
+        produced = time.time()
+        # wait for every decision, counting only (the decisions are read once, at the end)
+        expected = len(sent) + 1
+        decided, last_progress, deadline = 1, time.time(), began + opts.timeout_s
+        while decided < expected and time.time() < deadline:
+            await asyncio.sleep(0.5)
+            now_decided = await _decided(pool, tenant)
+            if now_decided > decided:
+                last_progress = time.time()
+            decided = now_decided
+            if time.time() - last_progress > 60:
+                break  # stalled
+        cpu = cpu_by_role(cpu_before, cpu_seconds())
+        done = {m: t for m, t in (await _decisions(pool, tenant)).items() if m in sent}
+        return StreamRun(sent, done, began, produced, cpu)
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(30)
+
+
+async def _forget(pool: Pool, client: Client, tenant: str, task_queue: str) -> None:
+    """Remove what the run left: its tenant's data, and its alert cases' workflows (no worker
+    will ever serve their task queue again). Benchmarks should not pile up in the database
+    and slow the next run."""
+    async for execution in client.list_workflows(
+        f"TaskQueue = '{task_queue}' AND ExecutionStatus = 'Running'"
+    ):
+        await client.get_workflow_handle(execution.id).terminate("benchmark finished")
+    async with pool.connection() as conn, conn.transaction():
+        for table in _TENANT_TABLES:
+            await conn.execute(
+                sql.SQL("DELETE FROM {} WHERE tenant_id = %s").format(sql.Identifier(table)),
+                (tenant,),
+            )
+        await conn.execute("DELETE FROM tenants WHERE id = %s", (tenant,))
+
+
+# what a benchmark tenant writes (its audit trail stays: the audit log is append-only)
+_TENANT_TABLES = (
+    "cases", "evaluations", "transaction_edges", "account_holders", "accounts", "entities",
+    "raw_messages", "event_flow_conditions", "network_maps", "typology_configs", "rule_configs",
+)  # fmt: skip
+
+
 async def run_stream_bench(settings: Settings, opts: StreamOptions) -> str:
     run = uuid.uuid4().hex[:8]
     tenant = f"bench-{run}"
@@ -207,78 +284,62 @@ async def run_stream_bench(settings: Settings, opts: StreamOptions) -> str:
     )  # fmt: skip
     await ensure_topics(settings.resolved_kafka_bootstrap(), settings.topic_prefix)
     rng = random.Random(opts.seed + 1)
+    client = await connect(settings)
     async with create_pool(settings.resolved_database_url(), max_size=4) as pool:
         async with pool.connection() as conn:
             await create_tenant(conn, tenant, "Benchmark bank")
-        await import_bundle(ConfigStore(pool), tenant, default_bundle())
-        print(f"seeding {opts.history} payments of history for {opts.accounts} accounts…")
-        await _seed_history(pool, settings.resolved_valkey_url(), tenant, opts)
-
-        payments = [
-            _payment(rng, tenant, opts.accounts, datetime.now(UTC)) for _ in range(opts.payments)
-        ]
-        print("baselines: consume-only and no-op workflows…")
-        consume_rate = await _consume_only(
-            settings, [json.dumps(m).encode() for p in payments for m in p]
-        )
-        client = await connect(settings)
-        noop_rate = await _noop_workflows(client, opts.baseline_workflows)
-
-        print(f"streaming {opts.payments} payments ({4 * opts.payments} messages)…")
-        processes = [start_saku(settings, "worker"), start_saku(settings, "consume")]
         try:
-            # warm up: measure the steady state, not the processes' start and group join
-            warm_up = _payment(rng, tenant, opts.accounts, datetime.now(UTC))
-            await _produce(settings, _encoded([warm_up]), 0)
-            for _ in range(600):
-                if await _decided(pool, tenant):
-                    break
-                await asyncio.sleep(0.1)
-            else:
-                raise RuntimeError("the worker and consumer did not evaluate a warm-up payment")
-            encoded = _encoded(payments)
-            began = time.time()
-            sent = await _produce(settings, encoded, opts.rate)
-            produced = time.time()
-            # wait for every decision, counting only (the decisions are read once, at the end)
-            expected = len(sent) + 1
-            decided, last_progress, deadline = 1, time.time(), began + opts.timeout_s
-            while decided < expected and time.time() < deadline:
-                await asyncio.sleep(0.5)
-                now_decided = await _decided(pool, tenant)
-                if now_decided > decided:
-                    last_progress = time.time()
-                decided = now_decided
-                if time.time() - last_progress > 60:
-                    break  # stalled
-            done = {m: t for m, t in (await _decisions(pool, tenant)).items() if m in sent}
+            await import_bundle(ConfigStore(pool), tenant, default_bundle())
+            print(f"seeding {opts.history} payments of history for {opts.accounts} accounts…")
+            await _seed_history(pool, settings.resolved_valkey_url(), tenant, opts)
+            payments = [
+                _payment(rng, tenant, opts.accounts, datetime.now(UTC))
+                for _ in range(opts.payments)
+            ]
+            print("baselines: consume-only and no-op workflows…")
+            consume_rate = await _consume_only(
+                settings, [json.dumps(m).encode() for p in payments for m in p]
+            )
+            noop_rate = await _noop_workflows(client, opts.baseline_workflows)
+            print(f"streaming {opts.payments} payments ({4 * opts.payments} messages)…")
+            result = await _stream(settings, pool, tenant, _encoded(payments), opts)
         finally:
-            for process in processes:
-                process.terminate()
-            for process in processes:
-                process.wait(30)
+            await _forget(pool, client, tenant, settings.task_queue)
+    return _report(settings, opts, result, consume_rate, noop_rate)
 
+
+def _report(
+    settings: Settings, opts: StreamOptions, run: StreamRun, consume_rate: float, noop_rate: float
+) -> str:
+    sent, done = run.sent, run.done
     latencies = [(done[m] - sent[m]) * 1000 for m in sent if m in done]
-    finished = max(done.values(), default=began)
-    ftps = len(done) / max(1e-9, finished - began)
+    finished = max(done.values(), default=run.began)
+    ftps = len(done) / max(1e-9, finished - run.began)
+    per_tx = {role: seconds * 1000 / max(1, len(done)) for role, seconds in run.cpu.items()}
+    cpu = ", ".join(
+        f"{role} {ms:.2f}" for role, ms in sorted(per_tx.items(), key=lambda kv: -kv[1])
+        if ms >= 0.01
+    )  # fmt: skip
     rows = [
         ("machine", machine()),
         ("rules / typologies", "35 catalogue rules in 4 typologies (complete coverage map)"),
         ("payments (4 messages each)", f"{opts.payments}, history {opts.history}, "
          f"{opts.accounts} debtor and creditor accounts"),
         ("offered rate", f"{opts.rate:g} payments/s" if opts.rate else "as fast as possible"),
-        ("produce time", f"{produced - began:.1f} s"),
+        ("produce time", f"{run.produced - run.began:.1f} s"),
         ("decisions committed", f"{len(done)} of {len(sent)}"),
         ("sustained throughput", f"{ftps:,.0f} financial transactions/s "
          f"({4 * ftps:,.0f} messages/s)"),
         ("latency produced -> committed", "p50 {:.0f}, p95 {:.0f}, p99 {:.0f}, max {:.0f} ms"
          .format(*(percentile(latencies, q) for q in (0.5, 0.95, 0.99, 1.0)))),
+        ("CPU per transaction", f"{sum(per_tx.values()):.2f} ms in all: {cpu} ms"),
         ("baseline: consume only", f"{consume_rate:,.0f} messages/s "
          f"(stream = {4 * ftps / consume_rate:.0%} of it)"),
         ("baseline: no-op workflows", f"{noop_rate:,.0f} workflows/s "
          f"(stream = {ftps / noop_rate:.1f}x that in transactions/s)"),
         ("settings", f"micro-batch from {settings.micro_batch_from} messages a poll or "
          f"{settings.micro_batch_rate:g} messages/s (linger {settings.micro_batch_linger_ms} ms), "
-         f"max {settings.consumer_max_batch} a poll, 1 worker + 1 consumer process"),
+         f"max {settings.consumer_max_batch} a poll, 1 worker + 1 consumer process; "
+         "the run's data is removed afterwards"),
     ]  # fmt: skip
     return table("saku bench stream", rows)

@@ -3,6 +3,7 @@ accounting: where a transaction's cost goes, across the whole stack on this mach
 
 from __future__ import annotations
 
+import os
 from collections import defaultdict
 from collections.abc import Sequence
 
@@ -20,6 +21,8 @@ ROLES: Sequence[tuple[str, str]] = (
 
 
 def _role(process: psutil.Process) -> str:
+    if process.pid == os.getpid():
+        return "load generator"  # the benchmark itself: producing, polling for decisions
     try:
         command = " ".join(process.cmdline())
     except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
@@ -43,7 +46,7 @@ def cpu_by_role(
     before: dict[int, tuple[str, float]], after: dict[int, tuple[str, float]]
 ) -> dict[str, float]:
     """CPU seconds spent between two snapshots, by role (processes started in between count
-    from zero; the benchmark's own process is "other")."""
+    from zero)."""
     spent: dict[str, float] = defaultdict(float)
     for pid, (role, seconds) in after.items():
         spent[role] += seconds - before.get(pid, (role, 0.0))[1]

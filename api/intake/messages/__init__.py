@@ -9,7 +9,8 @@ Saku accepts the messages Tazama's transaction monitoring service (TMS) accepts:
 ISO 20022 JSON with two extra top-level fields, `TxTp` (the message type) and `TenantId`.
 The models here follow Tazama's JSON schemas (tazama-lf/tms-service, `src/schemas/*.json`):
 every field those schemas require is required here, with the same names and nesting, and
-unknown fields are kept (`extra="allow"`), as Tazama tolerates extra data. Saku is stricter
+unknown fields are accepted, as Tazama tolerates extra data (the models ignore them; the
+message itself is stored verbatim, unknown fields included). Saku is stricter
 about values than Tazama's schemas, which only check JSON types: identifiers must be
 non-blank, amounts finite and positive (charges and fees may be 0), currencies three
 uppercase letters, date-times ISO 8601 with a timezone, and numbers must be JSON numbers and

@@ -192,7 +192,9 @@ class StreamConsumer:
         return True
 
     async def _rewind(self, partitions: list[TopicPartition]) -> None:
-        for partition in dict.fromkeys(partitions):
+        assigned = self.consumer.assignment()
+        # a partition taken away by a rebalance is read again by its new owner
+        for partition in dict.fromkeys(p for p in partitions if p in assigned):
             committed = await self.consumer.committed(partition)
             self.consumer.seek(partition, committed or 0)
         await asyncio.sleep(1.0)

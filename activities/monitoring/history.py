@@ -118,13 +118,14 @@ class HistoryStore:
             in_batch = [m.tx for m in batch if m.tx.tx_type in _PAYMENTS]
             completed, orphans = await self._complete(conn, reports, in_batch)
             orphaned = {id(m) for m, _ in orphans}
-            storable = [
-                replace(m, tx=completed[id(m)]) if id(m) in completed else m
+            # each message as it will be stored, by the identity of the one received
+            storable = {
+                id(m): replace(m, tx=completed[id(m)]) if id(m) in completed else m
                 for m in batch
                 if id(m) not in orphaned
-            ]
-            new = await self._insert_raw(conn, storable)
-            stored = {(m.tx.tenant_id, m.tx.msg_id) for m in new}
+            }
+            new = await self._insert_raw(conn, list(storable.values()))
+            stored = {id(m) for m in new}
             result.new = [m.tx for m in new]
             payments = [t for t in result.new if t.tx_type in _PAYMENTS]
             await self._write_parties(conn, payments)
@@ -134,12 +135,10 @@ class HistoryStore:
             await self._settle(conn, settled)
             seen_before = await self._stored(conn, [m.tx for m, _ in orphans])
             result.rejected = [(m, why) for m, why in orphans if m.tx.msg_id not in seen_before]
+            # seen before, or a second copy in this batch (only the first copy is stored)
             result.duplicates = [
-                m
-                for m in batch
-                if (m.tx.tenant_id, m.tx.msg_id) not in stored
-                and (id(m) not in orphaned or m.tx.msg_id in seen_before)
-            ]
+                m for m in batch if id(m) in storable and id(storable[id(m)]) not in stored
+            ] + [m for m, _ in orphans if m.tx.msg_id in seen_before]
         if payments:
             async with self.valkey.pipeline(transaction=False) as pipe:
                 for tx in payments:

@@ -1,0 +1,86 @@
+"""History as the intake stores it: each message once, status reports completed from their
+payment before they are stored, orphans refused (and accepted once their payment arrives)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+import redis.asyncio as redis
+
+from activities.monitoring.history import HistoryStore, Incoming
+from api.accounts import create_tenant
+from api.intake.messages import parse_message
+from api.intake.samples import financial_transaction
+from saku.db import Pool
+from saku.domain.transactions import TxType
+
+pytestmark = pytest.mark.integration
+
+
+def incoming(message: dict[str, object], tenant: str) -> Incoming:
+    return Incoming(parse_message(message, tenant), json.dumps(message), "kafka")
+
+
+@pytest.fixture
+async def tenant(pool: Pool) -> str:
+    tenant_id = f"history-{uuid.uuid4().hex[:8]}"
+    async with pool.connection() as conn:
+        await create_tenant(conn, tenant_id, "History test bank")
+    return tenant_id
+
+
+async def test_a_payment_and_its_report_are_stored_once_and_the_report_whole(
+    pool: Pool, valkey: redis.Redis, tenant: str
+) -> None:
+    store = HistoryStore(pool, valkey)
+    payment = financial_transaction(amount=75_000.0, status="ACCC", tenant_id=tenant)
+    pacs008 = incoming(payment.pacs008, tenant)
+    pacs002 = incoming(payment.pacs002, tenant)
+    second_copy = incoming(payment.pacs002, tenant)
+
+    first = await store.accept([pacs008, pacs002, second_copy])
+
+    assert [t.tx_type for t in first.new] == [TxType.PACS_008, TxType.PACS_002]
+    assert first.duplicates == [second_copy]
+    assert first.rejected == []
+    report = first.new[1]
+    assert (report.amount, report.debtor_account, report.creditor_account) == (
+        75_000.0,
+        pacs008.tx.debtor_account,
+        pacs008.tx.creditor_account,
+    )
+    stored = await store.load(tenant, [report.msg_id])
+    assert stored[report.msg_id] == report
+    async with pool.connection() as conn:
+        cur = await conn.execute(
+            "SELECT tx_type, status FROM transaction_edges WHERE tenant_id = %s ORDER BY tx_type",
+            (tenant,),
+        )
+        edges = [(r["tx_type"], r["status"]) for r in await cur.fetchall()]
+    # the payment's edge takes its report's status; the report's own edge runs back
+    assert edges == [(TxType.PACS_002, "ACCC"), (TxType.PACS_008, "ACCC")]
+
+    again = await store.accept([incoming(payment.pacs002, tenant)])
+    assert again.new == [] and again.rejected == [] and len(again.duplicates) == 1
+
+
+async def test_an_orphan_report_is_refused_until_its_payment_arrives(
+    pool: Pool, valkey: redis.Redis, tenant: str
+) -> None:
+    store = HistoryStore(pool, valkey)
+    payment = financial_transaction(tenant_id=tenant)
+
+    orphan = await store.accept([incoming(payment.pacs002, tenant)])
+
+    [(refused, reason)] = orphan.rejected
+    assert refused.tx.tx_type == TxType.PACS_002
+    assert "no pacs.008 with end-to-end id" in reason
+    assert orphan.new == [] and orphan.duplicates == []
+    assert await store.load(tenant, [refused.tx.msg_id]) == {}
+
+    await store.accept([incoming(payment.pacs008, tenant)])
+    later = await store.accept([incoming(payment.pacs002, tenant)])
+    assert [t.msg_id for t in later.new] == [refused.tx.msg_id]
+    assert later.rejected == []

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from saku.domain.transactions import Edge, Features, Transaction
+from saku.domain.transactions import SUCCESS_STATUSES, Edge, Features, Transaction
 from saku.monitoring.classify import UNSUCCESSFUL, Classified, Exit, Measurement, classify
 from saku.monitoring.config import ERROR_OUTCOME, RuleConfig
 from saku.monitoring.results import RuleResult
@@ -121,15 +121,20 @@ def run_rule(rule: Rule, config: RuleConfig, tx: Transaction, features: Features
 # --- helpers shared by history rules ----------------------------------------------------
 
 
+# `within` and `successful` run for most rules on every transaction: written for speed.
+
+
 def within(edges: Iterable[Edge], now_ms: int, range_ms: float | None) -> list[Edge]:
     """Edges no older than range_ms before now_ms (and not after it); None = no limit."""
-    return [
-        e for e in edges if e.at_ms <= now_ms and (range_ms is None or now_ms - e.at_ms <= range_ms)
-    ]
+    if range_ms is None:
+        return [e for e in edges if e.at_ms <= now_ms]
+    since = now_ms - range_ms
+    return [e for e in edges if since <= e.at_ms <= now_ms]
 
 
 def successful(edges: Iterable[Edge]) -> list[Edge]:
-    return [e for e in edges if e.successful]
+    """Edges whose payment went through (`Edge.successful`)."""
+    return [e for e in edges if e.status is None or e.status in SUCCESS_STATUSES]
 
 
 def param(parameters: Parameters, name: str, default: float | None = None) -> float:

@@ -4,6 +4,7 @@ stack (with its in-process worker), one per module."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 
 import httpx
@@ -11,6 +12,7 @@ import pytest
 from fastapi import FastAPI
 
 from activities.wallet.ledger import Ledger
+from api.accounts import create_tenant
 from api.app import create_app
 from saku.db import Pool
 from saku.settings import Settings
@@ -35,3 +37,12 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://saku.test") as client:
         yield client
+
+
+@pytest.fixture
+async def bank(pool: Pool) -> str:
+    """A tenant of the test's own (a bank), with nothing configured yet."""
+    tenant_id = f"bank-{uuid.uuid4().hex[:8]}"
+    async with pool.connection() as conn:
+        await create_tenant(conn, tenant_id, "Test bank")
+    return tenant_id

@@ -25,7 +25,6 @@ from temporalio.client import Client
 
 from activities.monitoring.config_store import ConfigStore, import_bundle
 from activities.rules.catalogue import RULES
-from api.accounts import create_tenant
 from api.app import create_app
 from api.intake.samples import end_to_end_id, financial_transaction, pacs002, pacs008
 from saku import topics
@@ -81,12 +80,9 @@ def bundle(cfg: str, alert: float = 200, interdict: float = 350) -> dict[str, An
 
 
 @pytest.fixture
-async def tenant(pool: Pool) -> str:
-    tenant_id = f"bank-{uuid.uuid4().hex[:8]}"
-    async with pool.connection() as conn:
-        await create_tenant(conn, tenant_id, "Test bank")
-    await import_bundle(ConfigStore(pool), tenant_id, bundle("1.0.0"))
-    return tenant_id
+async def tenant(pool: Pool, bank: str) -> str:
+    await import_bundle(ConfigStore(pool), bank, bundle("1.0.0"))
+    return bank
 
 
 @pytest.fixture

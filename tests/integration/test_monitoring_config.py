@@ -6,7 +6,6 @@ import copy
 import json
 import subprocess
 import sys
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +13,6 @@ import pytest
 
 from activities.monitoring.config_store import ConfigStore, export_bundle, import_bundle
 from activities.monitoring.defaults import default_bundle
-from api.accounts import create_tenant
 from saku.db import Pool
 from saku.monitoring.config import ConfigError
 from saku.settings import Settings
@@ -24,11 +22,8 @@ DEFAULTS = Path(__file__).resolve().parents[2] / "infra" / "config" / "default.j
 
 
 @pytest.fixture
-async def tenant(pool: Pool) -> str:
-    tenant_id = f"cfg-{uuid.uuid4().hex[:8]}"
-    async with pool.connection() as conn:
-        await create_tenant(conn, tenant_id, "Config tests")
-    return tenant_id
+def tenant(bank: str) -> str:
+    return bank
 
 
 def bundle() -> dict[str, Any]:

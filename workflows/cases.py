@@ -81,4 +81,8 @@ async def open_cases(tenant: str, alerting_msg_ids: list[str]) -> None:
                 parent_close_policy=workflow.ParentClosePolicy.ABANDON,
             )  # fmt: skip
 
-    await asyncio.gather(*(open_case(msg_id) for msg_id in alerting_msg_ids))
+    if len(alerting_msg_ids) > 1 and workflow.patched("open-cases-together"):
+        await asyncio.gather(*(open_case(msg_id) for msg_id in alerting_msg_ids))
+    else:  # one case, or a history recorded before: one start after another
+        for msg_id in alerting_msg_ids:
+            await open_case(msg_id)

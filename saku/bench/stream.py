@@ -296,13 +296,14 @@ async def run_stream_bench(settings: Settings, opts: StreamOptions) -> str:
                 _payment(rng, tenant, opts.accounts, datetime.now(UTC))
                 for _ in range(opts.payments)
             ]
+            encoded = _encoded(payments)
             print("baselines: consume-only and no-op workflows…")
             consume_rate = await _consume_only(
-                settings, [json.dumps(m).encode() for p in payments for m in p]
+                settings, [value for p in encoded for _, value in p.records]
             )
             noop_rate = await _noop_workflows(client, opts.baseline_workflows)
             print(f"streaming {opts.payments} payments ({4 * opts.payments} messages)…")
-            result = await _stream(settings, pool, tenant, _encoded(payments), opts)
+            result = await _stream(settings, pool, tenant, encoded, opts)
         finally:
             await _forget(pool, client, tenant, settings.task_queue)
     return _report(settings, opts, result, consume_rate, noop_rate)

@@ -22,7 +22,7 @@ with workflow.unsafe.imports_passed_through():
         case_workflow_id,
     )
 
-from workflows.policies import RETRY
+from workflows.policies import RETRY, moved_to_local
 
 SERVICE_LEVEL = timedelta(hours=24)
 STEP = timedelta(seconds=30)
@@ -43,12 +43,7 @@ class CaseWorkflow:
         # Local: one short insert, and a case per alert is the stream's busiest workflow, so
         # it should cost the server little. Cases opened before this change (still waiting
         # for a decision) replay the regular activity they recorded.
-        run_step = (
-            workflow.execute_local_activity
-            if workflow.patched("open-case-locally")
-            else workflow.execute_activity
-        )
-        opened: bool = await run_step(
+        opened: bool = await moved_to_local("open-case-locally")(
             OPEN_CASE, case, result_type=bool, start_to_close_timeout=STEP, retry_policy=RETRY
         )
         if not opened:

@@ -29,7 +29,7 @@ with workflow.unsafe.imports_passed_through():
     from saku.temporal import search_attributes as sa
 
 from workflows.cases import open_cases
-from workflows.policies import RETRY
+from workflows.policies import RETRY, moved_to_local
 
 STEP_TIMEOUT = timedelta(seconds=30)
 BATCH_TIMEOUT = timedelta(minutes=2)
@@ -91,12 +91,7 @@ class EvaluateBatchWorkflow:
         # server work per batch). A worker lost mid-batch times the task out and the retry
         # evaluates again; persisting is idempotent by message id. Batches started before
         # this change replay the regular activity they recorded.
-        run_step = (
-            workflow.execute_local_activity
-            if workflow.patched("evaluate-batch-locally")
-            else workflow.execute_activity
-        )
-        outcome: EvaluationOutcome = await run_step(
+        outcome: EvaluationOutcome = await moved_to_local("evaluate-batch-locally")(
             EVALUATE_BATCH, request, result_type=EvaluationOutcome,
             start_to_close_timeout=BATCH_TIMEOUT, retry_policy=RETRY,
         )  # fmt: skip

@@ -28,9 +28,11 @@ def register(commands: Any) -> None:
 
 def stream_bench(settings: Settings, args: argparse.Namespace) -> int:
     from saku.bench.stream import StreamOptions, run_stream_bench
+    from saku.runtime import settle_garbage_collector
     from saku.stack import manager
 
     asyncio.run(manager.up(settings))
+    settle_garbage_collector()  # the load generator shares the machine with the stack
     options = StreamOptions(
         payments=args.payments, rate=args.rate, accounts=args.accounts, history=args.history
     )

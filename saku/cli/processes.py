@@ -34,21 +34,25 @@ def register(commands: Any) -> None:
 
 
 def worker(settings: Settings, args: argparse.Namespace) -> int:
+    from saku.runtime import settle_garbage_collector
     from saku.services import run_worker, stop_on_signals
 
     async def main() -> None:
         await run_worker(settings, stop_on_signals())
 
+    settle_garbage_collector()
     asyncio.run(main())
     return 0
 
 
 def consume(settings: Settings, args: argparse.Namespace) -> int:
+    from saku.runtime import settle_garbage_collector
     from saku.services import run_consumer, stop_on_signals
 
     async def main() -> None:
         await run_consumer(settings, stop_on_signals())
 
+    settle_garbage_collector()
     asyncio.run(main())
     return 0
 
@@ -57,6 +61,7 @@ def api(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
     from api.app import create_app
+    from saku.runtime import settle_garbage_collector
 
     config = uvicorn.Config(
         create_app(settings),
@@ -65,6 +70,7 @@ def api(settings: Settings, args: argparse.Namespace) -> int:
         log_config=None,  # Saku's JSON logging stays in charge
         access_log=False,
     )
+    settle_garbage_collector()
     uvicorn.Server(config).run()
     return 0
 

@@ -178,7 +178,8 @@ class HistoryStore:
                         "tx_type": m.tx.tx_type,
                         "end_to_end_id": m.tx.end_to_end_id,
                         "channel": m.channel,
-                        "transaction": vars(m.tx),
+                        # normalised only where an evaluation will read it
+                        "transaction": vars(m.tx) if m.tx.tx_type in TxType.TRIGGERS else None,
                     }
                 ).decode()[:-1]
                 + ', "document": '
@@ -355,12 +356,14 @@ class HistoryStore:
         return completed, orphans
 
     async def load(self, tenant: str, msg_ids: Sequence[str]) -> dict[str, Transaction]:
-        """The accepted transactions, by message id (unknown ids are left out)."""
+        """The accepted transactions that trigger evaluation, by message id (other ids are
+        left out: unknown ones, and messages kept as documents only)."""
         async with self.pool.connection() as conn:
             cur = await conn.execute(
                 _BY_MESSAGE_ID.format(columns="msg_id, transaction"), (list(msg_ids), tenant)
             )
-            return {r["msg_id"]: Transaction(**r["transaction"]) for r in await cur.fetchall()}
+            rows = await cur.fetchall()
+            return {r["msg_id"]: Transaction(**r["transaction"]) for r in rows if r["transaction"]}
 
     async def _settle(self, conn: AsyncConnection[DictRow], reports: Sequence[Transaction]) -> None:
         """The pacs.008 edge takes its status report's status, so history knows success."""

@@ -29,10 +29,6 @@ from saku.domain.transactions import TxType
 from saku.temporal import search_attributes as sa
 from workflows.evaluation import EvaluateBatchWorkflow, EvaluateTransactionWorkflow
 
-# Like Tazama's default, the status report that settles a payment triggers its evaluation;
-# the other ISO messages build history. Saku's own kiosk purchases and top-ups trigger too.
-TRIGGERS = frozenset({TxType.PACS_002, TxType.KIOSK_PURCHASE, TxType.TOP_UP})
-
 
 def transaction_workflow_id(tenant: str, msg_id: str) -> str:
     return f"evaluation-{tenant}-{msg_id}"
@@ -70,9 +66,11 @@ class Intake:
         receipts: dict[int, Receipt] = {}
         for message, reason in result.rejected:
             receipts[id(message)] = Receipt(message.tx.msg_id, "rejected", reason=reason)
-        duplicate_triggers = [m.tx.msg_id for m in result.duplicates if m.tx.tx_type in TRIGGERS]
+        duplicate_triggers = [
+            m.tx.msg_id for m in result.duplicates if m.tx.tx_type in TxType.TRIGGERS
+        ]
         evaluated = await self._evaluated_by(tenant, duplicate_triggers)
-        to_start = [t.msg_id for t in result.new if t.tx_type in TRIGGERS]
+        to_start = [t.msg_id for t in result.new if t.tx_type in TxType.TRIGGERS]
         to_start += [m for m in duplicate_triggers if m not in evaluated]
         to_start = list(dict.fromkeys(to_start))
         types = {m.tx.msg_id: m.tx.tx_type for m in batch}

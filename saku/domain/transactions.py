@@ -28,6 +28,10 @@ class TxType:
 
     ISO20022 = frozenset({PACS_008, PACS_002, PAIN_001, PAIN_013})
     ALL = ISO20022 | {KIOSK_PURCHASE, TOP_UP}
+    # Like Tazama's default, the status report that settles a payment triggers its
+    # evaluation; the other ISO messages build history. Saku's own kiosk purchases and
+    # top-ups trigger too.
+    TRIGGERS = frozenset({PACS_002, KIOSK_PURCHASE, TOP_UP})
 
 
 @dataclass(frozen=True)

@@ -79,3 +79,29 @@ async def test_an_orphan_report_is_refused_until_its_payment_arrives(
     later = await store.accept([incoming(payment.pacs002, tenant)])
     assert [t.msg_id for t in later.new] == [refused.tx.msg_id]
     assert later.rejected == []
+
+
+async def test_every_document_is_kept_and_the_normalised_transaction_of_each_trigger(
+    pool: Pool, valkey: redis.Redis, tenant: str
+) -> None:
+    store = HistoryStore(pool, valkey)
+    payment = financial_transaction(tenant_id=tenant)
+    messages = [incoming(m, tenant) for m in payment]
+
+    accepted = await store.accept(messages)
+
+    assert len(accepted.new) == 4
+    async with pool.connection() as conn:
+        cur = await conn.execute(
+            "SELECT tx_type, document, transaction FROM raw_messages WHERE tenant_id = %s",
+            (tenant,),
+        )
+        rows = {r["tx_type"]: r for r in await cur.fetchall()}
+    # each document exactly as received
+    assert {t: r["document"] for t, r in rows.items()} == {
+        m.tx.tx_type: json.loads(m.document) for m in messages
+    }
+    # the status report triggers the evaluation, which reads it normalised and completed
+    assert {t for t, r in rows.items() if r["transaction"] is not None} == {TxType.PACS_002}
+    report = next(t for t in accepted.new if t.tx_type == TxType.PACS_002)
+    assert await store.load(tenant, [t.msg_id for t in accepted.new]) == {report.msg_id: report}

@@ -1,0 +1,76 @@
+"""Evaluations are stored once: a re-run of the persisting step (after a crash between the
+write and the workflow's record of it) finds them stored, changes nothing, and stores only
+those still missing."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+import redis.asyncio as redis
+
+from activities.monitoring.evaluate import EvaluationActivities
+from activities.monitoring.history import HistoryStore
+from saku.db import Pool
+from saku.domain.evaluation import Evaluation
+from saku.monitoring.results import NO_ALERT, Adjudication, RuleResult, TypologyResult
+
+pytestmark = pytest.mark.integration
+
+
+def evaluation(tenant: str, msg_id: str, run_id: str = "run-1") -> Evaluation:
+    return Evaluation(
+        evaluation_id=str(uuid.uuid4()),
+        tenant_id=tenant,
+        msg_id=msg_id,
+        end_to_end_id=f"e2e-{msg_id}",
+        tx_type="pacs.002.001.12",
+        network_map_cfg="1.0.0",
+        route={"id": "pacs.002.001.12", "typologies": []},
+        rule_results=[RuleResult("001@1.0.0", "1.0.0", ".01", "new\taccount \\ \"quoted\"", 2.0)],
+        adjudication=Adjudication(
+            status=NO_ALERT,
+            interdicted=False,
+            blocked_by=None,
+            overridden_by=None,
+            typologies=(TypologyResult("t@1", "1", 50, 200, 250, False, False, {"v001": 50}),),
+            reasons=(),
+        ),
+        workflow_id="wf",
+        run_id=run_id,
+        timings_ms={"rules_ms": 0.5},
+    )
+
+
+async def never_alerts(tenant: str, key: bytes, value: bytes) -> None:
+    raise AssertionError("no evaluation here alerts")
+
+
+async def stored(pool: Pool, tenant: str) -> dict[str, tuple[str, object]]:
+    async with pool.connection() as conn:
+        cur = await conn.execute(
+            "SELECT msg_id, run_id, result FROM evaluations WHERE tenant_id = %s", (tenant,)
+        )
+        return {r["msg_id"]: (r["run_id"], r["result"]) for r in await cur.fetchall()}
+
+
+async def test_each_evaluation_is_stored_once_across_re_runs(
+    pool: Pool, valkey: redis.Redis, bank: str
+) -> None:
+    activities = EvaluationActivities(pool, HistoryStore(pool, valkey), never_alerts)
+    first = [evaluation(bank, "m1"), evaluation(bank, "m2")]
+
+    assert await activities.persist(first) == ["m1", "m2"]
+    rows = await stored(pool, bank)
+    assert sorted(rows) == ["m1", "m2"]
+    # the result is the evaluation itself, special characters and all
+    [rule] = rows["m1"][1]["rule_results"]  # type: ignore[index]
+    assert rule["reason"] == "new\taccount \\ \"quoted\""
+
+    # the same evaluations again (a re-run): nothing stored, nothing changed
+    assert await activities.persist([evaluation(bank, "m1", "run-2")]) == []
+    # some stored before and one new: only the new one is stored
+    again = [evaluation(bank, "m2", "run-2"), evaluation(bank, "m3", "run-2")]
+    assert await activities.persist(again) == ["m3"]
+    rows = await stored(pool, bank)
+    assert {m: run for m, (run, _) in rows.items()} == {"m1": "run-1", "m2": "run-1", "m3": "run-2"}

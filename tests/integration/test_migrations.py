@@ -84,3 +84,27 @@ async def test_saku_migrations_are_applied_by_the_stack(stack: Settings) -> None
         cur = await conn.execute("SELECT version, name FROM schema_migrations ORDER BY version")
         rows = await cur.fetchall()
     assert rows[0] == (1, "tenants_and_users")
+
+
+async def test_lookups_by_message_id_have_only_the_primary_key_to_choose(stack: Settings) -> None:
+    """While statistics lag a new tenant, the planner may probe any index that starts with
+    tenant_id by tenant alone, filtering all of the tenant's rows for each message id. On
+    the tables read by message id in bulk, the only such index is (tenant_id, msg_id)."""
+    async with await psycopg.AsyncConnection.connect(stack.resolved_database_url()) as conn:
+        cur = await conn.execute(
+            """SELECT c.relname,
+                      array(SELECT a.attname
+                            FROM unnest(x.indkey) WITH ORDINALITY AS k(attnum, n)
+                            JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = k.attnum
+                            ORDER BY k.n)
+               FROM pg_index x
+               JOIN pg_class c ON c.oid = x.indrelid
+               JOIN pg_namespace ns ON ns.oid = c.relnamespace
+               WHERE ns.nspname = 'public' AND c.relname IN ('raw_messages', 'evaluations')
+                 AND x.indpred IS NULL  -- a partial index is chosen only by its predicate"""
+        )
+        leading = {(table, tuple(cols)) for table, cols in await cur.fetchall()}
+    assert {(t, cols) for t, cols in leading if cols[0] == "tenant_id"} == {
+        ("raw_messages", ("tenant_id", "msg_id")),
+        ("evaluations", ("tenant_id", "msg_id")),
+    }

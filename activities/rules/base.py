@@ -108,14 +108,15 @@ def run_rule(rule: Rule, config: RuleConfig, tx: Transaction, features: Features
     except Exception as err:  # a rule must answer: its failure is the `.err` outcome
         outcome = Classified(ERROR_OUTCOME, f"{type(err).__name__}: {err}")
     value = None if isinstance(measured, Exit) else measured
+    # positional: this runs for every rule of every transaction, and keywords cost more
     return RuleResult(
-        id=config.id,
-        cfg=config.cfg,
-        sub_rule_ref=outcome.sub_rule_ref,
-        reason=outcome.reason,
-        indpdnt_varbl=value,
+        config.id,
+        config.cfg,
+        outcome.sub_rule_ref,
+        outcome.reason,
+        value,
         # to a tenth of a microsecond: finer digits only lengthen every stored evaluation
-        prcg_tm_ms=round((time.perf_counter() - started) * 1000, 4),
+        round((time.perf_counter() - started) * 1000, 4),
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from saku.monitoring.config import ERROR_OUTCOME, RuleConfigBody
 
@@ -23,8 +24,7 @@ class Exit:
 Measurement = float | int | str | Exit
 
 
-@dataclass(frozen=True)
-class Classified:
+class Classified(NamedTuple):
     sub_rule_ref: str
     reason: str
 
@@ -48,9 +48,10 @@ def classify(measurement: Measurement, config: RuleConfigBody) -> Classified:
         isinstance(measurement, float) and not math.isfinite(measurement)
     ):
         return Classified(ERROR_OUTCOME, f"measured value {measurement!r} cannot be banded")
-    for band in config.bands:
-        if band.contains(float(measurement)):
-            return Classified(band.sub_rule_ref, band.reason)
+    value = float(measurement)
+    for lower, upper, sub_rule_ref, reason in config.band_table:
+        if lower <= value < upper:  # lower limit inclusive, upper exclusive
+            return Classified(sub_rule_ref, reason)
     return Classified(ERROR_OUTCOME, f"measured value {measurement} falls in no band")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
+from saku.monitoring.classify import classify
 from saku.monitoring.config import (
     ConfigError,
     NetworkMap,
@@ -47,7 +48,8 @@ def test_zero_is_a_real_limit() -> None:
     )
     assert config.config.bands is not None
     assert config.config.bands[0].upper_limit == 0
-    assert config.config.bands[1].contains(0) and not config.config.bands[0].contains(0)
+    assert classify(0, config.config).sub_rule_ref == ".02"  # lower limits are inclusive
+    assert classify(-0.01, config.config).sub_rule_ref == ".01"
 
 
 def test_a_typology_must_weight_every_outcome_including_err() -> None:

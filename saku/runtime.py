@@ -12,7 +12,7 @@ def settle_garbage_collector() -> None:
     """Freeze what start-up allocated and run the cyclic collector less often.
 
     A collection walks every tracked object of the generations it collects. After imports
-    and set-up, the oldest generation holds a few hundred thousand objects (modules, pydantic
+    and set-up, the oldest generation holds over a hundred thousand objects (modules, pydantic
     schemas, the Temporal SDK) that live as long as the process, and every full collection
     walked them all; the default threshold ran young collections every 700 allocations, so
     objects still in use by a batch were promoted and later walked again. Measured during

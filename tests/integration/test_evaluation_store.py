@@ -27,7 +27,7 @@ def evaluation(tenant: str, msg_id: str, run_id: str = "run-1") -> Evaluation:
         tx_type="pacs.002.001.12",
         network_map_cfg="1.0.0",
         route={"id": "pacs.002.001.12", "typologies": []},
-        rule_results=[RuleResult("001@1.0.0", "1.0.0", ".01", "new\taccount \\ \"quoted\"", 2.0)],
+        rule_results=[RuleResult("001@1.0.0", "1.0.0", ".01", 'new\taccount \\ "quoted"', 2.0)],
         adjudication=Adjudication(
             status=NO_ALERT,
             interdicted=False,
@@ -65,7 +65,7 @@ async def test_each_evaluation_is_stored_once_across_re_runs(
     assert sorted(rows) == ["m1", "m2"]
     # the result is the evaluation itself, special characters and all
     [rule] = rows["m1"][1]["rule_results"]  # type: ignore[index]
-    assert rule["reason"] == "new\taccount \\ \"quoted\""
+    assert rule["reason"] == 'new\taccount \\ "quoted"'
 
     # the same evaluations again (a re-run): nothing stored, nothing changed
     assert await activities.persist([evaluation(bank, "m1", "run-2")]) == []

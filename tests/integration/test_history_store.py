@@ -3,6 +3,7 @@ payment before they are stored, orphans refused (and accepted once their payment
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import pytest
@@ -105,3 +106,24 @@ async def test_every_document_is_kept_and_the_normalised_transaction_of_each_tri
     assert {t for t, r in rows.items() if r["transaction"] is not None} == {TxType.PACS_002}
     report = next(t for t in accepted.new if t.tx_type == TxType.PACS_002)
     assert await store.load(tenant, [t.msg_id for t in accepted.new]) == {report.msg_id: report}
+
+
+async def test_deliveries_racing_each_other_store_a_message_once(
+    pool: Pool, valkey: redis.Redis, tenant: str
+) -> None:
+    store = HistoryStore(pool, valkey)
+    payment = financial_transaction(tenant_id=tenant)
+
+    # both look, find nothing, and store: the second waits for the first and then finds the
+    # message stored, so it is a duplicate rather than an error or a second copy
+    results = await asyncio.gather(
+        *(store.accept([incoming(m, tenant) for m in payment]) for _ in range(3))
+    )
+
+    assert sorted(len(r.new) for r in results) == [0, 0, 4]
+    assert sorted(len(r.duplicates) for r in results) == [0, 4, 4]
+    async with pool.connection() as conn:
+        cur = await conn.execute(
+            "SELECT count(*) AS n FROM raw_messages WHERE tenant_id = %s", (tenant,)
+        )
+        assert await cur.fetchone() == {"n": 4}

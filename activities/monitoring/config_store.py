@@ -21,6 +21,7 @@ from saku.monitoring.config import (
     TypologyConfig,
     check_network_map,
     check_typology_weights,
+    document,
 )
 
 Key = tuple[str, str]
@@ -43,7 +44,7 @@ def changed(what: str) -> ConfigError:
 
 
 def _document(model: RuleConfig | TypologyConfig | NetworkMap | EventFlowCondition) -> Jsonb:
-    return Jsonb(model.model_dump(mode="json", by_alias=True, exclude_none=True))
+    return Jsonb(document(model))
 
 
 class ConfigStore:
@@ -84,7 +85,7 @@ class ConfigStore:
         )
 
     async def put_typology(self, tenant: str, config: TypologyConfig) -> bool:
-        rules = await self._rules(tenant, {(r.id, r.cfg) for r in config.rules})
+        rules = await self.rule_configs(tenant, {(r.id, r.cfg) for r in config.rules})
         check_typology_weights(config, rules)
         return await self._put_immutable(
             "typology_configs",
@@ -150,7 +151,7 @@ class ConfigStore:
         rules, typologies = await self._referenced(tenant, network_map)
         return ActiveConfig(network_map, rules, typologies)
 
-    async def _rules(self, tenant: str, keys: set[Key]) -> dict[Key, RuleConfig]:
+    async def rule_configs(self, tenant: str, keys: set[Key]) -> dict[Key, RuleConfig]:
         rows = await self._documents("rule_configs", "rule_id", tenant, keys)
         return {key: RuleConfig.model_validate(doc) for key, doc in rows.items()}
 
@@ -165,7 +166,7 @@ class ConfigStore:
             "typology_configs", "typology_id", tenant, typology_keys
         )
         typologies = {k: TypologyConfig.model_validate(d) for k, d in typology_rows.items()}
-        return await self._rules(tenant, rule_keys), typologies
+        return await self.rule_configs(tenant, rule_keys), typologies
 
     async def _documents(
         self, table: str, id_column: str, tenant: str, keys: set[Key]
@@ -262,7 +263,7 @@ async def _check_bundle(
     wanted_rules |= {(r.id, r.cfg) for m in maps for msg in m.messages for t in msg.typologies
                      for r in t.rules}  # fmt: skip
     wanted_typologies = {(t.id, t.cfg) for m in maps for msg in m.messages for t in msg.typologies}
-    known_rules |= await store._rules(tenant, wanted_rules - set(known_rules))
+    known_rules |= await store.rule_configs(tenant, wanted_rules - set(known_rules))
     stored = await store._documents(
         "typology_configs", "typology_id", tenant, wanted_typologies - set(known_typologies)
     )

@@ -13,6 +13,7 @@ from typing import Any
 from activities.rules.base import Rule
 from activities.rules.catalogue import RULES
 from saku.domain.transactions import TxType
+from saku.monitoring.config import document
 
 # lower band = riskier: new accounts, new payees, first transactions, rapid repeats, weak matches
 DESCENDING = frozenset({"001", "007", "030", "044", "045", "076", "s04", "s12"})
@@ -98,10 +99,7 @@ def default_bundle() -> dict[str, Any]:
             }
         )
     return {
-        "rules": [
-            rule.default_config.model_dump(mode="json", by_alias=True, exclude_none=True)
-            for rule in RULES.values()
-        ],
+        "rules": [document(rule.default_config) for rule in RULES.values()],
         "typologies": [_typology(spec) for spec in TYPOLOGIES],
         "networkMaps": [
             {

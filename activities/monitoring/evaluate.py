@@ -15,7 +15,6 @@ from decimal import Decimal
 from typing import Any
 
 import orjson
-from pydantic import BaseModel
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -23,6 +22,7 @@ from activities.monitoring.alerts import AlertPublisher
 from activities.monitoring.config_store import ActiveConfig, ConfigStore
 from activities.monitoring.features import DEFAULT_BALANCE_CAP, FeatureLoader
 from activities.monitoring.history import HistoryStore
+from activities.monitoring.stored_evaluations import evaluation_rows
 from activities.rules.base import Needs, Rule, run_rule
 from activities.rules.catalogue import RULES
 from saku.db import Pool
@@ -39,7 +39,7 @@ from saku.domain.evaluation import (
 )
 from saku.domain.transactions import MS_PER_DAY, Features, Transaction
 from saku.monitoring import engine
-from saku.monitoring.config import ERROR_OUTCOME, MessageRoute, RuleConfig
+from saku.monitoring.config import ERROR_OUTCOME, MessageRoute, RuleConfig, document
 from saku.monitoring.ids import new_evaluation_id
 from saku.monitoring.results import ALERT, RuleResult
 
@@ -51,10 +51,6 @@ def _window_ms(active: ActiveConfig) -> int:
     """The longest history any active rule asks for (its maxQueryRange), at least 90 days."""
     ranges = [int(c.config.parameters.get("maxQueryRange", 0) or 0) for c in active.rules.values()]
     return max([DEFAULT_WINDOW_MS, *ranges])
-
-
-def _dump(model: BaseModel) -> dict[str, Any]:
-    return model.model_dump(mode="json", by_alias=True, exclude_none=True)
 
 
 def _evaluate_rules(
@@ -106,7 +102,7 @@ class EvaluationActivities:
             rules = [active.rules[k] for k in rule_keys]
             implemented = [RULES[c.rule_code] for c in rules if c.rule_code in RULES]
             plan = self._plans[key] = RoutePlan(
-                document=_dump(route),
+                document=document(route),
                 rules=rules,
                 typology_keys=frozenset((t.id, t.cfg) for t in route.typologies),
                 needs=frozenset(need for rule in implemented for need in rule.needs),
@@ -183,7 +179,7 @@ class EvaluationActivities:
                     tx=tx,
                     route=route_document,
                     results=results,
-                    conditions=[_dump(c) for c in conditions if c.subject_id in own],
+                    conditions=[document(c) for c in conditions if c.subject_id in own],
                     timings_ms={
                         "route_ms": (loaded - started) * 1000,
                         "features_ms": (featured - loaded) * 1000,
@@ -193,7 +189,7 @@ class EvaluationActivities:
             )
         return RuleStageBatch(
             network_map_cfg=active.network_map.cfg,
-            typologies=[_dump(active.typologies[key]) for key in sorted(typology_keys)],
+            typologies=[document(active.typologies[key]) for key in sorted(typology_keys)],
             stages=stages,
             unrouted=unrouted,
         )
@@ -249,30 +245,6 @@ class EvaluationActivities:
                     orjson.dumps(_alert(evaluation)),
                 )
         return sorted(stored)
-
-
-def evaluation_rows(evaluations: list[Evaluation]) -> str:
-    """The evaluations table's rows as one JSON array; `result`, the stored evaluation, is
-    what `dataclasses.asdict` gives, serialised by orjson straight from the dataclasses
-    (building the dicts in Python first was a visible share of the worker's time)."""
-    return orjson.dumps(
-        [
-            {
-                "evaluation_id": e.evaluation_id,
-                "tenant_id": e.tenant_id,
-                "msg_id": e.msg_id,
-                "end_to_end_id": e.end_to_end_id,
-                "tx_type": e.tx_type,
-                "status": e.status,
-                "interdicted": e.adjudication.interdicted,
-                "network_map_cfg": e.network_map_cfg,
-                "workflow_id": e.workflow_id,
-                "run_id": e.run_id,
-                "result": e,
-            }
-            for e in evaluations
-        ]
-    ).decode()
 
 
 def _alert(evaluation: Evaluation) -> dict[str, object]:

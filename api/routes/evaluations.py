@@ -8,7 +8,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from pydantic import BaseModel
 
+from activities.monitoring.config_store import ConfigStore
 from activities.monitoring.history import Incoming
+from activities.monitoring.stored_evaluations import complete
 from api.deps import RequireRoles, ResourcesDep
 from api.intake.messages import IntakeError, parse_message
 from saku.domain.transactions import TxType
@@ -139,6 +141,7 @@ async def get_evaluation(
         row = await cur.fetchone()
     if row is None:
         raise HTTPException(404, detail=f"no evaluation of message {msg_id!r} (yet)")
+    await complete(ConfigStore(resources.pool), tenant_id, [row["result"]])
     return _out(row)
 
 
@@ -159,4 +162,6 @@ async def find_evaluations(
             "ORDER BY evaluated_at",
             (tenant_id, end_to_end_id),
         )
-        return [_out(row) for row in await cur.fetchall()]
+        rows = await cur.fetchall()
+    await complete(ConfigStore(resources.pool), tenant_id, [row["result"] for row in rows])
+    return [_out(row) for row in rows]

@@ -17,6 +17,11 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
 
 
+def document(model: BaseModel) -> dict[str, Any]:
+    """A configuration as it is stored and shown: Tazama's field names, no empty fields."""
+    return model.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
 # --- rules -------------------------------------------------------------------------------
 
 
@@ -96,6 +101,11 @@ class RuleConfigBody(_Model):
             )
             for band in self.bands or ()
         )
+
+    @cached_property
+    def reasons(self) -> dict[str, str]:
+        """subRuleRef -> reason, for every configured outcome (each is defined once)."""
+        return {o.sub_rule_ref: o.reason for o in self.outcomes()}
 
     def outcomes(self) -> list[Outcome]:
         """Every outcome this config can produce, except `.err` (always possible)."""

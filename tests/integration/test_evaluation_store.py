@@ -5,14 +5,21 @@ those still missing."""
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 
+import orjson
 import pytest
 import redis.asyncio as redis
 
+from activities.monitoring.config_store import ConfigStore, import_bundle
+from activities.monitoring.defaults import default_bundle
 from activities.monitoring.evaluate import EvaluationActivities
 from activities.monitoring.history import HistoryStore
+from activities.monitoring.stored_evaluations import complete
 from saku.db import Pool
 from saku.domain.evaluation import Evaluation
+from saku.domain.transactions import TxType
+from saku.monitoring.config import document
 from saku.monitoring.results import NO_ALERT, Adjudication, RuleResult, TypologyResult
 
 pytestmark = pytest.mark.integration
@@ -27,7 +34,7 @@ def evaluation(tenant: str, msg_id: str, run_id: str = "run-1") -> Evaluation:
         tx_type="pacs.002.001.12",
         network_map_cfg="1.0.0",
         route={"id": "pacs.002.001.12", "typologies": []},
-        rule_results=[RuleResult("001@1.0.0", "1.0.0", ".01", 'new\taccount \\ "quoted"', 2.0)],
+        rule_results=[RuleResult("001@1.0.0", "1.0.0", ".err", 'new\taccount \\ "quoted"', 2.0)],
         adjudication=Adjudication(
             status=NO_ALERT,
             interdicted=False,
@@ -63,7 +70,7 @@ async def test_each_evaluation_is_stored_once_across_re_runs(
     assert await activities.persist(first) == ["m1", "m2"]
     rows = await stored(pool, bank)
     assert sorted(rows) == ["m1", "m2"]
-    # the result is the evaluation itself, special characters and all
+    # a reason is stored as it was given, special characters and all
     [rule] = rows["m1"][1]["rule_results"]  # type: ignore[index]
     assert rule["reason"] == 'new\taccount \\ "quoted"'
 
@@ -74,3 +81,32 @@ async def test_each_evaluation_is_stored_once_across_re_runs(
     assert await activities.persist(again) == ["m3"]
     rows = await stored(pool, bank)
     assert {m: run for m, (run, _) in rows.items()} == {"m1": "run-1", "m2": "run-1", "m3": "run-2"}
+
+
+async def test_a_stored_evaluation_reads_back_whole(
+    pool: Pool, valkey: redis.Redis, bank: str
+) -> None:
+    configs = ConfigStore(pool)
+    await import_bundle(configs, bank, default_bundle())
+    active = await configs.load_active(bank)
+    assert active is not None
+    route = active.network_map.route(TxType.PACS_002)
+    assert route is not None
+    account_age = active.rules[("001@1.0.0", "1.0.0")]
+    made = replace(
+        evaluation(bank, "m1"),
+        network_map_cfg=active.network_map.cfg,
+        route=document(route),
+        rule_results=[
+            RuleResult("001@1.0.0", "1.0.0", ".02", account_age.config.reasons[".02"], 9.0),
+            RuleResult("002@1.0.0", "1.0.0", ".err", "ValueError: no history", None),
+        ],
+    )
+    activities = EvaluationActivities(pool, HistoryStore(pool, valkey), never_alerts)
+    await activities.persist([made])
+
+    result = (await stored(pool, bank))["m1"][1]
+    await complete(configs, bank, [result])  # type: ignore[list-item]
+
+    expected = orjson.loads(orjson.dumps(made))  # the evaluation as JSON
+    assert result == expected

@@ -4,13 +4,13 @@ from dataclasses import asdict
 
 import orjson
 
-from activities.monitoring.evaluate import evaluation_rows
+from activities.monitoring.stored_evaluations import evaluation_rows
 from saku.domain.evaluation import Evaluation
 from saku.monitoring.results import Adjudication, ConditionHit, RuleResult, TypologyResult
 from tests.unit.rules.factory import tx
 
 
-def test_the_stored_document_is_what_asdict_gives() -> None:
+def test_the_stored_result_leaves_out_only_what_the_configuration_says() -> None:
     t = tx()
     evaluation = Evaluation(
         evaluation_id="01890000-0000-7000-8000-000000000000",
@@ -20,7 +20,10 @@ def test_the_stored_document_is_what_asdict_gives() -> None:
         tx_type=t.tx_type,
         network_map_cfg="1.0.0",
         route={"id": "004@1.0.0", "typologies": []},
-        rule_results=[RuleResult("001@1.0.0", "1.0.0", ".01", "new", 12.0, 0.1)],
+        rule_results=[
+            RuleResult("001@1.0.0", "1.0.0", ".01", "new", 12.0, 0.1),
+            RuleResult("002@1.0.0", "1.0.0", ".err", "KeyError: 'maxQueryRange'", None, 0.2),
+        ],
         adjudication=Adjudication(
             status="ALRT",
             interdicted=True,
@@ -34,8 +37,16 @@ def test_the_stored_document_is_what_asdict_gives() -> None:
         timings_ms={"rules_ms": 1.0},
     )
     expected = asdict(evaluation)
+    # the sub-map is the stored network map's route (network_map_cfg names it), and a
+    # configured outcome's reason is its rule config's: both are put back on lookup
+    del expected["route"]
+    del expected["rule_results"][0]["reason"]
     expected["adjudication"]["typologies"] = list(expected["adjudication"]["typologies"])
     expected["adjudication"]["reasons"] = list(expected["adjudication"]["reasons"])
+
     [row] = orjson.loads(evaluation_rows([evaluation]))
+
     assert row["result"] == expected
+    # what failed is kept: no configuration says it
+    assert row["result"]["rule_results"][1]["reason"] == "KeyError: 'maxQueryRange'"
     assert (row["msg_id"], row["status"], row["interdicted"]) == (t.msg_id, "ALRT", True)

@@ -23,6 +23,7 @@ from saku.monitoring.results import RuleResult
 
 Parameters = Mapping[str, Any]
 DEFAULT_CFG = "1.0.0"
+EARTH_RADIUS_KM = 6371.0088  # the mean radius (IUGG)
 
 
 class Needs(StrEnum):
@@ -165,7 +166,7 @@ def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     phi1, phi2 = math.radians(lat1), math.radians(lat2)
     dphi, dlmb = math.radians(lat2 - lat1), math.radians(lon2 - lon1)
     a = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlmb / 2) ** 2
-    return 2 * 6371.0088 * math.asin(math.sqrt(a))
+    return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(a))
 
 
 def first_digit(value: float) -> int | None:

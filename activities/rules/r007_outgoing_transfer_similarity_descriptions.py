@@ -23,16 +23,38 @@ def normalise(text: str | None) -> str:
 
 
 def edit_distance(a: str, b: str) -> int:
-    """Levenshtein distance: the fewest single-character inserts, deletes or substitutions."""
-    previous = list(range(len(b) + 1))
-    for i, char_a in enumerate(a, 1):
-        current = [i]
-        for j, char_b in enumerate(b, 1):
-            current.append(
-                min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (char_a != char_b))
-            )
-        previous = current
-    return previous[-1]
+    """Levenshtein distance: the fewest single-character inserts, deletes or substitutions.
+
+    Bit-parallel (Myers 1999, in Hyyrö's form for the distance between whole strings): one
+    column of the edit-distance table per character of the longer string, held as the
+    vertical +1/-1 steps in two integers, so a payment's 140-character description costs
+    140 steps instead of 140 x 140 cells (about 50 us instead of 2.5 ms each)."""
+    if len(a) < len(b):
+        a, b = b, a
+    m = len(b)
+    if m == 0:
+        return len(a)
+    positions: dict[str, int] = {}  # character -> the bits of its positions in b
+    for i, char in enumerate(b):
+        positions[char] = positions.get(char, 0) | (1 << i)
+    mask = (1 << m) - 1
+    last = 1 << (m - 1)
+    plus, minus, distance = mask, 0, m  # column 0: every vertical step is +1
+    for char in a:
+        equal = positions.get(char, 0)
+        vertical = equal | minus
+        horizontal = (((equal & plus) + plus) ^ plus) | equal
+        h_plus = minus | (~(horizontal | plus) & mask)
+        h_minus = plus & horizontal
+        if h_plus & last:
+            distance += 1
+        elif h_minus & last:
+            distance -= 1
+        h_plus = ((h_plus << 1) | 1) & mask  # row 0 grows by one per column
+        h_minus = (h_minus << 1) & mask
+        plus = h_minus | (~(vertical | h_plus) & mask)
+        minus = h_plus & vertical
+    return distance
 
 
 def measure(tx: Transaction, features: Features, parameters: Parameters) -> Measurement:

@@ -11,7 +11,11 @@ location yet, is insufficient data (.x01).
 
 from __future__ import annotations
 
+import math
+from bisect import bisect_left, bisect_right
+
 from activities.rules.base import (
+    EARTH_RADIUS_KM,
     Needs,
     Parameters,
     Rule,
@@ -33,11 +37,38 @@ def measure(tx: Transaction, features: Features, parameters: Parameters) -> Meas
         (e.lat, e.lon) for e in successful(history) if e.lat is not None and e.lon is not None
     ]
     radius, visits = param(parameters, "habitRadiusKm"), param(parameters, "minimumVisits")
-    habitual = [p for p in points if sum(haversine_km(*p, *q) <= radius for q in points) >= visits]
+    habitual = habitual_locations(points, radius, visits)
     if not habitual:
         return Exit(INSUFFICIENT_HISTORY)
     # rounding keeps floating-point noise from tipping a value across a band limit
     return round(min(haversine_km(*p, tx.debtor_lat, tx.debtor_lon) for p in habitual), 3)
+
+
+def habitual_locations(
+    points: list[tuple[float, float]], radius_km: float, visits: float
+) -> list[tuple[float, float]]:
+    """The points with at least `visits` points (itself included) within `radius_km`.
+
+    Comparing every point with every other is quadratic: a debtor with a few hundred located
+    payments would cost tens of milliseconds per transaction. Sorted by latitude, a point is
+    compared only with those whose latitude alone leaves them within reach (a great-circle
+    distance is at least the radius times the difference in latitude), and counting stops
+    once it has `visits`."""
+    ordered = sorted(points)
+    latitudes = [lat for lat, _ in ordered]
+    # a hair wider than the bound, so rounding never leaves out a point on the radius
+    reach = math.degrees(radius_km / EARTH_RADIUS_KM) * (1 + 1e-9)
+    habitual = []
+    for lat, lon in ordered:
+        near = 0
+        for j in range(bisect_left(latitudes, lat - reach), bisect_right(latitudes, lat + reach)):
+            if near >= visits:
+                break
+            if haversine_km(lat, lon, *ordered[j]) <= radius_km:
+                near += 1
+        if near >= visits:
+            habitual.append((lat, lon))
+    return habitual
 
 
 RULE = Rule(

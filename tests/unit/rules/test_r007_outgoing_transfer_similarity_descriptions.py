@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from activities.rules.r007_outgoing_transfer_similarity_descriptions import RULE, edit_distance
@@ -14,6 +16,31 @@ from tests.unit.rules.factory import edge, features, run, tx
 def test_edit_distance_is_levenshtein(a: str, b: str, distance: int) -> None:
     assert edit_distance(a, b) == distance
     assert edit_distance(b, a) == distance
+
+
+def _edit_distance_by_table(a: str, b: str) -> int:
+    """The textbook dynamic programme, cell by cell: the oracle for the fast version."""
+    previous = list(range(len(b) + 1))
+    for i, char_a in enumerate(a, 1):
+        current = [i]
+        for j, char_b in enumerate(b, 1):
+            substitution = previous[j - 1] + (char_a != char_b)
+            current.append(min(previous[j] + 1, current[j - 1] + 1, substitution))
+        previous = current
+    return previous[-1]
+
+
+def test_edit_distance_agrees_with_the_table_on_random_strings() -> None:
+    rng = random.Random(7)
+    for _ in range(3000):
+        # few distinct characters, so strings share a lot and every kind of edit occurs
+        alphabet = "ab cé"[: rng.randint(1, 5)]
+        a = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40)))
+        b = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40)))
+        assert edit_distance(a, b) == _edit_distance_by_table(a, b), (a, b)
+    long_a = "".join(rng.choice("lunch money") for _ in range(140))  # a full Ustrd line
+    long_b = "".join(rng.choice("lunch money") for _ in range(140))
+    assert edit_distance(long_a, long_b) == _edit_distance_by_table(long_a, long_b)
 
 
 @pytest.mark.parametrize(

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 import math
+import random
 from typing import Any
 
 import pytest
 
-from activities.rules.r075_distance_from_habitual_locations_debtor import RULE
+from activities.rules.base import haversine_km
+from activities.rules.r075_distance_from_habitual_locations_debtor import RULE, habitual_locations
 from saku.domain.transactions import Edge, Transaction
 from tests.unit.rules.factory import edge, features, run, tx, with_parameters
 
@@ -91,3 +93,25 @@ def test_unsuccessful_transaction_exits() -> None:
         RULE, tx(status="RJCT", debtor_lat=10.0, debtor_lon=10.0), features(debtor_outgoing=HOME)
     )
     assert result.sub_rule_ref == ".x00"
+
+
+def test_habitual_locations_are_those_the_definition_gives() -> None:
+    rng = random.Random(11)
+    for _ in range(200):
+        # clusters of visits around a few places, some close enough to merge
+        centres = [(rng.uniform(-7, -6), rng.uniform(106, 107)) for _ in range(rng.randint(1, 4))]
+        points = [
+            (lat + rng.gauss(0, 0.004), lon + rng.gauss(0, 0.004))
+            for lat, lon in (rng.choice(centres) for _ in range(rng.randint(0, 40)))
+        ]
+        radius, visits = rng.choice([0.1, 0.5, 2.0]), rng.choice([1, 3, 5])
+        by_definition = [
+            p for p in points if sum(haversine_km(*p, *q) <= radius for q in points) >= visits
+        ]
+        assert sorted(habitual_locations(points, radius, visits)) == sorted(by_definition)
+
+
+def test_hundreds_of_visits_to_one_place_are_one_habitual_location() -> None:
+    home = [_at(0, days_ago=i / 10) for i in range(1, 400)]
+    result = run(RULE, _paid_at(2), features(debtor_outgoing=home))
+    assert (result.sub_rule_ref, result.indpdnt_varbl) == (".02", 2)

@@ -72,6 +72,10 @@ def _cache_fields(tx: Transaction) -> dict[str, Any]:
         "creDtTm": tx.created_at_ms,
         "amt": tx.amount,
         "ccy": tx.currency,
+        # beyond Tazama's data cache: what rules read of the payment (descriptions, location)
+        "desc": tx.description,
+        "lat": tx.debtor_lat,
+        "lon": tx.debtor_lon,
     }
 
 
@@ -100,6 +104,10 @@ def _complete_status_report(tx: Transaction, cached: dict[str, Any]) -> Transact
         creditor_account=cached["cdtrAcctId"],
         amount=float(cached["amt"]),
         currency=cached["ccy"],
+        # the report is about the payment: its description and where the debtor paid from
+        description=cached.get("desc"),
+        debtor_lat=cached.get("lat"),
+        debtor_lon=cached.get("lon"),
     )
 
 
@@ -342,7 +350,8 @@ class HistoryStore:
                 """SELECT e.* FROM unnest(%s::text[], %s::text[]) AS p(tenant_id, e2e)
                    CROSS JOIN LATERAL (
                        SELECT tenant_id, end_to_end_id, source_entity, destination_entity,
-                              source_account, destination_account, amount, currency
+                              source_account, destination_account, amount, currency,
+                              description, lat, lon
                        FROM transaction_edges
                        WHERE tenant_id = p.tenant_id AND end_to_end_id = p.e2e AND tx_type = %s
                        LIMIT 1) AS e""",
@@ -357,6 +366,7 @@ class HistoryStore:
                     "dbtrId": row["source_entity"], "cdtrId": row["destination_entity"],
                     "dbtrAcctId": row["source_account"], "cdtrAcctId": row["destination_account"],
                     "amt": float(row["amount"]), "ccy": row["currency"],
+                    "desc": row["description"], "lat": row["lat"], "lon": row["lon"],
                 }  # fmt: skip
         completed: dict[int, Transaction] = {}  # by id() of the incoming message
         orphans: list[tuple[Incoming, str]] = []

@@ -47,6 +47,13 @@ async def test_a_payment_and_its_report_are_stored_once_and_the_report_whole(
         pacs008.tx.debtor_account,
         pacs008.tx.creditor_account,
     )
+    # what the rules read of the payment: its description and where the debtor paid from
+    assert pacs008.tx.description and pacs008.tx.debtor_lat is not None
+    assert (report.description, report.debtor_lat, report.debtor_lon) == (
+        pacs008.tx.description,
+        pacs008.tx.debtor_lat,
+        pacs008.tx.debtor_lon,
+    )
     stored = await store.load(tenant, [report.msg_id])
     assert stored[report.msg_id] == report
     async with pool.connection() as conn:
@@ -127,3 +134,27 @@ async def test_deliveries_racing_each_other_store_a_message_once(
             "SELECT count(*) AS n FROM raw_messages WHERE tenant_id = %s", (tenant,)
         )
         assert await cur.fetchone() == {"n": 4}
+
+
+async def test_a_report_whose_payment_left_the_data_cache_is_completed_from_history(
+    pool: Pool, valkey: redis.Redis, tenant: str
+) -> None:
+    store = HistoryStore(pool, valkey)
+    payment = financial_transaction(amount=12_500.0, tenant_id=tenant)
+    pacs008 = incoming(payment.pacs008, tenant)
+    await store.accept([pacs008])
+    await valkey.delete(f"saku:dc:{tenant}:{pacs008.tx.end_to_end_id}")  # expired
+
+    [report] = (await store.accept([incoming(payment.pacs002, tenant)])).new
+
+    paid = pacs008.tx
+    assert (report.amount, report.debtor_entity, report.creditor_account) == (
+        12_500.0,
+        paid.debtor_entity,
+        paid.creditor_account,
+    )
+    assert (report.description, report.debtor_lat, report.debtor_lon) == (
+        paid.description,
+        paid.debtor_lat,
+        paid.debtor_lon,
+    )

@@ -136,3 +136,10 @@ async def test_default_rules_answer_real_traffic_without_errors(
     assert errors == []
     ran = {rr["id"] for rr in results[0]["rule_results"]}
     assert len(ran) == 35  # the complete-coverage map runs the whole catalogue once
+    # a status report carries its payment's description and location to the rules that
+    # compare them with the debtor's earlier payments (they did not, and always answered
+    # "insufficient data")
+    measured = {
+        rr["id"] for r in results for rr in r["rule_results"] if rr["sub_rule_ref"] != ".x01"
+    }
+    assert {"007@1.0.0", "074@1.0.0", "075@1.0.0"} <= measured

@@ -34,6 +34,7 @@ from api.intake.samples import FinancialTransaction, end_to_end_id, financial_tr
 from saku.bench.cpu import cpu_by_role, cpu_seconds
 from saku.bench.report import machine, percentile, start_saku, table
 from saku.db import Pool, create_pool
+from saku.monitoring.results import ALERT
 from saku.settings import Settings
 from saku.stack.components import ensure_topics
 from saku.temporal.client import connect
@@ -59,15 +60,40 @@ class StreamOptions:
     seed: int = 7
 
 
+# What people write in a transfer's remittance line: some texts recur, most carry a number.
+_DESCRIPTIONS = (
+    "pocket money", "school fees", "rent", "groceries", "electricity bill", "family support",
+    "loan repayment", "invoice", "order", "arisan", "zakat", "tuition", "phone credit",
+)  # fmt: skip
+# Each debtor pays from around home (within about 200 m); one payment in a hundred is made
+# somewhere else in the city, some tens of kilometres away.
+_AWAY_FROM_HOME = 0.01
+
+
+def _home(debtor: int) -> tuple[float, float]:
+    """A debtor's home, the same in every run: somewhere in greater Jakarta."""
+    place = random.Random(debtor)
+    return -6.2 + place.uniform(-0.3, 0.3), 106.8 + place.uniform(-0.3, 0.3)
+
+
 def _payment(rng: random.Random, tenant: str, accounts: int, at: datetime) -> FinancialTransaction:
+    """One payment between random accounts, shaped like real traffic: amounts spread over
+    orders of magnitude, remittance texts that vary, each debtor paying from near home."""
+    debtor = rng.randrange(accounts)
+    lat, lon = _home(debtor)
+    spread = 0.2 if rng.random() < _AWAY_FROM_HOME else 0.002
+    description = rng.choice(_DESCRIPTIONS)
+    if rng.random() < 0.6:
+        description += f" {rng.randrange(1, 100_000)}"
     return financial_transaction(
-        debtor=f"debtor_{rng.randrange(accounts)}",
+        debtor=f"debtor_{debtor}",
         creditor=f"creditor_{rng.randrange(accounts)}",
         amount=round(rng.lognormvariate(11, 1.2), 2),  # median ~ IDR 60,000
         created_at=at,
         tenant_id=tenant,
-        lat=-6.2 + rng.uniform(-0.5, 0.5),
-        lon=106.8 + rng.uniform(-0.5, 0.5),
+        description=description,
+        lat=lat + rng.uniform(-spread, spread),
+        lon=lon + rng.uniform(-spread, spread),
     )
 
 
@@ -201,14 +227,15 @@ async def _decided(pool: Pool, tenant: str) -> int:
         return int(row["n"]) if row else 0
 
 
-async def _decisions(pool: Pool, tenant: str) -> dict[str, float]:
+async def _decisions(pool: Pool, tenant: str) -> dict[str, tuple[float, str]]:
+    """Message id -> (decision committed at, ALRT or NALT)."""
     async with pool.connection() as conn:
         cur = await conn.execute(
-            "SELECT msg_id, extract(epoch FROM evaluated_at)::float8 AS at FROM evaluations "
-            "WHERE tenant_id = %s",
+            "SELECT msg_id, extract(epoch FROM evaluated_at)::float8 AS at, status "
+            "FROM evaluations WHERE tenant_id = %s",
             (tenant,),
         )
-        return {r["msg_id"]: r["at"] for r in await cur.fetchall()}
+        return {r["msg_id"]: (r["at"], r["status"]) for r in await cur.fetchall()}
 
 
 @dataclass
@@ -217,6 +244,7 @@ class StreamRun:
 
     sent: dict[str, float]  # pacs.002 message id -> produced at (epoch s)
     done: dict[str, float]  # pacs.002 message id -> decision committed at (epoch s)
+    alerts: int  # decisions that alerted (each opens a case workflow)
     began: float
     produced: float
     cpu: dict[str, float]  # CPU seconds by role from the first message to the last decision
@@ -253,8 +281,10 @@ async def _stream(
             if time.time() - last_progress > 60:
                 break  # stalled
         cpu = cpu_by_role(cpu_before, cpu_seconds())
-        done = {m: t for m, t in (await _decisions(pool, tenant)).items() if m in sent}
-        return StreamRun(sent, done, began, produced, cpu)
+        decisions = {m: d for m, d in (await _decisions(pool, tenant)).items() if m in sent}
+        done = {m: at for m, (at, _) in decisions.items()}
+        alerts = sum(status == ALERT for _, status in decisions.values())
+        return StreamRun(sent, done, alerts, began, produced, cpu)
     finally:
         for process in processes:
             process.terminate()
@@ -339,7 +369,8 @@ def _report(
          f"{opts.accounts} debtor and creditor accounts"),
         ("offered rate", f"{opts.rate:g} payments/s" if opts.rate else "as fast as possible"),
         ("produce time", f"{run.produced - run.began:.1f} s"),
-        ("decisions committed", f"{len(done)} of {len(sent)}"),
+        ("decisions committed", f"{len(done)} of {len(sent)}, {run.alerts} alerts "
+         f"({run.alerts / max(1, len(done)):.1%}), each opening a case workflow"),
         ("sustained throughput", f"{ftps:,.0f} financial transactions/s "
          f"({4 * ftps:,.0f} messages/s)"),
         ("latency produced -> committed", "p50 {:.0f}, p95 {:.0f}, p99 {:.0f}, max {:.0f} ms"

@@ -36,7 +36,7 @@ from saku.bench.report import machine, percentile, start_saku, table
 from saku.db import Pool, create_pool
 from saku.monitoring.results import ALERT
 from saku.settings import Settings
-from saku.stack.components import ensure_topics
+from saku.stack.components import delete_topics, ensure_topics
 from saku.temporal.client import connect
 from saku.temporal.worker import create_worker
 from workflows.noop import NoOpWorkflow
@@ -347,6 +347,7 @@ async def run_stream_bench(settings: Settings, opts: StreamOptions) -> str:
             result = await _stream(settings, pool, tenant, encoded, opts)
         finally:
             await _forget(pool, client, tenant, settings.task_queue)
+            await delete_topics(settings.resolved_kafka_bootstrap(), settings.topic_prefix)
     return _report(settings, opts, result, consume_rate, noop_rate)
 
 

@@ -371,6 +371,20 @@ async def ensure_topics(bootstrap: str, prefix: str) -> list[str]:
         await admin.close()
 
 
+async def delete_topics(bootstrap: str, prefix: str) -> list[str]:
+    """Delete every topic named `prefix.*` (a benchmark's, when it is done): the embedded
+    broker keeps every message in memory until its topic goes."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        doomed = [name for name in await admin.list_topics() if name.startswith(f"{prefix}.")]
+        if doomed:
+            await admin.delete_topics(doomed)
+        return doomed
+    finally:
+        await admin.close()
+
+
 def embedded_components(settings: Settings) -> list[EmbeddedComponent]:
     """The components whose URL setting is unset, i.e. the ones Saku runs itself."""
     chosen: list[EmbeddedComponent] = []

@@ -10,7 +10,7 @@ on a miss, and the pacs.008 edge takes the pacs.002's status.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -53,6 +53,11 @@ class Accepted:
     new: list[Transaction]  # stored now; pacs.002 completed from its pacs.008
     duplicates: list[Incoming]  # (tenant, message id) seen before: nothing changed
     rejected: list[tuple[Incoming, str]]  # not stored, with the reason
+
+
+def _key(message: Incoming) -> tuple[str, str]:
+    """A message's idempotency key: (tenant, message id)."""
+    return message.tx.tenant_id, message.tx.msg_id
 
 
 def _cache_key(tenant: str, e2e: str) -> str:
@@ -154,12 +159,12 @@ class HistoryStore:
             settled = [t for t in result.new if t.tx_type == TxType.PACS_002]
             await self._write_edges(conn, settled, reverse=True)
             await self._settle(conn, settled)
-            seen_before = await self._stored(conn, [m.tx for m, _ in orphans])
-            result.rejected = [(m, why) for m, why in orphans if m.tx.msg_id not in seen_before]
+            seen_before = await self._stored(conn, [_key(m) for m, _ in orphans])
+            result.rejected = [(m, why) for m, why in orphans if _key(m) not in seen_before]
             # seen before, or a second copy in this batch (only the first copy is stored)
             result.duplicates = [
                 m for m in batch if id(m) in storable and id(storable[id(m)]) not in stored
-            ] + [m for m, _ in orphans if m.tx.msg_id in seen_before]
+            ] + [m for m, _ in orphans if _key(m) in seen_before]
         if payments:
             async with self.valkey.pipeline(transaction=False) as pipe:
                 for tx in payments:
@@ -171,14 +176,20 @@ class HistoryStore:
                 await pipe.execute()
         return result
 
-    async def _stored(self, conn: AsyncConnection[DictRow], txs: Sequence[Transaction]) -> set[str]:
-        """Which of these messages (one tenant's) are already stored."""
-        if not txs:
+    async def _stored(
+        self, conn: AsyncConnection[DictRow], keys: Collection[tuple[str, str]]
+    ) -> set[tuple[str, str]]:
+        """Which of these (tenant, message id) are stored already: a probe each."""
+        if not keys:
             return set()
         cur = await conn.execute(
-            _BY_MESSAGE_ID.format(columns="msg_id"), ([t.msg_id for t in txs], txs[0].tenant_id)
+            """SELECT r.* FROM unnest(%s::text[], %s::text[]) AS m(tenant_id, msg_id)
+               CROSS JOIN LATERAL (SELECT tenant_id, msg_id FROM raw_messages
+                                   WHERE tenant_id = m.tenant_id AND msg_id = m.msg_id
+                                   LIMIT 1) AS r""",
+            ([t for t, _ in keys], [m for _, m in keys]),
         )
-        return {row["msg_id"] for row in await cur.fetchall()}
+        return {(row["tenant_id"], row["msg_id"]) for row in await cur.fetchall()}
 
     async def _insert_raw(
         self, conn: AsyncConnection[DictRow], batch: Sequence[Incoming]
@@ -192,19 +203,11 @@ class HistoryStore:
         `accept` tries again."""
         unique: dict[tuple[str, str], Incoming] = {}
         for message in batch:  # the same message twice in one batch: keep the first
-            unique.setdefault((message.tx.tenant_id, message.tx.msg_id), message)
-        if not unique:
+            unique.setdefault(_key(message), message)
+        stored = await self._stored(conn, unique.keys())
+        new = [m for key, m in unique.items() if key not in stored]
+        if not new:
             return []
-        cur = await conn.execute(
-            """SELECT r.* FROM unnest(%s::text[], %s::text[]) AS m(tenant_id, msg_id)
-               CROSS JOIN LATERAL (SELECT tenant_id, msg_id FROM raw_messages
-                                   WHERE tenant_id = m.tenant_id AND msg_id = m.msg_id
-                                   LIMIT 1) AS r""",
-            ([t for t, _ in unique], [m for _, m in unique]),
-        )
-        for row in await cur.fetchall():
-            del unique[(row["tenant_id"], row["msg_id"])]
-        new = list(unique.values())
         async with conn.cursor().copy(
             "COPY raw_messages (tenant_id, msg_id, tx_type, end_to_end_id, channel, document,"
             " transaction) FROM STDIN"

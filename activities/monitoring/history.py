@@ -30,10 +30,10 @@ _ACCEPT_ATTEMPTS = 3
 # Lookups by key, one index probe per key. With `msg_id = ANY(...)`, or a join the planner may
 # flatten, statistics that lag a busy new tenant led it to read all of the tenant's rows;
 # `LIMIT 1` (the keys are unique) keeps each lookup a lookup.
-_BY_MESSAGE_ID = """
-SELECT r.* FROM unnest(%s::text[]) AS m(msg_id)
+_BY_KEY = """
+SELECT r.* FROM unnest(%s::text[], %s::text[]) AS m(tenant_id, msg_id)
 CROSS JOIN LATERAL (SELECT {columns} FROM raw_messages
-                    WHERE tenant_id = %s AND msg_id = m.msg_id LIMIT 1) AS r
+                    WHERE tenant_id = m.tenant_id AND msg_id = m.msg_id LIMIT 1) AS r
 """
 # message types that move money and so write an edge from debtor to creditor
 _PAYMENTS = frozenset({TxType.PACS_008, TxType.KIOSK_PURCHASE, TxType.TOP_UP})
@@ -183,10 +183,7 @@ class HistoryStore:
         if not keys:
             return set()
         cur = await conn.execute(
-            """SELECT r.* FROM unnest(%s::text[], %s::text[]) AS m(tenant_id, msg_id)
-               CROSS JOIN LATERAL (SELECT tenant_id, msg_id FROM raw_messages
-                                   WHERE tenant_id = m.tenant_id AND msg_id = m.msg_id
-                                   LIMIT 1) AS r""",
+            _BY_KEY.format(columns="tenant_id, msg_id"),
             ([t for t, _ in keys], [m for _, m in keys]),
         )
         return {(row["tenant_id"], row["msg_id"]) for row in await cur.fetchall()}
@@ -388,7 +385,7 @@ class HistoryStore:
         left out: unknown ones, and messages kept as documents only)."""
         async with self.pool.connection() as conn:
             cur = await conn.execute(
-                _BY_MESSAGE_ID.format(columns="msg_id, transaction"), (list(msg_ids), tenant)
+                _BY_KEY.format(columns="msg_id, transaction"), ([tenant] * len(msg_ids), msg_ids)
             )
             rows = await cur.fetchall()
             return {r["msg_id"]: Transaction(**r["transaction"]) for r in rows if r["transaction"]}

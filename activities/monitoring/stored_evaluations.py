@@ -74,9 +74,11 @@ async def complete(configs: ConfigStore, tenant: str, results: Sequence[dict[str
     each result then holds everything the evaluation decided with."""
     if not results:
         return
+    used = {result["network_map_cfg"] for result in results}
     maps = {
         cfg: NetworkMap.model_validate(doc)
         for cfg, doc in (await configs.network_map_documents(tenant)).items()
+        if cfg in used
     }
     keys: set[Key] = {(r["id"], r["cfg"]) for result in results for r in result["rule_results"]}
     rules = await configs.rule_configs(tenant, keys)

@@ -91,7 +91,7 @@ class Intake:
         if not msg_ids:
             return {}
         async with self.pool.connection() as conn:
-            # a probe per id (see history._BY_MESSAGE_ID for why not `= ANY`)
+            # a probe per id (see history._BY_KEY for why not `= ANY`)
             cur = await conn.execute(
                 """SELECT e.* FROM unnest(%s::text[]) AS m(msg_id)
                    CROSS JOIN LATERAL (SELECT msg_id, workflow_id FROM evaluations

@@ -10,6 +10,8 @@ import signal
 import subprocess
 import sys
 from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from functools import cached_property
 from pathlib import Path
 
@@ -353,11 +355,19 @@ class Kafka(EmbeddedComponent):
         await ensure_topics(self.address, self.settings.topic_prefix)
 
 
-async def ensure_topics(bootstrap: str, prefix: str) -> list[str]:
-    """Create Saku's topics that do not exist yet, with their partition counts."""
+@asynccontextmanager
+async def _kafka_admin(bootstrap: str) -> AsyncIterator[AIOKafkaAdminClient]:
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:
+        yield admin
+    finally:
+        await admin.close()
+
+
+async def ensure_topics(bootstrap: str, prefix: str) -> list[str]:
+    """Create Saku's topics that do not exist yet, with their partition counts."""
+    async with _kafka_admin(bootstrap) as admin:
         existing = set(await admin.list_topics())
         missing = [
             NewTopic(f"{prefix}.{topic.name}", topic.partitions, 1)
@@ -367,22 +377,16 @@ async def ensure_topics(bootstrap: str, prefix: str) -> list[str]:
         if missing:
             await admin.create_topics(missing)
         return [topic.name for topic in missing]
-    finally:
-        await admin.close()
 
 
 async def delete_topics(bootstrap: str, prefix: str) -> list[str]:
     """Delete every topic named `prefix.*` (a benchmark's, when it is done): the embedded
     broker keeps every message in memory until its topic goes."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
+    async with _kafka_admin(bootstrap) as admin:
         doomed = [name for name in await admin.list_topics() if name.startswith(f"{prefix}.")]
         if doomed:
             await admin.delete_topics(doomed)
         return doomed
-    finally:
-        await admin.close()
 
 
 def embedded_components(settings: Settings) -> list[EmbeddedComponent]:

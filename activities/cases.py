@@ -3,11 +3,17 @@ the decision in the audit trail)."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+
 from psycopg.types.json import Jsonb
 from temporalio import activity
+from temporalio.common import WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from saku.db import Pool
 from saku.domain.cases import (
+    CASE_WORKFLOW,
     DECIDE_CASE,
     ESCALATE_CASE,
     OPEN_CASE,
@@ -24,23 +30,53 @@ class CaseActivities:
     @activity.defn(name=OPEN_CASE)
     async def open(self, case: CaseRequest) -> bool:
         """Open the case from its alerting evaluation; False if there is none (not an alert)."""
+        return case.msg_id in await self.open_rows(case.tenant_id, [case.msg_id])
+
+    async def open_rows(self, tenant: str, msg_ids: list[str]) -> list[str]:
+        """Open a case for each of these messages whose stored evaluation alerted; returns
+        those messages' ids, whether their case was opened now or before."""
+        workflow_ids = [case_workflow_id(tenant, msg_id) for msg_id in msg_ids]
         async with self.pool.connection() as conn:
             cur = await conn.execute(
-                """INSERT INTO cases (tenant_id, msg_id, evaluation_id, tx_type, workflow_id)
-                   SELECT tenant_id, msg_id, evaluation_id, tx_type, %s FROM evaluations
-                   WHERE tenant_id = %s AND msg_id = %s AND status = 'ALRT'
-                   ON CONFLICT DO NOTHING""",
-                (case_workflow_id(case.tenant_id, case.msg_id), case.tenant_id, case.msg_id),
+                """WITH alerting AS (
+                       SELECT e.tenant_id, e.msg_id, e.evaluation_id, e.tx_type, m.workflow_id
+                       FROM unnest(%s::text[], %s::text[]) AS m(msg_id, workflow_id)
+                       JOIN evaluations e ON e.tenant_id = %s AND e.msg_id = m.msg_id
+                       WHERE e.status = 'ALRT'
+                   ), opened AS (
+                       INSERT INTO cases (tenant_id, msg_id, evaluation_id, tx_type, workflow_id)
+                       SELECT tenant_id, msg_id, evaluation_id, tx_type, workflow_id
+                       FROM alerting
+                       ON CONFLICT DO NOTHING
+                   )
+                   SELECT msg_id FROM alerting""",
+                (msg_ids, workflow_ids, tenant),
             )
-            if cur.rowcount == 1:
-                return True
-            found = await (
-                await conn.execute(
-                    "SELECT 1 FROM cases WHERE tenant_id = %s AND msg_id = %s",
-                    (case.tenant_id, case.msg_id),
-                )
-            ).fetchone()
-        return found is not None
+            return [row["msg_id"] for row in await cur.fetchall()]
+
+    async def open_with_workflows(self, tenant: str, msg_ids: list[str]) -> list[str]:
+        """From an activity: open the cases of these messages' stored alerts, rows and
+        workflows (on the activity's task queue). Idempotent, so a retried activity opens
+        each case once; returns the alerting messages' ids.
+
+        A batch opens its cases so rather than as child workflows: a child's start costs
+        the server more, and each case then needs no step of its own to store its row."""
+        alerting = await self.open_rows(tenant, msg_ids)
+        client, task_queue = activity.client(), activity.info().task_queue
+
+        async def start(msg_id: str) -> None:
+            with contextlib.suppress(WorkflowAlreadyStartedError):  # opened by a retry's start
+                await client.start_workflow(
+                    CASE_WORKFLOW, CaseRequest(tenant, msg_id, opened=True),
+                    id=case_workflow_id(tenant, msg_id), task_queue=task_queue,
+                    # nor a second run once the case is decided
+                    id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                    # its first task (starting the service-level timer) runs in this worker
+                    request_eager_start=True,
+                )  # fmt: skip
+
+        await asyncio.gather(*(start(msg_id) for msg_id in alerting))
+        return alerting
 
     @activity.defn(name=ESCALATE_CASE)
     async def escalate(self, case: CaseRequest) -> None:

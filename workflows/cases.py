@@ -13,6 +13,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 
 with workflow.unsafe.imports_passed_through():
     from saku.domain.cases import (
+        CASE_WORKFLOW,
         DECIDE_CASE,
         ESCALATE_CASE,
         OPEN_CASE,
@@ -28,7 +29,7 @@ SERVICE_LEVEL = timedelta(hours=24)
 STEP = timedelta(seconds=30)
 
 
-@workflow.defn(name="AlertCase", sandboxed=False)
+@workflow.defn(name=CASE_WORKFLOW, sandboxed=False)
 class CaseWorkflow:
     def __init__(self) -> None:
         self._decision: CaseDecision | None = None
@@ -43,11 +44,12 @@ class CaseWorkflow:
         # Local: one short insert, and a case per alert is the stream's busiest workflow, so
         # it should cost the server little. Cases opened before this change (still waiting
         # for a decision) replay the regular activity they recorded.
-        opened: bool = await moved_to_local("open-case-locally")(
-            OPEN_CASE, case, result_type=bool, start_to_close_timeout=STEP, retry_policy=RETRY
-        )
-        if not opened:
-            return "no alert"
+        if not case.opened:
+            opened: bool = await moved_to_local("open-case-locally")(
+                OPEN_CASE, case, result_type=bool, start_to_close_timeout=STEP, retry_policy=RETRY
+            )
+            if not opened:
+                return "no alert"
         try:
             await workflow.wait_condition(lambda: self._decision is not None,
                                           timeout=SERVICE_LEVEL)  # fmt: skip

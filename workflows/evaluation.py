@@ -10,6 +10,7 @@ because hundreds of rule results would bloat the history and slow every replay.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 from temporalio import workflow
@@ -91,10 +92,15 @@ class EvaluateBatchWorkflow:
         # server work per batch). A worker lost mid-batch times the task out and the retry
         # evaluates again; persisting is idempotent by message id. Batches started before
         # this change replay the regular activity they recorded.
-        outcome: EvaluationOutcome = await moved_to_local("evaluate-batch-locally")(
-            EVALUATE_BATCH, request, result_type=EvaluationOutcome,
+        evaluate = moved_to_local("evaluate-batch-locally")
+        # The activity opens the alerts' cases too; batches recorded before started them
+        # here, as child workflows, and replay so.
+        opens_cases = workflow.patched("batch-opens-its-cases")
+        outcome: EvaluationOutcome = await evaluate(
+            EVALUATE_BATCH, replace(request, open_cases=opens_cases), result_type=EvaluationOutcome,
             start_to_close_timeout=BATCH_TIMEOUT, retry_policy=RETRY,
         )  # fmt: skip
-        alerts = [m for m, status in outcome.evaluated.items() if status == ALERT]
-        await open_cases(request.tenant_id, alerts)
+        if not opens_cases:
+            alerts = [m for m, status in outcome.evaluated.items() if status == ALERT]
+            await open_cases(request.tenant_id, alerts)
         return _searchable(outcome)

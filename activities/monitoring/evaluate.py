@@ -18,6 +18,7 @@ import orjson
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.cases import CaseActivities
 from activities.monitoring.alerts import AlertPublisher
 from activities.monitoring.config_store import ActiveConfig, ConfigStore
 from activities.monitoring.features import DEFAULT_BALANCE_CAP, FeatureLoader
@@ -89,6 +90,7 @@ class EvaluationActivities:
         self.configs = ConfigStore(pool)
         self.features = FeatureLoader(pool, default_balance_cap=default_balance_cap)
         self.publish_alert = alerts
+        self.cases = CaseActivities(pool)
         # the active configuration per tenant, reloaded when another network map is activated
         self._active: dict[str, ActiveConfig] = {}
         self._plans: dict[tuple[str, str, str], RoutePlan] = {}
@@ -206,6 +208,10 @@ class EvaluationActivities:
             info.workflow_run_id or "",
         )
         await self.persist(evaluations)
+        if request.open_cases:
+            # from the stored evaluations: a retry re-runs the rules, and history may have
+            # changed since the first run stored its decisions
+            await self.cases.open_with_workflows(request.tenant_id, request.msg_ids)
         return EvaluationOutcome(
             evaluated={e.msg_id: e.status for e in evaluations},
             interdicted=[e.msg_id for e in evaluations if e.adjudication.interdicted],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+CASE_WORKFLOW = "AlertCase"
 OPEN_CASE = "cases.open"
 ESCALATE_CASE = "cases.escalate"
 DECIDE_CASE = "cases.decide"
@@ -14,6 +15,9 @@ OUTCOMES = ("confirmed_fraud", "false_positive")
 class CaseRequest:
     tenant_id: str
     msg_id: str
+    # True when whoever started the case stored its row already (a batch opens its cases
+    # with its evaluations), so the workflow need not open it
+    opened: bool = False
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,9 @@ class EvaluationRequest:
 
     tenant_id: str
     msg_ids: list[str]
+    # the batch activity opens the alerts' cases itself (rows and workflows); batches
+    # recorded before that opened them as child workflows
+    open_cases: bool = False
 
 
 @dataclass(frozen=True)

@@ -19,21 +19,27 @@ from typing import Any
 
 import httpx
 import pytest
+import redis.asyncio as redis
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from fastapi import FastAPI
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowExecutionStatus
 
 from activities.monitoring.config_store import ConfigStore, import_bundle
+from activities.monitoring.history import HistoryStore, Incoming
 from activities.rules.catalogue import RULES
 from api.app import create_app
+from api.intake.messages import parse_message
 from api.intake.samples import end_to_end_id, financial_transaction, pacs002, pacs008
+from api.intake.service import Intake
 from saku import topics
 from saku.db import Pool
 from saku.domain.cases import case_workflow_id
+from saku.domain.evaluation import EvaluationRequest
 from saku.domain.transactions import TxType
 from saku.security import Principal, Role, issue_token
 from saku.settings import Settings
 from tests.stackutil import eventually
+from workflows.evaluation import EvaluateBatchWorkflow
 
 pytestmark = pytest.mark.integration
 
@@ -364,3 +370,49 @@ async def test_an_alert_opens_a_case_an_operator_decides(
     assert [(a["actor"], a["reason"]) for a in audit] == [
         ("operator-rina", "mule account, reported to the bank")
     ]
+
+
+async def test_a_micro_batch_opens_each_alerts_case_once(
+    client: httpx.AsyncClient,
+    processes: Settings,
+    tenant: str,
+    pool: Pool,
+    valkey: redis.Redis,
+    temporal: Client,
+) -> None:
+    """A busy stream's batches open their alerts' cases themselves (rows and workflows, from
+    the stored decisions); a batch evaluated again opens no second case."""
+    alerting = financial_transaction(amount=REPORTABLE, tenant_id=tenant)
+    quiet = financial_transaction(amount=1_000.0, tenant_id=tenant)
+    intake = Intake(pool, HistoryStore(pool, valkey), temporal, processes.task_queue)
+    incoming = [
+        Incoming(parse_message(m, tenant), json.dumps(m), "kafka") for p in (alerting, quiet)
+        for m in p
+    ]  # fmt: skip
+    receipts = await intake.submit(incoming, micro_batch=True)
+    alert_id, quiet_id = msg_id(alerting.pacs002), msg_id(quiet.pacs002)
+    [batch_id] = {r.workflow_id for r in receipts if r.msg_id in (alert_id, quiet_id)}
+    assert batch_id is not None and batch_id.startswith("evaluation-batch-")
+    batch = await temporal.get_workflow_handle(batch_id).result()
+    assert batch["evaluated"] == {alert_id: "ALRT", quiet_id: "NALT"}
+    # the same messages through a batch again (a redelivery in another batch, say)
+    await temporal.execute_workflow(
+        EvaluateBatchWorkflow.run, EvaluationRequest(tenant, [alert_id, quiet_id]),
+        id=f"again-{batch_id}", task_queue=processes.task_queue,
+    )  # fmt: skip
+
+    async with pool.connection() as conn:
+        cur = await conn.execute(
+            "SELECT msg_id, status, workflow_id FROM cases WHERE tenant_id = %s", (tenant,)
+        )
+        cases = [tuple(r.values()) for r in await cur.fetchall()]
+    assert cases == [(alert_id, "open", case_workflow_id(tenant, alert_id))]
+    case = temporal.get_workflow_handle(case_workflow_id(tenant, alert_id))
+    assert (await case.describe()).status == WorkflowExecutionStatus.RUNNING
+    decided = await client.post(
+        f"/tenants/{tenant}/cases/{alert_id}/decision",
+        json={"outcome": "false_positive", "note": "the parents' school fees"},
+        headers=operator(processes, tenant),
+    )
+    assert decided.status_code == 202, decided.text
+    assert await case.result() == "false_positive"

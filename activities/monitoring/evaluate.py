@@ -8,6 +8,7 @@ batch after loading its features with a few set-based queries; a rule that raise
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from dataclasses import dataclass
@@ -23,8 +24,9 @@ from activities.monitoring.alerts import AlertPublisher
 from activities.monitoring.config_store import ActiveConfig, ConfigStore
 from activities.monitoring.features import DEFAULT_BALANCE_CAP, FeatureLoader
 from activities.monitoring.history import HistoryStore
+from activities.monitoring.prepared import PreparedBatch, Routed
 from activities.monitoring.stored_evaluations import evaluation_rows
-from activities.rules.base import Needs, Rule, run_rule
+from activities.rules.base import Needs
 from activities.rules.catalogue import RULES
 from saku.db import Pool
 from saku.domain.evaluation import (
@@ -34,39 +36,25 @@ from saku.domain.evaluation import (
     Evaluation,
     EvaluationOutcome,
     EvaluationRequest,
-    RuleStage,
     RuleStageBatch,
     Unrouted,
 )
-from saku.domain.transactions import MS_PER_DAY, Features, Transaction
+from saku.domain.transactions import MS_PER_DAY, Transaction
 from saku.monitoring import engine
-from saku.monitoring.config import ERROR_OUTCOME, MessageRoute, RuleConfig, document
+from saku.monitoring.config import MessageRoute, RuleConfig, document
 from saku.monitoring.ids import new_evaluation_id
-from saku.monitoring.results import ALERT, RuleResult
+from saku.monitoring.results import ALERT
 
 log = logging.getLogger(__name__)
 DEFAULT_WINDOW_MS = 90 * MS_PER_DAY
+# A batch is decided and stored this many transactions at a time
+STORE_EVERY = 32
 
 
 def _window_ms(active: ActiveConfig) -> int:
     """The longest history any active rule asks for (its maxQueryRange), at least 90 days."""
     ranges = [int(c.config.parameters.get("maxQueryRange", 0) or 0) for c in active.rules.values()]
     return max([DEFAULT_WINDOW_MS, *ranges])
-
-
-def _evaluate_rules(
-    tx: Transaction, rule_configs: list[RuleConfig], features: Features
-) -> list[RuleResult]:
-    results = []
-    for config in rule_configs:
-        rule: Rule | None = RULES.get(config.rule_code)
-        if rule is None:
-            results.append(
-                RuleResult(config.id, config.cfg, ERROR_OUTCOME, f"no rule implements {config.id}")
-            )
-            continue
-        results.append(run_rule(rule, config, tx, features))
-    return results
 
 
 @dataclass(frozen=True)
@@ -123,20 +111,29 @@ class EvaluationActivities:
             cached = self._active[tenant] = loaded
         return cached
 
-    @activity.defn(name=RUN_RULES)
-    async def run_rules(self, request: EvaluationRequest) -> RuleStageBatch:
+    async def _accepted(self, request: EvaluationRequest) -> dict[str, Transaction]:
         txs = await self.history.load(request.tenant_id, request.msg_ids)
         missing = sorted(set(request.msg_ids) - set(txs))
         if missing:
             raise ApplicationError(
                 f"messages {missing[:5]} were never accepted", non_retryable=True
             )
-        return await self.rule_stage(request, txs)
+        return txs
+
+    @activity.defn(name=RUN_RULES)
+    async def run_rules(self, request: EvaluationRequest) -> RuleStageBatch:
+        return await self.rule_stage(request, await self._accepted(request))
 
     async def rule_stage(
         self, request: EvaluationRequest, txs: dict[str, Transaction]
     ) -> RuleStageBatch:
         """Route, load features and run rules for accepted transactions already in hand."""
+        return (await self.prepare(request, txs)).stages(request.msg_ids)
+
+    async def prepare(
+        self, request: EvaluationRequest, txs: dict[str, Transaction]
+    ) -> PreparedBatch:
+        """Route the transactions and load what their rules read: features and conditions."""
         started = time.perf_counter()
         active = await self._active_config(request.tenant_id)
         if active is None:
@@ -145,8 +142,8 @@ class EvaluationActivities:
                 "(import and activate one with `saku config import`)"
             )
             unrouted = [Unrouted(txs[m], reason, alert=True) for m in request.msg_ids]
-            return RuleStageBatch("", [], [], unrouted)
-        routed: list[tuple[Transaction, dict[str, Any], list[RuleConfig]]] = []
+            return PreparedBatch("", [], {}, unrouted, {}, [], {})
+        routed: dict[str, Routed] = {}
         unrouted = []
         typology_keys: set[tuple[str, str]] = set()
         needs: set[Needs] = set()
@@ -160,62 +157,62 @@ class EvaluationActivities:
             plan = self._plan(request.tenant_id, active, route)
             typology_keys |= plan.typology_keys
             needs |= plan.needs
-            routed.append((tx, plan.document, plan.rules))
+            routed[msg_id] = Routed(tx, plan.document, plan.rules)
         loaded = time.perf_counter()
         features = await self.features.load(
-            request.tenant_id, [tx for tx, _, _ in routed], _window_ms(active), frozenset(needs)
-        )
+            request.tenant_id, [r.tx for r in routed.values()], _window_ms(active),
+            frozenset(needs),
+        )  # fmt: skip
         featured = time.perf_counter()
         subjects = sorted(
-            {s for tx, _, _ in routed for s in (tx.debtor_account, tx.creditor_account,
-                                                tx.debtor_entity, tx.creditor_entity)}
+            {s for r in routed.values() for s in (r.tx.debtor_account, r.tx.creditor_account,
+                                                  r.tx.debtor_entity, r.tx.creditor_entity)}
         )  # fmt: skip
-        conditions = await self.configs.conditions_for(request.tenant_id, subjects)
-        stages = []
-        for tx, route_document, rule_configs in routed:
-            rules_started = time.perf_counter()
-            results = _evaluate_rules(tx, rule_configs, features[tx.msg_id])
-            own = {tx.debtor_account, tx.creditor_account, tx.debtor_entity, tx.creditor_entity}
-            stages.append(
-                RuleStage(
-                    tx=tx,
-                    route=route_document,
-                    results=results,
-                    conditions=[document(c) for c in conditions if c.subject_id in own],
-                    timings_ms={
-                        "route_ms": (loaded - started) * 1000,
-                        "features_ms": (featured - loaded) * 1000,
-                        "rules_ms": (time.perf_counter() - rules_started) * 1000,
-                    },
-                )
-            )
-        return RuleStageBatch(
+        return PreparedBatch(
             network_map_cfg=active.network_map.cfg,
             typologies=[document(active.typologies[key]) for key in sorted(typology_keys)],
-            stages=stages,
+            routed=routed,
             unrouted=unrouted,
+            features=features,
+            conditions=await self.configs.conditions_for(request.tenant_id, subjects),
+            timings_ms={
+                "route_ms": (loaded - started) * 1000,
+                "features_ms": (featured - loaded) * 1000,
+            },
         )
 
     @activity.defn(name=EVALUATE_BATCH)
     async def evaluate_batch(self, request: EvaluationRequest) -> EvaluationOutcome:
-        """The micro-batch path: every step for every message, here, by reference."""
-        stage = await self.run_rules(request)
+        """The micro-batch path: every step for every message, here, by reference.
+
+        The batch is decided and stored a part at a time, the transactions that have waited
+        longest first: each part's insert runs in the database while the next part's rules
+        run here, and a payment's decision is committed without waiting for the whole batch.
+        """
+        txs = await self._accepted(request)
+        prepared = await self.prepare(request, txs)
         info = activity.info()
-        evaluations = engine.evaluations(
-            stage,
-            new_evaluation_id,
-            info.workflow_id or "",
-            info.workflow_run_id or "",
-        )
-        await self.persist(evaluations)
+        oldest_first = sorted(request.msg_ids, key=lambda msg_id: txs[msg_id].created_at_ms)
+        evaluated: list[Evaluation] = []
+        async with asyncio.TaskGroup() as storing:
+            for start in range(0, len(oldest_first), STORE_EVERY):
+                part = engine.evaluations(
+                    prepared.stages(oldest_first[start : start + STORE_EVERY]),
+                    new_evaluation_id,
+                    info.workflow_id or "",
+                    info.workflow_run_id or "",
+                )
+                storing.create_task(self.persist(part))
+                evaluated += part
+                await asyncio.sleep(0)  # the insert goes out before the next part's rules run
         if request.open_cases:
             # from the stored evaluations: a retry re-runs the rules, and history may have
             # changed since the first run stored its decisions
             await self.cases.open_with_workflows(request.tenant_id, request.msg_ids)
         return EvaluationOutcome(
-            evaluated={e.msg_id: e.status for e in evaluations},
-            interdicted=[e.msg_id for e in evaluations if e.adjudication.interdicted],
-            highest_score=engine.highest_score(evaluations),
+            evaluated={e.msg_id: e.status for e in evaluated},
+            interdicted=[e.msg_id for e in evaluated if e.adjudication.interdicted],
+            highest_score=engine.highest_score(evaluated),
         )
 
     @activity.defn(name=PERSIST_EVALUATIONS)

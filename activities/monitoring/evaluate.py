@@ -142,7 +142,7 @@ class EvaluationActivities:
                 "(import and activate one with `saku config import`)"
             )
             unrouted = [Unrouted(txs[m], reason, alert=True) for m in request.msg_ids]
-            return PreparedBatch("", [], {}, unrouted, {}, [], {})
+            return PreparedBatch("", {}, {}, unrouted, {}, [], {})
         routed: dict[str, Routed] = {}
         unrouted = []
         typology_keys: set[tuple[str, str]] = set()
@@ -170,7 +170,7 @@ class EvaluationActivities:
         )  # fmt: skip
         return PreparedBatch(
             network_map_cfg=active.network_map.cfg,
-            typologies=[document(active.typologies[key]) for key in sorted(typology_keys)],
+            typologies={key: active.typologies[key] for key in sorted(typology_keys)},
             routed=routed,
             unrouted=unrouted,
             features=features,
@@ -201,6 +201,7 @@ class EvaluationActivities:
                     new_evaluation_id,
                     info.workflow_id or "",
                     info.workflow_run_id or "",
+                    prepared.typologies,
                 )
                 storing.create_task(self.persist(part))
                 evaluated += part

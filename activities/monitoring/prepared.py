@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from activities.rules.base import Rule, run_rule
@@ -13,6 +14,7 @@ from activities.rules.catalogue import RULES
 from saku.domain.evaluation import RuleStage, RuleStageBatch, Unrouted
 from saku.domain.transactions import Features, Transaction
 from saku.monitoring.config import ERROR_OUTCOME, EventFlowCondition, RuleConfig, document
+from saku.monitoring.engine import TypologyIndex
 from saku.monitoring.results import RuleResult
 
 
@@ -26,7 +28,7 @@ class Routed:
 @dataclass(frozen=True)
 class PreparedBatch:
     network_map_cfg: str  # "" when the tenant has no active network map
-    typologies: list[dict[str, Any]]  # the configs of every typology the routes reach
+    typologies: TypologyIndex  # every typology the routes reach
     routed: dict[str, Routed]  # by message id
     unrouted: list[Unrouted]
     features: dict[str, Features]  # by message id, for the routed
@@ -38,10 +40,14 @@ class PreparedBatch:
         wanted = set(msg_ids)
         return RuleStageBatch(
             network_map_cfg=self.network_map_cfg,
-            typologies=self.typologies,
+            typologies=self._typology_documents,
             stages=[self._stage(self.routed[m]) for m in msg_ids if m in self.routed],
             unrouted=[u for u in self.unrouted if u.tx.msg_id in wanted],
         )
+
+    @cached_property
+    def _typology_documents(self) -> list[dict[str, Any]]:
+        return [document(config) for config in self.typologies.values()]
 
     def _stage(self, routed: Routed) -> RuleStage:
         tx = routed.tx

@@ -46,8 +46,9 @@ def evaluations(
     new_id: Callable[[], str],  # a UUIDv7 from the caller's clock (deterministic in workflows)
     workflow_id: str,
     run_id: str,
+    typologies: TypologyIndex | None = None,  # the batch's, when the caller has them validated
 ) -> list[Evaluation]:
-    typologies = typology_index(batch)
+    typologies = typologies if typologies is not None else typology_index(batch)
     decided = [(s, decide(s, typologies)) for s in batch.stages]
     decided += [not_evaluated(u) for u in batch.unrouted]
     return [

@@ -1,11 +1,18 @@
 """How an evaluation is stored, and how it is read back whole.
 
-Configurations never change once stored (a change is a new `cfg`), so the stored result
-leaves out what they already say: the sub-map the evaluation used (the network map's `cfg`
-is stored beside the result) and the reason of each rule result that landed on a configured
-outcome (a rule config defines each outcome once). Only `.err` results keep their reason,
-which says what failed. That halves what the database parses and compresses for every
-evaluation; `complete` puts both back when an evaluation is looked up.
+The stored `result` holds only what nothing else says:
+- not the fields the evaluations table has as columns (ids, message type, network map
+  `cfg`, workflow and run);
+- not the sub-map the evaluation used: configurations never change once stored (a change is
+  a new `cfg`), so the network map's `cfg` names it;
+- not the reason of a rule result that landed on a configured outcome (a rule config
+  defines each outcome once); only `.err` results keep theirs, which says what failed;
+- each rule result as an array, `[id, cfg, sub_rule_ref, indpdnt_varbl, prcg_tm_ms]` with
+  the reason after them for `.err`, not an object repeating its keys 35 times.
+That is under half of what the database would parse and compress for every evaluation
+otherwise; `complete` puts it all back when an evaluation is looked up, and the reports'
+staging model expands the arrays. Results stored before in the full shape read back as they
+are.
 """
 
 from __future__ import annotations
@@ -20,17 +27,18 @@ from saku.domain.evaluation import Evaluation
 from saku.monitoring.config import ERROR_OUTCOME, NetworkMap, document
 from saku.monitoring.results import RuleResult
 
+# the stored result's fields that are the evaluations table's columns
+_COLUMNS = (
+    "evaluation_id", "tenant_id", "msg_id", "end_to_end_id", "tx_type", "network_map_cfg",
+    "workflow_id", "run_id",
+)  # fmt: skip
+_RULE_RESULT_FIELDS = ("id", "cfg", "sub_rule_ref", "indpdnt_varbl", "prcg_tm_ms", "reason")
 
-def _stored_rule_result(result: RuleResult) -> dict[str, Any]:
-    stored: dict[str, Any] = {
-        "id": result.id,
-        "cfg": result.cfg,
-        "sub_rule_ref": result.sub_rule_ref,
-        "indpdnt_varbl": result.indpdnt_varbl,
-        "prcg_tm_ms": result.prcg_tm_ms,
-    }
+
+def _stored_rule_result(result: RuleResult) -> list[Any]:
+    stored = [result.id, result.cfg, result.sub_rule_ref, result.indpdnt_varbl, result.prcg_tm_ms]
     if result.sub_rule_ref == ERROR_OUTCOME:
-        stored["reason"] = result.reason
+        stored.append(result.reason)
     return stored
 
 
@@ -50,17 +58,9 @@ def evaluation_rows(evaluations: Iterable[Evaluation]) -> str:
                 "workflow_id": e.workflow_id,
                 "run_id": e.run_id,
                 "result": {
-                    "evaluation_id": e.evaluation_id,
-                    "tenant_id": e.tenant_id,
-                    "msg_id": e.msg_id,
-                    "end_to_end_id": e.end_to_end_id,
-                    "tx_type": e.tx_type,
-                    "network_map_cfg": e.network_map_cfg,
                     "rule_results": [_stored_rule_result(r) for r in e.rule_results],
                     # dataclasses: orjson serialises them as they are, without building dicts
                     "adjudication": e.adjudication,
-                    "workflow_id": e.workflow_id,
-                    "run_id": e.run_id,
                     "timings_ms": e.timings_ms,
                 },
             }
@@ -69,20 +69,33 @@ def evaluation_rows(evaluations: Iterable[Evaluation]) -> str:
     ).decode()
 
 
-async def complete(configs: ConfigStore, tenant: str, results: Sequence[dict[str, Any]]) -> None:
-    """Put back, in place, the sub-map and the rule reasons of stored results (one tenant's):
-    each result then holds everything the evaluation decided with."""
-    if not results:
+def _rule_result(stored: list[Any] | dict[str, Any]) -> dict[str, Any]:
+    if isinstance(stored, dict):  # stored in the full shape
+        return stored
+    return dict(zip(_RULE_RESULT_FIELDS, stored, strict=False))
+
+
+async def complete(configs: ConfigStore, tenant: str, rows: Sequence[dict[str, Any]]) -> None:
+    """Make each row's stored `result` (one tenant's rows of the evaluations table) whole
+    again, in place: its columns, its sub-map and its rule results with their reasons; each
+    result then holds everything the evaluation decided with."""
+    if not rows:
         return
-    used = {result["network_map_cfg"] for result in results}
+    used = {row["network_map_cfg"] for row in rows}
     maps = {
         cfg: NetworkMap.model_validate(doc)
         for cfg, doc in (await configs.network_map_documents(tenant)).items()
         if cfg in used
     }
-    keys: set[Key] = {(r["id"], r["cfg"]) for result in results for r in result["rule_results"]}
+    for row in rows:
+        result = row["result"]
+        result |= {column: row[column] for column in _COLUMNS}
+        result["evaluation_id"] = str(row["evaluation_id"])
+        result["rule_results"] = [_rule_result(r) for r in result["rule_results"]]
+    keys: set[Key] = {(r["id"], r["cfg"]) for row in rows for r in row["result"]["rule_results"]}
     rules = await configs.rule_configs(tenant, keys)
-    for result in results:
+    for row in rows:
+        result = row["result"]
         network_map = maps.get(result["network_map_cfg"])
         route = network_map.route(result["tx_type"]) if network_map else None
         # none when there was no active map, or it routes no messages of this type

@@ -141,7 +141,7 @@ async def get_evaluation(
         row = await cur.fetchone()
     if row is None:
         raise HTTPException(404, detail=f"no evaluation of message {msg_id!r} (yet)")
-    await complete(ConfigStore(resources.pool), tenant_id, [row["result"]])
+    await complete(ConfigStore(resources.pool), tenant_id, [row])
     return _out(row)
 
 
@@ -163,5 +163,5 @@ async def find_evaluations(
             (tenant_id, end_to_end_id),
         )
         rows = await cur.fetchall()
-    await complete(ConfigStore(resources.pool), tenant_id, [row["result"] for row in rows])
+    await complete(ConfigStore(resources.pool), tenant_id, rows)
     return [_out(row) for row in rows]

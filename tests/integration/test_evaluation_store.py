@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import replace
+from typing import Any
 
 import orjson
 import pytest
 import redis.asyncio as redis
+from psycopg.types.json import Jsonb
 
 from activities.monitoring.config_store import ConfigStore, import_bundle
 from activities.monitoring.defaults import default_bundle
@@ -53,12 +55,13 @@ async def never_alerts(tenant: str, key: bytes, value: bytes) -> None:
     raise AssertionError("no evaluation here alerts")
 
 
-async def stored(pool: Pool, tenant: str) -> dict[str, tuple[str, object]]:
+async def stored(pool: Pool, tenant: str) -> dict[str, dict[str, Any]]:
+    """The tenant's evaluations table rows by message id, read back whole (as the API does)."""
     async with pool.connection() as conn:
-        cur = await conn.execute(
-            "SELECT msg_id, run_id, result FROM evaluations WHERE tenant_id = %s", (tenant,)
-        )
-        return {r["msg_id"]: (r["run_id"], r["result"]) for r in await cur.fetchall()}
+        cur = await conn.execute("SELECT * FROM evaluations WHERE tenant_id = %s", (tenant,))
+        rows = await cur.fetchall()
+    await complete(ConfigStore(pool), tenant, rows)
+    return {r["msg_id"]: r for r in rows}
 
 
 async def test_each_evaluation_is_stored_once_across_re_runs(
@@ -71,7 +74,7 @@ async def test_each_evaluation_is_stored_once_across_re_runs(
     rows = await stored(pool, bank)
     assert sorted(rows) == ["m1", "m2"]
     # a reason is stored as it was given, special characters and all
-    [rule] = rows["m1"][1]["rule_results"]  # type: ignore[index]
+    [rule] = rows["m1"]["result"]["rule_results"]
     assert rule["reason"] == 'new\taccount \\ "quoted"'
 
     # the same evaluations again (a re-run): nothing stored, nothing changed
@@ -80,7 +83,11 @@ async def test_each_evaluation_is_stored_once_across_re_runs(
     again = [evaluation(bank, "m2", "run-2"), evaluation(bank, "m3", "run-2")]
     assert await activities.persist(again) == ["m3"]
     rows = await stored(pool, bank)
-    assert {m: run for m, (run, _) in rows.items()} == {"m1": "run-1", "m2": "run-1", "m3": "run-2"}
+    assert {m: row["run_id"] for m, row in rows.items()} == {
+        "m1": "run-1",
+        "m2": "run-1",
+        "m3": "run-2",
+    }
 
 
 async def test_a_stored_evaluation_reads_back_whole(
@@ -105,8 +112,19 @@ async def test_a_stored_evaluation_reads_back_whole(
     activities = EvaluationActivities(pool, HistoryStore(pool, valkey), never_alerts)
     await activities.persist([made])
 
-    result = (await stored(pool, bank))["m1"][1]
-    await complete(configs, bank, [result])  # type: ignore[list-item]
-
     expected = orjson.loads(orjson.dumps(made))  # the evaluation as JSON
-    assert result == expected
+    assert (await stored(pool, bank))["m1"]["result"] == expected
+
+    # a result stored in the full shape (before results were stored compactly) reads back
+    # as it was
+    earlier = replace(made, evaluation_id=str(uuid.uuid4()), msg_id="m0")
+    async with pool.connection() as conn:
+        await conn.execute(
+            """INSERT INTO evaluations (evaluation_id, tenant_id, msg_id, end_to_end_id, tx_type,
+                   status, interdicted, network_map_cfg, workflow_id, run_id, result)
+               VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)""",
+            (earlier.evaluation_id, bank, "m0", earlier.end_to_end_id, earlier.tx_type,
+             earlier.status, False, earlier.network_map_cfg, earlier.workflow_id,
+             earlier.run_id, Jsonb(orjson.loads(orjson.dumps(earlier)))),
+        )  # fmt: skip
+    assert (await stored(pool, bank))["m0"]["result"] == orjson.loads(orjson.dumps(earlier))

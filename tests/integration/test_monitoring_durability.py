@@ -16,6 +16,7 @@ import pytest
 
 from activities.monitoring.config_store import ConfigStore, import_bundle
 from activities.monitoring.defaults import default_bundle
+from activities.monitoring.stored_evaluations import complete
 from api.accounts import create_tenant
 from api.intake.samples import financial_transaction
 from saku.db import Pool
@@ -124,8 +125,10 @@ async def test_default_rules_answer_real_traffic_without_errors(
     await produce(processes, *(m for p in payments for m in p))
     await eventually(lambda: _count_at_least(pool, tenant, len(payments)), 60, 0.2)
     async with pool.connection() as conn:
-        cur = await conn.execute("SELECT result FROM evaluations WHERE tenant_id = %s", (tenant,))
-        results = [r["result"] for r in await cur.fetchall()]
+        cur = await conn.execute("SELECT * FROM evaluations WHERE tenant_id = %s", (tenant,))
+        rows = await cur.fetchall()
+    await complete(ConfigStore(pool), tenant, rows)  # read back whole, as the API does
+    results = [r["result"] for r in rows]
     assert len(results) == len(payments)
     errors = [
         (r["rule_results"], rr["reason"])

@@ -128,6 +128,13 @@ def test_the_reports_build_over_the_day_and_agree_with_independent_sums(
                      "AND (x->>'review')::boolean", t)  # fmt: skip
         assert one(conn, "SELECT sum(alerts) FROM reporting.alerts_by_typology "
                    "WHERE tenant_id = %s", t) == alerts > 0  # fmt: skip
+        # every stored rule result is counted once, under its rule and its outcome
+        rule_results = one(conn, "SELECT count(*) FROM evaluations e, jsonb_array_elements("
+                           "e.result->'rule_results') r WHERE e.tenant_id = %s", t)  # fmt: skip
+        assert one(conn, "SELECT sum(results) FROM reporting.rule_hit_rates "
+                   "WHERE tenant_id = %s", t) == rule_results > 0  # fmt: skip
+        assert one(conn, "SELECT count(*) FROM reporting.rule_hit_rates WHERE tenant_id = %s "
+                   "AND (rule_id IS NULL OR outcome NOT LIKE '.%%')", t) == 0  # fmt: skip
         # every alerting evaluation opened one case, and the outcomes mart counts them all
         alerting = one(conn, "SELECT count(*) FROM evaluations WHERE tenant_id = %s "
                        "AND status = 'ALRT'", t)  # fmt: skip

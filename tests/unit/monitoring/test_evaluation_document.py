@@ -36,17 +36,27 @@ def test_the_stored_result_leaves_out_only_what_the_configuration_says() -> None
         run_id="run",
         timings_ms={"rules_ms": 1.0},
     )
-    expected = asdict(evaluation)
-    # the sub-map is the stored network map's route (network_map_cfg names it), and a
-    # configured outcome's reason is its rule config's: both are put back on lookup
-    del expected["route"]
-    del expected["rule_results"][0]["reason"]
-    expected["adjudication"]["typologies"] = list(expected["adjudication"]["typologies"])
-    expected["adjudication"]["reasons"] = list(expected["adjudication"]["reasons"])
-
     [row] = orjson.loads(evaluation_rows([evaluation]))
 
-    assert row["result"] == expected
-    # what failed is kept: no configuration says it
-    assert row["result"]["rule_results"][1]["reason"] == "KeyError: 'maxQueryRange'"
-    assert (row["msg_id"], row["status"], row["interdicted"]) == (t.msg_id, "ALRT", True)
+    # the evaluations table's columns, not repeated in the result
+    assert {k: row[k] for k in ("evaluation_id", "msg_id", "end_to_end_id", "tx_type",
+                                "network_map_cfg", "workflow_id", "run_id")} == {
+        "evaluation_id": evaluation.evaluation_id, "msg_id": t.msg_id,
+        "end_to_end_id": t.end_to_end_id, "tx_type": t.tx_type, "network_map_cfg": "1.0.0",
+        "workflow_id": "wf", "run_id": "run",
+    }  # fmt: skip
+    assert (row["tenant_id"], row["status"], row["interdicted"]) == (t.tenant_id, "ALRT", True)
+    expected = asdict(evaluation)
+    expected["adjudication"]["typologies"] = list(expected["adjudication"]["typologies"])
+    expected["adjudication"]["reasons"] = list(expected["adjudication"]["reasons"])
+    # the sub-map is the stored network map's route (network_map_cfg names it), and a
+    # configured outcome's reason is its rule config's: both are put back on lookup; what
+    # failed is kept, as no configuration says it
+    assert row["result"] == {
+        "rule_results": [
+            ["001@1.0.0", "1.0.0", ".01", 12.0, 0.1],
+            ["002@1.0.0", "1.0.0", ".err", None, 0.2, "KeyError: 'maxQueryRange'"],
+        ],
+        "adjudication": expected["adjudication"],
+        "timings_ms": {"rules_ms": 1.0},
+    }

@@ -5,7 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 
-@dataclass(frozen=True)
+# Not frozen: every rule of every transaction makes one, and a frozen dataclass costs five
+# times as much to construct (each field is set through object.__setattr__). Nothing
+# changes one after it is made.
+@dataclass(slots=True)
 class RuleResult:
     """Tazama's rule result: the outcome, why, and the measured (independent) variable."""
 

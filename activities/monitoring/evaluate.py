@@ -79,6 +79,7 @@ class EvaluationActivities:
         self.features = FeatureLoader(pool, default_balance_cap=default_balance_cap)
         self.publish_alert = alerts
         self.cases = CaseActivities(pool)
+        self._deciding = asyncio.Lock()
         # the active configuration per tenant, reloaded when another network map is activated
         self._active: dict[str, ActiveConfig] = {}
         self._plans: dict[tuple[str, str, str], RoutePlan] = {}
@@ -194,7 +195,10 @@ class EvaluationActivities:
         info = activity.info()
         oldest_first = sorted(request.msg_ids, key=lambda msg_id: txs[msg_id].created_at_ms)
         evaluated: list[Evaluation] = []
-        async with asyncio.TaskGroup() as storing:
+        # One batch's rules at a time, in the order the batches got here (the lock is fair):
+        # batches taking turns part by part would each finish later, the older one with the
+        # longest-waiting payments too. The last parts' inserts finish outside the lock.
+        async with asyncio.TaskGroup() as storing, self._deciding:
             for start in range(0, len(oldest_first), STORE_EVERY):
                 part = engine.evaluations(
                     prepared.stages(oldest_first[start : start + STORE_EVERY]),

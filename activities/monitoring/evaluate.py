@@ -194,22 +194,12 @@ class EvaluationActivities:
         prepared = await self.prepare(request, txs)
         info = activity.info()
         oldest_first = sorted(request.msg_ids, key=lambda msg_id: txs[msg_id].created_at_ms)
-        evaluated: list[Evaluation] = []
-        # One batch's rules at a time, in the order the batches got here (the lock is fair):
-        # batches taking turns part by part would each finish later, the older one with the
-        # longest-waiting payments too. The last parts' inserts finish outside the lock.
-        async with asyncio.TaskGroup() as storing, self._deciding:
-            for start in range(0, len(oldest_first), STORE_EVERY):
-                part = engine.evaluations(
-                    prepared.stages(oldest_first[start : start + STORE_EVERY]),
-                    new_evaluation_id,
-                    info.workflow_id or "",
-                    info.workflow_run_id or "",
-                    prepared.typologies,
-                )
-                storing.create_task(self.persist(part))
-                evaluated += part
-                await asyncio.sleep(0)  # the insert goes out before the next part's rules run
+        try:
+            evaluated = await self._decide_in_parts(prepared, oldest_first, info)
+        except ExceptionGroup as failed:
+            # the first failure itself is the activity's error: what its retry policy and an
+            # operator in the UI should see, not "unhandled errors in a TaskGroup"
+            raise failed.exceptions[0] from None
         if request.open_cases:
             # from the stored evaluations: a retry re-runs the rules, and history may have
             # changed since the first run stored its decisions
@@ -219,6 +209,27 @@ class EvaluationActivities:
             interdicted=[e.msg_id for e in evaluated if e.adjudication.interdicted],
             highest_score=engine.highest_score(evaluated),
         )
+
+    async def _decide_in_parts(
+        self, prepared: PreparedBatch, msg_ids: list[str], info: activity.Info
+    ) -> list[Evaluation]:
+        evaluated: list[Evaluation] = []
+        # One batch's rules at a time, in the order the batches got here (the lock is fair):
+        # batches taking turns part by part would each finish later, the older one with the
+        # longest-waiting payments too. The last parts' inserts finish outside the lock.
+        async with asyncio.TaskGroup() as storing, self._deciding:
+            for start in range(0, len(msg_ids), STORE_EVERY):
+                part = engine.evaluations(
+                    prepared.stages(msg_ids[start : start + STORE_EVERY]),
+                    new_evaluation_id,
+                    info.workflow_id or "",
+                    info.workflow_run_id or "",
+                    prepared.typologies,
+                )
+                storing.create_task(self.persist(part))
+                evaluated += part
+                await asyncio.sleep(0)  # the insert goes out before the next part's rules run
+        return evaluated
 
     @activity.defn(name=PERSIST_EVALUATIONS)
     async def persist(self, evaluations: list[Evaluation]) -> list[str]:

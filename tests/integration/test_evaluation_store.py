@@ -4,6 +4,7 @@ those still missing."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import replace
 from typing import Any
@@ -12,14 +13,17 @@ import orjson
 import pytest
 import redis.asyncio as redis
 from psycopg.types.json import Jsonb
+from temporalio.testing import ActivityEnvironment
 
 from activities.monitoring.config_store import ConfigStore, import_bundle
 from activities.monitoring.defaults import default_bundle
-from activities.monitoring.evaluate import EvaluationActivities
-from activities.monitoring.history import HistoryStore
+from activities.monitoring.evaluate import STORE_EVERY, EvaluationActivities
+from activities.monitoring.history import HistoryStore, Incoming
 from activities.monitoring.stored_evaluations import complete
+from api.intake.messages import parse_message
+from api.intake.samples import financial_transaction
 from saku.db import Pool
-from saku.domain.evaluation import Evaluation
+from saku.domain.evaluation import Evaluation, EvaluationRequest
 from saku.domain.transactions import TxType
 from saku.monitoring.config import document
 from saku.monitoring.results import NO_ALERT, Adjudication, RuleResult, TypologyResult
@@ -128,3 +132,54 @@ async def test_a_stored_evaluation_reads_back_whole(
              earlier.run_id, Jsonb(orjson.loads(orjson.dumps(earlier)))),
         )  # fmt: skip
     assert (await stored(pool, bank))["m0"]["result"] == orjson.loads(orjson.dumps(earlier))
+
+
+async def test_a_batch_stored_in_parts_survives_a_failed_part_and_its_retry(
+    pool: Pool, valkey: redis.Redis, bank: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch is decided and stored a part at a time. A part that cannot be stored fails
+    the activity with that part's own error; the retry stores what is missing, nothing
+    twice."""
+    await import_bundle(ConfigStore(pool), bank, default_bundle())
+    history = HistoryStore(pool, valkey)
+    payments = [financial_transaction(amount=10_000 + i, tenant_id=bank) for i in range(70)]
+    await history.accept(
+        [Incoming(parse_message(m, bank), json.dumps(m), "kafka") for p in payments for m in p]
+    )
+    status_reports = [p.pacs002["FIToFIPmtSts"]["GrpHdr"]["MsgId"] for p in payments]
+    request = EvaluationRequest(bank, status_reports)
+    alerted: list[bytes] = []
+
+    async def publish(tenant: str, key: bytes, value: bytes) -> None:
+        alerted.append(key)
+
+    activities = EvaluationActivities(pool, history, publish)
+    assert len(request.msg_ids) > 2 * STORE_EVERY  # three parts
+
+    persist, calls = activities.persist, 0
+
+    async def second_part_fails(evaluations: list[Evaluation]) -> list[str]:
+        nonlocal calls
+        calls += 1
+        if calls == 2:
+            raise ConnectionError("the database went away")
+        return await persist(evaluations)
+
+    monkeypatch.setattr(activities, "persist", second_part_fails)
+    with pytest.raises(ConnectionError, match="the database went away"):
+        await ActivityEnvironment().run(activities.evaluate_batch, request)
+    assert 0 < len(await stored(pool, bank)) < len(payments)
+
+    monkeypatch.setattr(activities, "persist", persist)
+    outcome = await ActivityEnvironment().run(activities.evaluate_batch, request)
+    assert sorted(outcome.evaluated) == sorted(request.msg_ids)
+    async with pool.connection() as conn:
+        cur = await conn.execute(
+            "SELECT msg_id, count(*) AS n FROM evaluations WHERE tenant_id = %s GROUP BY msg_id",
+            (bank,),
+        )
+        counts = {r["msg_id"]: r["n"] for r in await cur.fetchall()}
+    assert counts == dict.fromkeys(request.msg_ids, 1)
+    # and no alert is lost: each stored alert was published (at least once)
+    alerts = {f"{bank}:{m}".encode() for m, status in outcome.evaluated.items() if status == "ALRT"}
+    assert alerts and alerts <= set(alerted)

@@ -54,10 +54,10 @@ class CaseActivities:
             )
             return [row["msg_id"] for row in await cur.fetchall()]
 
-    async def open_with_workflows(self, tenant: str, msg_ids: list[str]) -> list[str]:
+    async def open_with_workflows(self, tenant: str, msg_ids: list[str]) -> None:
         """From an activity: open the cases of these messages' stored alerts, rows and
         workflows (on the activity's task queue). Idempotent, so a retried activity opens
-        each case once; returns the alerting messages' ids.
+        each case once.
 
         A batch opens its cases so rather than as child workflows: a child's start costs
         the server more, and each case then needs no step of its own to store its row."""
@@ -76,7 +76,6 @@ class CaseActivities:
                 )  # fmt: skip
 
         await asyncio.gather(*(start(msg_id) for msg_id in alerting))
-        return alerting
 
     @activity.defn(name=ESCALATE_CASE)
     async def escalate(self, case: CaseRequest) -> None:

@@ -11,9 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
 
 import orjson
 from temporalio import activity
@@ -24,7 +22,7 @@ from activities.monitoring.alerts import AlertPublisher
 from activities.monitoring.config_store import ActiveConfig, ConfigStore
 from activities.monitoring.features import DEFAULT_BALANCE_CAP, FeatureLoader
 from activities.monitoring.history import HistoryStore
-from activities.monitoring.prepared import PreparedBatch, Routed
+from activities.monitoring.prepared import PreparedBatch, Routed, RoutePlan
 from activities.monitoring.stored_evaluations import evaluation_rows
 from activities.rules.base import Needs
 from activities.rules.catalogue import RULES
@@ -41,7 +39,7 @@ from saku.domain.evaluation import (
 )
 from saku.domain.transactions import MS_PER_DAY, Transaction
 from saku.monitoring import engine
-from saku.monitoring.config import MessageRoute, RuleConfig, document
+from saku.monitoring.config import MessageRoute, document
 from saku.monitoring.ids import new_evaluation_id
 from saku.monitoring.results import ALERT
 
@@ -55,14 +53,6 @@ def _window_ms(active: ActiveConfig) -> int:
     """The longest history any active rule asks for (its maxQueryRange), at least 90 days."""
     ranges = [int(c.config.parameters.get("maxQueryRange", 0) or 0) for c in active.rules.values()]
     return max([DEFAULT_WINDOW_MS, *ranges])
-
-
-@dataclass(frozen=True)
-class RoutePlan:
-    document: dict[str, Any]  # the sub-map snapshot stored with each evaluation
-    rules: list[RuleConfig]  # each distinct (rule id, cfg) once
-    typology_keys: frozenset[tuple[str, str]]
-    needs: frozenset[Needs]  # the history its rules read
 
 
 class EvaluationActivities:
@@ -158,7 +148,7 @@ class EvaluationActivities:
             plan = self._plan(request.tenant_id, active, route)
             typology_keys |= plan.typology_keys
             needs |= plan.needs
-            routed[msg_id] = Routed(tx, plan.document, plan.rules)
+            routed[msg_id] = Routed(tx, plan)
         loaded = time.perf_counter()
         features = await self.features.load(
             request.tenant_id, [r.tx for r in routed.values()], _window_ms(active),

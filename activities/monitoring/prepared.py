@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from activities.rules.base import Rule, run_rule
+from activities.rules.base import Needs, Rule, run_rule
 from activities.rules.catalogue import RULES
 from saku.domain.evaluation import RuleStage, RuleStageBatch, Unrouted
 from saku.domain.transactions import Features, Transaction
@@ -19,10 +19,19 @@ from saku.monitoring.results import RuleResult
 
 
 @dataclass(frozen=True)
+class RoutePlan:
+    """What a route runs, worked out once per (tenant, network map, message type)."""
+
+    document: dict[str, Any]  # the sub-map snapshot stored with each evaluation
+    rules: list[RuleConfig]  # each distinct (rule id, cfg) once
+    typology_keys: frozenset[tuple[str, str]]
+    needs: frozenset[Needs]  # the history its rules read
+
+
+@dataclass(frozen=True)
 class Routed:
     tx: Transaction
-    route: dict[str, Any]  # the sub-map snapshot stored with the evaluation
-    rules: list[RuleConfig]  # each distinct (rule id, cfg) of the route once
+    plan: RoutePlan
 
 
 @dataclass(frozen=True)
@@ -52,11 +61,11 @@ class PreparedBatch:
     def _stage(self, routed: Routed) -> RuleStage:
         tx = routed.tx
         started = time.perf_counter()
-        results = _evaluate_rules(tx, routed.rules, self.features[tx.msg_id])
+        results = _evaluate_rules(tx, routed.plan.rules, self.features[tx.msg_id])
         own = {tx.debtor_account, tx.creditor_account, tx.debtor_entity, tx.creditor_entity}
         return RuleStage(
             tx=tx,
-            route=routed.route,
+            route=routed.plan.document,
             results=results,
             conditions=[document(c) for c in self.conditions if c.subject_id in own],
             timings_ms=self.timings_ms | {"rules_ms": (time.perf_counter() - started) * 1000},

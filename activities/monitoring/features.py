@@ -8,14 +8,14 @@ also writes) are not counted twice as money movements.
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from psycopg import AsyncConnection
-from psycopg.rows import DictRow, tuple_row
+from psycopg.rows import tuple_row
 
 from activities.monitoring.school_context import load_school_contexts
 from activities.rules.base import Needs
@@ -58,21 +58,6 @@ def _ms(value: datetime) -> int:
     return int(value.timestamp() * 1000)
 
 
-async def _history(
-    conn: AsyncConnection[DictRow], side: str, params: dict[str, Any]
-) -> dict[str, list[tuple[str, Edge]]]:
-    """account -> [(end-to-end id, edge)], newest first, for one side (source: outgoing)."""
-    counterparty = "destination" if side == "source" else "source"
-    by_account: dict[str, list[tuple[str, Edge]]] = defaultdict(list)
-    # binary: thousands of rows a batch, and their numbers need no text conversion either way
-    # (1.8 against 2.1 us a row, the same Python values)
-    async with conn.cursor(row_factory=tuple_row, binary=True) as cur:
-        await cur.execute(_HISTORY_SQL.format(side=side, counterparty=counterparty), params)
-        for row in await cur.fetchall():
-            by_account[row[0]].append((row[1], Edge._make(row[2:])))
-    return by_account
-
-
 class FeatureLoader:
     def __init__(
         self,
@@ -84,6 +69,42 @@ class FeatureLoader:
         self.pool = pool
         self.default_balance_cap = default_balance_cap
         self.max_edges = max_edges_per_account
+
+    async def _history(
+        self, side: str, params: dict[str, Any], accounts: list[str]
+    ) -> dict[str, list[tuple[str, Edge]]]:
+        """account -> [(end-to-end id, edge)], newest first, for one side (source: outgoing)."""
+        by_account: dict[str, list[tuple[str, Edge]]] = defaultdict(list)
+        if not accounts:
+            return by_account
+        counterparty = "destination" if side == "source" else "source"
+        query = _HISTORY_SQL.format(side=side, counterparty=counterparty)
+        # binary: thousands of rows a batch, and their numbers need no text conversion either
+        # way (1.8 against 2.1 us a row, the same Python values)
+        async with (
+            self.pool.connection() as conn,
+            conn.cursor(row_factory=tuple_row, binary=True) as cur,
+        ):
+            await cur.execute(query, params | {"accounts": accounts})
+            for row in await cur.fetchall():
+                by_account[row[0]].append((row[1], Edge._make(row[2:])))
+        return by_account
+
+    async def _rows(
+        self, query: str, params: tuple[Any, ...], wanted: bool
+    ) -> list[dict[str, Any]]:
+        if not wanted:
+            return []
+        async with self.pool.connection() as conn:
+            return await (await conn.execute(query, params)).fetchall()
+
+    async def _schools(
+        self, tenant: str, txs: Sequence[Transaction], wanted: bool
+    ) -> dict[str, SchoolContext]:
+        if not wanted:
+            return {}
+        async with self.pool.connection() as conn:
+            return await load_school_contexts(conn, tenant, txs, self.default_balance_cap)
 
     async def load(
         self,
@@ -116,40 +137,30 @@ class FeatureLoader:
             "limit": self.max_edges,
             "status_report": TxType.PACS_002,
         }
-        # each row becomes an Edge once, however many transactions of the batch read it
-        out_by_account: dict[str, list[tuple[str, Edge]]] = {}
-        in_by_account: dict[str, list[tuple[str, Edge]]] = {}
-        first_seen: list[dict[str, Any]] = []
-        profiles: list[dict[str, Any]] = []
-        schools: dict[str, SchoolContext] = {}
-        async with self.pool.connection() as conn:
-            if outgoing_of:
-                out_by_account = await _history(conn, "source", params | {"accounts": outgoing_of})
-            if incoming_of:
-                in_by_account = await _history(
-                    conn, "destination", params | {"accounts": incoming_of}
-                )
-            if Needs.ACCOUNT_AGE in needs:
-                first_seen = await (
-                    await conn.execute(
-                        "SELECT account_id, first_seen_at FROM accounts "
-                        "WHERE tenant_id = %s AND account_id = ANY(%s)",
-                        (tenant, accounts),
-                    )
-                ).fetchall()
-            if Needs.ENTITIES in needs:
-                profiles = await (
-                    await conn.execute(
-                        """SELECT e.entity_id, e.birth_date,
-                                  (SELECT count(*) FROM account_holders h
-                                   WHERE h.tenant_id = e.tenant_id AND h.entity_id = e.entity_id)
-                                      AS account_count
-                           FROM entities e WHERE e.tenant_id = %s AND e.entity_id = ANY(%s)""",
-                        (tenant, entities),
-                    )
-                ).fetchall()
-            if Needs.SCHOOL in needs:
-                schools = await load_school_contexts(conn, tenant, txs, self.default_balance_cap)
+        # Each read on its own connection, all at once: a batch's feature load takes as long
+        # as its slowest read rather than all of them in turn (each history read returns
+        # thousands of rows), and a payment's decision waits for it.
+        # Each row becomes an Edge once, however many transactions of the batch read it.
+        out_by_account, in_by_account, first_seen, profiles, schools = await asyncio.gather(
+            self._history("source", params, outgoing_of),
+            self._history("destination", params, incoming_of),
+            self._rows(
+                "SELECT account_id, first_seen_at FROM accounts "
+                "WHERE tenant_id = %s AND account_id = ANY(%s)",
+                (tenant, accounts),
+                Needs.ACCOUNT_AGE in needs,
+            ),
+            self._rows(
+                """SELECT e.entity_id, e.birth_date,
+                          (SELECT count(*) FROM account_holders h
+                           WHERE h.tenant_id = e.tenant_id AND h.entity_id = e.entity_id)
+                              AS account_count
+                   FROM entities e WHERE e.tenant_id = %s AND e.entity_id = ANY(%s)""",
+                (tenant, entities),
+                Needs.ENTITIES in needs,
+            ),
+            self._schools(tenant, txs, Needs.SCHOOL in needs),
+        )
 
         seen = {r["account_id"]: _ms(r["first_seen_at"]) for r in first_seen}
         entity = {

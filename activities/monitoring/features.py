@@ -1,5 +1,5 @@
-"""The queries that feed the rules: each account's recent history, in one query per
-direction for a whole batch, and the entity profiles.
+"""The queries that feed the rules: each account's recent history (kept between batches,
+see `history_cache`), account ages, entity profiles and school contexts, for a whole batch.
 
 History is what happened before the transaction: its own edges (same end-to-end id) and
 anything created after it are left out, and pacs.002 edges (status reports, which Tazama
@@ -9,14 +9,12 @@ also writes) are not counted twice as money movements.
 from __future__ import annotations
 
 import asyncio
-from collections import defaultdict
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from psycopg.rows import tuple_row
-
+from activities.monitoring.history_cache import HistoryCache
 from activities.monitoring.school_context import load_school_contexts
 from activities.rules.base import Needs
 from saku.db import Pool
@@ -27,31 +25,10 @@ from saku.domain.transactions import (
     Features,
     SchoolContext,
     Transaction,
-    TxType,
 )
 
 # Indonesia's cap on an unregistered e-money account (IDR); settings may lower it
 DEFAULT_BALANCE_CAP = Decimal(2_000_000)
-
-# Columns in `Edge`'s field order (each row after the first two becomes an Edge as is), and
-# as the rules take them: epoch milliseconds and floats (converting thousands of timestamps
-# and decimals in Python was a tenth of the worker's time).
-_HISTORY_SQL = """
-SELECT a.account, e.*
-FROM unnest(%(accounts)s::text[]) AS a(account)
-CROSS JOIN LATERAL (
-    SELECT end_to_end_id, floor(extract(epoch FROM created_at) * 1000)::int8 AS at_ms,
-           amount::float8, currency,
-           {counterparty}_account AS counterparty_account,
-           {counterparty}_entity AS counterparty_entity,
-           tx_type, status, description, lat, lon, channel, category, auth_method
-    FROM transaction_edges
-    WHERE tenant_id = %(tenant)s AND {side}_account = a.account
-      AND tx_type <> %(status_report)s AND created_at >= %(since)s
-    ORDER BY created_at DESC
-    LIMIT %(limit)s
-) AS e
-"""
 
 
 def _ms(value: datetime) -> int:
@@ -65,30 +42,13 @@ class FeatureLoader:
         *,
         default_balance_cap: Decimal = DEFAULT_BALANCE_CAP,
         max_edges_per_account: int = 500,
+        max_accounts_kept: int = 20_000,
     ) -> None:
         self.pool = pool
         self.default_balance_cap = default_balance_cap
-        self.max_edges = max_edges_per_account
-
-    async def _history(
-        self, side: str, params: dict[str, Any], accounts: list[str]
-    ) -> dict[str, list[tuple[str, Edge]]]:
-        """account -> [(end-to-end id, edge)], newest first, for one side (source: outgoing)."""
-        by_account: dict[str, list[tuple[str, Edge]]] = defaultdict(list)
-        if not accounts:
-            return by_account
-        counterparty = "destination" if side == "source" else "source"
-        query = _HISTORY_SQL.format(side=side, counterparty=counterparty)
-        # binary: thousands of rows a batch, and their numbers need no text conversion either
-        # way (1.8 against 2.1 us a row, the same Python values)
-        async with (
-            self.pool.connection() as conn,
-            conn.cursor(row_factory=tuple_row, binary=True) as cur,
-        ):
-            await cur.execute(query, params | {"accounts": accounts})
-            for row in await cur.fetchall():
-                by_account[row[0]].append((row[1], Edge._make(row[2:])))
-        return by_account
+        self.histories = HistoryCache(
+            pool, max_edges_per_account=max_edges_per_account, max_accounts=max_accounts_kept
+        )
 
     async def _rows(
         self, query: str, params: tuple[Any, ...], wanted: bool
@@ -130,20 +90,12 @@ class FeatureLoader:
             (debtors if Needs.DEBTOR_INCOMING in needs else set())
             | (creditors if Needs.CREDITOR_INCOMING in needs else set())
         )
-        since = datetime.fromtimestamp((min(t.created_at_ms for t in txs) - window_ms) / 1000, UTC)
-        params = {
-            "tenant": tenant,
-            "since": since,
-            "limit": self.max_edges,
-            "status_report": TxType.PACS_002,
-        }
+        since_ms = min(t.created_at_ms for t in txs) - window_ms
         # Each read on its own connection, all at once: a batch's feature load takes as long
-        # as its slowest read rather than all of them in turn (each history read returns
-        # thousands of rows), and a payment's decision waits for it.
-        # Each row becomes an Edge once, however many transactions of the batch read it.
-        out_by_account, in_by_account, first_seen, profiles, schools = await asyncio.gather(
-            self._history("source", params, outgoing_of),
-            self._history("destination", params, incoming_of),
+        # as its slowest read rather than all of them in turn, and a payment's decision waits
+        # for it. Each edge is an Edge once, however many transactions of the batch read it.
+        (out_by_account, in_by_account), first_seen, profiles, schools = await asyncio.gather(
+            self.histories.histories(tenant, since_ms, outgoing_of, incoming_of),
             self._rows(
                 "SELECT account_id, first_seen_at FROM accounts "
                 "WHERE tenant_id = %s AND account_id = ANY(%s)",

@@ -35,6 +35,13 @@ SELECT r.* FROM unnest(%s::text[], %s::text[]) AS m(tenant_id, msg_id)
 CROSS JOIN LATERAL (SELECT {columns} FROM raw_messages
                     WHERE tenant_id = m.tenant_id AND msg_id = m.msg_id LIMIT 1) AS r
 """
+# an edge's columns as the intake writes them: all but `written_by`, which its default fills
+# with the writing transaction's id (a record from jsonb_populate_recordset would set NULL)
+_EDGE_COLUMNS = (
+    "tenant_id, msg_id, end_to_end_id, tx_type, source_account, destination_account, "
+    "source_entity, destination_entity, amount, currency, created_at, status, description, "
+    "lat, lon, channel, category, auth_method"
+)
 # message types that move money and so write an edge from debtor to creditor
 _PAYMENTS = frozenset({TxType.PACS_008, TxType.KIOSK_PURCHASE, TxType.TOP_UP})
 
@@ -317,8 +324,9 @@ class HistoryStore:
             ]
         ).decode()
         await conn.execute(
-            """INSERT INTO transaction_edges
-               SELECT * FROM jsonb_populate_recordset(NULL::transaction_edges, %s::jsonb)
+            f"""INSERT INTO transaction_edges ({_EDGE_COLUMNS})
+               SELECT {_EDGE_COLUMNS}
+               FROM jsonb_populate_recordset(NULL::transaction_edges, %s::jsonb)
                ON CONFLICT DO NOTHING""",
             (rows,),
         )

@@ -363,9 +363,11 @@ async def _on_credit(
 
 
 async def _not_moved(conn: AsyncConnection[DictRow], tenant: str, msg_id: str) -> None:
-    """The history keeps a declined attempt, marked as not having moved money."""
+    """The history keeps a declined attempt, marked as not having moved money (and as
+    written again, so workers that keep histories read the new status)."""
     await conn.execute(
-        "UPDATE transaction_edges SET status = 'RJCT' WHERE tenant_id = %s AND msg_id = %s",
+        "UPDATE transaction_edges SET status = 'RJCT', written_by = pg_current_xact_id() "
+        "WHERE tenant_id = %s AND msg_id = %s",
         (tenant, msg_id),
     )
 

@@ -12,6 +12,8 @@ history (.x01).
 
 from __future__ import annotations
 
+from rapidfuzz.distance import Levenshtein
+
 from activities.rules._helpers_a import most_recent
 from activities.rules.base import Needs, Parameters, Rule, rule_config
 from saku.domain.transactions import MS_PER_DAY, Features, Transaction
@@ -25,36 +27,9 @@ def normalise(text: str | None) -> str:
 def edit_distance(a: str, b: str) -> int:
     """Levenshtein distance: the fewest single-character inserts, deletes or substitutions.
 
-    Bit-parallel (Myers 1999, in Hyyrö's form for the distance between whole strings): one
-    column of the edit-distance table per character of the longer string, held as the
-    vertical +1/-1 steps in two integers, so a payment's 140-character description costs
-    140 steps instead of 140 x 140 cells (about 50 us instead of 2.5 ms each)."""
-    if len(a) < len(b):
-        a, b = b, a
-    m = len(b)
-    if m == 0:
-        return len(a)
-    positions: dict[str, int] = {}  # character -> the bits of its positions in b
-    for i, char in enumerate(b):
-        positions[char] = positions.get(char, 0) | (1 << i)
-    mask = (1 << m) - 1
-    last = 1 << (m - 1)
-    plus, minus, distance = mask, 0, m  # column 0: every vertical step is +1
-    for char in a:
-        equal = positions.get(char, 0)
-        vertical = equal | minus
-        horizontal = (((equal & plus) + plus) ^ plus) | equal
-        h_plus = minus | (~(horizontal | plus) & mask)
-        h_minus = plus & horizontal
-        if h_plus & last:
-            distance += 1
-        elif h_minus & last:
-            distance -= 1
-        h_plus = ((h_plus << 1) | 1) & mask  # row 0 grows by one per column
-        h_minus = (h_minus << 1) & mask
-        plus = h_minus | (~(vertical | h_plus) & mask)
-        minus = h_plus & vertical
-    return distance
+    RapidFuzz's, in C: about 0.2 us for two 30-character descriptions, where a bit-parallel
+    version in Python took 12 us, three times for most payments."""
+    return Levenshtein.distance(a, b)
 
 
 def measure(tx: Transaction, features: Features, parameters: Parameters) -> Measurement:

@@ -11,6 +11,10 @@ in the order of their times or ids, which is why "newer than the last edge seen"
 do. Accounts met for the first time are read in full, after the catch-up, so whatever they
 miss was written by a transaction the next catch-up reads.
 
+Edges deleted or changed outside the intake (retention's purges, a correction by hand) are
+not written again: each account is read in full again after `reread_after_s`, so what a
+worker keeps is never older than that.
+
 A payment's status arrives as its status report's edge (the report's update of the payment's
 edge leaves `written_by` alone, so that the update stays cheap); any other update of an edge
 sets `written_by` and the edge is read again. Each tenant's reads are taken one at a time,
@@ -20,6 +24,7 @@ so a slower read never lays older rows over newer ones.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -78,6 +83,7 @@ class _AccountEdges:
     the newest `limit` of those (what a read with a later window start returns either way)."""
 
     complete_since_ms: int
+    read_at: float = field(default_factory=time.monotonic)  # when it was read in full
     by_msg_id: dict[str, tuple[str, Edge]] = field(default_factory=dict)
     newest_first: History | None = None  # sorted on demand, after changes
 
@@ -123,10 +129,18 @@ class _TenantHistories:
 
 
 class HistoryCache:
-    def __init__(self, pool: Pool, *, max_edges_per_account: int, max_accounts: int) -> None:
+    def __init__(
+        self,
+        pool: Pool,
+        *,
+        max_edges_per_account: int,
+        max_accounts: int,
+        reread_after_s: float = 600.0,
+    ) -> None:
         self.pool = pool
         self.limit = max_edges_per_account
         self.max_accounts = max_accounts  # per tenant and side; the least recent go first
+        self.reread_after_s = reread_after_s
         self._tenants: dict[str, _TenantHistories] = {}
 
     async def histories(
@@ -207,8 +221,16 @@ class HistoryCache:
         accounts: Sequence[str],
         since_ms: int,
     ) -> None:
-        """Read in full the accounts not kept, or not kept back to `since_ms`."""
-        missing = [a for a in accounts if a not in kept or kept[a].complete_since_ms > since_ms]
+        """Read in full the accounts not kept, not kept back to `since_ms`, or last read in
+        full longer than `reread_after_s` ago."""
+        stale_before = time.monotonic() - self.reread_after_s
+        missing = [
+            account
+            for account in accounts
+            if (edges := kept.get(account)) is None
+            or edges.complete_since_ms > since_ms
+            or edges.read_at < stale_before
+        ]
         if not missing:
             return
         from_ms = since_ms - _SLACK_MS

@@ -4,6 +4,7 @@ window and the per-account limit."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import random
 from datetime import UTC, datetime, timedelta
@@ -27,8 +28,12 @@ NOW = datetime.now(UTC).replace(microsecond=0)
 DAY_MS = 86_400_000
 
 
-def cache(pool: Pool, limit: int = 500, accounts: int = 1_000) -> HistoryCache:
-    return HistoryCache(pool, max_edges_per_account=limit, max_accounts=accounts)
+def cache(
+    pool: Pool, limit: int = 500, accounts: int = 1_000, reread_after_s: float = 600.0
+) -> HistoryCache:
+    return HistoryCache(
+        pool, max_edges_per_account=limit, max_accounts=accounts, reread_after_s=reread_after_s
+    )
 
 
 async def read_in_full(
@@ -171,3 +176,23 @@ async def test_the_newest_edges_up_to_the_limit_and_accounts_up_to_the_bound(
     outgoing, incoming = await kept.histories(bank, since_ms, ["a"], ["b"])
     assert messages_of(outgoing, "a") == messages_of(incoming, "b") == ["m19", "m18", "m17"]
     assert (outgoing, incoming) == await read_in_full(pool, bank, since_ms, ["a"], ["b"], limit=3)
+
+
+async def test_edges_deleted_outside_the_intake_are_gone_once_the_account_is_read_again(
+    pool: Pool, bank: str
+) -> None:
+    kept = cache(pool, reread_after_s=0.5)
+    since_ms = epoch_ms(NOW) - DAY_MS
+    async with pool.connection() as conn:
+        await insert_edge(conn, bank, "kept", "a", "b", NOW - timedelta(minutes=2))
+        await insert_edge(conn, bank, "purged", "a", "b", NOW - timedelta(minutes=1))
+    outgoing, _ = await kept.histories(bank, since_ms, ["a"], [])
+    assert messages_of(outgoing, "a") == ["purged", "kept"]
+
+    async with pool.connection() as conn:  # as retention purges, or a correction by hand
+        await conn.execute(
+            "DELETE FROM transaction_edges WHERE tenant_id = %s AND msg_id = 'purged'", (bank,)
+        )
+    await asyncio.sleep(0.6)
+    outgoing, _ = await kept.histories(bank, since_ms, ["a"], [])
+    assert messages_of(outgoing, "a") == ["kept"]

@@ -28,6 +28,7 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import islice
 from typing import Any
 
 from psycopg.rows import tuple_row
@@ -42,7 +43,7 @@ History = list[tuple[str, Edge]]
 # is kept reaches this far before the window, so such a batch does not read the account again.
 _SLACK_MS = 3_600_000
 
-_EDGE_COLUMNS = """end_to_end_id, floor(extract(epoch FROM created_at) * 1000)::int8 AS at_ms,
+_EDGE_HEAD = """end_to_end_id, floor(extract(epoch FROM created_at) * 1000)::int8 AS at_ms,
            amount::float8, currency"""
 _EDGE_TAIL = "tx_type, status, description, lat, lon, channel, category, auth_method"
 
@@ -53,7 +54,7 @@ _ACCOUNT_SQL = f"""
 SELECT a.account, e.*
 FROM unnest(%(accounts)s::text[]) AS a(account)
 CROSS JOIN LATERAL (
-    SELECT msg_id, {_EDGE_COLUMNS},
+    SELECT msg_id, {_EDGE_HEAD},
            {{counterparty}}_account, {{counterparty}}_entity, {_EDGE_TAIL}
     FROM transaction_edges
     WHERE tenant_id = %(tenant)s AND {{side}}_account = a.account
@@ -69,7 +70,7 @@ _WRITTEN_SINCE_SQL = f"""
 SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS xmin, e.*
 FROM (SELECT) AS now
 LEFT JOIN LATERAL (
-    SELECT msg_id, {_EDGE_COLUMNS}, source_account, source_entity,
+    SELECT msg_id, {_EDGE_HEAD}, source_account, source_entity,
            destination_account, destination_entity, {_EDGE_TAIL}
     FROM transaction_edges
     WHERE tenant_id = %(tenant)s AND written_by >= %(xmin)s::xid8
@@ -148,7 +149,11 @@ class HistoryCache:
     ) -> tuple[dict[str, History], dict[str, History]]:
         """Each account's outgoing and incoming edges from `since_ms` on, newest first, at
         most `max_edges_per_account` each (pacs.002 edges left out)."""
-        state = self._tenants.setdefault(tenant, _TenantHistories())
+        if not outgoing_of and not incoming_of:  # the routed rules read no history
+            return {}, {}
+        state = self._tenants.get(tenant)
+        if state is None:
+            state = self._tenants[tenant] = _TenantHistories()
         async with state.lock:
             await self._catch_up(tenant, state)
             await asyncio.gather(
@@ -169,8 +174,9 @@ class HistoryCache:
         for account in accounts:
             kept[account] = edges = kept.pop(account)  # now the most recent
             read[account] = edges.read(since_ms, self.limit)
-        for least_recent in list(kept)[: max(0, len(kept) - self.max_accounts)]:
-            del kept[least_recent]
+        if len(kept) > self.max_accounts:
+            for least_recent in list(islice(kept, len(kept) - self.max_accounts)):
+                del kept[least_recent]
         return read
 
     async def _catch_up(self, tenant: str, state: _TenantHistories) -> None:

@@ -33,11 +33,11 @@ def build_activities(
     keyring = KeyRing.load(settings.resolved_kek_file())  # outside the database
     selfcheck = SelfCheckActivities(pool, valkey)
     history = HistoryStore(pool, valkey)
-    evaluation = EvaluationActivities(pool, history, publish_alert, balance_cap)
+    cases = CaseActivities(pool)
+    evaluation = EvaluationActivities(pool, history, publish_alert, balance_cap, cases)
     wallet = WalletActivities(pool, history, evaluation, balance_cap)
     biometrics = BiometricActivities(TemplateVault(pool, keyring), SensorCommands(pool))
     reporting = ReportingActivities(pool, settings, publish_alert)
-    cases = CaseActivities(pool)
     return [
         selfcheck.record,
         evaluation.run_rules,

@@ -1,6 +1,8 @@
 """An alert's case: opened when an evaluation alerts, decided by an operator (a signal from
 the API), escalated if nobody decides within the service level. Alerting workflows start it
-as an abandoned child, so the case outlives them."""
+as an abandoned child, so the case outlives them; a stream's batch starts it with its first
+task delayed by the service level (see `activities.cases`), so that until an operator's
+decision or the escalation the case costs the server one write and the worker nothing."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ with workflow.unsafe.imports_passed_through():
     from saku.domain.cases import (
         CASE_WORKFLOW,
         DECIDE_CASE,
+        DECIDE_SIGNAL,
         ESCALATE_CASE,
         OPEN_CASE,
         CaseDecision,
@@ -25,7 +28,6 @@ with workflow.unsafe.imports_passed_through():
 
 from workflows.policies import RETRY, moved_to_local
 
-SERVICE_LEVEL = timedelta(hours=24)
 STEP = timedelta(seconds=30)
 
 
@@ -34,7 +36,7 @@ class CaseWorkflow:
     def __init__(self) -> None:
         self._decision: CaseDecision | None = None
 
-    @workflow.signal
+    @workflow.signal(name=DECIDE_SIGNAL)
     def decide(self, decision: CaseDecision) -> None:
         if self._decision is None:  # the first decision stands
             self._decision = decision
@@ -50,10 +52,7 @@ class CaseWorkflow:
             )
             if not opened:
                 return "no alert"
-        try:
-            await workflow.wait_condition(lambda: self._decision is not None,
-                                          timeout=SERVICE_LEVEL)  # fmt: skip
-        except TimeoutError:
+        if not await self._decided_within_service_level(case):
             await workflow.execute_activity(
                 ESCALATE_CASE, case, start_to_close_timeout=STEP, retry_policy=RETRY
             )
@@ -64,6 +63,17 @@ class CaseWorkflow:
             start_to_close_timeout=STEP, retry_policy=RETRY,
         )  # fmt: skip
         return self._decision.outcome
+
+    async def _decided_within_service_level(self, case: CaseRequest) -> bool:
+        # Counted from the case's start, not from this first task: a delayed start's first
+        # task comes with the decision's signal or at the deadline itself.
+        deadline = workflow.info().workflow_start_time + timedelta(seconds=case.service_level_s)
+        remaining = deadline - workflow.now()
+        if self._decision is None and remaining > timedelta(0):
+            with contextlib.suppress(TimeoutError):
+                await workflow.wait_condition(lambda: self._decision is not None,
+                                              timeout=remaining)  # fmt: skip
+        return self._decision is not None
 
 
 async def open_cases(tenant: str, alerting_msg_ids: list[str]) -> None:

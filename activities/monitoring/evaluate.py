@@ -62,13 +62,14 @@ class EvaluationActivities:
         history: HistoryStore,
         alerts: AlertPublisher,
         default_balance_cap: Decimal = DEFAULT_BALANCE_CAP,
+        cases: CaseActivities | None = None,
     ) -> None:
         self.pool = pool
         self.history = history
         self.configs = ConfigStore(pool)
         self.features = FeatureLoader(pool, default_balance_cap=default_balance_cap)
         self.publish_alert = alerts
-        self.cases = CaseActivities(pool)
+        self.cases = cases or CaseActivities(pool)
         self._deciding = asyncio.Lock()
         # the active configuration per tenant, reloaded when another network map is activated
         self._active: dict[str, ActiveConfig] = {}
@@ -193,7 +194,9 @@ class EvaluationActivities:
         if request.open_cases:
             # from the stored evaluations: a retry re-runs the rules, and history may have
             # changed since the first run stored its decisions
-            await self.cases.open_with_workflows(request.tenant_id, request.msg_ids)
+            await self.cases.open_with_workflows(
+                activity.client(), activity.info().task_queue, request.tenant_id, request.msg_ids
+            )
         return EvaluationOutcome(
             evaluated={e.msg_id: e.status for e in evaluated},
             interdicted=[e.msg_id for e in evaluated if e.adjudication.interdicted],

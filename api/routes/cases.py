@@ -6,10 +6,12 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, status
 from pydantic import BaseModel, Field
+from temporalio.common import WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
 from api.deps import RequireRoles, ResourcesDep
-from saku.domain.cases import CaseDecision, case_workflow_id
+from saku.domain.cases import DECIDE_SIGNAL, CaseDecision, CaseRequest, case_workflow_id
 from saku.security import Principal, Role
 from workflows.cases import CaseWorkflow
 
@@ -93,9 +95,17 @@ async def decide(
     workflow_id = case_workflow_id(tenant_id, msg_id)
     client = await resources.temporal()
     try:
-        await client.get_workflow_handle(workflow_id).signal(
-            CaseWorkflow.decide, CaseDecision(body.outcome, principal.subject, body.note)
-        )
-    except RPCError as err:
+        # Signal-with-start, not a plain signal: a batch starts its cases with their first
+        # task delayed by the service level, and only a signal-with-start ends that delay
+        # (a plain one would wait with the case). The case's row exists, so were its
+        # workflow missing this would start it as opened.
+        await client.start_workflow(
+            CaseWorkflow.run, CaseRequest(tenant_id, msg_id, opened=True),
+            id=workflow_id, task_queue=resources.settings.task_queue,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,  # a decided case stays so
+            start_signal=DECIDE_SIGNAL,
+            start_signal_args=[CaseDecision(body.outcome, principal.subject, body.note)],
+        )  # fmt: skip
+    except (RPCError, WorkflowAlreadyStartedError) as err:
         raise HTTPException(status.HTTP_409_CONFLICT, detail=f"case {msg_id!r}: {err}") from err
     return {"workflow_id": workflow_id}

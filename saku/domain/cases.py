@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 CASE_WORKFLOW = "AlertCase"
 OPEN_CASE = "cases.open"
 ESCALATE_CASE = "cases.escalate"
 DECIDE_CASE = "cases.decide"
+DECIDE_SIGNAL = "decide"  # the operator's decision, signalled to the case workflow
 OUTCOMES = ("confirmed_fraud", "false_positive")
+# an undecided case is escalated this long after it was opened
+SERVICE_LEVEL = timedelta(hours=24)
 
 
 @dataclass(frozen=True)
@@ -18,6 +22,8 @@ class CaseRequest:
     # True when whoever started the case stored its row already (a batch opens its cases
     # with its evaluations), so the workflow need not open it
     opened: bool = False
+    # seconds from the case's start to its escalation (a field, so that tests can shorten it)
+    service_level_s: int = int(SERVICE_LEVEL.total_seconds())
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ import json
 import time
 import uuid
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -22,9 +23,12 @@ import pytest
 import redis.asyncio as redis
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from fastapi import FastAPI
+from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowExecutionStatus
 
+from activities.cases import CaseActivities
 from activities.monitoring.config_store import ConfigStore, import_bundle
+from activities.monitoring.evaluate import EvaluationActivities
 from activities.monitoring.history import HistoryStore, Incoming
 from activities.rules.catalogue import RULES
 from api.app import create_app
@@ -33,12 +37,14 @@ from api.intake.samples import end_to_end_id, financial_transaction, pacs002, pa
 from api.intake.service import Intake
 from saku import topics
 from saku.db import Pool
-from saku.domain.cases import case_workflow_id
+from saku.domain.cases import CaseDecision, case_workflow_id
 from saku.domain.evaluation import EvaluationRequest
 from saku.domain.transactions import TxType
 from saku.security import Principal, Role, issue_token
 from saku.settings import Settings
+from saku.temporal.worker import create_worker
 from tests.stackutil import eventually
+from workflows.cases import CaseWorkflow
 from workflows.evaluation import EvaluateBatchWorkflow
 
 pytestmark = pytest.mark.integration
@@ -416,3 +422,66 @@ async def test_a_micro_batch_opens_each_alerts_case_once(
     )
     assert decided.status_code == 202, decided.text
     assert await case.result() == "false_positive"
+
+
+async def test_a_case_nobody_decides_is_escalated_at_its_service_level(
+    stack: Settings, task_queue: str, tenant: str, pool: Pool, valkey: redis.Redis,
+    temporal: Client,
+) -> None:  # fmt: skip
+    """A batch starts its alerts' cases with their first task delayed by the service level:
+    nothing runs for a case until an operator decides it or the service level passes, and
+    then the case is escalated and still takes its decision."""
+    cases = CaseActivities(pool, service_level=timedelta(seconds=3))
+    published: list[bytes] = []
+
+    async def publish(tenant_id: str, key: bytes, value: bytes) -> None:
+        published.append(key)
+
+    history = HistoryStore(pool, valkey)
+    evaluation = EvaluationActivities(pool, history, publish, cases=cases)
+    worker = create_worker(
+        temporal, task_queue, [EvaluateBatchWorkflow, CaseWorkflow],
+        [evaluation.evaluate_batch, cases.escalate, cases.decide],
+    )  # fmt: skip
+    alerting = financial_transaction(amount=REPORTABLE, tenant_id=tenant)
+    quiet = financial_transaction(amount=1_000.0, tenant_id=tenant)  # two triggers: a batch
+    incoming = [
+        Incoming(parse_message(m, tenant), json.dumps(m), "kafka") for p in (alerting, quiet)
+        for m in p
+    ]  # fmt: skip
+    alert_id, quiet_id = msg_id(alerting.pacs002), msg_id(quiet.pacs002)
+
+    async def case_status() -> tuple[str, bool]:  # (status, escalated)
+        async with pool.connection() as conn:
+            cur = await conn.execute(
+                "SELECT status, escalated_at IS NOT NULL AS escalated FROM cases "
+                "WHERE tenant_id = %s AND msg_id = %s",
+                (tenant, alert_id),
+            )
+            row = await cur.fetchone()
+        assert row is not None, "the alert opened no case"
+        return str(row["status"]), bool(row["escalated"])
+
+    async with worker:
+        receipts = await Intake(pool, history, temporal, task_queue).submit(
+            incoming, micro_batch=True
+        )
+        [batch_id] = {r.workflow_id for r in receipts if r.msg_id == alert_id}
+        assert batch_id is not None
+        batch = await temporal.get_workflow_handle(batch_id).result()
+        assert batch["evaluated"] == {alert_id: "ALRT", quiet_id: "NALT"}
+        assert await case_status() == ("open", False)
+        case = temporal.get_workflow_handle(case_workflow_id(tenant, alert_id))
+        events = [e.event_type async for e in case.fetch_history_events()]
+        assert events == [EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED]  # no task yet
+
+        async def escalated() -> bool:
+            return await case_status() == ("escalated", True)
+
+        assert await eventually(escalated, timeout=30)
+        assert (await case.describe()).status == WorkflowExecutionStatus.RUNNING
+        await case.signal(
+            CaseWorkflow.decide, CaseDecision("confirmed_fraud", "operator-rina", "late, but sure")
+        )
+        assert await case.result() == "confirmed_fraud"
+    assert await case_status() == ("decided", True)  # the escalation stays on record

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -21,17 +22,36 @@ from saku.stack.components import ensure_topics
 from saku.temporal.client import connect
 from tests.stackutil import private_settings, remove_var_dir
 
+# The session's stack, while it is up: stopped by a SIGTERM too
+_running: list[Settings] = []
+
+
+def _stop_on_sigterm(signum: int, frame: object) -> None:
+    # A run stopped with SIGTERM (`timeout`, a cancelled CI job) would leave the stack's
+    # servers behind: they run in sessions of their own. Unwinding pytest instead is no
+    # better: a test's in-process worker then retries the stopped server forever.
+    for settings in _running:
+        manager.down(settings)
+        remove_var_dir(settings)
+    os._exit(128 + signum)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
+
 
 @pytest.fixture(scope="session")
 async def stack() -> AsyncIterator[Settings]:
     """A real PostgreSQL, Valkey, Temporal and Kafka on free ports, removed afterwards."""
     settings = private_settings()
+    _running.append(settings)
     try:
         await manager.up(settings)
         yield settings
     finally:
         manager.down(settings)
         remove_var_dir(settings)
+        _running.remove(settings)
 
 
 @pytest.fixture(scope="session")

@@ -27,6 +27,12 @@ class RoutePlan:
     typology_keys: frozenset[tuple[str, str]]
     needs: frozenset[Needs]  # the history its rules read
 
+    @cached_property
+    def implemented(self) -> list[tuple[RuleConfig, Rule | None]]:
+        """Each rule config with the rule that implements it (None: none does), looked up
+        once per plan rather than for every transaction."""
+        return [(config, RULES.get(config.rule_code)) for config in self.rules]
+
 
 @dataclass(frozen=True)
 class Routed:
@@ -61,7 +67,7 @@ class PreparedBatch:
     def _stage(self, routed: Routed) -> RuleStage:
         tx = routed.tx
         started = time.perf_counter()
-        results = _evaluate_rules(tx, routed.plan.rules, self.features[tx.msg_id])
+        results = _evaluate_rules(tx, routed.plan.implemented, self.features[tx.msg_id])
         own = {tx.debtor_account, tx.creditor_account, tx.debtor_entity, tx.creditor_entity}
         return RuleStage(
             tx=tx,
@@ -73,11 +79,10 @@ class PreparedBatch:
 
 
 def _evaluate_rules(
-    tx: Transaction, rule_configs: list[RuleConfig], features: Features
+    tx: Transaction, implemented: list[tuple[RuleConfig, Rule | None]], features: Features
 ) -> list[RuleResult]:
     results = []
-    for config in rule_configs:
-        rule: Rule | None = RULES.get(config.rule_code)
+    for config, rule in implemented:
         if rule is None:
             results.append(
                 RuleResult(config.id, config.cfg, ERROR_OUTCOME, f"no rule implements {config.id}")

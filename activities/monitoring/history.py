@@ -10,6 +10,7 @@ on a miss, and the pacs.008 edge takes the pacs.002's status.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -27,6 +28,9 @@ from saku.domain.transactions import Transaction, TxType
 DATA_CACHE_TTL_S = 300
 # a batch that races another delivery of one of its messages is accepted again (see _insert_raw)
 _ACCEPT_ATTEMPTS = 3
+# After a message turns out to be stored already (a redelivery), how long batches first look
+# up which of theirs are: a redelivered backlog would otherwise fail each batch's copy once.
+_PROBE_AFTER_DUPLICATE_S = 60.0
 # Lookups by key, one index probe per key. With `msg_id = ANY(...)`, or a join the planner may
 # flatten, statistics that lag a busy new tenant led it to read all of the tenant's rows;
 # `LIMIT 1` (the keys are unique) keeps each lookup a lookup.
@@ -127,21 +131,32 @@ class HistoryStore:
     def __init__(self, pool: Pool, valkey: redis.Redis) -> None:
         self.pool = pool
         self.valkey = valkey
+        self._probe_until = 0.0  # monotonic time; see _PROBE_AFTER_DUPLICATE_S
 
     async def accept(self, batch: Sequence[Incoming]) -> Accepted:
-        """Store what is new, in one transaction; see `Accepted`."""
+        """Store what is new, in one transaction; see `Accepted`.
+
+        Messages are usually new, so a batch is copied in without first looking up which of
+        its messages are stored (that lookup was a twentieth of the database's work under a
+        stream). A message stored before fails the copy on the primary key; the batch is
+        then stored again, looking first, and so are the batches of the next minute."""
         if not batch:
             return Accepted([], [], [])
+        probe = time.monotonic() < self._probe_until
         for _ in range(_ACCEPT_ATTEMPTS - 1):
             try:
-                return await self._accept(batch)
+                return await self._accept(batch, probe=probe)
             except psycopg.errors.UniqueViolation:
-                # another delivery of one of these messages was stored after we looked: the
-                # next attempt finds it stored and counts it as a duplicate
-                continue
-        return await self._accept(batch)
+                # stored before, or by another delivery after we looked: the next attempt
+                # finds it stored and counts it as a duplicate
+                self._saw_duplicate()
+                probe = True
+        return await self._accept(batch, probe=True)
 
-    async def _accept(self, batch: Sequence[Incoming]) -> Accepted:
+    def _saw_duplicate(self) -> None:
+        self._probe_until = time.monotonic() + _PROBE_AFTER_DUPLICATE_S
+
+    async def _accept(self, batch: Sequence[Incoming], *, probe: bool) -> Accepted:
         result = Accepted([], [], [])
         async with self.pool.connection() as conn, conn.transaction():
             # Status reports are completed from their payments before anything is stored, so
@@ -157,7 +172,7 @@ class HistoryStore:
                 for m in batch
                 if id(m) not in orphaned
             }
-            new = await self._insert_raw(conn, list(storable.values()))
+            new = await self._insert_raw(conn, list(storable.values()), probe=probe)
             stored = {id(m) for m in new}
             result.new = [m.tx for m in new]
             payments = [t for t in result.new if t.tx_type in _PAYMENTS]
@@ -196,19 +211,21 @@ class HistoryStore:
         return {(row["tenant_id"], row["msg_id"]) for row in await cur.fetchall()}
 
     async def _insert_raw(
-        self, conn: AsyncConnection[DictRow], batch: Sequence[Incoming]
+        self, conn: AsyncConnection[DictRow], batch: Sequence[Incoming], *, probe: bool
     ) -> list[Incoming]:
         """Store the messages not stored before; returns those stored now.
 
-        The ones already stored are looked up first (a probe each), and the rest copied in:
-        COPY takes each document as it is, where an INSERT of the batch as one JSON document
-        made the database parse every document twice (about half its cost per message). A
-        message stored meanwhile by another delivery fails the COPY on the primary key, and
-        `accept` tries again."""
+        With `probe`, the ones already stored are looked up first (a probe each); the rest
+        are copied in: COPY takes each document as it is, where an INSERT of the batch as one
+        JSON document made the database parse every document twice (about half its cost per
+        message). A message stored before (without `probe`), or meanwhile by another
+        delivery, fails the COPY on the primary key, and `accept` tries again."""
         unique: dict[tuple[str, str], Incoming] = {}
         for message in batch:  # the same message twice in one batch: keep the first
             unique.setdefault(_key(message), message)
-        stored = await self._stored(conn, unique.keys())
+        stored = await self._stored(conn, unique.keys()) if probe else set()
+        if stored:
+            self._saw_duplicate()
         new = [m for key, m in unique.items() if key not in stored]
         if not new:
             return []

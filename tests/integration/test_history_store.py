@@ -136,6 +136,27 @@ async def test_deliveries_racing_each_other_store_a_message_once(
         assert await cur.fetchone() == {"n": 4}
 
 
+async def test_a_batch_holding_a_redelivered_message_stores_the_others_once(
+    pool: Pool, valkey: redis.Redis, tenant: str
+) -> None:
+    """A batch is copied in without looking up its messages first; one stored before (by an
+    earlier delivery, in another process) fails that copy, and the batch is stored again
+    looking first: the redelivered message counts as a duplicate, the rest are stored."""
+    first, second = financial_transaction(tenant_id=tenant), financial_transaction(tenant_id=tenant)
+    await HistoryStore(pool, valkey).accept([incoming(first.pacs008, tenant)])
+
+    mixed = [incoming(first.pacs008, tenant), incoming(second.pacs008, tenant)]
+    accepted = await HistoryStore(pool, valkey).accept(mixed)  # a new process: no lookups yet
+
+    assert [t.msg_id for t in accepted.new] == [mixed[1].tx.msg_id]
+    assert accepted.duplicates == [mixed[0]] and accepted.rejected == []
+    async with pool.connection() as conn:
+        cur = await conn.execute(
+            "SELECT count(*) AS n FROM transaction_edges WHERE tenant_id = %s", (tenant,)
+        )
+        assert await cur.fetchone() == {"n": 2}  # the redelivered payment's edge once
+
+
 async def test_a_report_whose_payment_left_the_data_cache_is_completed_from_history(
     pool: Pool, valkey: redis.Redis, tenant: str
 ) -> None:

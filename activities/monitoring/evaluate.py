@@ -194,9 +194,7 @@ class EvaluationActivities:
         if request.open_cases:
             # from the stored evaluations: a retry re-runs the rules, and history may have
             # changed since the first run stored its decisions
-            await self.cases.open_with_workflows(
-                activity.client(), activity.info().task_queue, request.tenant_id, request.msg_ids
-            )
+            await self.cases.open_with_workflows(request.tenant_id, request.msg_ids)
         return EvaluationOutcome(
             evaluated={e.msg_id: e.status for e in evaluated},
             interdicted=[e.msg_id for e in evaluated if e.adjudication.interdicted],

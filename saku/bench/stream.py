@@ -346,6 +346,11 @@ async def _forget(pool: Pool, client: Client, tenant: str, task_queue: str) -> N
                 (tenant,),
             )
         await conn.execute("DELETE FROM tenants WHERE id = %s", (tenant,))
+    # Clear the deleted rows now: left to autovacuum, they were vacuumed during the next run,
+    # and billed to it (PostgreSQL's CPU per transaction varied 0.41-0.49 ms between runs)
+    async with pool.connection() as conn:
+        for table in _TENANT_TABLES:
+            await conn.execute(sql.SQL("VACUUM {}").format(sql.Identifier(table)))
 
 
 # what a benchmark tenant writes (its audit trail stays: the audit log is append-only)

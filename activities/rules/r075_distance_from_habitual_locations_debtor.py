@@ -37,38 +37,60 @@ def measure(tx: Transaction, features: Features, parameters: Parameters) -> Meas
         (e.lat, e.lon) for e in successful(history) if e.lat is not None and e.lon is not None
     ]
     radius, visits = param(parameters, "habitRadiusKm"), param(parameters, "minimumVisits")
-    habitual = habitual_locations(points, radius, visits)
-    if not habitual:
+    nearest = nearest_habitual_km(points, (tx.debtor_lat, tx.debtor_lon), radius, visits)
+    if nearest is None:
         return Exit(INSUFFICIENT_HISTORY)
     # rounding keeps floating-point noise from tipping a value across a band limit
-    return round(min(haversine_km(*p, tx.debtor_lat, tx.debtor_lon) for p in habitual), 3)
+    return round(nearest, 3)
+
+
+def nearest_habitual_km(
+    points: list[tuple[float, float]], at: tuple[float, float], radius_km: float, visits: float
+) -> float | None:
+    """The distance from `at` to the nearest habitual location among `points` (None: there
+    is none). The points are tried nearest first, so usually only the nearest few are
+    checked for being habitual, not every one of the debtor's payments."""
+    by_latitude = _ByLatitude(points, radius_km)
+    for distance, point in sorted((haversine_km(*p, *at), p) for p in points):
+        if by_latitude.is_habitual(point, visits):
+            return distance
+    return None
 
 
 def habitual_locations(
     points: list[tuple[float, float]], radius_km: float, visits: float
 ) -> list[tuple[float, float]]:
-    """The points with at least `visits` points (itself included) within `radius_km`.
+    """The points with at least `visits` points (itself included) within `radius_km`."""
+    by_latitude = _ByLatitude(points, radius_km)
+    return [p for p in by_latitude.ordered if by_latitude.is_habitual(p, visits)]
 
-    Comparing every point with every other is quadratic: a debtor with a few hundred located
-    payments would cost tens of milliseconds per transaction. Sorted by latitude, a point is
-    compared only with those whose latitude alone leaves them within reach (a great-circle
-    distance is at least the radius times the difference in latitude), and counting stops
-    once it has `visits`."""
-    ordered = sorted(points)
-    latitudes = [lat for lat, _ in ordered]
-    # a hair wider than the bound, so rounding never leaves out a point on the radius
-    reach = math.degrees(radius_km / EARTH_RADIUS_KM) * (1 + 1e-9)
-    habitual = []
-    for lat, lon in ordered:
+
+class _ByLatitude:
+    """Points sorted by latitude. Comparing every point with every other is quadratic: a
+    debtor with a few hundred located payments would cost tens of milliseconds per
+    transaction. A point is compared only with those whose latitude alone leaves them within
+    reach (a great-circle distance is at least the radius times the difference in latitude),
+    and counting stops once it has `visits`."""
+
+    def __init__(self, points: list[tuple[float, float]], radius_km: float) -> None:
+        self.ordered = sorted(points)
+        self.latitudes = [lat for lat, _ in self.ordered]
+        self.radius_km = radius_km
+        # a hair wider than the bound, so rounding never leaves out a point on the radius
+        self.reach = math.degrees(radius_km / EARTH_RADIUS_KM) * (1 + 1e-9)
+
+    def is_habitual(self, point: tuple[float, float], visits: float) -> bool:
+        lat, lon = point
         near = 0
-        for j in range(bisect_left(latitudes, lat - reach), bisect_right(latitudes, lat + reach)):
+        for j in range(
+            bisect_left(self.latitudes, lat - self.reach),
+            bisect_right(self.latitudes, lat + self.reach),
+        ):
             if near >= visits:
                 break
-            if haversine_km(lat, lon, *ordered[j]) <= radius_km:
+            if haversine_km(lat, lon, *self.ordered[j]) <= self.radius_km:
                 near += 1
-        if near >= visits:
-            habitual.append((lat, lon))
-    return habitual
+        return near >= visits
 
 
 RULE = Rule(

@@ -7,7 +7,11 @@ from typing import Any
 import pytest
 
 from activities.rules.base import haversine_km
-from activities.rules.r075_distance_from_habitual_locations_debtor import RULE, habitual_locations
+from activities.rules.r075_distance_from_habitual_locations_debtor import (
+    RULE,
+    habitual_locations,
+    nearest_habitual_km,
+)
 from saku.domain.transactions import Edge, Transaction
 from tests.unit.rules.factory import edge, features, run, tx, with_parameters
 
@@ -109,6 +113,10 @@ def test_habitual_locations_are_those_the_definition_gives() -> None:
             p for p in points if sum(haversine_km(*p, *q) <= radius for q in points) >= visits
         ]
         assert sorted(habitual_locations(points, radius, visits)) == sorted(by_definition)
+        # the rule's search, nearest point first, finds the nearest of those
+        at = (rng.uniform(-7, -6), rng.uniform(106, 107))
+        nearest = min((haversine_km(*p, *at) for p in by_definition), default=None)
+        assert nearest_habitual_km(points, at, radius, visits) == nearest
 
 
 def test_hundreds_of_visits_to_one_place_are_one_habitual_location() -> None:

@@ -1,7 +1,7 @@
 """A background server process Saku started: its pid file, log file, start and stop.
 
-The pid file records the pid and the process's start time, so a recycled pid is never
-mistaken for ours and `down` never signals a process Saku did not start.
+The pid file records the pid, the process's start time and its command line, so a recycled
+pid is never mistaken for ours and `down` never signals a process Saku did not start.
 """
 
 from __future__ import annotations
@@ -54,11 +54,11 @@ class ManagedProcess:
     def log_file(self) -> Path:
         return self.log_dir / f"{self.name}.log"
 
-    def _read_pid_file(self) -> tuple[int, float] | None:
+    def _read_pid_file(self) -> tuple[int, float, list[str] | None] | None:
         try:
             data = json.loads(self.pid_file.read_text())
-            return int(data["pid"]), float(data["started"])
-        except (FileNotFoundError, ValueError, KeyError, TypeError):
+            return int(data["pid"]), float(data["started"]), data.get("command")
+        except (FileNotFoundError, ValueError, KeyError, TypeError, AttributeError):
             return None
 
     def running_pid(self) -> int | None:
@@ -66,10 +66,14 @@ class ManagedProcess:
         recorded = self._read_pid_file()
         if recorded is None:
             return None
-        pid, started = recorded
+        pid, started, command = recorded
         try:
             proc = psutil.Process(pid)
-            if abs(proc.create_time() - started) > 1.0 or proc.status() == psutil.STATUS_ZOMBIE:
+            if proc.status() == psutil.STATUS_ZOMBIE:
+                return None
+            # The start time is worked out from the boot time, which moves when the machine
+            # is suspended and resumed (seen: 5 s): then the command line says it is ours.
+            if abs(proc.create_time() - started) > 1.0 and proc.cmdline() != command:
                 return None
         except psutil.Error:
             return None
@@ -96,8 +100,12 @@ class ManagedProcess:
                 # reach the servers, which outlive that command until `saku stack down`
                 start_new_session=True,
             )
-        started = psutil.Process(proc.pid).create_time()
-        self.pid_file.write_text(json.dumps({"pid": proc.pid, "started": started}))
+        process = psutil.Process(proc.pid)
+        self.pid_file.write_text(
+            json.dumps(
+                {"pid": proc.pid, "started": process.create_time(), "command": process.cmdline()}
+            )
+        )
         return proc.pid
 
     def stop(self, sig: signal.Signals = signal.SIGTERM, timeout: float = 15.0) -> bool:

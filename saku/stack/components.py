@@ -309,8 +309,8 @@ class Temporal(EmbeddedComponent):
             "--dynamic-config-value", "system.enableEagerWorkflowStart=true",
             # One partition per task queue: partitions spread a queue over matching hosts,
             # and on one server they only forward tasks and polls to each other (measured:
-            # a batch-like workflow cost the server 14-15 ms of CPU rather than 16-19, the
-            # worker 7.3 rather than 8.2, and finished in 15 ms rather than 21)
+            # a batch-like workflow cost the server 14-17 ms of CPU rather than 16-19, and
+            # finished in 15-20 ms rather than 19-24)
             "--dynamic-config-value", "matching.numTaskqueueReadPartitions=1",
             "--dynamic-config-value", "matching.numTaskqueueWritePartitions=1",
         ]  # fmt: skip

@@ -433,7 +433,7 @@ def _report(
         ("settings", f"micro-batch from {settings.micro_batch_from} messages a poll or "
          f"{settings.micro_batch_rate:g} messages/s (linger {settings.micro_batch_linger_ms} ms), "
          f"max {settings.consumer_max_batch} a poll, 1 worker + 1 consumer process; "
-         f"produced in batches up to {PRODUCER_BATCH_BYTES // 1024} KiB "
+         f"produced by librdkafka in batches up to {PRODUCER_BATCH_BYTES // 1024} KiB "
          f"(linger {PRODUCER_LINGER_MS} ms); the run's data is removed afterwards"),
     ]  # fmt: skip
     return table("saku bench stream", rows)

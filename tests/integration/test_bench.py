@@ -26,6 +26,14 @@ async def test_a_small_stream_bench_decides_every_payment_and_cleans_up(
     assert latency is not None, report
     p50, p95, p99, worst = map(int, latency.groups())
     assert 0 < p50 <= p95 <= p99 <= worst
+    # the latency split at the history insert: each stage is part of the whole
+    for stage in ("produced -> stored", "stored -> committed"):
+        part = re.search(
+            rf"{stage}\s+p50 (-?\d+), p95 (-?\d+), p99 (-?\d+), max (-?\d+) ms", report
+        )
+        assert part is not None, report
+        part_p50, _, _, part_max = map(int, part.groups())
+        assert 0 <= part_p50 <= part_max <= worst, report
     cpu = re.search(r"CPU per transaction\s+([\d.]+) ms in all: (.*) ms", report)
     assert cpu is not None, report
     assert float(cpu.group(1)) > 0

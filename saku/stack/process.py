@@ -1,6 +1,6 @@
 """A background server process Saku started: its pid file, log file, start and stop.
 
-The pid file records the pid, the process's start time and its command line, so a recycled
+The pid file records the pid, the process's start time and its executable, so a recycled
 pid is never mistaken for ours and `down` never signals a process Saku did not start.
 """
 
@@ -54,10 +54,10 @@ class ManagedProcess:
     def log_file(self) -> Path:
         return self.log_dir / f"{self.name}.log"
 
-    def _read_pid_file(self) -> tuple[int, float, list[str] | None] | None:
+    def _read_pid_file(self) -> tuple[int, float, str | None] | None:
         try:
             data = json.loads(self.pid_file.read_text())
-            return int(data["pid"]), float(data["started"]), data.get("command")
+            return int(data["pid"]), float(data["started"]), data.get("exe")
         except (FileNotFoundError, ValueError, KeyError, TypeError, AttributeError):
             return None
 
@@ -66,14 +66,16 @@ class ManagedProcess:
         recorded = self._read_pid_file()
         if recorded is None:
             return None
-        pid, started, command = recorded
+        pid, started, exe = recorded
         try:
             proc = psutil.Process(pid)
             if proc.status() == psutil.STATUS_ZOMBIE:
                 return None
             # The start time is worked out from the boot time, which moves when the machine
-            # is suspended and resumed (seen: 5 s): then the command line says it is ours.
-            if abs(proc.create_time() - started) > 1.0 and proc.cmdline() != command:
+            # is suspended and resumed (seen: 5 s): then the executable says it is ours.
+            # (Not the command line: it is empty for a moment after exec, and servers such
+            # as Valkey rewrite it into a title.)
+            if abs(proc.create_time() - started) > 1.0 and proc.exe() != exe:
                 return None
         except psutil.Error:
             return None
@@ -102,9 +104,7 @@ class ManagedProcess:
             )
         process = psutil.Process(proc.pid)
         self.pid_file.write_text(
-            json.dumps(
-                {"pid": proc.pid, "started": process.create_time(), "command": process.cmdline()}
-            )
+            json.dumps({"pid": proc.pid, "started": process.create_time(), "exe": process.exe()})
         )
         return proc.pid
 

@@ -45,16 +45,16 @@ def test_a_server_is_still_ours_when_a_resume_moved_its_start_time(
 
 
 def test_a_recycled_pid_running_another_program_is_not_ours(sleeper: ManagedProcess) -> None:
-    _shift_start_time(sleeper, 5.0, command=["valkey-server", "127.0.0.1:56379"])
+    _shift_start_time(sleeper, 5.0, exe="/usr/bin/valkey-server")
     assert sleeper.running_pid() is None
     assert sleeper.has_stale_pid_file()
 
 
-def test_a_pid_file_from_before_commands_were_recorded_is_judged_by_start_time(
+def test_a_pid_file_from_before_executables_were_recorded_is_judged_by_start_time(
     sleeper: ManagedProcess,
 ) -> None:
     recorded = json.loads(sleeper.pid_file.read_text())
-    del recorded["command"]
+    del recorded["exe"]
     sleeper.pid_file.write_text(json.dumps(recorded))
     assert sleeper.running_pid() == recorded["pid"]
     _shift_start_time(sleeper, 5.0)

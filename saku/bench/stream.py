@@ -200,6 +200,7 @@ async def _produce(
     with aiokafka's, encoding and batching in Python took 0.12 ms of the two cores' CPU per
     transaction, as much as the broker. It partitions keys as Kafka's Java client does.
     """
+    topic = settings.topic("transactions")
     producer = Producer(
         {
             "bootstrap.servers": settings.resolved_kafka_bootstrap(),
@@ -223,7 +224,6 @@ async def _produce(
             except BufferError:  # the local queue is full: let deliveries drain it
                 producer.poll(0.01)
 
-    topic = settings.topic("transactions")
     sent: dict[str, float] = {}
     chunk = max(1, int(rate / 100)) if rate else 50
     started = time.perf_counter()

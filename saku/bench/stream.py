@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer
 from confluent_kafka import KafkaError, Producer
 from psycopg import sql
 from temporalio.client import Client
@@ -125,18 +125,13 @@ async def _seed_history(pool: Pool, valkey_url: str, tenant: str, opts: StreamOp
 async def _consume_only(settings: Settings, messages: list[bytes]) -> float:
     """Messages per second a bare consumer group reads (and commits) on this broker."""
     topic = settings.topic("bench-baseline")
-    bootstrap = settings.resolved_kafka_bootstrap()
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
-    await producer.start()
-    try:
-        for value in messages:
-            await producer.send(topic, value)
-        await producer.flush()
-    finally:
-        await producer.stop()
+    producer = _LoadProducer(settings)
+    for value in messages:
+        producer.send(topic, None, value)
+    await producer.flush()
     consumer = AIOKafkaConsumer(
         topic,
-        bootstrap_servers=bootstrap,
+        bootstrap_servers=settings.resolved_kafka_bootstrap(),
         group_id=f"{topic}-{uuid.uuid4().hex[:6]}",
         enable_auto_commit=False,
         auto_offset_reset="earliest",
@@ -191,39 +186,55 @@ def _encoded(payments: Iterable[FinancialTransaction]) -> list[EncodedPayment]:
     ]
 
 
+class _LoadProducer:
+    """The load generator's producer: librdkafka's (confluent-kafka), as a core-banking
+    system's would be. With aiokafka's, encoding and batching in Python took 0.12 ms of the
+    two cores' CPU per transaction, as much as the broker. It partitions keys as Kafka's Java
+    client does."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._producer = Producer(
+            {
+                "bootstrap.servers": settings.resolved_kafka_bootstrap(),
+                "linger.ms": PRODUCER_LINGER_MS,
+                "batch.size": PRODUCER_BATCH_BYTES,
+                "acks": 1,
+                "partitioner": "murmur2_random",
+            }
+        )
+        self._failures: list[str] = []
+
+    def _delivered(self, error: KafkaError | None, _message: object) -> None:
+        if error is not None:
+            self._failures.append(str(error))
+
+    def send(self, topic: str, key: bytes | None, value: bytes) -> None:
+        while True:
+            try:
+                self._producer.produce(topic, value, key, on_delivery=self._delivered)
+                return
+            except BufferError:  # the local queue is full: let deliveries drain it
+                self._producer.poll(0.01)
+
+    def serve_delivery_reports(self) -> None:
+        self._producer.poll(0)
+
+    async def flush(self) -> None:
+        """Wait for every message to be delivered; any that was not fails the run."""
+        undelivered = await asyncio.to_thread(self._producer.flush, 60)
+        if undelivered or self._failures:
+            raise RuntimeError(
+                f"the load generator could not deliver {undelivered + len(self._failures)} "
+                "messages: " + "; ".join(self._failures[:3])
+            )
+
+
 async def _produce(
     settings: Settings, payments: list[EncodedPayment], rate: float
 ) -> dict[str, float]:
-    """Send every payment's messages; returns pacs.002 message id -> wall-clock send time.
-
-    The producer is librdkafka's (confluent-kafka), as a core-banking system's would be:
-    with aiokafka's, encoding and batching in Python took 0.12 ms of the two cores' CPU per
-    transaction, as much as the broker. It partitions keys as Kafka's Java client does.
-    """
+    """Send every payment's messages; returns pacs.002 message id -> wall-clock send time."""
     topic = settings.topic("transactions")
-    producer = Producer(
-        {
-            "bootstrap.servers": settings.resolved_kafka_bootstrap(),
-            "linger.ms": PRODUCER_LINGER_MS,
-            "batch.size": PRODUCER_BATCH_BYTES,
-            "acks": 1,
-            "partitioner": "murmur2_random",
-        }
-    )
-    failures: list[str] = []
-
-    def delivered(error: KafkaError | None, _message: object) -> None:
-        if error is not None:
-            failures.append(str(error))
-
-    def send(key: bytes, value: bytes) -> None:
-        while True:
-            try:
-                producer.produce(topic, value, key, on_delivery=delivered)
-                return
-            except BufferError:  # the local queue is full: let deliveries drain it
-                producer.poll(0.01)
-
+    producer = _LoadProducer(settings)
     sent: dict[str, float] = {}
     chunk = max(1, int(rate / 100)) if rate else 50
     started = time.perf_counter()
@@ -231,19 +242,14 @@ async def _produce(
         for payment in payments[index : index + chunk]:
             *history, (key, value) = payment.records
             for history_key, history_value in history:
-                send(history_key, history_value)
+                producer.send(topic, history_key, history_value)
             sent[payment.status_report_id] = time.time()
-            send(key, value)
-        producer.poll(0)  # delivery reports
+            producer.send(topic, key, value)
+        producer.serve_delivery_reports()
         if rate:  # keep to the schedule: chunk k is due at k * chunk / rate seconds
             due = started + (index + chunk) / rate
             await asyncio.sleep(max(0.0, due - time.perf_counter()))
-    undelivered = await asyncio.to_thread(producer.flush, 60)
-    if undelivered or failures:
-        raise RuntimeError(
-            f"the load generator could not deliver {undelivered + len(failures)} messages: "
-            + "; ".join(failures[:3])
-        )
+    await producer.flush()
     return sent
 
 

@@ -9,6 +9,7 @@ read again, and handing on is idempotent by workflow id, so nothing is lost or d
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -19,9 +20,31 @@ import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 from aiokafka.structs import OffsetAndMetadata, TopicPartition
 
+from saku.db import Pool
 from saku.logs import CORRELATION_HEADER, correlation_id
 
 log = logging.getLogger(__name__)
+
+# A dead-letter record carries the original bytes up to this size. A larger original is
+# kept in PostgreSQL and the record carries a reference: Kafka's request size limits
+# (the producer's and the broker's) would otherwise refuse the dead letter, and a batch
+# whose reject cannot be dead-lettered is never committed, so the partition would stall.
+INLINE_MAX_BYTES = 256 * 1024
+# the most of one original Saku keeps: beyond it, its first bytes and the digest of all
+KEEP_MAX_BYTES = 16 * 1024 * 1024
+# reasons may quote the input; a header stays small
+REASON_MAX_CHARS = 1000
+
+
+def record_size(record: Record) -> int:
+    return len(record.key or b"") + len(record.value or b"")
+
+
+def record_correlation_id(record: Record) -> str:
+    """The record's own correlation id, or its coordinates when it carries none."""
+    return _header(record, CORRELATION_HEADER) or (
+        f"kafka:{record.topic}:{record.partition}:{record.offset}"
+    )
 
 
 def _header(record: Record, name: str) -> str | None:
@@ -47,18 +70,58 @@ Handler = Callable[[list[Record]], Awaitable[list[tuple[Record, str]]]]
 class DeadLetter:
     topic: str
     producer: AIOKafkaProducer
+    pool: Pool
 
     async def send(self, record: Record, reason: str) -> None:
+        reason = reason if len(reason) <= REASON_MAX_CHARS else reason[:REASON_MAX_CHARS] + "…"
         headers = [
             ("saku-reason", reason.encode()),
             ("saku-source-topic", record.topic.encode()),
             ("saku-source-partition", str(record.partition).encode()),
             ("saku-source-offset", str(record.offset).encode()),
         ]
-        # the original bytes, untouched, so the record can be repaired and replayed
-        await self.producer.send_and_wait(
-            self.topic, value=record.value, key=record.key, headers=headers
-        )
+        key, value = record.key, record.value
+        if record_size(record) > INLINE_MAX_BYTES:
+            reference = await self._keep(record, reason)
+            original = record.value or b""
+            headers += [
+                ("saku-original", reference.encode()),
+                ("saku-original-size", str(len(original)).encode()),
+                ("saku-original-sha256", hashlib.sha256(original).hexdigest().encode()),
+            ]
+            # the record says where the original is (Kafka needs a key or a value)
+            key = None
+            value = orjson.dumps({"original": reference, "size": len(original), "reason": reason})
+        # otherwise the original bytes, untouched, so the record can be repaired and replayed
+        await self.producer.send_and_wait(self.topic, value=value, key=key, headers=headers)
+
+    async def _keep(self, record: Record, reason: str) -> str:
+        """Keep a large original in PostgreSQL (once per source offset); its reference."""
+        value = record.value or b""
+        async with self.pool.connection() as conn:
+            cur = await conn.execute(
+                """INSERT INTO dead_letter_originals
+                       (source_topic, source_partition, source_offset, reason, record_key,
+                        record_value, value_size, value_sha256, truncated)
+                   VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)
+                   ON CONFLICT (source_topic, source_partition, source_offset)
+                   DO UPDATE SET reason = excluded.reason
+                   RETURNING id""",
+                (
+                    record.topic,
+                    record.partition,
+                    record.offset,
+                    reason,
+                    (record.key or b"")[:KEEP_MAX_BYTES] or None,
+                    value[:KEEP_MAX_BYTES],
+                    len(value),
+                    hashlib.sha256(value).hexdigest(),
+                    len(value) > KEEP_MAX_BYTES,
+                ),
+            )
+            row = await cur.fetchone()
+        assert row is not None
+        return f"postgres:dead_letter_originals/{row['id']}"
 
 
 class LoadMeter:
@@ -96,6 +159,7 @@ class StreamConsumer:
         handlers: Mapping[str, Handler],
         dead_letter: DeadLetter,
         *,
+        max_record_bytes: int,
         max_records: int = 500,
         load: LoadMeter | None = None,
         linger_ms: int = 50,
@@ -103,6 +167,7 @@ class StreamConsumer:
         self.consumer = consumer
         self.handlers = handlers
         self.dead_letter = dead_letter
+        self.max_record_bytes = max_record_bytes
         self.max_records = max_records
         self.load = load or LoadMeter(busy_from=float("inf"))
         self.linger_ms = linger_ms
@@ -145,14 +210,30 @@ class StreamConsumer:
             for record in records:
                 by_topic.setdefault(record.topic, []).append(record)
         for topic, records in by_topic.items():
-            correlation_id.set(
-                _header(records[0], CORRELATION_HEADER)
-                or f"kafka:{topic}:{records[0].partition}:{records[0].offset}"
-            )
-            for record, reason in await self.handlers[topic](records):
+            # too large to be what any of Saku's topics carries: refused unread
+            oversized = [r for r in records if record_size(r) > self.max_record_bytes]
+            readable = [r for r in records if record_size(r) <= self.max_record_bytes]
+            rejected = [
+                (
+                    record,
+                    f"record of {record_size(record):,} bytes is larger than the "
+                    f"{self.max_record_bytes:,} bytes accepted (SAKU_KAFKA_MAX_RECORD_BYTES)",
+                )
+                for record in oversized
+            ]
+            if readable:
+                correlation_id.set(record_correlation_id(readable[0]))
+                rejected += await self.handlers[topic](readable)
+            for record, reason in rejected:
                 await self.dead_letter.send(record, reason)
                 self.dead_lettered += 1
-                log.warning("record dead-lettered", extra={"reason": reason})
+                log.warning(
+                    "record dead-lettered",
+                    extra={
+                        "reason": reason[:REASON_MAX_CHARS],
+                        "correlation_id": record_correlation_id(record),
+                    },
+                )
             self.handled += len(records)
         # every record is handed on or dead-lettered: commit past the last of each partition
         await self.consumer.commit(

@@ -87,7 +87,10 @@ def topups_handler(client: Client, task_queue: str, pool: Pool, tenants: KnownTe
             except (Rejected, ValueError) as err:
                 rejected.append((record, str(err)))
                 continue
-            await wallet_runs.top_up(client, task_queue, request, wait=False)
+            try:
+                await wallet_runs.top_up(client, task_queue, request, wait=False)
+            except wallet_runs.MovementConflict as err:
+                rejected.append((record, str(err)))
         return rejected
 
     return handle

@@ -28,6 +28,13 @@ from workflows.wallet import KioskPaymentWorkflow, TopUpWorkflow
 
 # a kiosk gives up on an answer after this; it then asks again with the same transaction id
 WAIT_S = 10.0
+# the memo a movement's workflow carries: what the id was first used for, so a reuse of the
+# id for another movement is recognised without waiting for the first one's receipt
+_MOVEMENT_MEMO = "movement"
+
+
+class MovementConflict(Exception):
+    """The id was already used for another movement (another student or amount)."""
 
 
 class InFlight:
@@ -88,6 +95,7 @@ async def _start(
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             search_attributes=attributes,
+            memo={_MOVEMENT_MEMO: _movement(request)},
             request_eager_start=True,
         )
     except WorkflowAlreadyStartedError:  # finished before: its result is the answer
@@ -103,6 +111,22 @@ async def _wait(handle: WorkflowHandle[Any, Receipt], reference: str) -> Receipt
             detail=f"{reference} is still being decided; ask again with the same id",
             headers={"Retry-After": "1"},
         ) from err
+
+
+def _movement(request: PaymentRequest | TopUpRequest) -> dict[str, str]:
+    return {"student": request.student_id, "amount": request.amount}
+
+
+async def _check_movement(
+    handle: WorkflowHandle[Any, Receipt], request: PaymentRequest | TopUpRequest, id_: str
+) -> None:
+    """MovementConflict if the workflow under this id moves other money than `request`."""
+    first = await (await handle.describe()).memo_value(_MOVEMENT_MEMO, default=None)
+    if first is not None and first != _movement(request):
+        raise MovementConflict(
+            f"id {id_!r} was already used for another movement (student {first['student']}, "
+            f"amount {first['amount']}); use a new id"
+        )
 
 
 def _same_movement(receipt: Receipt, request: PaymentRequest | TopUpRequest) -> None:
@@ -135,6 +159,8 @@ async def top_up(
     attributes = _attributes(request.tenant_id, None, "topup", request.msg_id)
     handle = await _start(client, TopUpWorkflow.run, request, workflow_id, task_queue, attributes)
     if not wait:
+        # nobody waits for the receipt (the bank's Kafka stream): a reused id is caught here
+        await _check_movement(handle, request, request.topup_id)
         return None
     receipt = await _wait(handle, f"top-up {request.topup_id}")
     _same_movement(receipt, request)

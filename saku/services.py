@@ -116,7 +116,8 @@ async def run_consumer(settings: Settings, stop: asyncio.Event) -> None:
         stream = StreamConsumer(
             consumer,
             handlers,
-            DeadLetter(settings.topic(topics.DEAD_LETTER.name), producer),
+            DeadLetter(settings.topic(topics.DEAD_LETTER.name), producer, pool),
+            max_record_bytes=settings.kafka_max_record_bytes,
             max_records=settings.consumer_max_batch,
             load=load,
             linger_ms=settings.micro_batch_linger_ms,

@@ -65,6 +65,11 @@ class Settings(BaseSettings):
     # ~140 ms to a message's median latency. Shorter waits cost CPU when idle (measured:
     # 50 ms ~6% of a core for consumer and broker together, 20 ms ~14%).
     consumer_fetch_wait_ms: int = Field(default=50, ge=1, alias="SAKU_CONSUMER_FETCH_WAIT_MS")
+    # the largest Kafka record the consumer reads; larger ones are dead-lettered unread
+    # (an ISO 20022 message is a few KB, a top-up event a few hundred bytes)
+    kafka_max_record_bytes: int = Field(
+        default=1024 * 1024, ge=1024, le=64 * 1024 * 1024, alias="SAKU_KAFKA_MAX_RECORD_BYTES"
+    )
     log_level: str = Field(default="INFO", alias="SAKU_LOG_LEVEL")
     # the OpenAPI schema and its pages (/docs, /redoc, /openapi.json) hold no data; turn
     # them off where even the shape of the API should not be public

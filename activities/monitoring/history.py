@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -64,6 +64,9 @@ class Accepted:
     new: list[Transaction]  # stored now; pacs.002 completed from its pacs.008
     duplicates: list[Incoming]  # (tenant, message id) seen before: nothing changed
     rejected: list[tuple[Incoming, str]]  # not stored, with the reason
+    # (tenant, message id) seen before with other content: nothing changed, and the sender
+    # must hear of it (a resend is the same document; another document needs a new MsgId)
+    conflicts: list[Incoming] = field(default_factory=list)
 
 
 def _key(message: Incoming) -> tuple[str, str]:
@@ -184,9 +187,12 @@ class HistoryStore:
             seen_before = await self._stored(conn, [_key(m) for m, _ in orphans])
             result.rejected = [(m, why) for m, why in orphans if _key(m) not in seen_before]
             # seen before, or a second copy in this batch (only the first copy is stored)
-            result.duplicates = [
+            duplicates = [
                 m for m in batch if id(m) in storable and id(storable[id(m)]) not in stored
             ] + [m for m, _ in orphans if _key(m) in seen_before]
+            conflicting = await self._conflicting(conn, duplicates)
+            result.duplicates = [m for m in duplicates if id(m) not in conflicting]
+            result.conflicts = [m for m in duplicates if id(m) in conflicting]
         if payments:
             async with self.valkey.pipeline(transaction=False) as pipe:
                 for tx in payments:
@@ -209,6 +215,28 @@ class HistoryStore:
             ([t for t, _ in keys], [m for _, m in keys]),
         )
         return {(row["tenant_id"], row["msg_id"]) for row in await cur.fetchall()}
+
+    async def _conflicting(
+        self, conn: AsyncConnection[DictRow], duplicates: Sequence[Incoming]
+    ) -> set[int]:
+        """Which duplicates differ from the document stored under their key (compared as
+        JSON values: key order and spacing do not matter); by identity."""
+        if not duplicates:
+            return set()
+        cur = await conn.execute(
+            """SELECT m.n FROM unnest(%s::text[], %s::text[], %s::text[])
+                   WITH ORDINALITY AS m(tenant_id, msg_id, document, n)
+               CROSS JOIN LATERAL (SELECT document FROM raw_messages
+                                   WHERE tenant_id = m.tenant_id AND msg_id = m.msg_id
+                                   LIMIT 1) AS r
+               WHERE r.document::jsonb <> m.document::jsonb""",
+            (
+                [m.tx.tenant_id for m in duplicates],
+                [m.tx.msg_id for m in duplicates],
+                [m.document for m in duplicates],
+            ),
+        )
+        return {id(duplicates[row["n"] - 1]) for row in await cur.fetchall()}
 
     async def _insert_raw(
         self, conn: AsyncConnection[DictRow], batch: Sequence[Incoming], *, probe: bool

@@ -42,7 +42,7 @@ def batch_workflow_id(tenant: str, msg_ids: Sequence[str]) -> str:
 @dataclass(frozen=True)
 class Receipt:
     msg_id: str
-    outcome: Literal["accepted", "duplicate", "rejected"]
+    outcome: Literal["accepted", "duplicate", "conflict", "rejected"]
     workflow_id: str | None = None  # the evaluation's workflow, when the message triggers one
     reason: str = ""
 
@@ -66,6 +66,15 @@ class Intake:
         receipts: dict[int, Receipt] = {}
         for message, reason in result.rejected:
             receipts[id(message)] = Receipt(message.tx.msg_id, "rejected", reason=reason)
+        for message in result.conflicts:
+            receipts[id(message)] = Receipt(
+                message.tx.msg_id,
+                "conflict",
+                reason=(
+                    f"MsgId {message.tx.msg_id!r} was already received with different "
+                    "content; a corrected message needs a new MsgId"
+                ),
+            )
         duplicate_triggers = [
             m.tx.msg_id for m in result.duplicates if m.tx.tx_type in TxType.TRIGGERS
         ]

@@ -58,7 +58,7 @@ async def _one_by_one(
         except psycopg.DataError as err:
             rejected.append((record, f"the database refused a value: {err}".strip()))
             continue
-        if receipt.outcome == "rejected":
+        if receipt.outcome in ("rejected", "conflict"):
             rejected.append((record, receipt.reason))
     return rejected
 
@@ -94,7 +94,7 @@ def transactions_handler(
             rejected += [
                 (record, receipt.reason)
                 for (record, _), receipt in zip(items, receipts, strict=True)
-                if receipt.outcome == "rejected"
+                if receipt.outcome in ("rejected", "conflict")
             ]
         return rejected
 

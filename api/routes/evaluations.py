@@ -53,6 +53,8 @@ async def _submit(
         raise HTTPException(code, detail=str(err)) from err
     intake = await resources.intake()
     [receipt] = await intake.submit([Incoming(tx, text, "api")])
+    if receipt.outcome == "conflict":
+        raise HTTPException(status.HTTP_409_CONFLICT, detail=receipt.reason)
     if receipt.outcome == "rejected":
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=receipt.reason)
     lookup = f"/tenants/{tx.tenant_id}/evaluations/{tx.msg_id}" if receipt.workflow_id else None
@@ -75,6 +77,7 @@ def _intake_route(tx_type: str, summary: str) -> None:
         responses={
             400: {"description": "malformed JSON"},
             403: {"description": "TenantId differs from the token's tenant"},
+            409: {"description": "this MsgId was already received with different content"},
             422: {"description": "the message violates the schema; the reason names the field"},
         },
         operation_id=f"submit_{tx_type.replace('.', '_')}",

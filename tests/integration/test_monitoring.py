@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 import pytest
 import redis.asyncio as redis
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from fastapi import FastAPI
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowExecutionStatus
@@ -285,6 +285,124 @@ async def test_bad_records_on_kafka_are_dead_lettered_and_the_stream_carries_on(
         reason = reasons[record.value]
         assert reason in headers["saku-reason"].decode(), headers["saku-reason"]
         assert headers["saku-source-topic"].decode() == processes.topic(topics.TRANSACTIONS.name)
+
+
+async def committed_offsets(settings: Settings, topic: str) -> dict[int, int]:
+    """The consumer group's committed offset of each partition of `topic`."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=settings.resolved_kafka_bootstrap(),
+        group_id=settings.consumer_group,
+        enable_auto_commit=False,
+    )
+    await consumer.start()
+    try:
+        partitions = consumer.partitions_for_topic(topic) or set()
+        offsets = {p: await consumer.committed(TopicPartition(topic, p)) for p in partitions}
+    finally:
+        await consumer.stop()
+    return {p: offset for p, offset in offsets.items() if offset is not None}
+
+
+async def end_offsets(settings: Settings, topic: str) -> dict[int, int]:
+    consumer = AIOKafkaConsumer(bootstrap_servers=settings.resolved_kafka_bootstrap())
+    await consumer.start()
+    try:
+        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+        ends = await consumer.end_offsets(partitions)
+    finally:
+        await consumer.stop()
+    return {tp.partition: offset for tp, offset in ends.items() if offset > 0}
+
+
+async def test_an_oversized_bad_record_is_dead_lettered_by_reference_and_no_partition_stalls(
+    client: httpx.AsyncClient, processes: Settings, tenant: str, pool: Pool
+) -> None:
+    huge_topup = json.dumps(
+        {"topupId": "t-huge", "tenantId": tenant, "studentId": "s-1", "amount": "1000",
+         "payerAccount": "acct-1", "payerName": "x" * 5_000_000}
+    ).encode()  # fmt: skip
+    garbage = b"\xff" * 3_000_000
+    # under the size bound, so the handler reads it, but too big to travel on as it is
+    broken = b"{" + b" " * 600_000
+    producer = AIOKafkaProducer(
+        bootstrap_servers=processes.resolved_kafka_bootstrap(), max_request_size=8_000_000
+    )
+    await producer.start()
+    try:
+        await producer.send_and_wait(processes.topic(topics.TOPUPS.name), huge_topup)
+        for partition in range(topics.TRANSACTIONS.partitions):  # in a batch with every one
+            await producer.send_and_wait(
+                processes.topic(topics.TRANSACTIONS.name), garbage, partition=partition
+            )
+        await producer.send_and_wait(processes.topic(topics.TRANSACTIONS.name), broken)
+    finally:
+        await producer.stop()
+    good = financial_transaction(amount=SMALL, tenant_id=tenant)
+    await produce(processes, *good)
+
+    result = await evaluation(client, tenant, msg_id(good.pacs002))
+    assert result["status"] == "NALT"
+    letters = await read_topic(
+        processes, topics.DEAD_LETTER.name, 2 + topics.TRANSACTIONS.partitions
+    )
+    originals = {len(huge_topup): huge_topup, len(garbage): garbage, len(broken): broken}
+    for letter in letters:
+        headers = {k: v.decode() for k, v in letter.headers}
+        kind, _, row_id = headers["saku-original"].partition("/")
+        # a large original travels by reference, not as it is
+        assert json.loads(letter.value)["original"] == headers["saku-original"]
+        assert kind == "postgres:dead_letter_originals"
+        async with pool.connection() as conn:
+            cur = await conn.execute(
+                "SELECT * FROM dead_letter_originals WHERE id = %s", (int(row_id),)
+            )
+            row = await cur.fetchone()
+        assert row is not None
+        original = originals[int(headers["saku-original-size"])]
+        assert bytes(row["record_value"]) == original and not row["truncated"]
+        assert row["value_sha256"] == headers["saku-original-sha256"]
+        assert row["reason"] == headers["saku-reason"]
+        if len(original) > processes.kafka_max_record_bytes:
+            assert "larger than the" in headers["saku-reason"]
+        else:
+            assert "malformed JSON" in headers["saku-reason"]
+    # every partition's committed offset reaches its end: nothing is read again forever
+    for topic in (topics.TRANSACTIONS.name, topics.TOPUPS.name):
+
+        async def caught_up(name: str = processes.topic(topic)) -> bool:
+            return await committed_offsets(processes, name) == await end_offsets(processes, name)
+
+        await eventually(caught_up, timeout=30)
+
+
+async def test_a_message_id_resent_with_other_content_is_refused_on_both_channels(
+    client: httpx.AsyncClient, processes: Settings, tenant: str
+) -> None:
+    payment = financial_transaction(amount=SMALL, tenant_id=tenant)
+    await produce(processes, *payment)
+    first = await evaluation(client, tenant, msg_id(payment.pacs002))
+
+    altered = json.loads(json.dumps(payment.pacs008))
+    altered["FIToFICstmrCdtTrf"]["CdtTrfTxInf"]["InstdAmt"]["Amt"]["Amt"] = 999.0
+    response = await post(client, altered)
+    assert response.status_code == 409, response.text
+    assert "different content" in response.json()["detail"]
+    # the same document again, in another key order and spacing, is a duplicate
+    resent = json.dumps(payment.pacs008, indent=2, sort_keys=True).encode()
+    again = await client.post(
+        f"/v1/evaluate/iso20022/{TxType.PACS_008}",
+        content=resent,
+        headers={"Content-Type": "application/json"},
+    )
+    assert again.status_code == 202 and again.json()["outcome"] == "duplicate"
+
+    await produce(processes, altered)
+    [letter] = await read_topic(processes, topics.DEAD_LETTER.name, 1)
+    assert json.loads(letter.value) == altered
+    assert "different content" in dict(letter.headers)["saku-reason"].decode()
+    # the first content is what stays stored, and its evaluation stands
+    stored = await client.get(f"/tenants/{tenant}/evaluations/{msg_id(payment.pacs002)}")
+    assert stored.json()["evaluationId"] == first["evaluationId"]
 
 
 async def test_activating_a_new_network_map_changes_the_next_evaluations(

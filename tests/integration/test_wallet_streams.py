@@ -109,6 +109,32 @@ async def test_top_ups_from_kafka_are_evaluated_credited_once_and_bad_ones_dead_
     assert await world.balance(student) == "75000.0000"
 
 
+async def test_a_topup_id_reused_for_another_topup_on_kafka_is_dead_lettered(
+    world: World, processes: Settings, pool: Pool
+) -> None:
+    student = await world.student()
+    event = {
+        "topupId": f"bca-{uuid.uuid4().hex[:10]}",
+        "tenantId": world.tenant,
+        "studentId": student,
+        "amount": "50000",
+        "payerAccount": "bca-0123456789",
+        "payerName": "Ibu Sari",
+    }
+    first = json.dumps(event).encode()
+    other = json.dumps(event | {"amount": "90000"}).encode()  # same id, other money
+    await produce_topups(processes, first, other, first)
+
+    async def credited() -> bool:
+        return await topup_status(pool, world.tenant, event["topupId"]) == "credited"
+
+    await eventually(credited, timeout=30)
+    [letter] = await read_topic(processes, topics.DEAD_LETTER.name, 1)
+    assert letter.value == other
+    assert "already used for another movement" in dict(letter.headers)["saku-reason"].decode()
+    assert await world.balance(student) == "50000.0000"
+
+
 async def test_forged_replayed_stale_and_revoked_signatures_are_refused_on_payments(
     world: World, pool: Pool
 ) -> None:

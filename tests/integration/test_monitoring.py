@@ -261,7 +261,7 @@ async def test_a_status_report_without_its_payment_is_refused(client: httpx.Asyn
 
 
 async def test_bad_records_on_kafka_are_dead_lettered_and_the_stream_carries_on(
-    client: httpx.AsyncClient, processes: Settings, tenant: str
+    client: httpx.AsyncClient, processes: Settings, tenant: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     good = financial_transaction(amount=SMALL, tenant_id=tenant)
     bad: list[tuple[bytes, str]] = [
@@ -285,6 +285,20 @@ async def test_bad_records_on_kafka_are_dead_lettered_and_the_stream_carries_on(
         reason = reasons[record.value]
         assert reason in headers["saku-reason"].decode(), headers["saku-reason"]
         assert headers["saku-source-topic"].decode() == processes.topic(topics.TRANSACTIONS.name)
+    # each dead letter's log line names its own record, not the first of its batch
+    logged = {
+        getattr(r, "correlation_id", None)
+        for r in caplog.records
+        if r.getMessage() == "record dead-lettered"
+    }
+    sources = [
+        [
+            dict(r.headers)[f"saku-source-{part}"].decode()
+            for part in ("topic", "partition", "offset")
+        ]
+        for r in letters
+    ]
+    assert logged == {"kafka:" + ":".join(source) for source in sources}
 
 
 async def committed_offsets(settings: Settings, topic: str) -> dict[int, int]:

@@ -102,7 +102,8 @@ async def find_user(conn: psycopg.AsyncConnection[Any], username: str) -> User |
                        SELECT sg.student_id FROM guardians g
                        JOIN student_guardians sg
                          ON sg.tenant_id = g.tenant_id AND sg.guardian_id = g.id
-                       WHERE g.user_id = u.id)) AS s ORDER BY s) AS student_ids
+                       WHERE g.user_id = u.id AND g.tenant_id = u.tenant_id)) AS s
+                   ORDER BY s) AS student_ids
                FROM users u WHERE u.username = %s""",
             (username,),
         )

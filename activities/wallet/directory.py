@@ -6,6 +6,7 @@ Every create is idempotent for the same id and refuses a clash with a clear reas
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import time
 from decimal import Decimal
@@ -181,12 +182,31 @@ class Directory:
         user_id: str | None = None,
         webhook_url: str | None = None,
     ) -> bool:
+        if user_id is not None:
+            await self._check_guardian_user(tenant, user_id)
         return await self._insert(
             f"guardian {guardian_id!r}",
             "INSERT INTO guardians (tenant_id, id, user_id, display_name, webhook_url) "
             "VALUES (%s, %s, %s, %s, %s)",
             (tenant, guardian_id, user_id, display_name, webhook_url),
         )
+
+    async def _check_guardian_user(self, tenant: str, user_id: str) -> None:
+        """A guardian signs in as a guardian user of its own tenant, never of another: the
+        user's token would otherwise list this tenant's students."""
+        try:
+            uuid.UUID(user_id)
+        except ValueError:
+            raise DirectoryError(f"user_id {user_id!r} is not a user id (a UUID)") from None
+        async with self.pool.connection() as conn:
+            cur = await conn.execute(
+                "SELECT role FROM users WHERE id = %s AND tenant_id = %s", (user_id, tenant)
+            )
+            row = await cur.fetchone()
+        if row is None:
+            raise NotFound(f"this tenant has no user {user_id}")
+        if row["role"] != "guardian":
+            raise DirectoryError(f"user {user_id} is a {row['role']} user, not a guardian")
 
     async def link_guardian(self, tenant: str, guardian_id: str, student_id: str) -> bool:
         return await self._insert(

@@ -18,6 +18,7 @@ from activities import build_activities
 from activities.monitoring.alerts import kafka_alert_publisher
 from activities.monitoring.history import HistoryStore
 from activities.wallet.notifications import WebhookSender
+from activities.wallet.webhook_targets import WebhookPolicy
 from api.intake.service import Intake
 from api.intake.stream import KnownTenants, transactions_handler
 from api.selfcheck import selfcheck_handler
@@ -56,6 +57,7 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
         secret=webhook_secret,
         max_attempts=settings.webhook_max_attempts,
         timeout_s=settings.webhook_timeout_s,
+        policy=WebhookPolicy(settings.webhook_allowed_hosts),
     )
     sending = asyncio.create_task(sender.run(stop), name="webhook-sender")
     try:

@@ -87,6 +87,9 @@ class Settings(BaseSettings):
     # guardian notifications: tries per webhook delivery before it is dead-lettered
     webhook_max_attempts: int = Field(default=8, ge=1, alias="SAKU_WEBHOOK_MAX_ATTEMPTS")
     webhook_timeout_s: float = Field(default=5.0, gt=0, alias="SAKU_WEBHOOK_TIMEOUT_S")
+    # hosts (name or name:port, comma-separated) webhooks may reach although they are not
+    # public https endpoints: development receivers only. Empty in production.
+    webhook_allow_hosts: str = Field(default="", alias="SAKU_WEBHOOK_ALLOW_HOSTS")
     # HMAC key that signs webhook bodies; unset: generated once into var/secrets/
     webhook_secret: SecretStr | None = Field(default=None, alias="SAKU_WEBHOOK_SECRET")
 
@@ -158,6 +161,10 @@ class Settings(BaseSettings):
 
     def resolved_kek_file(self) -> Path:
         return self.biometric_kek_file or self.secrets_dir / "biometric-kek.json"
+
+    @property
+    def webhook_allowed_hosts(self) -> tuple[str, ...]:
+        return tuple(h.strip() for h in self.webhook_allow_hosts.split(",") if h.strip())
 
     def resolved_webhook_secret(self) -> str:
         if self.webhook_secret is not None:

@@ -35,6 +35,8 @@ def private_settings(**overrides: object) -> Settings:
         "kafka_bootstrap_servers": None,
         "jwt_secret": "test-secret-" + os.urandom(24).hex(),
         "log_level": "INFO",
+        # the tests' webhook receivers listen on this machine: allow-listed, as in development
+        "webhook_allow_hosts": "127.0.0.1",
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

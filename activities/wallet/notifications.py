@@ -35,6 +35,7 @@ import psycopg
 from psycopg.rows import DictRow
 from psycopg.types.json import Jsonb
 
+from activities.wallet.webhook_targets import WebhookPolicy, WebhookTargetRefused
 from saku.db import Pool
 
 log = logging.getLogger(__name__)
@@ -120,7 +121,13 @@ class HttpClient(Protocol):
     """What the sender needs of an HTTP client; httpx.AsyncClient fits."""
 
     async def post(
-        self, url: str, *, content: bytes, headers: Mapping[str, str], timeout: float
+        self,
+        url: str,
+        *,
+        content: bytes,
+        headers: Mapping[str, str],
+        timeout: float,
+        extensions: dict[str, Any],
     ) -> Response: ...
 
 
@@ -133,6 +140,7 @@ class WebhookSender:
         secret: str,
         max_attempts: int,
         timeout_s: float,
+        policy: WebhookPolicy,
         backoff: Callable[[int], float] = backoff_delay,
         idle_s: float = 1.0,
     ) -> None:
@@ -141,6 +149,7 @@ class WebhookSender:
         self._secret = secret
         self.max_attempts = max_attempts
         self.timeout_s = timeout_s
+        self.policy = policy
         self.backoff = backoff
         self.idle_s = idle_s
 
@@ -201,16 +210,32 @@ class WebhookSender:
             },
             separators=(",", ":"),
         ).encode()
+        try:
+            target = await self.policy.resolve(row["webhook_url"])
+        except WebhookTargetRefused as err:
+            # never sent: a guardian's URL that points inside (or was made to resolve inside)
+            await self._failed(row, f"refused: {err}", final=True)
+            return
+        except OSError:
+            await self._failed(row, "cannot resolve the webhook's host", final=False)
+            return
         headers = {
             "Content-Type": "application/json",
+            "Host": target.host_header,
             "X-Saku-Signature": sign(self._secret, body),
             "X-Saku-Delivery": str(row["id"]),
         }
+        # TLS names the host, not the address connected to: SNI and the certificate check
+        extensions = {"sni_hostname": target.tls_hostname} if target.tls_hostname else {}
         try:
             # httpx's timeout is per phase; this bounds the whole request, within the lease
             async with asyncio.timeout(self.timeout_s):
                 response = await self.http.post(
-                    row["webhook_url"], content=body, headers=headers, timeout=self.timeout_s
+                    target.url,
+                    content=body,
+                    headers=headers,
+                    timeout=self.timeout_s,
+                    extensions=extensions,
                 )
         except TimeoutError:
             error = "timeout"

@@ -8,7 +8,8 @@ from fastapi import APIRouter, Depends, HTTPException, status
 from pydantic import BaseModel, Field, HttpUrl
 
 from activities.wallet.directory import Directory
-from api.deps import RequireRoles, ResourcesDep
+from activities.wallet.webhook_targets import WebhookPolicy, WebhookTargetRefused
+from api.deps import RequireRoles, ResourcesDep, SettingsDep
 from api.errors import as_http
 from api.routes.schools import ID, Created
 from saku.security import Principal, Role
@@ -23,7 +24,11 @@ class GuardianIn(BaseModel):
     display_name: str = Field(min_length=1, max_length=100)
     user_id: str | None = Field(default=None, description="The guardian's sign-in user, if any")
     webhook_url: HttpUrl | None = Field(
-        default=None, description="Where notifications are posted (signed with HMAC-SHA256)"
+        default=None,
+        description=(
+            "Where notifications are posted (signed with HMAC-SHA256): a public https "
+            "endpoint; local, private and link-local addresses are refused"
+        ),
     )
 
 
@@ -37,7 +42,13 @@ async def create_guardian(
     body: GuardianIn,
     principal: Annotated[Principal, Depends(staff)],
     resources: ResourcesDep,
+    settings: SettingsDep,
 ) -> Created:
+    if body.webhook_url is not None:
+        try:
+            WebhookPolicy(settings.webhook_allowed_hosts).check(str(body.webhook_url))
+        except WebhookTargetRefused as err:
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(err)) from err
     with as_http():
         created = await Directory(resources.pool).create_guardian(
             principal.tenant, body.id, body.display_name, user_id=body.user_id,

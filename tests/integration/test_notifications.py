@@ -18,6 +18,7 @@ from psycopg.rows import DictRow
 
 from activities.wallet.ledger import Ledger
 from activities.wallet.notifications import WebhookSender, notify_guardians, sign
+from activities.wallet.webhook_targets import WebhookPolicy
 from saku.db import Pool
 from saku.settings import Settings
 from tests.stackutil import eventually, free_port
@@ -156,6 +157,8 @@ def sender(pool: Pool, http: httpx.AsyncClient, **overrides: Any) -> WebhookSend
         "max_attempts": 3,
         "timeout_s": 2.0,
         "backoff": lambda attempt: 0.0,  # retries due at once, so tests need not wait
+        # the receiver listens on this machine: allow-listed, as a development receiver is
+        "policy": WebhookPolicy(["127.0.0.1"]),
     }
     options.update(overrides)
     return WebhookSender(pool, http, **options)
@@ -184,6 +187,40 @@ async def test_delivery_is_signed_and_marked_sent(
     assert body["createdAt"].endswith("+00:00")
     assert (row["status"], row["attempts"], row["last_error"]) == ("sent", 1, None)
     assert row["sent_at"] is not None
+
+
+async def test_webhooks_to_internal_addresses_are_never_sent(
+    pool: Pool, http: httpx.AsyncClient, receiver: Receiver, family: Family
+) -> None:
+    """Without the development allow-list, the local receiver is an internal address: the
+    notification is refused before any request, by its literal address or by what its name
+    resolves to at delivery (the row may predate the check, or the name may have changed)."""
+    await add_guardian(pool, family, "uncle", f"https://localhost:{receiver.port}/hook/uncle")
+    assert await queue(pool, family, "purchase:k1:internal") == 2
+    await sender(pool, http, policy=WebhookPolicy()).deliver_due()
+
+    assert receiver.received == []
+    rows = {r["guardian_id"]: r for r in await outbox(pool, family)}
+    assert rows["mum"]["status"] == "dead"
+    assert "must be https" in rows["mum"]["last_error"]
+    assert rows["uncle"]["status"] == "dead"
+    assert "local name" in rows["uncle"]["last_error"]
+
+
+async def test_a_name_resolving_to_an_internal_address_is_refused_at_delivery(
+    pool: Pool, http: httpx.AsyncClient, receiver: Receiver, family: Family
+) -> None:
+    # names that are no address literal but resolve to loopback (as a rebinding name would)
+    await add_guardian(pool, family, "aunt", f"https://2130706433:{receiver.port}/hook/a")
+    await add_guardian(pool, family, "gran", f"https://127.1:{receiver.port}/hook/g")
+    await queue(pool, family, "purchase:k1:rebind")
+    await sender(pool, http, policy=WebhookPolicy()).deliver_due()
+
+    assert receiver.received == []
+    rows = {r["guardian_id"]: r for r in await outbox(pool, family)}
+    for guardian in ("aunt", "gran"):
+        assert rows[guardian]["status"] == "dead", rows[guardian]
+        assert "loopback" in rows[guardian]["last_error"], rows[guardian]["last_error"]
 
 
 async def test_a_guardian_without_webhook_gets_no_row(pool: Pool, family: Family) -> None:

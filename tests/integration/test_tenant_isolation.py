@@ -74,3 +74,22 @@ async def test_staff_cannot_bind_a_guardian_user_of_another_tenant(
                 "VALUES (%s, 'sneaky', %s, 'x')",
                 (ours, their_guardian.id),
             )
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("http://169.254.169.254/latest/meta-data/", "must be https"),
+        ("https://169.254.169.254/latest/meta-data/", "link-local"),
+        ("https://127.0.0.2:58080/v1/topups", "loopback"),  # 127.0.0.1 is allow-listed here
+        ("https://localhost/hook", "local name"),
+    ],
+)
+async def test_a_guardian_webhook_pointing_inside_is_refused(
+    client: httpx.AsyncClient, stack: Settings, url: str, reason: str
+) -> None:
+    admin = token_for(stack, Role.ADMIN)
+    body = {"id": f"g-{uuid.uuid4().hex[:6]}", "display_name": "Ibu", "webhook_url": url}
+    response = await client.post("/v1/guardians", json=body, headers=admin)
+    assert response.status_code == 422, response.text
+    assert reason in str(response.json()["detail"])

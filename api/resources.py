@@ -18,6 +18,7 @@ from activities.biometrics.keyring import KeyRing
 from activities.monitoring.alerts import kafka_alert_publisher
 from activities.monitoring.history import HistoryStore
 from api.intake.service import Intake
+from api.sign_in_guard import PasswordChecks, SignInThrottle
 from api.wallet_runs import InFlight
 from saku import topics
 from saku.db import Pool, create_pool
@@ -41,6 +42,15 @@ class Resources:
         self._worker_task: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
         self.payments_in_flight = InFlight(settings.payments_in_flight)
+        self.sign_in_throttle = SignInThrottle(
+            self.valkey,
+            per_user=settings.sign_in_failures_per_user,
+            per_address=settings.sign_in_failures_per_address,
+            window_s=settings.sign_in_window_s,
+        )
+        self.password_checks = PasswordChecks(
+            settings.password_checks_at_once, settings.password_checks_queue
+        )
         # the key-encryption keys for biometric templates: outside the database
         self.keyring = KeyRing.load(settings.resolved_kek_file())
 

@@ -103,6 +103,15 @@ class Settings(BaseSettings):
     jwt_secret: SecretStr | None = Field(default=None, alias="SAKU_JWT_SECRET")
     jwt_issuer: str = Field(default="saku", alias="SAKU_JWT_ISSUER")
     token_ttl_seconds: int = Field(default=3600, alias="SAKU_TOKEN_TTL_SECONDS")
+    # failed sign-ins before a username, or a client address, must wait out the window
+    sign_in_failures_per_user: int = Field(default=5, ge=1, alias="SAKU_SIGN_IN_FAILURES_PER_USER")
+    sign_in_failures_per_address: int = Field(
+        default=30, ge=1, alias="SAKU_SIGN_IN_FAILURES_PER_ADDRESS"
+    )
+    sign_in_window_s: int = Field(default=900, ge=1, alias="SAKU_SIGN_IN_WINDOW_S")
+    # argon2id checks (64 MiB each) one API process runs at once, and how many may wait
+    password_checks_at_once: int = Field(default=2, ge=1, alias="SAKU_PASSWORD_CHECKS_AT_ONCE")
+    password_checks_queue: int = Field(default=16, ge=0, alias="SAKU_PASSWORD_CHECKS_QUEUE")
 
     @field_validator("jwt_secret")
     @classmethod

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, status
+from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel
 
 from api.accounts import find_user
 from api.deps import RequireRoles, ResourcesDep, SettingsDep
-from saku.security import Principal, Role, issue_token, verify_password, verify_unknown_user
+from saku.security import Principal, Role, issue_token
 
 router = APIRouter(prefix="/auth", tags=["auth"])
+# as long as any user's can be (users.username and POST /tenants/{tenant}/users)
+MAX_USERNAME = 64
+MAX_PASSWORD = 256
 
 
 class Token(BaseModel):
@@ -33,23 +36,40 @@ class Me(BaseModel):
     "/token",
     response_model=Token,
     summary="Exchange a username and password for a bearer token",
-    responses={401: {"description": "wrong username or password, or the user is disabled"}},
+    responses={
+        401: {"description": "wrong username or password, or the user is disabled"},
+        422: {"description": "username or password longer than any Saku accepts"},
+        429: {"description": "too many failed sign-ins for this user or address (Retry-After)"},
+        503: {"description": "too many passwords being checked at once (Retry-After)"},
+    },
 )
 async def token(
+    request: Request,
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
     resources: ResourcesDep,
     settings: SettingsDep,
 ) -> Token:
+    if len(form.username) > MAX_USERNAME or len(form.password) > MAX_PASSWORD:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            detail=f"a username is at most {MAX_USERNAME} and a password at most "
+            f"{MAX_PASSWORD} characters",
+        )
+    address = request.client.host if request.client else "unknown"
+    await resources.sign_in_throttle.check(form.username, address)
     async with resources.pool.connection() as conn:
         user = await find_user(conn, form.username)
-    if user is None:
-        verify_unknown_user(form.password)
-    if user is None or user.disabled or not verify_password(user.password_hash, form.password):
+    matches = await resources.password_checks.verify(
+        user.password_hash if user else None, form.password
+    )
+    if user is None or user.disabled or not matches:
+        await resources.sign_in_throttle.failed(form.username, address)
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
             detail="wrong username or password",
             headers={"WWW-Authenticate": "Bearer"},
         )
+    await resources.sign_in_throttle.succeeded(form.username)
     access = issue_token(
         user.principal(),
         secret=settings.resolved_jwt_secret(),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from datetime import datetime
 from decimal import Decimal
@@ -16,7 +15,6 @@ from api import wallet_runs
 from api.deps import ResourcesDep, SettingsDep
 from api.kiosk_auth import KioskDep
 from saku.domain.wallet import PaymentRequest, Receipt, money
-from saku.security import verify_password
 
 router = APIRouter(prefix="/v1/kiosk", tags=["kiosk"])
 
@@ -96,7 +94,7 @@ async def check_pin(resources: ResourcesDep, tenant: str, student_id: str, pin: 
     if row is None or row["pin_hash"] is None:
         raise HTTPException(403, detail="No PIN is set for you. Please see the school office.")
     # argon2id is deliberately slow: off the event loop
-    if not await asyncio.to_thread(verify_password, row["pin_hash"], pin):
+    if not await resources.password_checks.verify(row["pin_hash"], pin):
         await resources.valkey.incr(failures_key)
         await resources.valkey.expire(failures_key, PIN_LOCK_S)
         raise HTTPException(403, detail="Wrong PIN. Please try again.")

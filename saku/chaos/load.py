@@ -25,7 +25,7 @@ from typing import Any
 
 import httpx
 
-from devices.kiosk.agent import KioskAgent
+from devices.kiosk.agent import OFFLINE_LIMIT, KioskAgent
 from devices.kiosk.client import KioskClient, KioskIdentity, SakuError
 from devices.kiosk.journal import Journal
 from devices.kiosk.link import Link
@@ -257,12 +257,14 @@ class Load:
         while not stop.is_set() and rate > 0:
             till.link.down = self.cut or till.poor_link
             began = time.monotonic()
-            await till.agent.pay_with_student(
+            outcome = await till.agent.pay_with_student(
                 self.rng.choice(self.students),
                 Decimal(self.rng.choice(PRICES)),
                 "qr",
                 self.rng.choice(CATEGORIES),
             )
+            if outcome.message == OFFLINE_LIMIT:
+                self.tally.refused(f"{till.agent.client.identity.kiosk_id}: {OFFLINE_LIMIT}")
             if not self.cut and time.monotonic() - till.last_sync > SYNC_EVERY_S:
                 till.link.down = False
                 if till.agent.journal.pending():

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -170,7 +171,8 @@ async def _phase(
         row.ledger = "FAILED"
         row.problems += ledger
     row.notes += system.take_exits()
-    row.notes += tally.refusals.get(fault.what, [])[:5]
+    refusals = Counter(tally.refusals.get(fault.what, []))
+    row.notes += [f"{what} (x{n})" if n > 1 else what for what, n in refusals.most_common(5)]
     errors = tally.server_errors.get(fault.what)
     if errors:
         row.notes.append(

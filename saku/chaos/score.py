@@ -159,7 +159,7 @@ def score(
     if row.done_unacked:
         row.notes.append(f"{row.done_unacked} not acknowledged (the answer was lost), done once")
     for kind, n in unanswered.items():
-        row.notes.append(f"{n} {kind} not acknowledged and not done (the client gave up)")
+        row.notes.append(f"{n} {kind} not acknowledged and not done")
     return row
 
 

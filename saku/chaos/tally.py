@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-STREAM = "ISO 20022 stream (Kafka)"
-TOPUP_KAFKA = "top-up (Kafka)"
-TOPUP_HTTP = "top-up (HTTP)"
-KIOSK = "kiosk payment (HTTP)"
-OFFLINE = "offline sale (journal replay)"
+STREAM = "ISO 20022 on Kafka"
+TOPUP_KAFKA = "top-up on Kafka"
+TOPUP_HTTP = "top-up by HTTP"
+KIOSK = "kiosk payment"
+OFFLINE = "offline sale replayed"
 KINDS = (STREAM, TOPUP_KAFKA, TOPUP_HTTP, KIOSK, OFFLINE)
 # what the embedded broker holds in memory until it is consumed
 KAFKA_KINDS = frozenset({STREAM, TOPUP_KAFKA})

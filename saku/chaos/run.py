@@ -150,8 +150,8 @@ async def _phase(
     await fault.inject(harness)
     await asyncio.sleep(max(0.0, options.down_s - (time.monotonic() - began)))
     await fault.restore(harness)
-    say(f"{fault.what}: restored after {time.monotonic() - began:.1f} s; load for "
-        f"{options.after_s:g} s more")  # fmt: skip
+    say(f"{fault.what}: over after {time.monotonic() - began:.1f} s (what it broke is "
+        f"restarted); load for {options.after_s:g} s more")  # fmt: skip
     await asyncio.sleep(options.after_s)
     stop.set()
     await asyncio.gather(*loops)

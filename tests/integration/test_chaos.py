@@ -4,6 +4,9 @@ acknowledged operation lost or duplicated, and the ledger holds after each fault
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
 from saku.chaos.faults import CI_FAULTS, FAULTS
@@ -34,3 +37,16 @@ async def test_a_short_scorecard_loses_and_duplicates_nothing_acknowledged() -> 
     assert cut.by_kind[OFFLINE][0] > 0, report  # the kiosks sold offline and replayed
     assert not card.failed
     assert "every acknowledged operation done exactly once" in report
+
+
+def test_an_unknown_fault_is_named_before_anything_starts() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "saku", "chaos", "--faults", "kill-worker,unplug-the-moon"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "unknown faults: unplug-the-moon" in result.stdout
+    assert "kill-postgres" in result.stdout  # the known ones are listed
+    assert "starting a private Saku" not in result.stdout

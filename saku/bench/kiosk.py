@@ -63,9 +63,11 @@ class BenchKiosk:
     private_key: Ed25519PrivateKey
 
 
-async def _school(
+async def set_up_school(
     pool: Pool, tenant: str, opts: KioskOptions
 ) -> tuple[list[BenchKiosk], list[str]]:
+    """A school with a canteen, kiosks with registered keys, and students with IDR 1,000,000
+    in their wallets and a daily limit of 500,000 each (also the fault scorecard's school)."""
     directory, ledger, keys = Directory(pool), Ledger(pool), KioskKeys(pool)
     await directory.create_school(tenant, "sd-1", "SD Bench")
     await directory.create_merchant(tenant, "sd-1", "kantin", "Kantin")
@@ -164,7 +166,7 @@ async def run_kiosk_bench(settings: Settings, opts: KioskOptions) -> str:
             await create_tenant(conn, tenant, "Benchmark school foundation")
         await import_bundle(ConfigStore(pool), tenant, default_bundle())
         print(f"setting up a school: {opts.students} students, {opts.kiosks} kiosks…")
-        kiosks, students = await _school(pool, tenant, opts)
+        kiosks, students = await set_up_school(pool, tenant, opts)
 
     def body(i: int) -> dict[str, object]:
         return {

@@ -38,11 +38,14 @@ def table(title: str, rows: Sequence[tuple[str, str]]) -> str:
     return "\n".join(lines)
 
 
-def start_saku(settings: Settings, command: str) -> subprocess.Popen[bytes]:
-    """`saku <command>` with these settings; its log goes to var/log/bench-<command>.log."""
+def start_saku(
+    settings: Settings, command: str, log_name: str | None = None
+) -> subprocess.Popen[bytes]:
+    """`saku <command>` with these settings; its log is appended to
+    var/log/<log_name>.log (bench-<command>.log unless named)."""
     log_dir = settings.var_dir / "log"
     log_dir.mkdir(parents=True, exist_ok=True)
-    with (log_dir / f"bench-{command}.log").open("wb") as log:
+    with (log_dir / f"{log_name or f'bench-{command}'}.log").open("ab") as log:
         return subprocess.Popen(
             [sys.executable, "-m", "saku", command],
             env=settings.as_environment(),

@@ -19,7 +19,7 @@ import json
 import random
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -81,7 +81,9 @@ def _home(debtor: int) -> tuple[float, float]:
     return -6.2 + place.uniform(-0.3, 0.3), 106.8 + place.uniform(-0.3, 0.3)
 
 
-def _payment(rng: random.Random, tenant: str, accounts: int, at: datetime) -> FinancialTransaction:
+def realistic_payment(
+    rng: random.Random, tenant: str, accounts: int, at: datetime
+) -> FinancialTransaction:
     """One payment between random accounts, shaped like real traffic: amounts spread over
     orders of magnitude, remittance texts that vary, each debtor paying from near home."""
     debtor = rng.randrange(accounts)
@@ -114,7 +116,7 @@ async def _seed_history(pool: Pool, valkey_url: str, tenant: str, opts: StreamOp
             batch = []
             for _ in range(min(500, opts.history - start)):
                 at = now - timedelta(seconds=rng.uniform(3600, 60 * 86400))
-                for message in _payment(rng, tenant, opts.accounts, at):
+                for message in realistic_payment(rng, tenant, opts.accounts, at):
                     tx = parse_message(message, tenant)
                     batch.append(Incoming(tx, json.dumps(message), "kafka"))
             await store.accept(batch)
@@ -125,7 +127,7 @@ async def _seed_history(pool: Pool, valkey_url: str, tenant: str, opts: StreamOp
 async def _consume_only(settings: Settings, messages: list[bytes]) -> float:
     """Messages per second a bare consumer group reads (and commits) on this broker."""
     topic = settings.topic("bench-baseline")
-    producer = _LoadProducer(settings)
+    producer = LoadProducer(settings)
     for value in messages:
         producer.send(topic, None, value)
     await producer.flush()
@@ -176,7 +178,7 @@ class EncodedPayment:
     records: list[tuple[bytes, bytes]]
 
 
-def _encoded(payments: Iterable[FinancialTransaction]) -> list[EncodedPayment]:
+def encode_payments(payments: Iterable[FinancialTransaction]) -> list[EncodedPayment]:
     return [
         EncodedPayment(
             str(p.pacs002["FIToFIPmtSts"]["GrpHdr"]["MsgId"]),
@@ -186,13 +188,13 @@ def _encoded(payments: Iterable[FinancialTransaction]) -> list[EncodedPayment]:
     ]
 
 
-class _LoadProducer:
+class LoadProducer:
     """The load generator's producer: librdkafka's (confluent-kafka), as a core-banking
     system's would be. With aiokafka's, encoding and batching in Python took 0.12 ms of the
     two cores' CPU per transaction, as much as the broker. It partitions keys as Kafka's Java
     client does."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, quiet: bool = False) -> None:
         self._producer = Producer(
             {
                 "bootstrap.servers": settings.resolved_kafka_bootstrap(),
@@ -200,6 +202,8 @@ class _LoadProducer:
                 "batch.size": PRODUCER_BATCH_BYTES,
                 "acks": 1,
                 "partitioner": "murmur2_random",
+                # quiet: a broker that is down on purpose (the fault scorecard) is no news
+                "log_level": 0 if quiet else 6,
             }
         )
         self._failures: list[str] = []
@@ -208,10 +212,24 @@ class _LoadProducer:
         if error is not None:
             self._failures.append(str(error))
 
-    def send(self, topic: str, key: bytes | None, value: bytes) -> None:
+    def send(
+        self,
+        topic: str,
+        key: bytes | None,
+        value: bytes,
+        on_delivery: Callable[[bool], None] | None = None,
+    ) -> None:
+        """Queue one message; `on_delivery(acknowledged)` is called from a later poll or
+        flush once the broker acknowledged it (True) or it failed (False)."""
+
+        def delivered(error: KafkaError | None, message: object) -> None:
+            self._delivered(error, message)
+            if on_delivery is not None:
+                on_delivery(error is None)
+
         while True:
             try:
-                self._producer.produce(topic, value, key, on_delivery=self._delivered)
+                self._producer.produce(topic, value, key, on_delivery=delivered)
                 return
             except BufferError:  # the local queue is full: let deliveries drain it
                 self._producer.poll(0.01)
@@ -219,9 +237,13 @@ class _LoadProducer:
     def serve_delivery_reports(self) -> None:
         self._producer.poll(0)
 
+    async def wait_delivered(self, timeout: float) -> int:
+        """Wait up to `timeout` seconds for queued messages; returns how many are left."""
+        return int(await asyncio.to_thread(self._producer.flush, timeout))
+
     async def flush(self) -> None:
         """Wait for every message to be delivered; any that was not fails the run."""
-        undelivered = await asyncio.to_thread(self._producer.flush, 60)
+        undelivered = await self.wait_delivered(60)
         if undelivered or self._failures:
             raise RuntimeError(
                 f"the load generator could not deliver {undelivered + len(self._failures)} "
@@ -234,7 +256,7 @@ async def _produce(
 ) -> dict[str, float]:
     """Send every payment's messages; returns pacs.002 message id -> wall-clock send time."""
     topic = settings.topic("transactions")
-    producer = _LoadProducer(settings)
+    producer = LoadProducer(settings)
     sent: dict[str, float] = {}
     chunk = max(1, int(rate / 100)) if rate else 50
     started = time.perf_counter()
@@ -296,8 +318,10 @@ async def _stream(
     processes = [start_saku(settings, "worker"), start_saku(settings, "consume")]
     try:
         # warm up: measure the steady state, not the processes' start and group join
-        warm_up = _payment(random.Random(opts.seed + 2), tenant, opts.accounts, datetime.now(UTC))
-        await _produce(settings, _encoded([warm_up]), 0)
+        warm_up = realistic_payment(
+            random.Random(opts.seed + 2), tenant, opts.accounts, datetime.now(UTC)
+        )
+        await _produce(settings, encode_payments([warm_up]), 0)
         for _ in range(600):
             if await _decided(pool, tenant):
                 break
@@ -384,8 +408,8 @@ async def run_stream_bench(settings: Settings, opts: StreamOptions) -> str:
             print(f"seeding {opts.history} payments of history for {opts.accounts} accounts…")
             await _seed_history(pool, settings.resolved_valkey_url(), tenant, opts)
             # each payment's messages are dropped once encoded: only the bytes are sent
-            encoded = _encoded(
-                _payment(rng, tenant, opts.accounts, datetime.now(UTC))
+            encoded = encode_payments(
+                realistic_payment(rng, tenant, opts.accounts, datetime.now(UTC))
                 for _ in range(opts.payments)
             )
             print("baselines: consume-only and no-op workflows…")

@@ -9,6 +9,7 @@ import sys
 from saku.cli import (
     accounts,
     bench,
+    chaos,
     config,
     keys,
     kiosk,
@@ -40,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
         reports,
         kiosk,
         bench,
+        chaos,
     ):
         module.register(commands)
     return parser

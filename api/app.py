@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request, Response
 
 from api import metrics
+from api.docs import add_docs
 from api.resources import Resources
 from api.routes import (
     auth,
@@ -78,10 +79,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         description=DESCRIPTION,
         lifespan=lifespan,
-        docs_url="/docs" if docs else None,
-        redoc_url="/redoc" if docs else None,
+        # FastAPI's own pages load Swagger UI and ReDoc from a CDN: add_docs serves them
+        docs_url=None,
+        redoc_url=None,
         openapi_url="/openapi.json" if docs else None,
     )
+    if docs:
+        add_docs(app, "/openapi.json")
     app.state.settings = settings
     app.middleware("http")(metrics.observe)
     app.middleware("http")(_correlate)

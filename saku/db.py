@@ -93,7 +93,9 @@ async def migrate(database_url: str, directory: Path = MIGRATIONS_DIR) -> list[M
                         "VALUES (%s, %s, %s)",
                         (migration.version, migration.name, migration.checksum),
                     )
-                log.info("migration applied", extra={"migration": migration.version})
+                # debug: the callers (`saku db migrate`, `saku stack up`, `saku up`) print
+                # what was applied; at info every migration showed twice on a terminal
+                log.debug("migration applied", extra={"migration": migration.version})
                 applied_now.append(migration)
         finally:
             await conn.execute("SELECT pg_advisory_unlock(%s)", (_MIGRATION_LOCK_ID,))

@@ -100,8 +100,8 @@ async def processes(stack: Settings, task_queue: str) -> AsyncIterator[Settings]
 
 
 # The Temporal SDK can crash during interpreter teardown (PyGILState_Release, exit code 134:
-# see reference/toolchain.md) after every test has passed. Once pytest has reported, leave
-# with its own exit status instead of risking that teardown.
+# see the toolchain facts in docs/architecture.md) after every test has passed. Once pytest
+# has reported, leave with its own exit status instead of risking that teardown.
 _exit_status: int | None = None
 
 

@@ -1,7 +1,9 @@
 """The nightly reporting run: dbt build (models, snapshots and their tests) -> the Great
 Expectations checkpoint -> retention (archive, then purge) -> a summary. Started by a
-Temporal schedule, or now by `saku reports build`. If the build or the checkpoint fails,
-nothing is purged: bad data is not acted on (a failed checkpoint is an alert)."""
+Temporal schedule, or now by `saku reports build`. Bad data is not acted on: a failed
+checkpoint is an alert naming the tenants whose data failed, and their rows stay where they
+are while every other tenant's retention goes ahead; if the build fails, or a failure cannot
+be pinned on a tenant, nothing is purged."""
 
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ with workflow.unsafe.imports_passed_through():
         ReportingRequest,
         ReportingSummary,
         RetentionCounts,
+        RetentionRequest,
     )
 
 
@@ -56,12 +59,23 @@ class ReportingWorkflow:
             verdict = "ok" if quality.ok else f"FAILED ({len(quality.failures)}), alert raised"
             self._steps.append(f"quality checks: {quality.checked} expectations, {verdict}")
         retention: list[RetentionCounts] = []
-        if quality is None or not quality.ok:
-            self._steps.append("retention: skipped (the build or the quality checks failed)")
+        if quality is None:
+            self._steps.append("retention: skipped (the build failed)")
+        elif quality.purge_held_for_all:
+            self._steps.append(
+                "retention: skipped (a quality check failed without naming a tenant)"
+            )
         else:
+            held = quality.failing_tenants
+            if held:
+                self._steps.append(
+                    f"retention: held for tenant {', '.join(held)} (their data failed the "
+                    "quality checks; see data_quality_alerts)"
+                )
             self._steps.append("retention: started")
             retention = await workflow.execute_activity(
-                APPLY_RETENTION, request, result_type=list[RetentionCounts],
+                APPLY_RETENTION, RetentionRequest(request.trigger, held),
+                result_type=list[RetentionCounts],
                 start_to_close_timeout=timedelta(minutes=30), retry_policy=RETRY,
             )  # fmt: skip
             moved = ", ".join(f"{r.data_class} {r.archived}/{r.purged}" for r in retention)

@@ -34,11 +34,17 @@ class KeyRing:
             return cls.load(path, create=False)  # whoever created it first, all use that
         if path.stat().st_mode & 0o077:
             raise KeyRingError(f"{path} must be readable by its owner only (chmod 600)")
-        data = json.loads(path.read_text())
-        keys = {int(v): base64.b64decode(k) for v, k in data["keys"].items()}
-        if any(len(k) != 32 for k in keys.values()) or data["current"] not in keys:
-            raise KeyRingError(f"{path} is not a valid key file (32-byte keys, a current one)")
-        return cls(path, keys, int(data["current"]))
+        invalid = KeyRingError(f"{path} is not a valid key file (32-byte keys, a current one)")
+        try:
+            data = json.loads(path.read_text())
+            keys = {int(v): base64.b64decode(k) for v, k in data["keys"].items()}
+            current = int(data["current"])
+        except (ValueError, TypeError, KeyError, AttributeError):
+            # not JSON, or not this shape: said plainly, not as a traceback
+            raise invalid from None
+        if any(len(k) != 32 for k in keys.values()) or current not in keys:
+            raise invalid
+        return cls(path, keys, current)
 
     def key(self, version: int) -> bytes:
         try:

@@ -45,11 +45,34 @@ def dbt_environment(settings: Settings) -> dict[str, str]:
     }
 
 
-def run_dbt(settings: Settings, *args: str, timeout_s: float = 900) -> DbtRun:
+def dbt_command(*args: str) -> list[str]:
     dbt = str(Path(sys.executable).with_name("dbt"))  # the venv's dbt, beside this Python
-    command = [dbt, *args, "--project-dir", str(PROJECT), "--profiles-dir", str(PROJECT)]
+    return [dbt, *args, "--project-dir", str(PROJECT), "--profiles-dir", str(PROJECT)]
+
+
+def run_dbt(settings: Settings, *args: str, timeout_s: float = 900) -> DbtRun:
+    """A dbt command that finishes, its output captured for the operator."""
     done = subprocess.run(
-        command, env=dbt_environment(settings), capture_output=True, text=True,
+        dbt_command(*args), env=dbt_environment(settings), capture_output=True, text=True,
         timeout=timeout_s, cwd=PROJECT,
     )  # fmt: skip
     return DbtRun(done.returncode == 0, " ".join(["dbt", *args]), done.stdout + done.stderr)
+
+
+def serve_dbt_docs(settings: Settings, port: int) -> int:
+    """`dbt docs serve` in the foreground until it is stopped; returns its exit status.
+    No timeout and no capture: it runs as long as the user wants, printing as it goes.
+    Interrupted (Ctrl-C, or a SIGINT sent to Saku alone), it stops dbt's server before
+    returning, so the port is free again."""
+    command = dbt_command("docs", "serve", "--port", str(port), "--no-browser")
+    server = subprocess.Popen(command, env=dbt_environment(settings), cwd=PROJECT)
+    try:
+        return server.wait()
+    except KeyboardInterrupt:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+        raise

@@ -5,6 +5,7 @@ audit trail are archived but never purged: the policies table refuses it."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -49,8 +50,13 @@ class Retention:
     def __init__(self, pool: Pool) -> None:
         self.pool = pool
 
-    async def apply(self, now: datetime | None = None) -> list[RetentionResult]:
+    async def apply(
+        self, now: datetime | None = None, held_tenants: Sequence[str] = ()
+    ) -> list[RetentionResult]:
+        """Move every class's rows past retention, except the held tenants' (whose data
+        failed the quality checks: nothing of theirs is acted on until it is fixed)."""
         at = now or datetime.now(UTC)
+        held = list(held_tenants)
         results = []
         async with self.pool.connection() as conn:
             policies = await (
@@ -60,7 +66,7 @@ class Retention:
                 table = policy["data_class"]
                 cutoff = at - timedelta(days=policy["days"])
                 columns = await _columns(conn, table)
-                old = sql.SQL(_OLD[table])
+                old = sql.SQL("({}) AND tenant_id <> ALL(%(held)s)").format(sql.SQL(_OLD[table]))
                 hot, archive = sql.Identifier("public", table), sql.Identifier("archive", table)
                 async with conn.transaction():
                     if policy["purge"]:
@@ -80,15 +86,15 @@ class Retention:
                     counts = await (
                         await conn.execute(
                             statement.format(hot=hot, archive=archive, columns=columns, old=old),
-                            {"cutoff": cutoff},
+                            {"cutoff": cutoff, "held": held},
                         )
                     ).fetchone()
                     assert counts is not None
                     archived, purged = int(counts["archived"]), int(counts["purged"])
                     await conn.execute(
-                        "INSERT INTO retention_runs (data_class, cutoff, archived, purged) "
-                        "VALUES (%s, %s, %s, %s)",
-                        (table, cutoff, archived, purged),
+                        "INSERT INTO retention_runs (data_class, cutoff, archived, purged, "
+                        "held_tenants) VALUES (%s, %s, %s, %s, %s)",
+                        (table, cutoff, archived, purged, held),
                     )
                 results.append(RetentionResult(table, cutoff.isoformat(), archived, purged))
         return results

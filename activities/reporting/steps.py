@@ -23,6 +23,7 @@ from saku.domain.reporting import (
     QualityVerdict,
     ReportingRequest,
     RetentionCounts,
+    RetentionRequest,
 )
 from saku.settings import Settings
 
@@ -36,27 +37,44 @@ class ReportingActivities:
 
     @activity.defn(name=CHECK_QUALITY)
     async def check_quality(self, request: ReportingRequest) -> QualityVerdict:
-        """The Great Expectations checkpoint; a failure is an alert (stored, published)."""
+        """The Great Expectations checkpoint; a failure is an alert (stored, published) that
+        names the failing tenants, whose purge is then held."""
         report = await asyncio.to_thread(run_checks, self.settings)
-        if not report.ok:
+        verdict = QualityVerdict(
+            report.ok, report.checked, report.failures, report.failing_tenants,
+            report.unattributed,
+        )  # fmt: skip
+        if not verdict.ok:
             async with self.pool.connection() as conn:
                 row = await (
                     await conn.execute(
-                        "INSERT INTO data_quality_alerts (failures) VALUES (%s) RETURNING id",
-                        (Jsonb(report.failures),),
+                        "INSERT INTO data_quality_alerts (failures, tenants, purge_held_for_all)"
+                        " VALUES (%s, %s, %s) RETURNING id",
+                        (
+                            Jsonb(verdict.failures),
+                            verdict.failing_tenants,
+                            verdict.purge_held_for_all,
+                        ),
                     )
                 ).fetchone()
             assert row is not None
-            alert = {"type": "data_quality", "alertId": row["id"], "failures": report.failures}
+            alert = {
+                "type": "data_quality",
+                "alertId": row["id"],
+                "failures": verdict.failures,
+                "tenants": verdict.failing_tenants,
+                "purgeHeldForAll": verdict.purge_held_for_all,
+            }
             await self.publish_alert(
                 "saku", f"data-quality:{row['id']}".encode(), json.dumps(alert).encode()
             )
-        return QualityVerdict(report.ok, report.checked, report.failures)
+        return verdict
 
     @activity.defn(name=APPLY_RETENTION)
-    async def apply_retention(self, request: ReportingRequest) -> list[RetentionCounts]:
-        """Archive, then purge, what is past retention (the ledger and audit: archive only)."""
-        done = await self.retention.apply()
+    async def apply_retention(self, request: RetentionRequest) -> list[RetentionCounts]:
+        """Archive, then purge, what is past retention (the ledger and audit: archive only),
+        except the held tenants' rows."""
+        done = await self.retention.apply(held_tenants=request.held_tenants)
         return [RetentionCounts(r.data_class, r.archived, r.purged) for r in done]
 
     @activity.defn(name=DBT_BUILD)

@@ -2,7 +2,7 @@
 
 `pyfingerprint`, unmodified, drives it exactly as it drives the real module, so the kiosk
 agent, its tests and demos need no hardware. The protocol facts it follows are in
-shared/reference/fingerprint-sensor.md.
+docs/fingerprint-sensor.md.
 """
 
 from devices.sensor.simulator import SensorSimulator

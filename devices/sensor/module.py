@@ -2,7 +2,7 @@
 
 Volatile state (image buffer, the two characteristic buffers, the password session) is lost
 on power-off; the template library and the system parameters live in "flash" and survive.
-Confirmation codes follow shared/reference/fingerprint-sensor.md; where it is silent (an
+Confirmation codes follow docs/fingerprint-sensor.md; where it is silent (an
 invalid buffer number, a page out of range) the module answers 0x01, as real modules do for
 malformed commands.
 """

@@ -6,7 +6,7 @@ tests and demos use to place fingers and inject faults.
         sim.place_finger("student-42/right-index")
         sensor.readImage()
 
-The pty follows the rules in shared/reference/fingerprint-sensor.md: the slave is put in raw
+The pty follows the rules in docs/fingerprint-sensor.md: the slave is put in raw
 mode at once (echo and newline translation would corrupt packets) and stays open for the
 simulator's whole life (pyfingerprint closes and reopens the port; with no slave open the
 master reads EIO). The simulator never sends a byte that is not part of a reply, and writes

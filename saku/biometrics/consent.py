@@ -1,5 +1,5 @@
 """May a student's fingerprint be processed? The strictest rules Saku follows
-(../shared/reference/biometric-data.md): at least one guardian consents in writing, no
+(docs/biometric-data.md): at least one guardian consents in writing, no
 guardian objects, the child has not refused; consent can be withdrawn at any time.
 
 Decisions are an append-only list of events; the status is derived from each party's

@@ -9,6 +9,9 @@ import time
 from typing import Any
 
 from saku.settings import Settings
+from saku.stack.process import StackError
+
+START_A_WORKER = "start `saku worker` (or everything with `saku up`)"
 
 
 def register(commands: Any) -> None:
@@ -22,23 +25,49 @@ def register(commands: Any) -> None:
 
 
 def build(settings: Settings, args: argparse.Namespace) -> int:
+    from temporalio.service import RPCError
+
     from saku.domain.reporting import ReportingRequest, ReportingSummary
-    from saku.temporal.client import connect
+    from saku.temporal.client import connect, workflow_pollers
     from saku.temporal.schedules import ensure_schedules
     from workflows.reporting import ReportingWorkflow
 
+    queue = settings.task_queue
+
     async def run() -> ReportingSummary:
-        client = await connect(settings)
-        await ensure_schedules(client, settings.task_queue)
+        try:
+            client = await connect(settings)
+        except RuntimeError as err:
+            raise StackError(
+                f"Temporal is not reachable at {settings.resolved_temporal_address()} ({err}): "
+                "start the stack with `saku stack up` or `saku up`"
+            ) from None
+        await ensure_schedules(client, queue)
+        # The workflow runs on a worker: without one it would wait, and the progress
+        # queries below would time out.
+        if not await workflow_pollers(client, queue):
+            raise StackError(
+                f"no worker is polling the task queue {queue!r}: {START_A_WORKER}, "
+                "then run this again"
+            )
         handle = await client.start_workflow(
             ReportingWorkflow.run, ReportingRequest("manual"),
-            id=f"reporting-manual-{int(time.time())}", task_queue=settings.task_queue,
+            id=f"reporting-manual-{int(time.time())}", task_queue=queue,
         )  # fmt: skip
         print(f"reporting workflow {handle.id} (see it in the Temporal UI)")
         shown = 0
         result = asyncio.ensure_future(handle.result())
         while not result.done():
-            steps = await handle.query(ReportingWorkflow.progress)
+            try:
+                steps = await handle.query(ReportingWorkflow.progress)
+            except RPCError:
+                # The server remembers a stopped worker for a while: a query nobody
+                # answers is how one that went away shows.
+                result.cancel()
+                raise StackError(
+                    f"no worker answered on the task queue {queue!r}; the workflow "
+                    f"{handle.id} goes on when one does: {START_A_WORKER}"
+                ) from None
             for step in steps[shown:]:
                 print(f"  {step}")
             shown = len(steps)
@@ -56,13 +85,11 @@ def build(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def serve_docs(settings: Settings, args: argparse.Namespace) -> int:
-    from activities.reporting.dbt import run_dbt
+    from activities.reporting.dbt import run_dbt, serve_dbt_docs
 
     generated = run_dbt(settings, "docs", "generate")
     if not generated.ok:
         print(generated.tail())
         return 1
-    print(f"dbt documentation on http://127.0.0.1:{args.port} (Ctrl-C stops it)")
-    served = run_dbt(settings, "docs", "serve", "--port", str(args.port), "--no-browser",
-                     timeout_s=365 * 24 * 3600)  # fmt: skip
-    return 0 if served.ok else 1
+    print(f"dbt documentation on http://127.0.0.1:{args.port} (Ctrl-C stops it)", flush=True)
+    return serve_dbt_docs(settings, args.port)

@@ -26,7 +26,20 @@ class DbtSummary:
 class QualityVerdict:
     ok: bool
     checked: int
-    failures: list[str]
+    failures: list[str]  # each failed check, with the tenants and a few rows that failed it
+    failing_tenants: list[str] = field(default_factory=list)  # their purge is held
+    # a failure pinned on no tenant (or checks that did not run): every purge is held
+    unattributed: bool = False
+
+    @property
+    def purge_held_for_all(self) -> bool:
+        return not self.ok and (self.unattributed or not self.failing_tenants)
+
+
+@dataclass(frozen=True)
+class RetentionRequest:
+    trigger: str
+    held_tenants: list[str] = field(default_factory=list)  # nothing of theirs moves tonight
 
 
 @dataclass(frozen=True)

@@ -7,14 +7,16 @@ import logging
 from datetime import timedelta
 
 from google.protobuf.duration_pb2 import Duration
-from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.enums.v1 import IndexedValueType, TaskQueueType
 from temporalio.api.operatorservice.v1 import (
     AddSearchAttributesRequest,
     ListSearchAttributesRequest,
     ListSearchAttributesResponse,
 )
+from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import (
     DescribeNamespaceRequest,
+    DescribeTaskQueueRequest,
     RegisterNamespaceRequest,
 )
 from temporalio.client import Client
@@ -39,6 +41,19 @@ async def connect_client(address: str, namespace: str, *, with_interceptors: boo
 
 async def connect(settings: Settings) -> Client:
     return await connect_client(settings.resolved_temporal_address(), settings.temporal_namespace)
+
+
+async def workflow_pollers(client: Client, task_queue: str) -> int:
+    """How many workers polled `task_queue` for workflow tasks lately (the server forgets a
+    poller a few minutes after its last poll): 0 means a workflow started there waits."""
+    response = await client.workflow_service.describe_task_queue(
+        DescribeTaskQueueRequest(
+            namespace=client.namespace,
+            task_queue=TaskQueue(name=task_queue),
+            task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+        )
+    )
+    return len(response.pollers)
 
 
 async def ensure_namespace_and_search_attributes(client: Client) -> list[str]:

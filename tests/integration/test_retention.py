@@ -107,3 +107,36 @@ async def test_the_ledger_and_audit_trail_can_never_be_set_to_purge(pool: Pool) 
                         "UPDATE retention_policies SET purge = true WHERE data_class = %s",
                         (data_class,),
                     )
+
+
+async def test_a_held_tenant_keeps_its_aged_rows_while_the_others_move(
+    stack: Settings, pool: Pool, client: httpx.AsyncClient
+) -> None:
+    held_world = await build_world(stack, pool, client)
+    other_world = await build_world(stack, pool, client)
+    for world in (held_world, other_world):
+        student = await world.student()
+        await world.top_up(student, "20000")
+        await world.pay(student, "5000")
+    held, other = held_world.tenant, other_world.tenant
+    async with pool.connection() as conn:  # both tenants' history is past retention
+        for table, column in AGED:
+            await conn.execute(
+                f"UPDATE {table} SET {column} = {AGE} WHERE tenant_id = ANY(%s)", ([held, other],)
+            )
+    hot = "SELECT count(*) AS n FROM {} WHERE tenant_id = %s"
+    before = {table: await count(pool, hot.format(table), held) for table, _ in AGED}
+    assert all(n > 0 for n in before.values()), before
+
+    await Retention(pool).apply(held_tenants=[held])
+
+    for table, _ in AGED:  # the held tenant's rows: neither purged nor archived
+        assert await count(pool, hot.format(table), held) == before[table], table
+        assert await count(pool, hot.format(f"archive.{table}"), held) == 0, table
+    for table in ("raw_messages", "evaluations", "transaction_edges"):  # the other's: moved
+        assert await count(pool, hot.format(table), other) == 0, table
+        assert await count(pool, hot.format(f"archive.{table}"), other) > 0, table
+    # each class's run records whose rows it left in place
+    policies = await count(pool, "SELECT count(*) AS n FROM retention_policies")
+    assert await count(pool, "SELECT count(*) AS n FROM retention_runs "
+                       "WHERE %s = ANY(held_tenants)", held) == policies  # fmt: skip

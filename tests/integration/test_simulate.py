@@ -143,31 +143,60 @@ def test_the_reports_build_over_the_day_and_agree_with_independent_sums(
                    t) == alerting  # fmt: skip
 
 
-def test_bad_data_fails_the_checkpoint_raises_an_alert_and_stops_the_purge(
+def test_bad_data_fails_the_checkpoint_names_the_tenant_and_holds_only_its_purge(
     day: tuple[Settings, str],
 ) -> None:
-    settings, _ = day
+    settings, out = day
+    found = re.search(r"tenant (sim-[0-9a-f]+)", out)
+    assert found is not None
+    tenant = found[1]
+    edge = """INSERT INTO transaction_edges (tenant_id, msg_id, end_to_end_id, tx_type,
+                  source_account, destination_account, source_entity, destination_entity,
+                  amount, currency, created_at)
+              VALUES (%s, %s, %s, %s, 'a', 'b', 'a', 'b', %s, %s, now() - %s::interval)"""
     with psycopg.connect(settings.resolved_database_url(), autocommit=True) as conn:
-        # history old enough to purge, and a record no intake would have let in
+        # history old enough to purge, and a record no intake would have let in (of another
+        # tenant, and old enough to purge too)
         conn.execute("UPDATE raw_messages SET received_at = now() - interval '100 days'")
-        aged = one(conn, "SELECT count(*) FROM raw_messages")
-        conn.execute(
-            """INSERT INTO transaction_edges (tenant_id, msg_id, end_to_end_id, tx_type,
-                   source_account, destination_account, source_entity, destination_entity,
-                   amount, currency, created_at)
-               VALUES ('bad', 'bad-1', 'bad-1', 'saku.purchase', 'a', 'b', 'a', 'b', -500,
-                       'XXX', now())"""
-        )
+        aged = one(conn, "SELECT count(*) FROM raw_messages WHERE tenant_id = %s", tenant)
+        conn.execute(edge, ("bad", "bad-1", "bad-1", "saku.purchase", -500, "XXX", "100 days"))
+        # a payment in ISO 4217's test currency, which intake accepts: the gate does too
+        conn.execute(edge, (tenant, "xts-1", "xts-1", "pacs.008.001.10", 125, "XTS", "0 days"))
         built = reports_build(settings)
         assert built.returncode == 1, built.stdout + built.stderr
         assert "quality checks: 6 expectations, FAILED (2), alert raised" in built.stdout
-        assert "retention: skipped" in built.stdout
-        assert "ingested transactions: expect_column_values_to_be_between on amount" in (
+        # each failure names the tenant and the offending rows
+        assert (
+            "ingested transactions: expect_column_values_to_be_between on amount (1 bad): "
+            "tenant bad: msg_id bad-1 (amount '-500.0000')"
+        ) in built.stdout, built.stdout
+        assert (
+            "ingested transactions: expect_column_values_to_be_in_set on currency (1 bad): "
+            "tenant bad: msg_id bad-1 (currency 'XXX')"
+        ) in built.stdout, built.stdout
+        failed = [line for line in built.stdout.splitlines() if "FAILED:" in line]
+        assert len(failed) == 2 and not any(tenant in line for line in failed), failed
+        # the failing tenant's purge is held, with its reason; every other tenant's goes on
+        assert "retention: held for tenant bad (their data failed the quality checks" in (
             built.stdout
         )
-        assert "expect_column_values_to_be_in_set on currency" in built.stdout
-        assert one(conn, "SELECT count(*) FROM raw_messages") == aged > 0  # nothing purged
-        assert one(conn, "SELECT count(*) FROM data_quality_alerts") == 1
+        assert re.search(r"retention: archived/purged raw_messages (\d+)/\1", built.stdout)
+        assert one(conn, "SELECT count(*) FROM transaction_edges WHERE tenant_id = 'bad'") == 1
+        assert one(conn, "SELECT count(*) FROM archive.transaction_edges "
+                   "WHERE tenant_id = 'bad'") == 0  # fmt: skip
+        assert one(conn, "SELECT count(*) FROM raw_messages WHERE tenant_id = %s", tenant) == 0
+        assert one(conn, "SELECT count(*) FROM archive.raw_messages WHERE tenant_id = %s",
+                   tenant) == aged > 0  # fmt: skip
+        alert = conn.execute(
+            "SELECT tenants, purge_held_for_all, failures FROM data_quality_alerts"
+        ).fetchall()
+        assert len(alert) == 1 and alert[0][:2] == (["bad"], False), alert
+        assert all("bad-1" in failure for failure in alert[0][2])
+        assert one(conn, "SELECT count(*) FROM retention_runs "
+                   "WHERE held_tenants = ARRAY['bad']") > 0  # fmt: skip
         # the incremental marts, rebuilt on top of the first build, still count every alert
         alerts = one(conn, ALERTING_TYPOLOGIES)
         assert one(conn, "SELECT sum(alerts) FROM reporting.alerts_by_typology") == alerts > 0
+        # the next night the tenant's evaluations find their messages in the archive
+        again = reports_build(settings)
+        assert "evaluations resolve to their messages" not in again.stdout, again.stdout

@@ -44,12 +44,17 @@ def status_rows(output: str) -> dict[str, list[str]]:
     return rows
 
 
+# the output of the module's first `saku stack up`, on an empty database
+first_up: list[subprocess.CompletedProcess[str]] = []
+
+
 @pytest.fixture(scope="module")
 def cli_stack() -> Iterator[Settings]:
     settings = private_settings()
     try:
         result = saku(settings, "stack", "up")
         assert result.returncode == 0, result.stdout + result.stderr
+        first_up.append(result)
         yield settings
     finally:
         manager.down(settings)
@@ -68,6 +73,18 @@ def test_status_lists_four_healthy_components_with_versions(cli_stack: Settings)
     assert rows["postgres"][2].startswith("PostgreSQL 18")
     assert "memory-only" in rows["kafka"][2]
     assert "***" in rows["postgres"][3]  # the password is never printed
+
+
+def test_the_first_up_names_each_migration_it_applies_once(cli_stack: Settings) -> None:
+    from saku.db import discover_migrations
+
+    output = first_up[0].stdout + first_up[0].stderr
+    for migration in discover_migrations():
+        name = f"{migration.version:04d}_{migration.name}"
+        assert f"migration applied: {name}" in first_up[0].stdout
+        # once on the terminal, stdout and stderr together: no log line repeating it
+        assert output.count(name) == 1, name
+        assert output.count(f'"migration": {migration.version}') == 0, output
 
 
 def test_up_is_idempotent(cli_stack: Settings) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 from datetime import UTC, datetime
 from typing import Any
@@ -25,6 +26,7 @@ from api.intake.samples import (
     pain001,
     pain013,
 )
+from saku.domain.currencies import is_currency
 from saku.domain.transactions import Transaction, TxType
 
 TENANT = "school-district-7"
@@ -255,6 +257,22 @@ def test_bad_currency_is_rejected() -> None:
     assert "Ccy" in rejected(pain013(currency="RUPIAH"))
 
 
+@pytest.mark.parametrize("code", ["ABC", "XXX", "RPH"])
+def test_a_currency_code_iso_4217_does_not_have_is_rejected(code: str) -> None:
+    reason = rejected(pacs008(currency=code))
+    assert (
+        "FIToFICstmrCdtTrf.CdtTrfTxInf.InstdAmt.Amt.Ccy: "
+        f"currency '{code}' is not an ISO 4217 currency code"
+    ) in reason.split("; ")
+
+
+@pytest.mark.parametrize("code", ["IDR", "XTS", "EUR", "ZWG", "HRK"])
+def test_iso_4217_currencies_are_accepted_the_test_code_xts_among_them(code: str) -> None:
+    # XTS is the code ISO 4217 reserves for tests; Tazama's own sample messages use it
+    assert parse_message(pacs008(currency=code), TENANT).currency == code
+    assert is_currency(code)
+
+
 def test_bad_date_time_is_rejected() -> None:
     reason = rejected(pacs008(created_at="2025-13-01T10:00:00Z"))
     assert reason.startswith("FIToFICstmrCdtTrf.GrpHdr.CreDtTm: not an ISO 8601 date-time")
@@ -337,3 +355,19 @@ def test_every_problem_is_listed() -> None:
     assert "FIToFICstmrCdtTrf.GrpHdr.MsgId: field required" in info.value.errors
     assert len(info.value.errors) == 4  # MsgId, InstdAmt/IntrBkSttlmAmt/ChrgsInf currencies
     assert isinstance(info.value, ValueError)
+
+
+def test_intake_accepts_exactly_the_currencies_the_quality_gate_accepts() -> None:
+    from pydantic import TypeAdapter, ValidationError
+
+    from activities.reporting.quality import KNOWN_CURRENCIES
+    from api.intake.messages.fields import Currency
+
+    currency = TypeAdapter(Currency)  # the type of every Ccy field of the four messages
+    letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    accepted = set()
+    for code in (a + b + c for a in letters for b in letters for c in letters):
+        with contextlib.suppress(ValidationError):
+            accepted.add(currency.validate_python(code))
+    assert accepted == set(KNOWN_CURRENCIES)
+    assert "XTS" in accepted and "IDR" in accepted

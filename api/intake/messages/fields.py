@@ -9,6 +9,8 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field, PlainValidator, Strict, StringConstraints
 
+from saku.domain.currencies import is_currency
+
 
 def _not_blank(value: str) -> str:
     if not value.strip():
@@ -19,6 +21,9 @@ def _not_blank(value: str) -> str:
 def _currency(value: str) -> str:
     if len(value) != 3 or not value.isascii() or not value.isalpha() or not value.isupper():
         raise ValueError(f"currency must be 3 uppercase letters (ISO 4217), got {value[:8]!r}")
+    if not is_currency(value):
+        # the reporting quality checks accept the same list: what gets in passes them
+        raise ValueError(f"currency {value!r} is not an ISO 4217 currency code")
     return value
 
 

@@ -180,15 +180,16 @@ def test_ctrl_c_after_the_reader_of_its_output_died_still_stops_everything() -> 
     up = SakuUp(private_settings(), subprocess.PIPE)
     try:
         assert up.proc.stdout is not None
-        seen = ""
+        reader = up.proc.stdout.fileno()  # read raw: select() cannot see a reader's buffer
+        seen = b""
         deadline = time.monotonic() + 180
-        while UP not in seen and time.monotonic() < deadline:
-            if select.select([up.proc.stdout], [], [], 1)[0]:
-                line = up.proc.stdout.readline()
-                if not line:
+        while UP.encode() not in seen and time.monotonic() < deadline:
+            if select.select([reader], [], [], 1)[0]:
+                chunk = os.read(reader, 65536)
+                if not chunk:
                     break
-                seen += line
-        assert UP in seen, seen
+                seen += chunk
+        assert UP.encode() in seen, seen.decode()
         assert sorted(up.pids()) == sorted(EVERYTHING)
         up.proc.stdout.close()  # the reader dies
         up.proc.send_signal(signal.SIGINT)

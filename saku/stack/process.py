@@ -53,7 +53,9 @@ def _die_with_parent(sig: signal.Signals) -> Callable[[], None]:
     reaches servers running as another user (PostgreSQL's system user; the hook runs after
     Popen has switched user, which would otherwise clear it). The signal is tied to the
     forking *thread*, so such processes are started from the main thread only (checked in
-    `ManagedProcess.start`). Linux only, as is the rest of the embedded stack.
+    `ManagedProcess.start`). A preexec hook may deadlock if it needs a lock another thread
+    held at the fork; this one only calls a C function resolved beforehand. Linux only, as
+    is the rest of the embedded stack.
     """
     prctl = ctypes.CDLL(None, use_errno=True).prctl  # resolved before the fork
     parent = os.getpid()

@@ -63,9 +63,11 @@ class SakuUp:
         return wait_until(lambda: not any(alive(pid) for pid in self.seen), timeout)
 
     def close(self) -> None:
+        """Whatever happened, nothing of this `saku up` survives the test."""
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait(10)
+        self.pids()
         for pid in self.seen:
             if alive(pid):
                 os.kill(pid, signal.SIGKILL)

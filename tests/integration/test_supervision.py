@@ -45,22 +45,31 @@ class SakuUp:
             stderr=subprocess.STDOUT,
             text=True,
         )
-        self.seen: set[int] = set()
+        self.seen: dict[int, float] = {}  # pid -> its start time: a recycled pid is not ours
 
     def pids(self) -> dict[str, int]:
         found = {}
         for pid_file in (self.settings.var_dir / "run").glob("*.pid"):
             with contextlib.suppress(FileNotFoundError, ValueError):
                 found[pid_file.stem] = int(json.loads(pid_file.read_text())["pid"])
-        self.seen.update(found.values())
+        for pid in found.values():
+            with contextlib.suppress(psutil.NoSuchProcess):
+                self.seen.setdefault(pid, psutil.Process(pid).create_time())
         return found
+
+    def alive(self, pid: int) -> bool:
+        try:
+            process = psutil.Process(pid)
+            return process.create_time() == self.seen[pid] and alive(pid)
+        except psutil.NoSuchProcess:
+            return False
 
     def ports(self) -> list[int]:
         s = self.settings
         return [s.pg_port, s.valkey_port, s.temporal_port, s.kafka_port, s.api_port]
 
     def all_gone(self, timeout: float) -> bool:
-        return wait_until(lambda: not any(alive(pid) for pid in self.seen), timeout)
+        return wait_until(lambda: not any(self.alive(pid) for pid in self.seen), timeout)
 
     def close(self) -> None:
         """Whatever happened, nothing of this `saku up` survives the test."""
@@ -69,7 +78,7 @@ class SakuUp:
             self.proc.wait(10)
         self.pids()
         for pid in self.seen:
-            if alive(pid):
+            if self.alive(pid):
                 os.kill(pid, signal.SIGKILL)
         manager.down(self.settings)
         remove_var_dir(self.settings)
@@ -173,7 +182,7 @@ def test_a_killed_saku_up_takes_its_processes_with_it(saku_up: tuple[SakuUp, Pat
     up.proc.kill()
     up.proc.wait(10)
     # each one gets a signal from the kernel: the servers shut down, Saku's own are killed
-    assert up.all_gone(10), {n: p for n, p in up.pids().items() if alive(p)}
+    assert up.all_gone(10), {n: p for n, p in up.pids().items() if up.alive(p)}
     assert wait_until(lambda: all(port_is_free(port) for port in up.ports()), 10)
 
 
@@ -196,7 +205,7 @@ def test_ctrl_c_after_the_reader_of_its_output_died_still_stops_everything() -> 
         up.proc.stdout.close()  # the reader dies
         up.proc.send_signal(signal.SIGINT)
         assert up.proc.wait(90) == 130
-        assert up.all_gone(10), {n: p for n, p in up.pids().items() if alive(p)}
+        assert up.all_gone(10), {n: p for n, p in up.pids().items() if up.alive(p)}
         assert all(port_is_free(port) for port in up.ports())
     finally:
         up.close()

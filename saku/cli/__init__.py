@@ -19,6 +19,7 @@ from saku.cli import (
     simulate,
     stack,
 )
+from saku.cli.output import survive_lost_readers
 from saku.logs import configure_logging
 from saku.settings import get_settings
 from saku.stack.process import StackError
@@ -48,6 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> None:
+    survive_lost_readers()
     args = build_parser().parse_args(argv)
     settings = get_settings()
     configure_logging(settings.log_level)

@@ -8,10 +8,17 @@ import signal
 import sys
 import time
 from collections.abc import Callable
-from typing import Any
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+from typing import TYPE_CHECKING, Any
 
 from saku.settings import Settings
 from saku.stack.process import ManagedProcess, StackError
+from saku.stack.supervisor import Supervisor, Watched
+
+if TYPE_CHECKING:
+    from saku.stack.components import EmbeddedComponent
+    from saku.stack.manager import UpReport
 
 # Heavy imports (FastAPI, the Temporal SDK, Kafka) happen inside each command, so that
 # `saku --help` and the quick commands start fast.
@@ -199,21 +206,65 @@ def up(settings: Settings, args: argparse.Namespace) -> int:
     return run_saku(settings, then=None, stop_after=args.check)
 
 
+class Stopped(KeyboardInterrupt):
+    """SIGTERM or SIGHUP (a closed terminal): Saku stops as on Ctrl-C."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _raise_stopped(signum: int, _frame: object) -> None:
+    raise Stopped(signum)
+
+
+def _start_child(child: ManagedProcess) -> None:
+    # SIGKILL if `saku up` dies without stopping it: a graceful stop would need the servers
+    # that are going down at the same moment, and Saku's processes are built to be killed
+    # (their work is durable in Temporal and Kafka)
+    child.start([sys.executable, "-m", "saku", child.name], die_with_parent=signal.SIGKILL)
+
+
+def _restart_component(component: EmbeddedComponent) -> None:
+    from saku.stack import manager
+
+    asyncio.run(manager.restart(component))
+
+
+def _supervisor(children: list[ManagedProcess], report: UpReport) -> Supervisor:
+    watched = [Watched(child, partial(_start_child, child)) for child in children]
+    for component in report.started_components:
+        watched.append(
+            Watched(
+                component.process,
+                partial(_restart_component, component),
+                loses="the memory-only broker lost the messages it held"
+                if component.memory_only
+                else "",
+            )
+        )
+    return Supervisor(watched)
+
+
 def run_saku(settings: Settings, *, then: Callable[[], bool] | None, stop_after: bool) -> int:
     """The stack, worker, API and consumer, self-checked; then `then` (a demo, say); then
-    until Ctrl-C unless `stop_after`. Everything started here is stopped on the way out."""
+    until Ctrl-C unless `stop_after`. Meanwhile a process that dies is restarted. Everything
+    started here is stopped on the way out, and dies with this process if it is killed."""
     from saku.cli.stack import print_status, print_up_report
     from saku.stack import manager
 
-    print("starting the embedded stack")
-    report = asyncio.run(manager.up(settings))
-    print_up_report(report)
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _raise_stopped)
     children = _children(settings)
     for child in children:
         if child.running_pid() is not None:
             raise StackError(f"`saku {child.name}` is already running (pid {child.running_pid()})")
-        child.start([sys.executable, "-m", "saku", child.name])
+    print("starting the embedded stack")
+    report = asyncio.run(manager.up(settings, die_with_us=True))
     try:
+        print_up_report(report)
+        for child in children:
+            _start_child(child)
         _wait_api_ready(settings)
         print(asyncio.run(_bootstrap_default_tenant(settings)))
         print(asyncio.run(_ensure_schedules(settings)))
@@ -225,13 +276,21 @@ def run_saku(settings: Settings, *, then: Callable[[], bool] | None, stop_after:
                 f"Temporal UI: http://127.0.0.1:{settings.temporal_ui_port}/namespaces/"
                 f"{settings.temporal_namespace}/workflows"
             )
+        supervisor = _supervisor(children, report)
         if then is not None:
-            ok = then() and ok
+            # the demo runs beside the supervisor: a process that dies meanwhile comes back
+            demo = ThreadPoolExecutor(max_workers=1, thread_name_prefix="demo").submit(then)
+            if supervisor.run(until=demo.done) is not None:
+                return 1
+            ok = demo.result() and ok
         if stop_after:
             return 0 if ok else 1
         print("Saku is up. Press Ctrl-C to stop everything.")
-        _wait_for_signal(children)
-        return 0 if ok else 1
+        supervisor.run()
+        return 1
+    except Stopped as stop:
+        print(f"{signal.Signals(stop.signum).name} received")
+        return 128 + stop.signum
     finally:
         print("stopping worker, API and consumer")
         for child in children:
@@ -240,15 +299,3 @@ def run_saku(settings: Settings, *, then: Callable[[], bool] | None, stop_after:
         stopped = manager.down(settings, only=report.started)
         if stopped:
             print("stopped: " + ", ".join(stopped))
-
-
-def _wait_for_signal(children: list[ManagedProcess]) -> None:
-    received: list[int] = []
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda signum, _frame: received.append(signum))
-    while not received:
-        dead = [c.name for c in children if c.running_pid() is None]
-        if dead:
-            print(f"stopping: `saku {dead[0]}` exited (see var/log/{dead[0]}.log)")
-            return
-        time.sleep(0.5)

@@ -97,9 +97,15 @@ class EmbeddedComponent(ABC):
     def annotate(self, health: ComponentHealth) -> None:
         """Add what only the embedded component knows (binary version, caveats)."""
 
-    def start(self) -> int:
+    def start(self, *, die_with_parent: bool = False) -> int:
+        """Start the server; with `die_with_parent`, it stops (by its own stop signal, a
+        clean shutdown) when this process ends, however it ends."""
         self.prepare()
-        return self.process.start(self.command(), user=self.run_as)
+        return self.process.start(
+            self.command(),
+            user=self.run_as,
+            die_with_parent=self.stop_signal if die_with_parent else None,
+        )
 
     def stop(self) -> bool:
         return self.process.stop(self.stop_signal)

@@ -26,6 +26,8 @@ class UpReport:
     stale_pid_files: list[str] = field(default_factory=list)
     migrations: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    # the components this call started, with the processes it can watch
+    started_components: list[EmbeddedComponent] = field(default_factory=list, repr=False)
 
 
 @dataclass
@@ -64,8 +66,11 @@ async def _wait_ready(component: EmbeddedComponent) -> None:
         health = await component.ready()
 
 
-async def up(settings: Settings) -> UpReport:
-    """Start what is not running, set it up, migrate the database. Idempotent."""
+async def up(settings: Settings, *, die_with_us: bool = False) -> UpReport:
+    """Start what is not running, set it up, migrate the database. Idempotent.
+
+    With `die_with_us`, what this call starts stops when this process ends (`saku up`);
+    without, it outlives the command until `saku stack down` (`saku stack up`)."""
     began = time.perf_counter()
     report = UpReport()
     components = embedded_components(settings)
@@ -81,8 +86,9 @@ async def up(settings: Settings) -> UpReport:
         to_start.append(component)
     # The slow part of each start is waiting for readiness, so all of them start at once.
     for component in to_start:
-        component.start()
+        component.start(die_with_parent=die_with_us)
         report.started.append(component.name)
+        report.started_components.append(component)
     try:
         await asyncio.gather(*(_wait_ready(c) for c in components))
         await asyncio.gather(*(c.setup() for c in components))
@@ -95,6 +101,14 @@ async def up(settings: Settings) -> UpReport:
     report.migrations = [f"{m.version:04d}_{m.name}" for m in applied]
     report.seconds = time.perf_counter() - began
     return report
+
+
+async def restart(component: EmbeddedComponent) -> None:
+    """Start a component of `up(die_with_us=True)` again after it died, and set it up (a
+    restarted memory-only broker has lost its topics)."""
+    component.start(die_with_parent=True)
+    await _wait_ready(component)
+    await component.setup()
 
 
 def down(settings: Settings, only: list[str] | None = None) -> list[str]:

@@ -6,14 +6,16 @@ pid is never mistaken for ours and `down` never signals a process Saku did not s
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import signal
 import socket
 import subprocess
+import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import psutil
@@ -40,11 +42,40 @@ def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
     return True
 
 
+_PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+
+
+def _die_with_parent(sig: signal.Signals) -> Callable[[], None]:
+    """A preexec hook: the child gets `sig` when the thread that forked it ends.
+
+    Why this rather than a watchdog process: the kernel delivers it however the parent
+    ends (kill -9 included), with no second process that could itself be killed, and it
+    reaches servers running as another user (PostgreSQL's system user; the hook runs after
+    Popen has switched user, which would otherwise clear it). The signal is tied to the
+    forking *thread*, so such processes are started from the main thread only (checked in
+    `ManagedProcess.start`). A preexec hook may deadlock if it needs a lock another thread
+    held at the fork; this one only calls a C function resolved beforehand. Linux only, as
+    is the rest of the embedded stack.
+    """
+    prctl = ctypes.CDLL(None, use_errno=True).prctl  # resolved before the fork
+    parent = os.getpid()
+
+    def hook() -> None:
+        if prctl(_PR_SET_PDEATHSIG, int(sig), 0, 0, 0) != 0:
+            os._exit(127)
+        if os.getppid() != parent:  # the parent died before the signal was armed
+            os._exit(128 + int(sig))
+
+    return hook
+
+
 @dataclass
 class ManagedProcess:
     name: str
     run_dir: Path
     log_dir: Path
+    # the child this object started, kept so that its exit status can be read
+    _popen: subprocess.Popen[bytes] | None = field(default=None, repr=False, compare=False)
 
     @property
     def pid_file(self) -> Path:
@@ -81,13 +112,31 @@ class ManagedProcess:
             return None
         return pid
 
+    def exit_status(self) -> int | None:
+        """How the process this object started ended (a negative number: the signal that
+        killed it), or None while it runs or if this object did not start it."""
+        return None if self._popen is None else self._popen.poll()
+
     def has_stale_pid_file(self) -> bool:
         return self.pid_file.exists() and self.running_pid() is None
 
     def clear_pid_file(self) -> None:
         self.pid_file.unlink(missing_ok=True)
 
-    def start(self, command: list[str], *, user: str | None = None, cwd: Path | None = None) -> int:
+    def start(
+        self,
+        command: list[str],
+        *,
+        user: str | None = None,
+        cwd: Path | None = None,
+        die_with_parent: signal.Signals | None = None,
+    ) -> int:
+        """Start the process in a session of its own, logging to its log file. With
+        `die_with_parent`, the kernel sends it that signal when this process ends, however
+        it ends."""
+        on_main_thread = threading.current_thread() is threading.main_thread()
+        if die_with_parent is not None and not on_main_thread:
+            raise RuntimeError("a process that dies with its parent is started by the main thread")
         self.run_dir.mkdir(parents=True, exist_ok=True)
         self.log_dir.mkdir(parents=True, exist_ok=True)
         with self.log_file.open("ab") as log:
@@ -101,7 +150,9 @@ class ManagedProcess:
                 # its own session: Ctrl-C in the terminal that ran `saku stack up` must not
                 # reach the servers, which outlive that command until `saku stack down`
                 start_new_session=True,
+                preexec_fn=None if die_with_parent is None else _die_with_parent(die_with_parent),
             )
+        self._popen = proc
         process = psutil.Process(proc.pid)
         self.pid_file.write_text(
             json.dumps({"pid": proc.pid, "started": process.create_time(), "exe": process.exe()})

@@ -1,4 +1,5 @@
-"""Which running process `saku stack` counts as one it started (and may stop)."""
+"""Which running process `saku stack` counts as one it started (and may stop), and which
+of the processes it starts die with the command that started them."""
 
 from __future__ import annotations
 
@@ -6,12 +7,16 @@ import contextlib
 import json
 import os
 import signal
+import subprocess
+import sys
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import psutil
 import pytest
 
-from saku.stack.process import ManagedProcess
+from saku.stack.process import ManagedProcess, wait_until
 
 
 @pytest.fixture
@@ -59,3 +64,50 @@ def test_a_pid_file_from_before_executables_were_recorded_is_judged_by_start_tim
     assert sleeper.running_pid() == recorded["pid"]
     _shift_start_time(sleeper, 5.0)
     assert sleeper.running_pid() is None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def test_a_process_started_to_die_with_its_parent_does_and_the_others_live_on(
+    tmp_path: Path,
+) -> None:
+    # `saku up` ties what it starts to itself; `saku stack up` leaves its servers running
+    script = f"""
+import signal, sys
+from pathlib import Path
+from saku.stack.process import ManagedProcess
+run, log = Path({str(tmp_path / "run")!r}), Path({str(tmp_path / "log")!r})
+tied = ManagedProcess("tied", run, log).start(["sleep", "60"], die_with_parent=signal.SIGTERM)
+free = ManagedProcess("free", run, log).start(["sleep", "60"])
+print(tied, free, flush=True)
+sys.stdin.read()
+"""
+    parent = subprocess.Popen(
+        [sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    assert parent.stdout is not None
+    tied, free = (int(pid) for pid in parent.stdout.readline().split())
+    try:
+        assert _alive(tied) and _alive(free)
+        parent.kill()
+        parent.wait(5)
+        assert wait_until(lambda: not _alive(tied), 5)
+        assert _alive(free)
+    finally:
+        for pid in (tied, free):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+
+
+def test_only_the_main_thread_starts_a_process_that_dies_with_its_parent(tmp_path: Path) -> None:
+    # the kernel ties the signal to the thread that forked: a finished thread would kill it
+    process = ManagedProcess("sleeper", tmp_path / "run", tmp_path / "log")
+    with ThreadPoolExecutor(1) as pool:
+        started = pool.submit(process.start, ["sleep", "60"], die_with_parent=signal.SIGTERM)
+        with pytest.raises(RuntimeError, match="main thread"):
+            started.result()

@@ -19,6 +19,10 @@ TESTED: dict[str, tuple[str, str]] = {
     "saku api": ("test_processes.py", "test_processes_stop_gracefully_on_sigterm"),
     "saku consume": ("test_processes.py", "test_processes_stop_gracefully_on_sigterm"),
     "saku simulate": ("test_simulate.py", "test_a_small_canteen_day_runs_end_to_end"),
+    "saku chaos": (
+        "test_chaos.py",
+        "test_a_short_scorecard_loses_and_duplicates_nothing_acknowledged",
+    ),
     "saku stack up": ("test_stack_cli.py", "test_up_is_idempotent"),
     "saku stack down": ("test_stack_cli.py", "test_data_survives_down_and_up"),
     "saku stack status": (

@@ -33,6 +33,7 @@ PUBLIC = {
     "/docs": "API documentation page (no data)",
     "/docs/oauth2-redirect": "API documentation page (no data)",
     "/redoc": "API documentation page (no data)",
+    "/docs-assets": "the documentation pages' scripts, styles and icon (packaged, no data)",
 }
 TENANT = "tenant-a"
 OTHER_TENANT = "tenant-b"

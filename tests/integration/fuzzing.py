@@ -19,6 +19,7 @@ from pydantic import ValidationError
 
 from api.intake.messages import IntakeError, parse_message
 from api.intake.samples import financial_transaction
+from api.selfcheck import parse_check
 from api.stream import Rejected
 from api.topups import TopUpIn
 from saku.db import Pool
@@ -362,9 +363,7 @@ def locally_valid(kind: str, value: bytes, tenant: str) -> bool:
         elif kind == "topups":
             TopUpIn.model_validate(data).request(str(data.get("tenantId")), "kafka")
         else:
-            check = data.get("check_id")
-            if not isinstance(check, str) or not check:
-                return False
+            parse_check(data)
     except (Rejected, IntakeError, ValidationError, ValueError):
         return False
     return True

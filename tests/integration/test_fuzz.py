@@ -271,6 +271,33 @@ async def test_every_route_answers_generated_requests_without_a_server_error(
 KINDS = (topics.TRANSACTIONS.name, topics.TOPUPS.name, topics.SELFCHECK.name)
 
 
+def _draw_records(
+    kind: str,
+    base: Any,
+    headers: st.SearchStrategy[list[tuple[str, bytes]]],
+    records: list[tuple[str, bytes, list[Any]]],
+) -> None:
+    @settings(
+        max_examples=fuzzing.KAFKA_RECORDS,
+        deadline=None,
+        database=None,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(data=st.data(), how=st.sampled_from(["mutated", "mutated", "malformed", "valid"]))
+    def build(data: st.DataObject, how: str) -> None:
+        message = base()
+        if how == "mutated":
+            value = data.draw(fuzzing.mutated(message))
+        elif how == "malformed":
+            value = data.draw(fuzzing.malformed(message))
+        else:
+            value = json.dumps(message).encode()
+        records.append((kind, value, data.draw(headers)))
+
+    build()
+
+
 def _generate_records(tenant: str, student: str) -> list[tuple[str, bytes, list[Any]]]:
     """KAFKA_RECORDS records per topic, built by hypothesis (in a thread: no I/O here)."""
     records: list[tuple[str, bytes, list[Any]]] = []
@@ -286,30 +313,14 @@ def _generate_records(tenant: str, student: str) -> list[tuple[str, bytes, list[
         max_size=2,
     )
     for kind in KINDS:
-
-        @settings(
-            max_examples=fuzzing.KAFKA_RECORDS,
-            deadline=None,
-            database=None,
-            phases=[Phase.generate],
-            suppress_health_check=list(HealthCheck),
-        )
-        @given(data=st.data(), how=st.sampled_from(["mutated", "mutated", "malformed", "valid"]))
-        def build(data: st.DataObject, how: str, kind: str = kind) -> None:
-            base = bases[kind]()
-            if how == "mutated":
-                value = data.draw(fuzzing.mutated(base))
-            elif how == "malformed":
-                value = data.draw(fuzzing.malformed(base))
-            else:
-                value = json.dumps(base).encode()
-            records.append((kind, value, data.draw(headers)))
-
-        build()
+        _draw_records(kind, bases[kind], headers, records)
         # huge values, whatever the generator drew: one valid-looking message each
         huge = bases[kind]()
-        field = {"transactions": "TenantId", "topups": "payerName", "selfcheck": "source"}[kind]
-        huge[field] = "x" * fuzzing.KAFKA_HUGE_BYTES
+        text = "x" * fuzzing.KAFKA_HUGE_BYTES
+        if kind == topics.TRANSACTIONS.name:  # remittance information: Max140Text
+            huge["FIToFICstmrCdtTrf"]["RmtInf"]["Ustrd"] = text
+        else:
+            huge["payerName" if kind == topics.TOPUPS.name else "source"] = text
         records.append((kind, json.dumps(huge).encode(), []))
     records.append((topics.TRANSACTIONS.name, b"\xff" * fuzzing.KAFKA_HUGE_BYTES, []))
     return records

@@ -21,7 +21,6 @@ from saku.domain.selfcheck import SelfCheckRequest, SelfCheckResult, selfcheck_w
 from saku.logs import correlation_headers
 from workflows.selfcheck import SelfCheckWorkflow
 
-
 MAX_FIELD = 64
 
 
@@ -54,7 +53,7 @@ def selfcheck_handler(client: Client, task_queue: str) -> Handler:
             await client.start_workflow(
                 SelfCheckWorkflow.run,
                 request,
-                id=selfcheck_workflow_id(check_id),
+                id=selfcheck_workflow_id(request.check_id),
                 task_queue=task_queue,
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             )

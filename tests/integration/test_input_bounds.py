@@ -4,6 +4,7 @@ answered 500, echoed the database, or broke the error schema before its fix."""
 from __future__ import annotations
 
 import base64
+import json
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -112,9 +113,10 @@ async def test_deeply_nested_json_is_a_400_not_a_500(world: World) -> None:
 
 async def test_a_template_with_characters_outside_ascii_is_a_422(world: World) -> None:
     student = await world.student()
-    body = (
-        '{"student_id": "%s", "finger": 1, "template": "\u00d0%s", "operator_id": "op"}'
-        % (student, base64.b64encode(b"t" * 511).decode())
+    template = "\u00d0" + base64.b64encode(b"t" * 511).decode()
+    body = json.dumps(
+        {"student_id": student, "finger": 1, "template": template, "operator_id": "op"},
+        ensure_ascii=False,
     ).encode()
     kiosk = world.kiosk
     headers = sign_request(

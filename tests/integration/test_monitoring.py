@@ -225,15 +225,6 @@ async def test_a_payment_through_kafka_alerts_and_interdicts(
     assert len(by_e2e.json()) == 1
 
 
-@pytest.mark.parametrize(
-    ("body", "code", "reason"),
-    [
-        (b"{not json", 400, "malformed JSON"),
-        (json.dumps(pacs008()).encode("utf-16"), 400, "malformed JSON"),
-        (json.dumps({"TxTp": TxType.PACS_008, "FIToFICstmrCdtTrf": {}}).encode(), 422, "GrpHdr"),
-        (json.dumps({"TxTp": "pacs.009.001.08"}).encode(), 422, "does not match this endpoint"),
-    ],
-)
 def reason_of(response: httpx.Response) -> str:
     """The reason of a 4xx, in the one error schema: a 422 lists its problems, any other
     4xx gives a reason in words."""
@@ -245,6 +236,15 @@ def reason_of(response: httpx.Response) -> str:
     return detail
 
 
+@pytest.mark.parametrize(
+    ("body", "code", "reason"),
+    [
+        (b"{not json", 400, "malformed JSON"),
+        (json.dumps(pacs008()).encode("utf-16"), 400, "malformed JSON"),
+        (json.dumps({"TxTp": TxType.PACS_008, "FIToFICstmrCdtTrf": {}}).encode(), 422, "GrpHdr"),
+        (json.dumps({"TxTp": "pacs.009.001.08"}).encode(), 422, "does not match this endpoint"),
+    ],
+)
 async def test_bad_input_over_http_is_refused_with_a_reason(
     client: httpx.AsyncClient, body: bytes, code: int, reason: str
 ) -> None:

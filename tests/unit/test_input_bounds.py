@@ -51,7 +51,7 @@ def test_iso_texts_are_bounded_at_their_type_length(
 def test_pain_names_are_bounded_too() -> None:
     message = pain001(tenant_id=TENANT)
     message["CstmrCdtTrfInitn"]["PmtInf"]["Dbtr"]["Nm"] = "n" * 141
-    with pytest.raises(IntakeError, match="Dbtr.Nm"):
+    with pytest.raises(IntakeError, match=r"Dbtr\.Nm"):
         parse_message(message, TENANT)
 
 

@@ -36,9 +36,9 @@ def _env_number(name: str, default: float) -> float:
 
 
 # seconds of generated HTTP requests, shared equally by the routes
-HTTP_SECONDS = _env_number("SAKU_FUZZ_HTTP_SECONDS", 75)
+HTTP_SECONDS = _env_number("SAKU_FUZZ_HTTP_SECONDS", 50)
 # most generated requests per route (a route also stops at its share of the seconds)
-HTTP_EXAMPLES = int(_env_number("SAKU_FUZZ_HTTP_EXAMPLES", 60))
+HTTP_EXAMPLES = int(_env_number("SAKU_FUZZ_HTTP_EXAMPLES", 50))
 # generated records per topic
 KAFKA_RECORDS = int(_env_number("SAKU_FUZZ_KAFKA_RECORDS", 60))
 # the size of the "huge" Kafka records (a few of them are sent per run)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI, Request, Response
 
-from api import metrics
+from api import errors, metrics
+from api.body_limit import BodyLimit
 from api.docs import add_docs
 from api.resources import Resources
 from api.routes import (
@@ -87,6 +89,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if docs:
         add_docs(app, "/openapi.json")
     app.state.settings = settings
+    errors.install(app)
+    # added first, so it runs innermost: its 413 is measured and correlated like any answer
+    app.add_middleware(BodyLimit, max_bytes=settings.api_max_body_bytes)
     app.middleware("http")(metrics.observe)
     app.middleware("http")(_correlate)
     routers = (
@@ -110,4 +115,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     for router in routers:
         app.include_router(router)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = errors.document_errors(app)
+            schema["components"]["schemas"].update(evaluations.iso_message_schemas())
+        return app.openapi_schema or {}
+
+    app.openapi = openapi  # type: ignore[method-assign]
     return app

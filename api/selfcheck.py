@@ -21,6 +21,20 @@ from saku.domain.selfcheck import SelfCheckRequest, SelfCheckResult, selfcheck_w
 from saku.logs import correlation_headers
 from workflows.selfcheck import SelfCheckWorkflow
 
+MAX_FIELD = 64
+
+
+def parse_check(data: dict[str, object]) -> SelfCheckRequest:
+    """A check record's fields, bounded: they travel into a workflow's input, which Temporal
+    refuses beyond its payload limit (a refused start would be retried for ever)."""
+    check_id = data.get("check_id")
+    if not isinstance(check_id, str) or not 0 < len(check_id) <= MAX_FIELD:
+        raise Rejected(f"check_id (a string of 1-{MAX_FIELD} characters) is required")
+    source = data.get("source", "kafka")
+    if not isinstance(source, str) or len(source) > MAX_FIELD:
+        raise Rejected(f"source must be a string of at most {MAX_FIELD} characters")
+    return SelfCheckRequest(check_id=check_id, source=source)
+
 
 def selfcheck_handler(client: Client, task_queue: str) -> Handler:
     async def handle(records: list[Record]) -> list[tuple[Record, str]]:
@@ -33,17 +47,13 @@ def selfcheck_handler(client: Client, task_queue: str) -> Handler:
         return rejected
 
     async def start(record: Record) -> None:
-        data = decode_json(record)
-        check_id = data.get("check_id")
-        if not isinstance(check_id, str) or not check_id:
-            raise Rejected("check_id (a non-empty string) is required")
-        request = SelfCheckRequest(check_id=check_id, source=str(data.get("source", "kafka")))
+        request = parse_check(decode_json(record))
         # a redelivery finds the workflow already started by the first delivery
         with contextlib.suppress(WorkflowAlreadyStartedError):
             await client.start_workflow(
                 SelfCheckWorkflow.run,
                 request,
-                id=selfcheck_workflow_id(check_id),
+                id=selfcheck_workflow_id(request.check_id),
                 task_queue=task_queue,
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             )

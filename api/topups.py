@@ -28,7 +28,7 @@ class TopUpIn(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     topup_id: str = Field(alias="topupId", pattern=ID, description="The bank's reference")
-    tenant_id: str | None = Field(default=None, alias="tenantId")
+    tenant_id: str | None = Field(default=None, alias="tenantId", max_length=64)
     student_id: str = Field(alias="studentId", pattern=r"^[A-Za-z0-9_-]{1,64}$")
     amount: Decimal = Field(gt=0, le=100_000_000, decimal_places=4)
     currency: str = Field(default="IDR", pattern="^IDR$", description="Wallets hold rupiah")

@@ -74,6 +74,9 @@ class Settings(BaseSettings):
     # the OpenAPI schema and its pages (/docs, /redoc, /openapi.json) hold no data; turn
     # them off where even the shape of the API should not be public
     api_docs: bool = Field(default=True, alias="SAKU_API_DOCS")
+    # the largest request body the API reads (413 beyond it): an offline upload of 1,000
+    # journal entries, the largest legitimate body, is about 400 KB
+    api_max_body_bytes: int = Field(default=1_048_576, ge=1024, alias="SAKU_API_MAX_BODY_BYTES")
 
     # --- wallet ---
     # payments one API process decides at once; more get 503 "busy" at once (kiosks retry)

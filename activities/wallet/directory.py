@@ -6,6 +6,7 @@ Every create is idempotent for the same id and refuses a clash with a clear reas
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import time
@@ -59,14 +60,19 @@ class CategoryControl:
     daily_limit: Decimal | None = None
 
 
+_REFERENCED = re.compile(r'is not present in table "([a-z_]+)"')
+
+
 def _explain(err: psycopg.Error, what: str) -> DirectoryError:
+    """The reason in Saku's words: never the database's own message, which names its
+    tables, keys and values (it goes to the log, chained, instead)."""
     if isinstance(err, psycopg.errors.ForeignKeyViolation):
-        detail = err.diag.message_detail or "a referenced record does not exist"
-        return NotFound(f"{what}: {detail}")
+        table = _REFERENCED.search(err.diag.message_detail or "")
+        missing = table.group(1).removesuffix("s").replace("_", " ") if table else "record"
+        return NotFound(f"{what}: it refers to a {missing} that does not exist")
     if isinstance(err, psycopg.errors.CheckViolation):
-        constraint = err.diag.constraint_name
-        return DirectoryError(f"{what}: a value is out of range or badly formed ({constraint})")
-    return DirectoryError(f"{what}: {err.diag.message_primary}")
+        return DirectoryError(f"{what}: a value is out of range or badly formed")
+    return DirectoryError(f"{what}: a value is not valid here")
 
 
 class Directory:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated
+from uuid import UUID
 
 from fastapi import APIRouter, Depends, HTTPException, status
 from pydantic import BaseModel, Field, HttpUrl
@@ -22,7 +23,9 @@ admins = RequireRoles(Role.ADMIN)
 class GuardianIn(BaseModel):
     id: str = Field(pattern=ID)
     display_name: str = Field(min_length=1, max_length=100)
-    user_id: str | None = Field(default=None, description="The guardian's sign-in user, if any")
+    user_id: UUID | None = Field(
+        default=None, description="The guardian's sign-in user (its id, a UUID), if any"
+    )
     webhook_url: HttpUrl | None = Field(
         default=None,
         description=(
@@ -51,7 +54,8 @@ async def create_guardian(
             raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(err)) from err
     with as_http():
         created = await Directory(resources.pool).create_guardian(
-            principal.tenant, body.id, body.display_name, user_id=body.user_id,
+            principal.tenant, body.id, body.display_name,
+            user_id=str(body.user_id) if body.user_id else None,
             webhook_url=str(body.webhook_url) if body.webhook_url else None,
         )  # fmt: skip
     return Created(id=body.id, created=created)

@@ -37,8 +37,10 @@ class OfflineSale(BaseModel):
     auth_method: Literal["fingerprint", "pin", "qr", "override"]
     match_score: int | None = Field(default=None, ge=0, le=65535)
     sold_at: datetime
-    key_id: str = Field(description="The key that signed this journal entry")
-    signature: str = Field(description="The kiosk's signature over the entry, made at sale")
+    key_id: str = Field(max_length=64, description="The key that signed this journal entry")
+    signature: str = Field(
+        max_length=200, description="The kiosk's signature over the entry, made at sale"
+    )
 
 
 class OfflineSalesIn(BaseModel):

@@ -4,7 +4,6 @@ payments, and the staff's refunds and voids (each audited)."""
 from __future__ import annotations
 
 from datetime import time
-from decimal import Decimal
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, status
@@ -12,6 +11,7 @@ from pydantic import BaseModel, Field
 
 from activities.wallet.directory import Directory, NotFound
 from activities.wallet.refunds import Refunds
+from api.bounds import PositiveMoney, within_cap
 from api.deps import RequireRoles, ResourcesDep, SettingsDep
 from api.errors import as_http
 from api.routes.biometrics import start_erasure
@@ -28,11 +28,13 @@ ID = r"^[A-Za-z0-9_-]{1,64}$"
 class SchoolIn(BaseModel):
     id: str = Field(pattern=ID)
     name: str = Field(min_length=1, max_length=200)
-    timezone: str = Field(default="Asia/Jakarta", description="IANA zone: days and hours")
+    timezone: str = Field(
+        default="Asia/Jakarta", max_length=64, description="IANA zone: days and hours"
+    )
     canteen_opens: time = time(6, 30)
     canteen_closes: time = time(15, 0)
-    balance_cap: Decimal | None = Field(
-        default=None, gt=0, description="Below the e-money cap, if the school wants a lower one"
+    balance_cap: PositiveMoney | None = Field(
+        default=None, description="Below the e-money cap, if the school wants a lower one"
     )
 
 
@@ -98,8 +100,12 @@ DirectoryDep = Annotated[Directory, Depends(_directory)]
 
 @router.post("", response_model=Created, status_code=201, summary="Add a school")
 async def create_school(
-    body: SchoolIn, principal: Annotated[Principal, Depends(admins)], directory: DirectoryDep
+    body: SchoolIn,
+    principal: Annotated[Principal, Depends(admins)],
+    directory: DirectoryDep,
+    settings: SettingsDep,
 ) -> Created:
+    within_cap(settings, body, "balance_cap")
     with as_http():
         created = await directory.create_school(
             principal.tenant, body.id, body.name, timezone=body.timezone,

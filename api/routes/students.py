@@ -3,14 +3,14 @@ weekly limits, category blocks and limits, the low-balance threshold."""
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, status
 from pydantic import BaseModel, Field
 
 from activities.wallet.directory import CategoryControl, Controls, Directory
-from api.deps import RequireRoles, ResourcesDep
+from api.bounds import Money, within_cap
+from api.deps import RequireRoles, ResourcesDep, SettingsDep
 from api.errors import as_http
 from saku.security import Principal, Role
 
@@ -21,16 +21,20 @@ controllers = RequireRoles(Role.GUARDIAN, Role.SCHOOL_STAFF, Role.ADMIN)
 
 
 class ControlsBody(BaseModel):
-    daily_limit: Decimal | None = Field(default=None, ge=0, description="null: no limit")
-    weekly_limit: Decimal | None = Field(default=None, ge=0, description="null: no limit")
-    low_balance_threshold: Decimal | None = Field(
-        default=None, ge=0, description="Notify guardians when the balance drops below this"
+    daily_limit: Money | None = Field(
+        default=None, description="null: no limit; at most the e-money cap"
+    )
+    weekly_limit: Money | None = Field(
+        default=None, description="null: no limit; at most the e-money cap"
+    )
+    low_balance_threshold: Money | None = Field(
+        default=None, description="Notify guardians when the balance drops below this"
     )
 
 
 class CategoryControlBody(BaseModel):
     blocked: bool = Field(default=False, description="e.g. sugary drinks, an allergen")
-    daily_limit: Decimal | None = Field(default=None, ge=0)
+    daily_limit: Money | None = Field(default=None, description="at most the e-money cap")
 
 
 class CategoryControlOut(CategoryControlBody):
@@ -147,7 +151,9 @@ async def set_controls(
     body: ControlsBody,
     principal: Annotated[Principal, Depends(controllers)],
     resources: ResourcesDep,
+    settings: SettingsDep,
 ) -> ControlsOut:
+    within_cap(settings, body, "daily_limit", "weekly_limit", "low_balance_threshold")
     directory = Directory(resources.pool)
     await _school_scope(directory, principal, student_id)
     with as_http():
@@ -167,7 +173,9 @@ async def set_category_control(
     body: CategoryControlBody,
     principal: Annotated[Principal, Depends(controllers)],
     resources: ResourcesDep,
+    settings: SettingsDep,
 ) -> ControlsOut:
+    within_cap(settings, body, "daily_limit")
     directory = Directory(resources.pool)
     await _school_scope(directory, principal, student_id)
     control = CategoryControl(category_id, body.blocked, body.daily_limit)

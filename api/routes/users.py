@@ -19,8 +19,10 @@ class UserCreate(BaseModel):
     username: str = Field(min_length=3, max_length=64)
     password: str = Field(min_length=10, max_length=256)
     role: Role
-    school_id: str | None = None
-    student_ids: list[str] = Field(default_factory=list)
+    school_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    student_ids: list[Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")]] = Field(
+        default_factory=list, max_length=100
+    )
 
 
 class UserOut(BaseModel):

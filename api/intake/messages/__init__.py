@@ -13,8 +13,10 @@ unknown fields are accepted, as Tazama tolerates extra data (the models ignore t
 message itself is stored verbatim, unknown fields included). Saku is stricter
 about values than Tazama's schemas, which only check JSON types: identifiers must be
 non-blank, amounts finite and positive (charges and fees may be 0), currencies three
-uppercase letters, date-times ISO 8601 with a timezone, and numbers must be JSON numbers and
-strings JSON strings (no coercion). Two relaxations, both deliberate:
+uppercase letters, date-times ISO 8601 with a timezone, every text at most the length of its
+ISO 20022 type (`Max35Text` for identifiers, `Max140Text` for names and remittance
+information, ...; Tazama's own extensions at most 35 or 140), and numbers must be JSON
+numbers and strings JSON strings (no coercion). Two relaxations, both deliberate:
 
 * the top-level `SplmtryData` that carries the initiating party's geolocation is optional
   (Tazama requires it); when present it is validated as Tazama's schema says, and `Lat` /

@@ -8,15 +8,22 @@ from typing import ClassVar, Generic, TypeVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.intake.messages.fields import (
+    AccountIdentifier,
+    CountryCode,
     Currency,
     Identifier,
     IsoDate,
     IsoDateTime,
     Latitude,
     Longitude,
+    Max4Text,
+    Max10Text,
+    Max35Text,
+    Max70Text,
+    Max140Text,
     NonNegativeAmount,
     PositiveAmount,
-    Text,
+    TenantText,
 )
 from saku.domain.transactions import Transaction
 
@@ -56,13 +63,13 @@ class GenericId(Block):
 
 class DateAndPlaceOfBirth(Block):
     birth_dt: IsoDate = Field(alias="BirthDt")
-    city_of_birth: Text = Field(alias="CityOfBirth")
-    ctry_of_birth: Text = Field(alias="CtryOfBirth")
+    city_of_birth: Max35Text = Field(alias="CityOfBirth")
+    ctry_of_birth: CountryCode = Field(alias="CtryOfBirth")
 
 
 class PrivateId(Block):
     dt_and_plc_of_birth: DateAndPlaceOfBirth = Field(alias="DtAndPlcOfBirth")
-    othr: list[GenericId] = Field(alias="Othr", min_length=1)
+    othr: list[GenericId] = Field(alias="Othr", min_length=1, max_length=10)
 
 
 class PartyId(Block):
@@ -70,13 +77,13 @@ class PartyId(Block):
 
 
 class ContactDetails(Block):
-    mob_nb: Text = Field(alias="MobNb")
+    mob_nb: Max35Text = Field(alias="MobNb")  # PhoneNumber: +ccc-nnn..., 35 at most
 
 
 class Party(Block):
     """A person (`Dbtr`, `Cdtr`, `InitgPty`)."""
 
-    nm: Text = Field(alias="Nm")
+    nm: Max140Text = Field(alias="Nm")
     id: PartyId = Field(alias="Id")
     ctct_dtls: ContactDetails = Field(alias="CtctDtls")
 
@@ -89,15 +96,21 @@ class Party(Block):
         return self.id.prvt_id.dt_and_plc_of_birth.birth_dt
 
 
+class AccountGenericId(GenericId):
+    """An account's `Othr`: its id is Max34Text (GenericAccountIdentification1)."""
+
+    id: AccountIdentifier = Field(alias="Id")
+
+
 class AccountId(Block):
-    othr: list[GenericId] = Field(alias="Othr", min_length=1)
+    othr: list[AccountGenericId] = Field(alias="Othr", min_length=1, max_length=10)
 
 
 class Account(Block):
     """`DbtrAcct` / `CdtrAcct`."""
 
     id: AccountId = Field(alias="Id")
-    nm: Text = Field(alias="Nm")
+    nm: Max70Text = Field(alias="Nm")
 
     def account_id(self, agent: Agent) -> str:
         return f"{self.id.othr[0].key}{agent.member_id}"
@@ -150,12 +163,12 @@ class Charges(Block):
 
 
 class Purpose(Block):
-    cd: Text = Field(alias="Cd")
+    cd: Max4Text = Field(alias="Cd")  # ExternalPurpose1Code
 
 
 class RegulatoryDetails(Block):
-    tp: Text = Field(alias="Tp")
-    cd: Text = Field(alias="Cd")
+    tp: Max35Text = Field(alias="Tp")
+    cd: Max10Text = Field(alias="Cd")
 
 
 class RegulatoryReporting(Block):
@@ -163,7 +176,7 @@ class RegulatoryReporting(Block):
 
 
 class Remittance(Block):
-    ustrd: Text = Field(alias="Ustrd")
+    ustrd: Max140Text = Field(alias="Ustrd")
 
 
 class PaymentId(Block):
@@ -216,7 +229,7 @@ class IsoMessage(Block):
     """A validated message: `TxTp`, an optional `TenantId`, and one ISO 20022 document."""
 
     TX_TYPE: ClassVar[str]
-    tenant_id: Text | None = Field(default=None, alias="TenantId")
+    tenant_id: TenantText | None = Field(default=None, alias="TenantId")
 
     def to_transaction(self, tenant_id: str) -> Transaction:
         raise NotImplementedError

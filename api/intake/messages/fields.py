@@ -100,10 +100,23 @@ def _positive(value: float | None) -> float | None:
     return value
 
 
+# ISO 20022 text types, bounded at the standard's length (a message's fields never hold more)
+Max4Text = Annotated[str, Strict(), StringConstraints(max_length=4)]
+Max10Text = Annotated[str, Strict(), StringConstraints(max_length=10)]
+Max35Text = Annotated[str, Strict(), StringConstraints(max_length=35)]
+Max70Text = Annotated[str, Strict(), StringConstraints(max_length=70)]
+Max140Text = Annotated[str, Strict(), StringConstraints(max_length=140)]
+CountryCode = Annotated[str, Strict(), StringConstraints(max_length=2)]
+# not ISO: Saku's (and Tazama's) tenant, as long as Saku's ids
+TenantText = Annotated[str, Strict(), StringConstraints(max_length=64)]
+# identifiers (MsgId, EndToEndId, ...: Max35Text) must also be non-blank
 Identifier = Annotated[
-    str, Strict(), StringConstraints(min_length=1, max_length=256), AfterValidator(_not_blank)
+    str, Strict(), StringConstraints(min_length=1, max_length=35), AfterValidator(_not_blank)
 ]
-Text = Annotated[str, Strict()]
+# an account's `Othr.Id` (GenericAccountIdentification1: Max34Text)
+AccountIdentifier = Annotated[
+    str, Strict(), StringConstraints(min_length=1, max_length=34), AfterValidator(_not_blank)
+]
 Currency = Annotated[str, Strict(), AfterValidator(_currency)]
 Status = Annotated[str, Strict(), AfterValidator(_status)]
 # Below 10^15: what the ledger's numeric(20, 4) columns hold (and far beyond any real payment)

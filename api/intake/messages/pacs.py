@@ -31,8 +31,8 @@ from api.intake.messages.fields import (
     ExchangeRate,
     Identifier,
     IsoDateTime,
+    Max4Text,
     Status,
-    Text,
 )
 from saku.domain.transactions import Transaction, TxType
 
@@ -40,7 +40,7 @@ from saku.domain.transactions import Transaction, TxType
 
 
 class SettlementInfo(Block):
-    sttlm_mtd: Text = Field(alias="SttlmMtd")
+    sttlm_mtd: Max4Text = Field(alias="SttlmMtd")  # SettlementMethod1Code
 
 
 class Pacs008GroupHeader(GroupHeader):
@@ -58,7 +58,7 @@ class Pacs008CreditTransfer(Block):
     intr_bk_sttlm_amt: AmountBlock = Field(alias="IntrBkSttlmAmt")
     instd_amt: AmountBlock = Field(alias="InstdAmt")
     xchg_rate: ExchangeRate = Field(default=None, alias="XchgRate")
-    chrg_br: Text = Field(alias="ChrgBr")
+    chrg_br: Max4Text = Field(alias="ChrgBr")  # ChargeBearerType1Code
     chrgs_inf: Charges = Field(alias="ChrgsInf")
     initg_pty: Party = Field(alias="InitgPty")
     dbtr: Party = Field(alias="Dbtr")
@@ -136,7 +136,7 @@ class TransactionStatus(Block):
     orgnl_instr_id: Identifier = Field(alias="OrgnlInstrId")
     orgnl_end_to_end_id: Identifier = Field(alias="OrgnlEndToEndId")
     tx_sts: Status = Field(alias="TxSts")
-    chrgs_inf: list[Charges] = Field(alias="ChrgsInf")
+    chrgs_inf: list[Charges] = Field(alias="ChrgsInf", max_length=10)
     accptnc_dt_tm: IsoDateTime = Field(alias="AccptncDtTm")
     instg_agt: Agent = Field(alias="InstgAgt")
     instd_agt: Agent = Field(alias="InstdAgt")

@@ -42,7 +42,9 @@ from api.intake.messages.fields import (
     Identifier,
     IsoDate,
     IsoDateTime,
-    Text,
+    Max4Text,
+    Max35Text,
+    Max140Text,
 )
 from saku.domain.transactions import Transaction, TxType
 
@@ -55,8 +57,8 @@ class InitiationGroupHeader(GroupHeader):
 
 
 class DebitAdvice(Block):
-    cd: Text = Field(alias="Cd")
-    prtry: Text = Field(alias="Prtry")
+    cd: Max4Text = Field(alias="Cd")  # AdviceType1Code
+    prtry: Max35Text = Field(alias="Prtry")
 
 
 class RequestedAdviceType(Block):
@@ -64,7 +66,7 @@ class RequestedAdviceType(Block):
 
 
 class CategoryPurpose(Block):
-    prtry: Text = Field(alias="Prtry")
+    prtry: Max35Text = Field(alias="Prtry")
 
 
 class PaymentTypeInfo(Block):
@@ -97,7 +99,7 @@ class DateAndDateTime(Block):
 
 
 class InitiationGeoParty(GeoParty):
-    initr_tp: Text = Field(alias="InitrTp")
+    initr_tp: Max35Text = Field(alias="InitrTp")
 
 
 TxDataT = TypeVar("TxDataT", bound=Block)
@@ -107,7 +109,7 @@ class _InitiationCreditTransfer(Block, Generic[TxDataT]):
     pmt_id: PaymentId = Field(alias="PmtId")
     pmt_tp_inf: PaymentTypeInfo = Field(alias="PmtTpInf")
     amt: InitiationAmount = Field(alias="Amt")
-    chrg_br: Text = Field(alias="ChrgBr")
+    chrg_br: Max4Text = Field(alias="ChrgBr")  # ChargeBearerType1Code
     cdtr_agt: Agent = Field(alias="CdtrAgt")
     cdtr: Party = Field(alias="Cdtr")
     cdtr_acct: Account = Field(alias="CdtrAcct")
@@ -121,7 +123,7 @@ class _InitiationCreditTransfer(Block, Generic[TxDataT]):
 
 class _InitiationPaymentInfo(Block):
     pmt_inf_id: Identifier = Field(alias="PmtInfId")
-    pmt_mtd: Text = Field(alias="PmtMtd")
+    pmt_mtd: Max4Text = Field(alias="PmtMtd")  # PaymentMethod3Code
     reqd_advc_tp: RequestedAdviceType = Field(alias="ReqdAdvcTp")
     dbtr: Party = Field(alias="Dbtr")
     dbtr_acct: Account = Field(alias="DbtrAcct")
@@ -142,10 +144,11 @@ class _InitiationDocument(Block, Generic[PaymentInfoT, GeoDataT]):
 
 
 class SupplementaryName(Block):
-    frst_nm: Text = Field(alias="FrstNm")
-    mddl_nm: Text = Field(alias="MddlNm")
-    last_nm: Text = Field(alias="LastNm")
-    mrchnt_clssfctn_cd: Text = Field(alias="MrchntClssfctnCd")
+    frst_nm: Max140Text = Field(alias="FrstNm")
+    mddl_nm: Max140Text = Field(alias="MddlNm")
+    last_nm: Max140Text = Field(alias="LastNm")
+    # Tazama's own field (its samples say "BLANK"), not ISO's four-digit code
+    mrchnt_clssfctn_cd: Max35Text = Field(alias="MrchntClssfctnCd")
 
 
 # `PmtInf.CdtTrfTxInf.SplmtryData`: names, the debtor's fees and the expiry.

@@ -17,7 +17,6 @@ import psycopg
 import psycopg_pool
 import redis
 from aiokafka.errors import KafkaConnectionError, KafkaTimeoutError
-
 from fastapi import FastAPI, HTTPException, Request, status
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
@@ -31,7 +30,6 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from temporalio.service import RPCError
 
 from activities.wallet.directory import Conflict, DirectoryError, NotFound
-
 
 log = logging.getLogger(__name__)
 

@@ -12,8 +12,7 @@ from temporalio import activity
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
-from saku.db import Pool
-from saku.domain.cases import (
+from core.cases import (
     CASE_WORKFLOW,
     DECIDE_CASE,
     ESCALATE_CASE,
@@ -23,6 +22,7 @@ from saku.domain.cases import (
     DecideCase,
     case_workflow_id,
 )
+from core.db import Pool
 
 
 class CaseActivities:

@@ -7,8 +7,8 @@ import logging
 import redis.asyncio as redis
 from temporalio import activity
 
-from saku.db import Pool
-from saku.domain.selfcheck import (
+from core.db import Pool
+from core.selfcheck import (
     RECORD_SELFCHECK,
     SelfCheckRequest,
     SelfCheckResult,

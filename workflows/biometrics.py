@@ -14,7 +14,7 @@ from datetime import timedelta
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from saku.domain.biometrics import (
+    from core.biometrics.types import (
         ERASE_AT_REST,
         OUTSTANDING,
         QUEUE_LOADS,

@@ -14,7 +14,7 @@ from temporalio import workflow
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 with workflow.unsafe.imports_passed_through():
-    from saku.domain.cases import (
+    from core.cases import (
         CASE_WORKFLOW,
         DECIDE_CASE,
         DECIDE_SIGNAL,

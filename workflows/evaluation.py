@@ -1,7 +1,7 @@
 """Transaction monitoring as Temporal workflows: route -> rules -> typologies -> event-flow
 conditions -> decision -> persisted, each step durable, retried and timed out.
 
-Two modes, one engine (saku.monitoring.engine). Per transaction: the rules run in a local
+Two modes, one engine (core.monitoring.engine). Per transaction: the rules run in a local
 activity, scoring and adjudication run here, in workflow code, so the operator sees every
 step's result in the history. Micro-batch: the stream consumer's batches travel by
 reference; one local activity runs the same steps next to the data and returns a summary,
@@ -16,7 +16,10 @@ from datetime import timedelta
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from saku.domain.evaluation import (
+    from core.monitoring import engine
+    from core.monitoring.ids import uuid7
+    from core.monitoring.results import ALERT, NO_ALERT
+    from core.monitoring.types import (
         EVALUATE_BATCH,
         PERSIST_EVALUATIONS,
         RUN_RULES,
@@ -24,10 +27,7 @@ with workflow.unsafe.imports_passed_through():
         EvaluationRequest,
         RuleStageBatch,
     )
-    from saku.monitoring import engine
-    from saku.monitoring.ids import uuid7
-    from saku.monitoring.results import ALERT, NO_ALERT
-    from saku.temporal import search_attributes as sa
+    from core.temporal import search_attributes as sa
 
 from workflows.cases import open_cases
 from workflows.policies import RETRY, moved_to_local

@@ -13,7 +13,7 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
-    from saku.domain.reporting import (
+    from core.reporting import (
         APPLY_RETENTION,
         CHECK_QUALITY,
         DBT_BUILD,

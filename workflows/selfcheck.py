@@ -7,8 +7,8 @@ from datetime import timedelta
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from saku.domain.selfcheck import RECORD_SELFCHECK, SelfCheckRequest, SelfCheckResult
-    from saku.temporal import search_attributes
+    from core.selfcheck import RECORD_SELFCHECK, SelfCheckRequest, SelfCheckResult
+    from core.temporal import search_attributes
 
 
 @workflow.defn(name="SelfCheck")

@@ -14,7 +14,9 @@ from datetime import timedelta
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from saku.domain.wallet import (
+    from core.monitoring.results import ALERT
+    from core.wallet.authorisation import MONITORING_HOLD, TOPUP_HOLD
+    from core.wallet.types import (
         SCREEN_PAYMENT,
         SCREEN_TOPUP,
         SETTLE_PAYMENT,
@@ -26,8 +28,6 @@ with workflow.unsafe.imports_passed_through():
         Settlement,
         TopUpRequest,
     )
-    from saku.monitoring.results import ALERT
-    from saku.wallet.authorisation import MONITORING_HOLD, TOPUP_HOLD
 
 from workflows.cases import open_cases
 from workflows.policies import RETRY

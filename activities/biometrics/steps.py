@@ -7,7 +7,7 @@ from temporalio import activity
 
 from activities.biometrics.sensors import SensorCommands
 from activities.biometrics.vault import TemplateVault
-from saku.domain.biometrics import (
+from core.biometrics.types import (
     ERASE_AT_REST,
     OUTSTANDING,
     QUEUE_LOADS,

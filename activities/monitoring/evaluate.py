@@ -23,11 +23,16 @@ from activities.monitoring.config_store import ActiveConfig, ConfigStore
 from activities.monitoring.features import DEFAULT_BALANCE_CAP, FeatureLoader
 from activities.monitoring.history import HistoryStore
 from activities.monitoring.prepared import PreparedBatch, Routed, RoutePlan
+from activities.monitoring.rules.base import Needs
+from activities.monitoring.rules.catalogue import RULES
 from activities.monitoring.stored_evaluations import evaluation_rows
-from activities.rules.base import Needs
-from activities.rules.catalogue import RULES
-from saku.db import Pool
-from saku.domain.evaluation import (
+from core.db import Pool
+from core.monitoring import engine
+from core.monitoring.config import MessageRoute, document
+from core.monitoring.ids import new_evaluation_id
+from core.monitoring.results import ALERT
+from core.monitoring.transactions import MS_PER_DAY, Transaction
+from core.monitoring.types import (
     EVALUATE_BATCH,
     PERSIST_EVALUATIONS,
     RUN_RULES,
@@ -37,11 +42,6 @@ from saku.domain.evaluation import (
     RuleStageBatch,
     Unrouted,
 )
-from saku.domain.transactions import MS_PER_DAY, Transaction
-from saku.monitoring import engine
-from saku.monitoring.config import MessageRoute, document
-from saku.monitoring.ids import new_evaluation_id
-from saku.monitoring.results import ALERT
 
 log = logging.getLogger(__name__)
 DEFAULT_WINDOW_MS = 90 * MS_PER_DAY

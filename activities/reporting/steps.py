@@ -14,8 +14,8 @@ from activities.monitoring.alerts import AlertPublisher
 from activities.reporting.dbt import run_dbt, target_dir
 from activities.reporting.quality import run_checks
 from activities.reporting.retention import Retention
-from saku.db import Pool
-from saku.domain.reporting import (
+from core.db import Pool
+from core.reporting import (
     APPLY_RETENTION,
     CHECK_QUALITY,
     DBT_BUILD,
@@ -25,7 +25,7 @@ from saku.domain.reporting import (
     RetentionCounts,
     RetentionRequest,
 )
-from saku.settings import Settings
+from core.settings import Settings
 
 
 class ReportingActivities:

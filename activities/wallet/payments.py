@@ -32,10 +32,20 @@ from activities.wallet.ledger import (
     purchase_on_credit,
     topup_repaying,
 )
-from saku.db import Pool
-from saku.domain.evaluation import EvaluationRequest
-from saku.domain.transactions import Transaction, TxType
-from saku.domain.wallet import (
+from core.db import Pool
+from core.monitoring import engine
+from core.monitoring.ids import new_evaluation_id
+from core.monitoring.transactions import Transaction, TxType
+from core.monitoring.types import EvaluationRequest
+from core.wallet.authorisation import (
+    INSUFFICIENT,
+    UNKNOWN_STUDENT,
+    authorise_purchase,
+    authorise_topup,
+    balance_cap,
+    effective_cap,
+)
+from core.wallet.types import (
     APPROVED,
     CREDITED,
     DECLINED,
@@ -49,16 +59,6 @@ from saku.domain.wallet import (
     Screening,
     Settlement,
     TopUpRequest,
-)
-from saku.monitoring import engine
-from saku.monitoring.ids import new_evaluation_id
-from saku.wallet.authorisation import (
-    INSUFFICIENT,
-    UNKNOWN_STUDENT,
-    authorise_purchase,
-    authorise_topup,
-    balance_cap,
-    effective_cap,
 )
 
 KIOSK_INACTIVE = Decline("kiosk_inactive", "This kiosk is switched off. Please see the office.")

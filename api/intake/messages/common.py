@@ -18,7 +18,7 @@ from api.intake.messages.fields import (
     PositiveAmount,
     Text,
 )
-from saku.domain.transactions import Transaction
+from core.monitoring.transactions import Transaction
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 

@@ -44,7 +44,7 @@ from api.intake.messages.fields import (
     IsoDateTime,
     Text,
 )
-from saku.domain.transactions import Transaction, TxType
+from core.monitoring.transactions import Transaction, TxType
 
 # --- shared by pain.001.001.11 and pain.013.001.09 --------------------------------------------
 

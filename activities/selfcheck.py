@@ -9,7 +9,6 @@ from temporalio import activity
 
 from core.db import Pool
 from core.selfcheck import (
-    RECORD_SELFCHECK,
     SelfCheckRequest,
     SelfCheckResult,
     selfcheck_valkey_key,
@@ -24,7 +23,7 @@ class SelfCheckActivities:
         self.pool = pool
         self.valkey = valkey
 
-    @activity.defn(name=RECORD_SELFCHECK)
+    @activity.defn(name="selfcheck.record")
     async def record(self, request: SelfCheckRequest) -> SelfCheckResult:
         workflow_id = activity.info().workflow_id or ""
         async with self.pool.connection() as conn:

@@ -6,9 +6,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 CASE_WORKFLOW = "AlertCase"
-OPEN_CASE = "cases.open"
-ESCALATE_CASE = "cases.escalate"
-DECIDE_CASE = "cases.decide"
 DECIDE_SIGNAL = "decide"  # the operator's decision, signalled to the case workflow
 OUTCOMES = ("confirmed_fraud", "false_positive")
 # an undecided case is escalated this long after it was opened

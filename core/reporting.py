@@ -4,10 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-DBT_BUILD = "reporting.dbt_build"
-APPLY_RETENTION = "reporting.apply_retention"
-CHECK_QUALITY = "reporting.check_quality"
-
 
 @dataclass(frozen=True)
 class ReportingRequest:

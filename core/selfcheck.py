@@ -4,9 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-# Workflows call activities by name, so workflow files import no I/O code.
-RECORD_SELFCHECK = "selfcheck.record"
-
 
 @dataclass(frozen=True)
 class SelfCheckRequest:

@@ -16,13 +16,11 @@ from datetime import timedelta
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from activities.monitoring.evaluate import EvaluationActivities
     from core.monitoring import engine
     from core.monitoring.ids import uuid7
     from core.monitoring.results import ALERT, NO_ALERT
     from core.monitoring.types import (
-        EVALUATE_BATCH,
-        PERSIST_EVALUATIONS,
-        RUN_RULES,
         EvaluationOutcome,
         EvaluationRequest,
         RuleStageBatch,
@@ -60,16 +58,20 @@ class EvaluateTransactionWorkflow:
 
     @workflow.run
     async def run(self, request: EvaluationRequest) -> EvaluationOutcome:
-        stage: RuleStageBatch = await workflow.execute_local_activity(
-            RUN_RULES, request, result_type=RuleStageBatch,
-            start_to_close_timeout=STEP_TIMEOUT, retry_policy=RETRY,
-        )  # fmt: skip
+        stage: RuleStageBatch = await workflow.execute_local_activity_method(
+            EvaluationActivities.run_rules,
+            request,
+            start_to_close_timeout=STEP_TIMEOUT,
+            retry_policy=RETRY,
+        )
         info = workflow.info()
         evaluations = engine.evaluations(stage, new_evaluation_id, info.workflow_id, info.run_id)
-        await workflow.execute_local_activity(
-            PERSIST_EVALUATIONS, evaluations, result_type=list[str],
-            start_to_close_timeout=STEP_TIMEOUT, retry_policy=RETRY,
-        )  # fmt: skip
+        await workflow.execute_local_activity_method(
+            EvaluationActivities.persist,
+            evaluations,
+            start_to_close_timeout=STEP_TIMEOUT,
+            retry_policy=RETRY,
+        )
         await open_cases(request.tenant_id, [e.msg_id for e in evaluations if e.status == ALERT])
         return _searchable(
             EvaluationOutcome(
@@ -97,9 +99,11 @@ class EvaluateBatchWorkflow:
         # here, as child workflows, and replay so.
         opens_cases = workflow.patched("batch-opens-its-cases")
         outcome: EvaluationOutcome = await evaluate(
-            EVALUATE_BATCH, replace(request, open_cases=opens_cases), result_type=EvaluationOutcome,
-            start_to_close_timeout=BATCH_TIMEOUT, retry_policy=RETRY,
-        )  # fmt: skip
+            EvaluationActivities.evaluate_batch,
+            replace(request, open_cases=opens_cases),
+            start_to_close_timeout=BATCH_TIMEOUT,
+            retry_policy=RETRY,
+        )
         if not opens_cases:
             alerts = [m for m, status in outcome.evaluated.items() if status == ALERT]
             await open_cases(request.tenant_id, alerts)

@@ -4,11 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-QUEUE_LOADS = "biometrics.queue_loads"
-OUTSTANDING = "biometrics.outstanding"
-ERASE_AT_REST = "biometrics.erase_at_rest"
-RECORD_ERASED = "biometrics.record_erased"
-
 
 @dataclass(frozen=True)
 class TemplateRef:

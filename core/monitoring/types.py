@@ -8,11 +8,6 @@ from typing import Any
 from core.monitoring.results import Adjudication, RuleResult
 from core.monitoring.transactions import Transaction
 
-# activity names: workflows call activities by name, so workflow files import no I/O code
-RUN_RULES = "monitoring.run_rules"
-PERSIST_EVALUATIONS = "monitoring.persist_evaluations"
-EVALUATE_BATCH = "monitoring.evaluate_batch"
-
 
 @dataclass(frozen=True)
 class EvaluationRequest:

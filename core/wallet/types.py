@@ -9,11 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-SCREEN_PAYMENT = "wallet.screen_payment"
-SETTLE_PAYMENT = "wallet.settle_payment"
-SCREEN_TOPUP = "wallet.screen_topup"
-SETTLE_TOPUP = "wallet.settle_topup"
-
 APPROVED = "approved"
 DECLINED = "declined"
 CREDITED = "credited"

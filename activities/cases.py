@@ -12,17 +12,14 @@ from temporalio import activity
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
-from saku.db import Pool
-from saku.domain.cases import (
+from core.cases import (
     CASE_WORKFLOW,
-    DECIDE_CASE,
-    ESCALATE_CASE,
-    OPEN_CASE,
     SERVICE_LEVEL,
     CaseRequest,
     DecideCase,
     case_workflow_id,
 )
+from core.db import Pool
 
 
 class CaseActivities:
@@ -30,7 +27,7 @@ class CaseActivities:
         self.pool = pool
         self.service_level = service_level
 
-    @activity.defn(name=OPEN_CASE)
+    @activity.defn(name="cases.open")
     async def open(self, case: CaseRequest) -> bool:
         """Open the case from its alerting evaluation; False if there is none (not an alert)."""
         return case.msg_id in await self.open_rows(case.tenant_id, [case.msg_id])
@@ -86,7 +83,7 @@ class CaseActivities:
 
         await asyncio.gather(*(start(msg_id) for msg_id in alerting))
 
-    @activity.defn(name=ESCALATE_CASE)
+    @activity.defn(name="cases.escalate")
     async def escalate(self, case: CaseRequest) -> None:
         async with self.pool.connection() as conn:
             await conn.execute(
@@ -95,7 +92,7 @@ class CaseActivities:
                 (case.tenant_id, case.msg_id),
             )
 
-    @activity.defn(name=DECIDE_CASE)
+    @activity.defn(name="cases.decide")
     async def decide(self, request: DecideCase) -> None:
         case, decision = request.case, request.decision
         async with self.pool.connection() as conn, conn.transaction():

@@ -7,9 +7,8 @@ import logging
 import redis.asyncio as redis
 from temporalio import activity
 
-from saku.db import Pool
-from saku.domain.selfcheck import (
-    RECORD_SELFCHECK,
+from core.db import Pool
+from core.selfcheck import (
     SelfCheckRequest,
     SelfCheckResult,
     selfcheck_valkey_key,
@@ -24,7 +23,7 @@ class SelfCheckActivities:
         self.pool = pool
         self.valkey = valkey
 
-    @activity.defn(name=RECORD_SELFCHECK)
+    @activity.defn(name="selfcheck.record")
     async def record(self, request: SelfCheckRequest) -> SelfCheckResult:
         workflow_id = activity.info().workflow_id or ""
         async with self.pool.connection() as conn:

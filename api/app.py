@@ -29,8 +29,8 @@ from api.routes import (
     topups,
     users,
 )
-from saku.logs import correlation_id, new_correlation_id
-from saku.settings import Settings, get_settings
+from core.logs import correlation_id, new_correlation_id
+from core.settings import Settings, get_settings
 
 CORRELATION_HEADER = "X-Request-ID"
 

@@ -13,7 +13,7 @@ from typing import Annotated
 from pydantic import BaseModel, Field
 
 from api.errors import invalid
-from saku.settings import Settings
+from core.settings import Settings
 
 # Far beyond any cap, and well inside the ledger's numeric(20, 4)
 MAX_MONEY = Decimal(10) ** 12

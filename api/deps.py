@@ -13,8 +13,8 @@ from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.resources import Resources
-from saku.security import InvalidToken, Principal, Role, decode_token
-from saku.settings import Settings
+from core.security import InvalidToken, Principal, Role, decode_token
+from core.settings import Settings
 
 _bearer = HTTPBearer(auto_error=False, description="A token from POST /auth/token")
 

@@ -1,4 +1,4 @@
-"""Kiosk authentication: every kiosk request carries an Ed25519 signature (saku.kiosk_signing).
+"""Kiosk authentication: every kiosk request carries an Ed25519 signature (core.kiosk_signing).
 
 Checks run cheapest first and every failure is a 401 with the reason: headers present and
 well formed; timestamp within `kiosk_clock_skew_s` of the server's clock either way; key
@@ -19,7 +19,7 @@ from fastapi import Depends, HTTPException, Request, status
 
 from activities.wallet.kiosk_keys import KioskKeys
 from api.deps import ResourcesDep, SettingsDep
-from saku.kiosk_signing import SCHEME, SignatureError, parse_headers, verify_parsed
+from core.kiosk_signing import SCHEME, SignatureError, parse_headers, verify_parsed
 
 LAST_SEEN_INTERVAL_S = 60
 

@@ -13,18 +13,18 @@ from aiokafka import AIOKafkaProducer
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from activities import build_activities
 from activities.biometrics.keyring import KeyRing
 from activities.monitoring.alerts import kafka_alert_publisher
 from activities.monitoring.history import HistoryStore
+from activities.registry import build_activities
 from api.intake.service import Intake
 from api.sign_in_guard import PasswordChecks, SignInThrottle
-from api.wallet_runs import InFlight
-from saku import topics
-from saku.db import Pool, create_pool
-from saku.settings import Settings
-from saku.temporal.client import connect
-from saku.temporal.worker import create_worker
+from api.starters.wallet import InFlight
+from core import topics
+from core.db import Pool, create_pool
+from core.settings import Settings
+from core.temporal.client import connect
+from core.temporal.worker import create_worker
 from workflows.registry import ALL_WORKFLOWS
 
 log = logging.getLogger(__name__)

@@ -21,7 +21,7 @@ import logging
 import redis.asyncio as redis
 from fastapi import HTTPException, status
 
-from saku.security import verify_password, verify_unknown_user
+from core.security import verify_password, verify_unknown_user
 
 log = logging.getLogger(__name__)
 

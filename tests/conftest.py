@@ -14,12 +14,12 @@ import redis.asyncio as redis
 from psycopg_pool import AsyncConnectionPool
 from temporalio.client import Client
 
-from saku.db import create_pool
-from saku.services import run_consumer, run_worker
-from saku.settings import Settings
+from core.db import create_pool
+from core.settings import Settings
+from core.temporal.client import connect
 from saku.stack import manager
 from saku.stack.components import ensure_topics
-from saku.temporal.client import connect
+from saku.wiring import run_consumer, run_worker
 from tests.stackutil import private_settings, remove_var_dir
 
 # The session's stack, while it is up: stopped by a SIGTERM too

@@ -14,11 +14,8 @@ from datetime import timedelta
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from saku.domain.biometrics import (
-        ERASE_AT_REST,
-        OUTSTANDING,
-        QUEUE_LOADS,
-        RECORD_ERASED,
+    from activities.biometrics.steps import BiometricActivities
+    from core.biometrics.types import (
         ErasureRequest,
         Outstanding,
         TemplateRef,
@@ -40,10 +37,12 @@ class _AwaitsKiosks:
 
     async def _until_confirmed(self, query: Outstanding) -> None:
         while True:
-            pending: list[str] = await workflow.execute_activity(
-                OUTSTANDING, query, result_type=list[str],
-                start_to_close_timeout=STEP_TIMEOUT, retry_policy=RETRY,
-            )  # fmt: skip
+            pending = await workflow.execute_activity_method(
+                BiometricActivities.outstanding,
+                query,
+                start_to_close_timeout=STEP_TIMEOUT,
+                retry_policy=RETRY,
+            )
             if not pending:
                 return
             self._nudged = False
@@ -57,8 +56,11 @@ class DistributeTemplateWorkflow(_AwaitsKiosks):
 
     @workflow.run
     async def run(self, ref: TemplateRef) -> None:
-        await workflow.execute_activity(
-            QUEUE_LOADS, ref, start_to_close_timeout=STEP_TIMEOUT, retry_policy=RETRY
+        await workflow.execute_activity_method(
+            BiometricActivities.queue_loads,
+            ref,
+            start_to_close_timeout=STEP_TIMEOUT,
+            retry_policy=RETRY,
         )
         await self._until_confirmed(Outstanding(ref.tenant_id, ref.student_id, "load"))
 
@@ -70,10 +72,16 @@ class EraseBiometricsWorkflow(_AwaitsKiosks):
 
     @workflow.run
     async def run(self, request: ErasureRequest) -> None:
-        await workflow.execute_activity(
-            ERASE_AT_REST, request, start_to_close_timeout=STEP_TIMEOUT, retry_policy=RETRY
+        await workflow.execute_activity_method(
+            BiometricActivities.erase_at_rest,
+            request,
+            start_to_close_timeout=STEP_TIMEOUT,
+            retry_policy=RETRY,
         )
         await self._until_confirmed(Outstanding(request.tenant_id, request.student_id, "delete"))
-        await workflow.execute_activity(
-            RECORD_ERASED, request, start_to_close_timeout=STEP_TIMEOUT, retry_policy=RETRY
+        await workflow.execute_activity_method(
+            BiometricActivities.record_erased,
+            request,
+            start_to_close_timeout=STEP_TIMEOUT,
+            retry_policy=RETRY,
         )

@@ -14,12 +14,10 @@ from temporalio import workflow
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 with workflow.unsafe.imports_passed_through():
-    from saku.domain.cases import (
+    from activities.cases import CaseActivities
+    from core.cases import (
         CASE_WORKFLOW,
-        DECIDE_CASE,
         DECIDE_SIGNAL,
-        ESCALATE_CASE,
-        OPEN_CASE,
         CaseDecision,
         CaseRequest,
         DecideCase,
@@ -48,20 +46,22 @@ class CaseWorkflow:
         # for a decision) replay the regular activity they recorded.
         if not case.opened:
             opened: bool = await moved_to_local("open-case-locally")(
-                OPEN_CASE, case, result_type=bool, start_to_close_timeout=STEP, retry_policy=RETRY
+                CaseActivities.open, case, start_to_close_timeout=STEP, retry_policy=RETRY
             )
             if not opened:
                 return "no alert"
         if not await self._decided_within_service_level(case):
-            await workflow.execute_activity(
-                ESCALATE_CASE, case, start_to_close_timeout=STEP, retry_policy=RETRY
+            await workflow.execute_activity_method(
+                CaseActivities.escalate, case, start_to_close_timeout=STEP, retry_policy=RETRY
             )
             await workflow.wait_condition(lambda: self._decision is not None)
         assert self._decision is not None
-        await workflow.execute_activity(
-            DECIDE_CASE, DecideCase(case, self._decision),
-            start_to_close_timeout=STEP, retry_policy=RETRY,
-        )  # fmt: skip
+        await workflow.execute_activity_method(
+            CaseActivities.decide,
+            DecideCase(case, self._decision),
+            start_to_close_timeout=STEP,
+            retry_policy=RETRY,
+        )
         return self._decision.outcome
 
     async def _decided_within_service_level(self, case: CaseRequest) -> bool:

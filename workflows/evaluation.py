@@ -1,7 +1,7 @@
 """Transaction monitoring as Temporal workflows: route -> rules -> typologies -> event-flow
 conditions -> decision -> persisted, each step durable, retried and timed out.
 
-Two modes, one engine (saku.monitoring.engine). Per transaction: the rules run in a local
+Two modes, one engine (core.monitoring.engine). Per transaction: the rules run in a local
 activity, scoring and adjudication run here, in workflow code, so the operator sees every
 step's result in the history. Micro-batch: the stream consumer's batches travel by
 reference; one local activity runs the same steps next to the data and returns a summary,
@@ -16,18 +16,16 @@ from datetime import timedelta
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from saku.domain.evaluation import (
-        EVALUATE_BATCH,
-        PERSIST_EVALUATIONS,
-        RUN_RULES,
+    from activities.monitoring.evaluate import EvaluationActivities
+    from core.monitoring import engine
+    from core.monitoring.ids import uuid7
+    from core.monitoring.results import ALERT, NO_ALERT
+    from core.monitoring.types import (
         EvaluationOutcome,
         EvaluationRequest,
         RuleStageBatch,
     )
-    from saku.monitoring import engine
-    from saku.monitoring.ids import uuid7
-    from saku.monitoring.results import ALERT, NO_ALERT
-    from saku.temporal import search_attributes as sa
+    from core.temporal import search_attributes as sa
 
 from workflows.cases import open_cases
 from workflows.policies import RETRY, moved_to_local
@@ -60,16 +58,20 @@ class EvaluateTransactionWorkflow:
 
     @workflow.run
     async def run(self, request: EvaluationRequest) -> EvaluationOutcome:
-        stage: RuleStageBatch = await workflow.execute_local_activity(
-            RUN_RULES, request, result_type=RuleStageBatch,
-            start_to_close_timeout=STEP_TIMEOUT, retry_policy=RETRY,
-        )  # fmt: skip
+        stage: RuleStageBatch = await workflow.execute_local_activity_method(
+            EvaluationActivities.run_rules,
+            request,
+            start_to_close_timeout=STEP_TIMEOUT,
+            retry_policy=RETRY,
+        )
         info = workflow.info()
         evaluations = engine.evaluations(stage, new_evaluation_id, info.workflow_id, info.run_id)
-        await workflow.execute_local_activity(
-            PERSIST_EVALUATIONS, evaluations, result_type=list[str],
-            start_to_close_timeout=STEP_TIMEOUT, retry_policy=RETRY,
-        )  # fmt: skip
+        await workflow.execute_local_activity_method(
+            EvaluationActivities.persist,
+            evaluations,
+            start_to_close_timeout=STEP_TIMEOUT,
+            retry_policy=RETRY,
+        )
         await open_cases(request.tenant_id, [e.msg_id for e in evaluations if e.status == ALERT])
         return _searchable(
             EvaluationOutcome(
@@ -97,9 +99,11 @@ class EvaluateBatchWorkflow:
         # here, as child workflows, and replay so.
         opens_cases = workflow.patched("batch-opens-its-cases")
         outcome: EvaluationOutcome = await evaluate(
-            EVALUATE_BATCH, replace(request, open_cases=opens_cases), result_type=EvaluationOutcome,
-            start_to_close_timeout=BATCH_TIMEOUT, retry_policy=RETRY,
-        )  # fmt: skip
+            EvaluationActivities.evaluate_batch,
+            replace(request, open_cases=opens_cases),
+            start_to_close_timeout=BATCH_TIMEOUT,
+            retry_policy=RETRY,
+        )
         if not opens_cases:
             alerts = [m for m, status in outcome.evaluated.items() if status == ALERT]
             await open_cases(request.tenant_id, alerts)

@@ -18,5 +18,5 @@ def moved_to_local(patch_id: str) -> Callable[..., Any]:
     """How to run a step that became a local activity: locally in new runs, and as the regular
     activity in histories recorded before the change (`workflow.patched`), so they replay."""
     if workflow.patched(patch_id):
-        return workflow.execute_local_activity
-    return workflow.execute_activity
+        return workflow.execute_local_activity_method
+    return workflow.execute_activity_method

@@ -13,10 +13,8 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
-    from saku.domain.reporting import (
-        APPLY_RETENTION,
-        CHECK_QUALITY,
-        DBT_BUILD,
+    from activities.reporting.steps import ReportingActivities
+    from core.reporting import (
         DbtSummary,
         QualityVerdict,
         ReportingRequest,
@@ -27,6 +25,7 @@ with workflow.unsafe.imports_passed_through():
 
 
 RETRY = RetryPolicy(maximum_attempts=3)
+STEP_TIMEOUT = timedelta(minutes=30)
 
 
 @workflow.defn(name="Reporting")
@@ -41,10 +40,12 @@ class ReportingWorkflow:
     @workflow.run
     async def run(self, request: ReportingRequest) -> ReportingSummary:
         self._steps.append("dbt build: started")
-        dbt: DbtSummary = await workflow.execute_activity(
-            DBT_BUILD, request, result_type=DbtSummary,
-            start_to_close_timeout=timedelta(minutes=30), retry_policy=RETRY,
-        )  # fmt: skip
+        dbt: DbtSummary = await workflow.execute_activity_method(
+            ReportingActivities.dbt_build,
+            request,
+            start_to_close_timeout=STEP_TIMEOUT,
+            retry_policy=RETRY,
+        )
         counts = ", ".join(f"{k} {v}" for k, v in sorted(dbt.counts.items()))
         self._steps.append(
             f"dbt build: {'ok' if dbt.ok else 'FAILED'} in {dbt.seconds} s ({counts})"
@@ -52,10 +53,12 @@ class ReportingWorkflow:
         quality: QualityVerdict | None = None
         if dbt.ok:
             self._steps.append("quality checks: started")
-            quality = await workflow.execute_activity(
-                CHECK_QUALITY, request, result_type=QualityVerdict,
-                start_to_close_timeout=timedelta(minutes=30), retry_policy=RETRY,
-            )  # fmt: skip
+            quality = await workflow.execute_activity_method(
+                ReportingActivities.check_quality,
+                request,
+                start_to_close_timeout=STEP_TIMEOUT,
+                retry_policy=RETRY,
+            )
             verdict = "ok" if quality.ok else f"FAILED ({len(quality.failures)}), alert raised"
             self._steps.append(f"quality checks: {quality.checked} expectations, {verdict}")
         retention: list[RetentionCounts] = []
@@ -73,11 +76,12 @@ class ReportingWorkflow:
                     "quality checks; see data_quality_alerts)"
                 )
             self._steps.append("retention: started")
-            retention = await workflow.execute_activity(
-                APPLY_RETENTION, RetentionRequest(request.trigger, held),
-                result_type=list[RetentionCounts],
-                start_to_close_timeout=timedelta(minutes=30), retry_policy=RETRY,
-            )  # fmt: skip
+            retention = await workflow.execute_activity_method(
+                ReportingActivities.apply_retention,
+                RetentionRequest(request.trigger, held),
+                start_to_close_timeout=STEP_TIMEOUT,
+                retry_policy=RETRY,
+            )
             moved = ", ".join(f"{r.data_class} {r.archived}/{r.purged}" for r in retention)
             self._steps.append(f"retention: archived/purged {moved}")
         return ReportingSummary(dbt, quality, retention, list(self._steps))

@@ -7,8 +7,9 @@ from datetime import timedelta
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from saku.domain.selfcheck import RECORD_SELFCHECK, SelfCheckRequest, SelfCheckResult
-    from saku.temporal import search_attributes
+    from activities.selfcheck import SelfCheckActivities
+    from core.selfcheck import SelfCheckRequest, SelfCheckResult
+    from core.temporal import search_attributes
 
 
 @workflow.defn(name="SelfCheck")
@@ -17,10 +18,6 @@ class SelfCheckWorkflow:
     async def run(self, request: SelfCheckRequest) -> SelfCheckResult:
         workflow.upsert_search_attributes([search_attributes.KIND.value_set("selfcheck")])
         workflow.logger.info("self-check started")
-        result: SelfCheckResult = await workflow.execute_activity(
-            RECORD_SELFCHECK,
-            request,
-            result_type=SelfCheckResult,
-            start_to_close_timeout=timedelta(seconds=10),
+        return await workflow.execute_activity_method(
+            SelfCheckActivities.record, request, start_to_close_timeout=timedelta(seconds=10)
         )
-        return result

@@ -14,11 +14,10 @@ from datetime import timedelta
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from saku.domain.wallet import (
-        SCREEN_PAYMENT,
-        SCREEN_TOPUP,
-        SETTLE_PAYMENT,
-        SETTLE_TOPUP,
+    from activities.wallet.payments import WalletActivities
+    from core.monitoring.results import ALERT
+    from core.wallet.authorisation import MONITORING_HOLD, TOPUP_HOLD
+    from core.wallet.types import (
         Decline,
         PaymentRequest,
         Receipt,
@@ -26,8 +25,6 @@ with workflow.unsafe.imports_passed_through():
         Settlement,
         TopUpRequest,
     )
-    from saku.monitoring.results import ALERT
-    from saku.wallet.authorisation import MONITORING_HOLD, TOPUP_HOLD
 
 from workflows.cases import open_cases
 from workflows.policies import RETRY
@@ -35,19 +32,47 @@ from workflows.policies import RETRY
 STEP_TIMEOUT = timedelta(seconds=10)
 
 
-async def _screen_and_settle(
-    screen: str, settle: str, request: PaymentRequest | TopUpRequest, hold: Decline | None
-) -> Receipt:
-    screening: Screening = await workflow.execute_local_activity(
-        screen, request, result_type=Screening,
-        start_to_close_timeout=STEP_TIMEOUT, retry_policy=RETRY,
-    )  # fmt: skip
+async def _pay(request: PaymentRequest, hold: Decline | None) -> Receipt:
+    screening = await workflow.execute_local_activity_method(
+        WalletActivities.screen_payment,
+        request,
+        start_to_close_timeout=STEP_TIMEOUT,
+        retry_policy=RETRY,
+    )
+    receipt = await workflow.execute_local_activity_method(
+        WalletActivities.settle_payment,
+        args=[request, _settlement(screening, hold)],
+        start_to_close_timeout=STEP_TIMEOUT,
+        retry_policy=RETRY,
+    )
+    return await _with_cases(request, screening, receipt)
+
+
+async def _top_up(request: TopUpRequest) -> Receipt:
+    screening = await workflow.execute_local_activity_method(
+        WalletActivities.screen_topup,
+        request,
+        start_to_close_timeout=STEP_TIMEOUT,
+        retry_policy=RETRY,
+    )
+    receipt = await workflow.execute_local_activity_method(
+        WalletActivities.settle_topup,
+        args=[request, _settlement(screening, TOPUP_HOLD)],
+        start_to_close_timeout=STEP_TIMEOUT,
+        retry_policy=RETRY,
+    )
+    return await _with_cases(request, screening, receipt)
+
+
+def _settlement(screening: Screening, hold: Decline | None) -> Settlement:
+    """Interdicted by monitoring: declined with `hold`, unless already declined."""
     decline = screening.decline or (hold if screening.interdicted else None)
-    settlement = Settlement(decline, screening.evaluation_id, screening.monitoring_status)
-    receipt: Receipt = await workflow.execute_local_activity(
-        settle, args=[request, settlement], result_type=Receipt,
-        start_to_close_timeout=STEP_TIMEOUT, retry_policy=RETRY,
-    )  # fmt: skip
+    return Settlement(decline, screening.evaluation_id, screening.monitoring_status)
+
+
+async def _with_cases(
+    request: PaymentRequest | TopUpRequest, screening: Screening, receipt: Receipt
+) -> Receipt:
     if screening.monitoring_status == ALERT:
         await open_cases(request.tenant_id, [request.msg_id])
     return receipt
@@ -62,14 +87,14 @@ class KioskPaymentWorkflow:
     async def run(self, request: PaymentRequest) -> Receipt:
         # an offline sale has happened already: it is evaluated (alerts), never held
         hold = None if request.offline else MONITORING_HOLD
-        return await _screen_and_settle(SCREEN_PAYMENT, SETTLE_PAYMENT, request, hold)
+        return await _pay(request, hold)
 
 
 @workflow.defn(name="TopUp", sandboxed=False)
 class TopUpWorkflow:
     @workflow.run
     async def run(self, request: TopUpRequest) -> Receipt:
-        return await _screen_and_settle(SCREEN_TOPUP, SETTLE_TOPUP, request, TOPUP_HOLD)
+        return await _top_up(request)
 
 
 @workflow.defn(name="OfflineSync", sandboxed=False)
@@ -80,7 +105,4 @@ class OfflineSyncWorkflow:
 
     @workflow.run
     async def run(self, sales: list[PaymentRequest]) -> list[Receipt]:
-        return [
-            await _screen_and_settle(SCREEN_PAYMENT, SETTLE_PAYMENT, sale, None)
-            for sale in sorted(sales, key=lambda s: s.sold_at_ms)
-        ]
+        return [await _pay(sale, None) for sale in sorted(sales, key=lambda s: s.sold_at_ms)]

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from saku.biometrics.consent import ConsentEvent, ConsentStatus, Decision, status
-from saku.db import Pool
+from core.biometrics.consent import ConsentEvent, ConsentStatus, Decision, status
+from core.db import Pool
 
 
 class Consents:

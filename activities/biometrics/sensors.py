@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from saku.db import Pool
+from core.db import Pool
 
 _ALL_KIOSKS_OF_STUDENT = """
 SELECT k.id FROM kiosks k JOIN students s ON s.tenant_id = k.tenant_id

@@ -7,11 +7,7 @@ from temporalio import activity
 
 from activities.biometrics.sensors import SensorCommands
 from activities.biometrics.vault import TemplateVault
-from saku.domain.biometrics import (
-    ERASE_AT_REST,
-    OUTSTANDING,
-    QUEUE_LOADS,
-    RECORD_ERASED,
+from core.biometrics.types import (
     ErasureRequest,
     Outstanding,
     TemplateRef,
@@ -23,15 +19,15 @@ class BiometricActivities:
         self.vault = vault
         self.commands = commands
 
-    @activity.defn(name=QUEUE_LOADS)
+    @activity.defn(name="biometrics.queue_loads")
     async def queue_loads(self, ref: TemplateRef) -> int:
         return await self.commands.queue_loads(ref.tenant_id, ref.student_id, ref.finger)
 
-    @activity.defn(name=OUTSTANDING)
+    @activity.defn(name="biometrics.outstanding")
     async def outstanding(self, query: Outstanding) -> list[str]:
         return await self.commands.outstanding(query.tenant_id, query.student_id, query.action)
 
-    @activity.defn(name=ERASE_AT_REST)
+    @activity.defn(name="biometrics.erase_at_rest")
     async def erase_at_rest(self, request: ErasureRequest) -> list[int]:
         """Crypto-shred and delete the ciphertexts, then queue deletes for every kiosk.
         Idempotent: a retry finds nothing left to destroy and the deletes already queued."""
@@ -41,7 +37,7 @@ class BiometricActivities:
         await self.commands.queue_deletes(request.tenant_id, request.student_id)
         return erased.fingers
 
-    @activity.defn(name=RECORD_ERASED)
+    @activity.defn(name="biometrics.record_erased")
     async def record_erased(self, request: ErasureRequest) -> None:
         """The audit record that the templates are gone from every kiosk, and when."""
         kiosks = await self.commands.confirmed(request.tenant_id, request.student_id, "delete")

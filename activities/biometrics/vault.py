@@ -20,7 +20,7 @@ from psycopg.rows import DictRow
 from psycopg.types.json import Jsonb
 
 from activities.biometrics.keyring import KeyRing
-from saku.db import Pool
+from core.db import Pool
 
 FORMAT_VERSION = 1  # ZhianTec 512-byte characteristics, as the sensor exports them
 

@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 
 from aiokafka import AIOKafkaProducer
 
-from saku.logs import correlation_headers
+from core.logs import correlation_headers
 
 AlertPublisher = Callable[[str, bytes, bytes], Awaitable[None]]  # (tenant, key, value)
 

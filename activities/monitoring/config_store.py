@@ -12,8 +12,8 @@ from typing import Any
 
 from psycopg.types.json import Jsonb
 
-from saku.db import Pool
-from saku.monitoring.config import (
+from core.db import Pool
+from core.monitoring.config import (
     ConfigError,
     EventFlowCondition,
     NetworkMap,

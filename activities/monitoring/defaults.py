@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from activities.rules.base import Rule
-from activities.rules.catalogue import RULES
-from saku.domain.transactions import TxType
-from saku.monitoring.config import document
+from activities.monitoring.rules.base import Rule
+from activities.monitoring.rules.catalogue import RULES
+from core.monitoring.config import document
+from core.monitoring.transactions import TxType
 
 # lower band = riskier: new accounts, new payees, first transactions, rapid repeats, weak matches
 DESCENDING = frozenset({"001", "007", "030", "044", "045", "076", "s04", "s12"})

@@ -23,25 +23,22 @@ from activities.monitoring.config_store import ActiveConfig, ConfigStore
 from activities.monitoring.features import DEFAULT_BALANCE_CAP, FeatureLoader
 from activities.monitoring.history import HistoryStore
 from activities.monitoring.prepared import PreparedBatch, Routed, RoutePlan
+from activities.monitoring.rules.base import Needs
+from activities.monitoring.rules.catalogue import RULES
 from activities.monitoring.stored_evaluations import evaluation_rows
-from activities.rules.base import Needs
-from activities.rules.catalogue import RULES
-from saku.db import Pool
-from saku.domain.evaluation import (
-    EVALUATE_BATCH,
-    PERSIST_EVALUATIONS,
-    RUN_RULES,
+from core.db import Pool
+from core.monitoring import engine
+from core.monitoring.config import MessageRoute, document
+from core.monitoring.ids import new_evaluation_id
+from core.monitoring.results import ALERT
+from core.monitoring.transactions import MS_PER_DAY, Transaction
+from core.monitoring.types import (
     Evaluation,
     EvaluationOutcome,
     EvaluationRequest,
     RuleStageBatch,
     Unrouted,
 )
-from saku.domain.transactions import MS_PER_DAY, Transaction
-from saku.monitoring import engine
-from saku.monitoring.config import MessageRoute, document
-from saku.monitoring.ids import new_evaluation_id
-from saku.monitoring.results import ALERT
 
 log = logging.getLogger(__name__)
 DEFAULT_WINDOW_MS = 90 * MS_PER_DAY
@@ -112,7 +109,7 @@ class EvaluationActivities:
             )
         return txs
 
-    @activity.defn(name=RUN_RULES)
+    @activity.defn(name="monitoring.run_rules")
     async def run_rules(self, request: EvaluationRequest) -> RuleStageBatch:
         return await self.rule_stage(request, await self._accepted(request))
 
@@ -173,7 +170,7 @@ class EvaluationActivities:
             },
         )
 
-    @activity.defn(name=EVALUATE_BATCH)
+    @activity.defn(name="monitoring.evaluate_batch")
     async def evaluate_batch(self, request: EvaluationRequest) -> EvaluationOutcome:
         """The micro-batch path: every step for every message, here, by reference.
 
@@ -222,7 +219,7 @@ class EvaluationActivities:
                 await asyncio.sleep(0)  # the insert goes out before the next part's rules run
         return evaluated
 
-    @activity.defn(name=PERSIST_EVALUATIONS)
+    @activity.defn(name="monitoring.persist_evaluations")
     async def persist(self, evaluations: list[Evaluation]) -> list[str]:
         """Store each evaluation once (a re-run finds it stored and changes nothing) and
         publish the alerts; returns the message ids stored now."""

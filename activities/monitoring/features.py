@@ -15,10 +15,10 @@ from decimal import Decimal
 from typing import Any
 
 from activities.monitoring.history_cache import HistoryCache
+from activities.monitoring.rules.base import Needs
 from activities.monitoring.school_context import load_school_contexts
-from activities.rules.base import Needs
-from saku.db import Pool
-from saku.domain.transactions import (
+from core.db import Pool
+from core.monitoring.transactions import (
     AccountHistory,
     Edge,
     EntityProfile,

@@ -22,8 +22,8 @@ import redis.asyncio as redis
 from psycopg import AsyncConnection
 from psycopg.rows import DictRow
 
-from saku.db import Pool
-from saku.domain.transactions import Transaction, TxType
+from core.db import Pool
+from core.monitoring.transactions import Transaction, TxType
 
 DATA_CACHE_TTL_S = 300
 # a batch that races another delivery of one of its messages is accepted again (see _insert_raw)

@@ -33,8 +33,8 @@ from typing import Any
 
 from psycopg.rows import tuple_row
 
-from saku.db import Pool
-from saku.domain.transactions import Edge, TxType
+from core.db import Pool
+from core.monitoring.transactions import Edge, TxType
 
 # (end-to-end id, edge), newest first: an account's history on one side
 History = list[tuple[str, Edge]]

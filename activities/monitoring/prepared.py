@@ -9,13 +9,13 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from activities.rules.base import Needs, Rule, run_rule
-from activities.rules.catalogue import RULES
-from saku.domain.evaluation import RuleStage, RuleStageBatch, Unrouted
-from saku.domain.transactions import Features, Transaction
-from saku.monitoring.config import ERROR_OUTCOME, EventFlowCondition, RuleConfig, document
-from saku.monitoring.engine import TypologyIndex
-from saku.monitoring.results import RuleResult
+from activities.monitoring.rules.base import Needs, Rule, run_rule
+from activities.monitoring.rules.catalogue import RULES
+from core.monitoring.config import ERROR_OUTCOME, EventFlowCondition, RuleConfig, document
+from core.monitoring.engine import TypologyIndex
+from core.monitoring.results import RuleResult
+from core.monitoring.transactions import Features, Transaction
+from core.monitoring.types import RuleStage, RuleStageBatch, Unrouted
 
 
 @dataclass(frozen=True)

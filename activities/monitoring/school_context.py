@@ -14,8 +14,8 @@ from psycopg import AsyncConnection
 from psycopg.rows import DictRow
 
 from activities.wallet.facts import load_facts, minute_of_day
-from saku.domain.transactions import MS_PER_DAY, SchoolContext, Transaction, TxType
-from saku.wallet.authorisation import effective_cap
+from core.monitoring.transactions import MS_PER_DAY, SchoolContext, Transaction, TxType
+from core.wallet.authorisation import effective_cap
 
 _COUNTS_SQL = """
 SELECT

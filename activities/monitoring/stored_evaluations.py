@@ -23,9 +23,9 @@ from typing import Any
 import orjson
 
 from activities.monitoring.config_store import ConfigStore, Key
-from saku.domain.evaluation import Evaluation
-from saku.monitoring.config import ERROR_OUTCOME, NetworkMap, document
-from saku.monitoring.results import RuleResult
+from core.monitoring.config import ERROR_OUTCOME, NetworkMap, document
+from core.monitoring.results import RuleResult
+from core.monitoring.types import Evaluation
 
 # the stored result's fields that are the evaluations table's columns
 _COLUMNS = (

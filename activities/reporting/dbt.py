@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from saku.settings import Settings
+from core.settings import Settings
 
 PROJECT = Path(__file__).resolve().parents[2] / "dbt"
 

@@ -21,10 +21,10 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from saku.domain.currencies import ISO_4217
-from saku.settings import Settings, get_settings
+from core.currencies import ISO_4217
+from core.settings import Settings, get_settings
 
-# the one list intake validates against (saku.domain.currencies): what it lets in passes here
+# the one list intake validates against (core.currencies): what it lets in passes here
 KNOWN_CURRENCIES = sorted(ISO_4217)
 
 INGESTED = """SELECT tenant_id, msg_id, amount, currency, created_at FROM transaction_edges"""

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from psycopg import AsyncConnection, sql
 from psycopg.rows import DictRow
 
-from saku.db import Pool
+from core.db import Pool
 
 # class -> which of its rows are old enough, given the cutoff
 _OLD: dict[str, str] = {

@@ -14,18 +14,15 @@ from activities.monitoring.alerts import AlertPublisher
 from activities.reporting.dbt import run_dbt, target_dir
 from activities.reporting.quality import run_checks
 from activities.reporting.retention import Retention
-from saku.db import Pool
-from saku.domain.reporting import (
-    APPLY_RETENTION,
-    CHECK_QUALITY,
-    DBT_BUILD,
+from core.db import Pool
+from core.reporting import (
     DbtSummary,
     QualityVerdict,
     ReportingRequest,
     RetentionCounts,
     RetentionRequest,
 )
-from saku.settings import Settings
+from core.settings import Settings
 
 
 class ReportingActivities:
@@ -35,7 +32,7 @@ class ReportingActivities:
         self.retention = Retention(pool)
         self.publish_alert = publish_alert
 
-    @activity.defn(name=CHECK_QUALITY)
+    @activity.defn(name="reporting.check_quality")
     async def check_quality(self, request: ReportingRequest) -> QualityVerdict:
         """The Great Expectations checkpoint; a failure is an alert (stored, published) that
         names the failing tenants, whose purge is then held."""
@@ -70,14 +67,14 @@ class ReportingActivities:
             )
         return verdict
 
-    @activity.defn(name=APPLY_RETENTION)
+    @activity.defn(name="reporting.apply_retention")
     async def apply_retention(self, request: RetentionRequest) -> list[RetentionCounts]:
         """Archive, then purge, what is past retention (the ledger and audit: archive only),
         except the held tenants' rows."""
         done = await self.retention.apply(held_tenants=request.held_tenants)
         return [RetentionCounts(r.data_class, r.archived, r.purged) for r in done]
 
-    @activity.defn(name=DBT_BUILD)
+    @activity.defn(name="reporting.dbt_build")
     async def dbt_build(self, request: ReportingRequest) -> DbtSummary:
         """Snapshots, models and dbt's own tests, in dependency order."""
         started = time.monotonic()

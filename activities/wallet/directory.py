@@ -16,8 +16,8 @@ from typing import Any
 import psycopg
 
 from activities.wallet.ledger import Ledger
-from saku.db import Pool
-from saku.security import hash_pin
+from core.db import Pool
+from core.security import hash_pin
 
 TOPUP_CLEARING = "clearing:topups"
 

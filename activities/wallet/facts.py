@@ -16,7 +16,7 @@ from typing import Any
 from psycopg import AsyncConnection
 from psycopg.rows import DictRow
 
-from saku.wallet.authorisation import CategoryFacts, StudentFacts
+from core.wallet.authorisation import CategoryFacts, StudentFacts
 
 _STUDENT_SQL = """
 WITH student AS (

@@ -19,8 +19,8 @@ from psycopg import AsyncConnection
 from psycopg.rows import DictRow
 from psycopg.types.json import Jsonb
 
-from saku.db import Pool
-from saku.security import Principal
+from core.db import Pool
+from core.security import Principal
 
 PUBLIC_KEY_BYTES = 32
 KeyStatus = Literal["current", "grace", "expired", "revoked"]

@@ -20,7 +20,7 @@ import psycopg
 from psycopg import AsyncConnection
 from psycopg.rows import DictRow
 
-from saku.db import Pool
+from core.db import Pool
 
 AccountKind = Literal["student_wallet", "merchant_settlement", "topup_clearing", "offline_debt"]
 PostingKind = Literal["topup", "purchase", "refund"]

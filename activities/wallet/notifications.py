@@ -36,7 +36,7 @@ from psycopg.rows import DictRow
 from psycopg.types.json import Jsonb
 
 from activities.wallet.webhook_targets import WebhookPolicy, WebhookTargetRefused
-from saku.db import Pool
+from core.db import Pool
 
 log = logging.getLogger(__name__)
 

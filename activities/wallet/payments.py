@@ -32,33 +32,29 @@ from activities.wallet.ledger import (
     purchase_on_credit,
     topup_repaying,
 )
-from saku.db import Pool
-from saku.domain.evaluation import EvaluationRequest
-from saku.domain.transactions import Transaction, TxType
-from saku.domain.wallet import (
-    APPROVED,
-    CREDITED,
-    DECLINED,
-    SCREEN_PAYMENT,
-    SCREEN_TOPUP,
-    SETTLE_PAYMENT,
-    SETTLE_TOPUP,
-    Decline,
-    PaymentRequest,
-    Receipt,
-    Screening,
-    Settlement,
-    TopUpRequest,
-)
-from saku.monitoring import engine
-from saku.monitoring.ids import new_evaluation_id
-from saku.wallet.authorisation import (
+from core.db import Pool
+from core.monitoring import engine
+from core.monitoring.ids import new_evaluation_id
+from core.monitoring.transactions import Transaction, TxType
+from core.monitoring.types import EvaluationRequest
+from core.wallet.authorisation import (
     INSUFFICIENT,
     UNKNOWN_STUDENT,
     authorise_purchase,
     authorise_topup,
     balance_cap,
     effective_cap,
+)
+from core.wallet.types import (
+    APPROVED,
+    CREDITED,
+    DECLINED,
+    Decline,
+    PaymentRequest,
+    Receipt,
+    Screening,
+    Settlement,
+    TopUpRequest,
 )
 
 KIOSK_INACTIVE = Decline("kiosk_inactive", "This kiosk is switched off. Please see the office.")
@@ -127,7 +123,7 @@ class WalletActivities:
             interdicted=row["interdicted"],
         )
 
-    @activity.defn(name=SCREEN_PAYMENT)
+    @activity.defn(name="wallet.screen_payment")
     async def screen_payment(self, request: PaymentRequest) -> Screening:
         amount = Decimal(request.amount)
         async with self.pool.connection() as conn:
@@ -178,7 +174,7 @@ class WalletActivities:
         screening = await self._monitor(tx, asdict(request), "sync" if request.offline else "kiosk")
         return replace(screening, decline=decline)
 
-    @activity.defn(name=SETTLE_PAYMENT)
+    @activity.defn(name="wallet.settle_payment")
     async def settle_payment(self, request: PaymentRequest, settlement: Settlement) -> Receipt:
         monitoring, evaluation_id = settlement.monitoring_status, settlement.evaluation_id
         tenant, amount = request.tenant_id, Decimal(request.amount)
@@ -245,7 +241,7 @@ class WalletActivities:
                            workflow_id, unknown.code, unknown.reason)  # fmt: skip
         return receipt_from_row(request.kiosk_tx_id, row, monitoring)
 
-    @activity.defn(name=SCREEN_TOPUP)
+    @activity.defn(name="wallet.screen_topup")
     async def screen_topup(self, request: TopUpRequest) -> Screening:
         amount = Decimal(request.amount)
         async with self.pool.connection() as conn:
@@ -275,7 +271,7 @@ class WalletActivities:
         screening = await self._monitor(tx, asdict(request), request.channel)
         return replace(screening, decline=decline)
 
-    @activity.defn(name=SETTLE_TOPUP)
+    @activity.defn(name="wallet.settle_topup")
     async def settle_topup(self, request: TopUpRequest, settlement: Settlement) -> Receipt:
         monitoring, evaluation_id = settlement.monitoring_status, settlement.evaluation_id
         tenant, amount = request.tenant_id, Decimal(request.amount)

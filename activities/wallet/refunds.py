@@ -14,7 +14,7 @@ from psycopg.types.json import Jsonb
 from activities.wallet import notifications
 from activities.wallet.directory import Conflict, NotFound, merchant_account, wallet_account
 from activities.wallet.ledger import post_in, refund
-from saku.db import Pool
+from core.db import Pool
 
 Action = Literal["refund", "void"]
 _STATUS = {"refund": "refunded", "void": "voided"}

@@ -23,10 +23,10 @@ from temporalio.common import (
 )
 
 from activities.monitoring.history import HistoryStore, Incoming
-from saku.db import Pool
-from saku.domain.evaluation import EvaluationRequest
-from saku.domain.transactions import TxType
-from saku.temporal import search_attributes as sa
+from core.db import Pool
+from core.monitoring.transactions import TxType
+from core.monitoring.types import EvaluationRequest
+from core.temporal import search_attributes as sa
 from workflows.evaluation import EvaluateBatchWorkflow, EvaluateTransactionWorkflow
 
 

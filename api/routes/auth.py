@@ -8,9 +8,9 @@ from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel
 
-from api.accounts import find_user
+from activities.accounts import find_user
 from api.deps import RequireRoles, ResourcesDep, SettingsDep
-from saku.security import Principal, Role, issue_token
+from core.security import Principal, Role, issue_token
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 # as long as any user's can be (users.username and POST /tenants/{tenant}/users)

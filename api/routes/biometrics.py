@@ -20,14 +20,14 @@ from activities.wallet.directory import Directory
 from api.deps import RequireRoles, ResourcesDep, SettingsDep
 from api.errors import as_http
 from api.kiosk_auth import KioskDep
-from saku.biometrics.consent import GUARDIAN_DECISIONS, Decision
-from saku.domain.biometrics import (
+from core.biometrics.consent import GUARDIAN_DECISIONS, Decision
+from core.biometrics.types import (
     ErasureRequest,
     TemplateRef,
     erase_workflow_id,
     load_workflow_id,
 )
-from saku.security import Principal, Role
+from core.security import Principal, Role
 from workflows.biometrics import DistributeTemplateWorkflow, EraseBiometricsWorkflow
 
 kiosk_router = APIRouter(prefix="/v1/kiosk", tags=["kiosk"])

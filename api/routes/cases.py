@@ -11,8 +11,8 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
 from api.deps import RequireRoles, ResourcesDep
-from saku.domain.cases import DECIDE_SIGNAL, CaseDecision, CaseRequest, case_workflow_id
-from saku.security import Principal, Role
+from core.cases import DECIDE_SIGNAL, CaseDecision, CaseRequest, case_workflow_id
+from core.security import Principal, Role
 from workflows.cases import CaseWorkflow
 
 router = APIRouter(prefix="/tenants/{tenant_id}/cases", tags=["cases"])

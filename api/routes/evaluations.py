@@ -14,8 +14,8 @@ from activities.monitoring.stored_evaluations import complete
 from api.deps import RequireRoles, ResourcesDep
 from api.intake.messages import IntakeError, parse_message
 from api.intake.messages.validation import MODELS
-from saku.domain.transactions import TxType
-from saku.security import Principal, Role
+from core.monitoring.transactions import TxType
+from core.security import Principal, Role
 
 router = APIRouter(tags=["monitoring"])
 submitters = RequireRoles(Role.INTEGRATION, Role.ADMIN, Role.OPERATOR)

@@ -13,7 +13,7 @@ from activities.wallet.webhook_targets import WebhookPolicy, WebhookTargetRefuse
 from api.deps import RequireRoles, ResourcesDep, SettingsDep
 from api.errors import as_http
 from api.routes.schools import ID, Created
-from saku.security import Principal, Role
+from core.security import Principal, Role
 
 router = APIRouter(prefix="/v1", tags=["guardians"])
 staff = RequireRoles(Role.ADMIN, Role.SCHOOL_STAFF)

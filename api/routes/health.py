@@ -8,7 +8,7 @@ from fastapi import APIRouter, Response, status
 from pydantic import BaseModel
 
 from api.deps import SettingsDep
-from saku.health import check_all
+from core.health import check_all
 
 router = APIRouter(prefix="/health", tags=["health"])
 

@@ -24,8 +24,8 @@ from activities.wallet.kiosk_keys import (
 )
 from api.deps import RequireRoles, ResourcesDep
 from api.kiosk_auth import KioskDep
-from saku.kiosk_signing import decode_public_key, encode_public_key
-from saku.security import Principal, Role
+from core.kiosk_signing import decode_public_key, encode_public_key
+from core.security import Principal, Role
 
 router = APIRouter(prefix="/v1/schools/{school_id}/kiosks/{kiosk_id}/keys", tags=["kiosk keys"])
 kiosk_router = APIRouter(prefix="/v1/kiosk", tags=["kiosk"])

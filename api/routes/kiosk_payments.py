@@ -11,10 +11,10 @@ from fastapi import APIRouter, HTTPException, Path, status
 from pydantic import BaseModel, Field
 
 from activities.wallet.payments import find_payment, receipt_from_row
-from api import wallet_runs
 from api.deps import ResourcesDep, SettingsDep
 from api.kiosk_auth import KioskDep
-from saku.domain.wallet import PaymentRequest, Receipt, money
+from api.starters import wallet as wallet_starts
+from core.wallet.types import PaymentRequest, Receipt, money
 
 router = APIRouter(prefix="/v1/kiosk", tags=["kiosk"])
 
@@ -143,7 +143,7 @@ async def pay(
     )
     with resources.payments_in_flight:
         client = await resources.temporal()
-        receipt = await wallet_runs.pay(client, settings.task_queue, request, kiosk.school_id)
+        receipt = await wallet_starts.pay(client, settings.task_queue, request, kiosk.school_id)
     return ReceiptOut.of(receipt)
 
 

@@ -8,8 +8,8 @@ from fastapi import APIRouter, Body, Depends, HTTPException, status
 
 from activities.monitoring.config_store import ConfigStore, export_bundle, import_bundle
 from api.deps import RequireRoles, ResourcesDep
-from saku.monitoring.config import ConfigError, EventFlowCondition
-from saku.security import Role
+from core.monitoring.config import ConfigError, EventFlowCondition
+from core.security import Role
 
 router = APIRouter(prefix="/tenants/{tenant_id}/monitoring", tags=["monitoring configuration"])
 admins = Depends(RequireRoles(Role.ADMIN))

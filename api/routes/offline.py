@@ -15,8 +15,8 @@ from activities.wallet.kiosk_keys import KioskKeys
 from api.deps import ResourcesDep, SettingsDep
 from api.kiosk_auth import KioskDep
 from api.routes.kiosk_payments import TX_ID
-from saku.domain.wallet import PaymentRequest, money
-from saku.kiosk_signing import verify_journal_entry
+from core.kiosk_signing import verify_journal_entry
+from core.wallet.types import PaymentRequest, money
 from workflows.wallet import OfflineSyncWorkflow
 
 router = APIRouter(prefix="/v1/kiosk", tags=["kiosk"])

@@ -8,9 +8,9 @@ from fastapi import APIRouter, Depends, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from api.deps import RequireRoles, ResourcesDep
-from api.selfcheck import run_selfcheck
-from saku import topics
-from saku.security import Role
+from api.intake.selfcheck import run_selfcheck
+from core import topics
+from core.security import Role
 
 router = APIRouter(tags=["operations"])
 operators = Depends(RequireRoles(Role.ADMIN, Role.OPERATOR))

@@ -15,8 +15,8 @@ from api.bounds import PositiveMoney, within_cap
 from api.deps import RequireRoles, ResourcesDep, SettingsDep
 from api.errors import as_http
 from api.routes.biometrics import start_erasure
-from saku.domain.biometrics import ErasureRequest
-from saku.security import Principal, Role
+from core.biometrics.types import ErasureRequest
+from core.security import Principal, Role
 
 router = APIRouter(prefix="/v1/schools", tags=["schools"])
 admins = RequireRoles(Role.ADMIN)

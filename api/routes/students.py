@@ -12,7 +12,7 @@ from activities.wallet.directory import CategoryControl, Controls, Directory
 from api.bounds import Money, within_cap
 from api.deps import RequireRoles, ResourcesDep, SettingsDep
 from api.errors import as_http
-from saku.security import Principal, Role
+from core.security import Principal, Role
 
 router = APIRouter(prefix="/v1/students/{student_id}", tags=["students"])
 # RequireRoles keeps a guardian to their own children (the token's students)

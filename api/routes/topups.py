@@ -7,11 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Path, status
 
 from activities.wallet.payments import find_topup, receipt_from_row
-from api import wallet_runs
 from api.deps import RequireRoles, ResourcesDep, SettingsDep
+from api.intake.topups import ID, TopUpIn, student_exists
 from api.routes.kiosk_payments import ReceiptOut
-from api.topups import ID, TopUpIn, student_exists
-from saku.security import Principal, Role
+from api.starters import wallet as wallet_starts
+from core.security import Principal, Role
 
 router = APIRouter(prefix="/v1/topups", tags=["top-ups"])
 submitters = RequireRoles(Role.INTEGRATION, Role.OPERATOR, Role.ADMIN)
@@ -42,7 +42,7 @@ async def top_up(
     except ValueError as err:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(err)) from err
     client = await resources.temporal()
-    receipt = await wallet_runs.top_up(client, settings.task_queue, request)
+    receipt = await wallet_starts.top_up(client, settings.task_queue, request)
     assert receipt is not None
     return ReceiptOut.of(receipt)
 

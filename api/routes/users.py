@@ -7,9 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, status
 from pydantic import BaseModel, Field
 
-from api.accounts import AccountError, User, create_user, list_users
+from activities.accounts import AccountError, User, create_user, list_users
 from api.deps import RequireRoles, ResourcesDep
-from saku.security import Role
+from core.security import Role
 
 router = APIRouter(prefix="/tenants/{tenant_id}/users", tags=["users"])
 admins_only = Depends(RequireRoles(Role.ADMIN))

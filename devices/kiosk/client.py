@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from saku.kiosk_signing import sign_request
+from core.kiosk_signing import sign_request
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from core.kiosk_signing import sign_journal_entry
 from devices.kiosk.client import KioskIdentity
-from saku.kiosk_signing import sign_journal_entry
 
 
 def _local_day(at: datetime) -> str:

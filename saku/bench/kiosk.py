@@ -27,20 +27,20 @@ from typing import Any
 import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from activities.accounts import create_tenant
 from activities.monitoring.config_store import ConfigStore, import_bundle
 from activities.monitoring.defaults import default_bundle
 from activities.wallet.directory import TOPUP_CLEARING, Controls, Directory, wallet_account
 from activities.wallet.kiosk_keys import KioskKeys
 from activities.wallet.ledger import Ledger, topup
-from api.accounts import create_tenant
+from core.db import Pool, create_pool
+from core.kiosk_signing import generate_key_pair, sign_request
+from core.security import Principal, Role
+from core.settings import Settings
+from core.temporal.client import connect
+from core.temporal.worker import create_worker
 from saku.bench.report import machine, percentile, start_saku, table
-from saku.db import Pool, create_pool
-from saku.kiosk_signing import generate_key_pair, sign_request
-from saku.security import Principal, Role
-from saku.settings import Settings
 from saku.stack.process import free_port
-from saku.temporal.client import connect
-from saku.temporal.worker import create_worker
 from workflows.noop import NoOpWorkflow
 
 CATEGORIES = ("meals", "snacks", "drinks")

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 import psutil
 
-from saku.settings import Settings
+from core.settings import Settings
 
 
 def percentile(values: Sequence[float], fraction: float) -> float:

@@ -28,20 +28,20 @@ from confluent_kafka import KafkaError, Producer
 from psycopg import sql
 from temporalio.client import Client
 
+from activities.accounts import create_tenant
 from activities.monitoring.config_store import ConfigStore, import_bundle
 from activities.monitoring.defaults import default_bundle
 from activities.monitoring.history import HistoryStore, Incoming
-from api.accounts import create_tenant
 from api.intake.messages import parse_message
-from api.intake.samples import FinancialTransaction, end_to_end_id, financial_transaction
+from core.db import Pool, create_pool
+from core.monitoring.results import ALERT
+from core.settings import Settings
+from core.temporal.client import connect
+from core.temporal.worker import create_worker
 from saku.bench.cpu import cpu_by_role, cpu_seconds
 from saku.bench.report import machine, percentile, start_saku, table
-from saku.db import Pool, create_pool
-from saku.monitoring.results import ALERT
-from saku.settings import Settings
+from saku.iso20022_samples import FinancialTransaction, end_to_end_id, financial_transaction
 from saku.stack.components import delete_topics, ensure_topics
-from saku.temporal.client import connect
-from saku.temporal.worker import create_worker
 from workflows.noop import NoOpWorkflow
 
 # The load generator batches as a busy core-banking producer would: it shares the machine

@@ -25,18 +25,18 @@ from typing import Any
 
 import httpx
 
+from core import topics
+from core.security import Principal, Role, issue_token
+from core.settings import Settings
 from devices.kiosk.agent import OFFLINE_LIMIT, KioskAgent
 from devices.kiosk.client import KioskClient, KioskIdentity, SakuError
 from devices.kiosk.journal import Journal
 from devices.kiosk.link import Link
 from devices.kiosk.sensor import Sensor
 from devices.kiosk.slots import SlotMap
-from saku import topics
 from saku.bench.kiosk import CATEGORIES, BenchKiosk
 from saku.bench.stream import LoadProducer, encode_payments, realistic_payment
 from saku.chaos.tally import KIOSK, OFFLINE, STREAM, TOPUP_HTTP, TOPUP_KAFKA, Tally
-from saku.security import Principal, Role, issue_token
-from saku.settings import Settings
 
 PRICES = (2000, 3500, 5000, 7500, 10000, 12000)
 TOPUPS = (5000, 10000, 20000)

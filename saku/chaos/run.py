@@ -16,9 +16,12 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from activities.accounts import create_tenant
 from activities.monitoring.config_store import ConfigStore, import_bundle
 from activities.monitoring.defaults import default_bundle
-from api.accounts import create_tenant
+from core.db import Pool, create_pool
+from core.settings import Settings
+from core.temporal.client import connect
 from saku.bench.kiosk import KioskOptions, set_up_school
 from saku.bench.report import machine
 from saku.chaos.faults import DEFAULT_FAULTS, FAULTS, Fault
@@ -26,10 +29,7 @@ from saku.chaos.load import Load, Rates
 from saku.chaos.score import Effect, Row, effects, ledger_check, score
 from saku.chaos.system import SakuSystem
 from saku.chaos.tally import KINDS, STREAM, Operation, Tally
-from saku.db import Pool, create_pool
-from saku.settings import Settings
 from saku.stack.private import private_settings, remove_var_dir
-from saku.temporal.client import connect
 
 # workflows that carry an operation to its effect (cases wait for an operator: not these)
 EFFECT_WORKFLOWS = ("KioskPayment", "TopUp", "OfflineSync", "EvaluateTransaction",

@@ -13,8 +13,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from activities.wallet.ledger import Ledger
+from core.db import Pool
 from saku.chaos.tally import KAFKA_KINDS, KIOSK, OFFLINE, STREAM, TOPUP_HTTP, TOPUP_KAFKA, Operation
-from saku.db import Pool
 
 MOVED = frozenset({"credited", "approved", "refunded", "voided"})  # decisions that post money
 
@@ -41,7 +41,7 @@ class Effect:
 
 
 def _posting_key(op: Operation) -> str:
-    # the ledger's idempotency key, also the evaluation's message id (saku.domain.wallet)
+    # the ledger's idempotency key, also the evaluation's message id (core.wallet.types)
     return f"topup:{op.key}" if op.kind in (TOPUP_KAFKA, TOPUP_HTTP) else f"kiosk:{op.key}"
 
 

@@ -11,8 +11,8 @@ import time
 
 import httpx
 
+from core.settings import Settings
 from saku.bench.report import start_saku
-from saku.settings import Settings
 from saku.stack import manager
 from saku.stack.components import EmbeddedComponent, embedded_components
 from saku.stack.process import StackError, port_is_free

@@ -6,6 +6,8 @@ import argparse
 import os
 import sys
 
+from core.logs import configure_logging
+from core.settings import get_settings
 from saku.cli import (
     accounts,
     bench,
@@ -20,8 +22,6 @@ from saku.cli import (
     stack,
 )
 from saku.cli.output import survive_lost_readers
-from saku.logs import configure_logging
-from saku.settings import get_settings
 from saku.stack.process import StackError
 
 

@@ -8,8 +8,8 @@ import getpass
 import sys
 from typing import Any
 
-from saku.security import Role
-from saku.settings import Settings
+from core.security import Role
+from core.settings import Settings
 
 
 def register(commands: Any) -> None:
@@ -60,7 +60,7 @@ async def _with_connection(settings: Settings, work: Any) -> Any:
 
 
 def tenants_create(settings: Settings, args: argparse.Namespace) -> int:
-    from api.accounts import AccountError, create_tenant
+    from activities.accounts import AccountError, create_tenant
 
     try:
         created = asyncio.run(
@@ -74,7 +74,7 @@ def tenants_create(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def users_create(settings: Settings, args: argparse.Namespace) -> int:
-    from api.accounts import AccountError, create_user
+    from activities.accounts import AccountError, create_user
 
     try:
         password = _read_password()

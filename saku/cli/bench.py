@@ -6,7 +6,7 @@ import argparse
 import asyncio
 from typing import Any
 
-from saku.settings import Settings
+from core.settings import Settings
 
 
 def register(commands: Any) -> None:
@@ -28,7 +28,7 @@ def register(commands: Any) -> None:
 
 def stream_bench(settings: Settings, args: argparse.Namespace) -> int:
     from saku.bench.stream import StreamOptions, run_stream_bench
-    from saku.runtime import settle_garbage_collector
+    from saku.gc_tuning import settle_garbage_collector
     from saku.stack import manager
 
     asyncio.run(manager.up(settings))

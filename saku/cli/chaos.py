@@ -8,7 +8,7 @@ import logging
 import signal
 from typing import Any
 
-from saku.settings import Settings
+from core.settings import Settings
 
 
 def register(commands: Any) -> None:

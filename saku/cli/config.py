@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from saku.settings import Settings
+from core.settings import Settings
 
 T = TypeVar("T")
 
@@ -35,7 +35,7 @@ def register(commands: Any) -> None:
 
 async def _with_store(settings: Settings, work: Callable[[Any], Awaitable[T]]) -> T:
     from activities.monitoring.config_store import ConfigStore
-    from saku.db import create_pool
+    from core.db import create_pool
 
     async with create_pool(settings.resolved_database_url(), max_size=2) as pool:
         return await work(ConfigStore(pool))
@@ -47,7 +47,7 @@ class _Refused(Exception):
 
 def _run(settings: Settings, work: Callable[[Any], Awaitable[T]]) -> T:
     """Run against the config store; a refused configuration is printed and raises _Refused."""
-    from saku.monitoring.config import ConfigError
+    from core.monitoring.config import ConfigError
 
     try:
         return asyncio.run(_with_store(settings, work))

@@ -7,7 +7,7 @@ import argparse
 import asyncio
 from typing import Any
 
-from saku.settings import Settings
+from core.settings import Settings
 
 
 def register(commands: Any) -> None:
@@ -20,7 +20,7 @@ def register(commands: Any) -> None:
 def rotate_keys(settings: Settings, args: argparse.Namespace) -> int:
     from activities.biometrics.keyring import KeyRing, KeyRingError
     from activities.biometrics.vault import TemplateVault
-    from saku.db import create_pool
+    from core.db import create_pool
 
     try:
         ring = KeyRing.load(settings.resolved_kek_file())

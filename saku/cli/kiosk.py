@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from saku.settings import Settings
+from core.settings import Settings
 
 
 def register(commands: Any) -> None:

@@ -6,7 +6,7 @@ import argparse
 import asyncio
 from typing import Any
 
-from saku.settings import Settings
+from core.settings import Settings
 
 
 def register(commands: Any) -> None:
@@ -23,7 +23,7 @@ def register(commands: Any) -> None:
 
 def verify_ledger(settings: Settings, args: argparse.Namespace) -> int:
     from activities.wallet.ledger import Ledger, Verification
-    from saku.db import create_pool
+    from core.db import create_pool
 
     async def run() -> Verification:
         async with create_pool(settings.resolved_database_url(), max_size=1) as pool:

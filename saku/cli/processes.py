@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from saku.settings import Settings
+from core.settings import Settings
 from saku.stack.process import ManagedProcess, StackError
 from saku.stack.supervisor import Supervisor, Watched
 
@@ -41,8 +41,8 @@ def register(commands: Any) -> None:
 
 
 def worker(settings: Settings, args: argparse.Namespace) -> int:
-    from saku.runtime import settle_garbage_collector
-    from saku.services import run_worker, stop_on_signals
+    from saku.gc_tuning import settle_garbage_collector
+    from saku.wiring import run_worker, stop_on_signals
 
     async def main() -> None:
         await run_worker(settings, stop_on_signals())
@@ -53,8 +53,8 @@ def worker(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def consume(settings: Settings, args: argparse.Namespace) -> int:
-    from saku.runtime import settle_garbage_collector
-    from saku.services import run_consumer, stop_on_signals
+    from saku.gc_tuning import settle_garbage_collector
+    from saku.wiring import run_consumer, stop_on_signals
 
     async def main() -> None:
         await run_consumer(settings, stop_on_signals())
@@ -68,7 +68,7 @@ def api(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
     from api.app import create_app
-    from saku.runtime import settle_garbage_collector
+    from saku.gc_tuning import settle_garbage_collector
 
     config = uvicorn.Config(
         create_app(settings),
@@ -107,9 +107,9 @@ def _wait_api_ready(settings: Settings, timeout: float = 30.0) -> None:
 async def _selfcheck(settings: Settings) -> bool:
     from aiokafka import AIOKafkaProducer
 
-    from api.selfcheck import run_selfcheck
-    from saku import topics
-    from saku.temporal.client import connect
+    from api.intake.selfcheck import run_selfcheck
+    from core import topics
+    from core.temporal.client import connect
 
     producer = AIOKafkaProducer(bootstrap_servers=settings.resolved_kafka_bootstrap())
     await producer.start()
@@ -132,10 +132,10 @@ async def _selfcheck(settings: Settings) -> bool:
 async def _bootstrap_default_tenant(settings: Settings) -> str:
     """The DEFAULT tenant (Tazama's tenant without authentication) with the shipped
     configuration, unless it already has an active network map."""
+    from activities.accounts import create_tenant
     from activities.monitoring.config_store import ConfigStore, import_bundle
     from activities.monitoring.defaults import default_bundle
-    from api.accounts import create_tenant
-    from saku.db import create_pool
+    from core.db import create_pool
 
     async with create_pool(settings.resolved_database_url(), max_size=2) as pool:
         async with pool.connection() as conn:
@@ -148,8 +148,8 @@ async def _bootstrap_default_tenant(settings: Settings) -> str:
 
 
 async def _ensure_schedules(settings: Settings) -> str:
-    from saku.temporal.client import connect
-    from saku.temporal.schedules import NIGHTLY_REPORTING, ensure_schedules
+    from core.temporal.client import connect
+    from core.temporal.schedules import NIGHTLY_REPORTING, ensure_schedules
 
     created = await ensure_schedules(await connect(settings), settings.task_queue)
     state = "created" if created else "already there"
@@ -162,9 +162,9 @@ async def _monitoring_check(settings: Settings) -> bool:
 
     from aiokafka import AIOKafkaProducer
 
-    from api.intake.samples import end_to_end_id, financial_transaction
-    from saku import topics
-    from saku.db import create_pool
+    from core import topics
+    from core.db import create_pool
+    from saku.iso20022_samples import end_to_end_id, financial_transaction
 
     payment = financial_transaction()
     msg_id = payment.pacs002["FIToFIPmtSts"]["GrpHdr"]["MsgId"]

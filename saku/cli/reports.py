@@ -8,7 +8,7 @@ import asyncio
 import time
 from typing import Any
 
-from saku.settings import Settings
+from core.settings import Settings
 from saku.stack.process import StackError
 
 START_A_WORKER = "start `saku worker` (or everything with `saku up`)"
@@ -27,9 +27,9 @@ def register(commands: Any) -> None:
 def build(settings: Settings, args: argparse.Namespace) -> int:
     from temporalio.service import RPCError
 
-    from saku.domain.reporting import ReportingRequest, ReportingSummary
-    from saku.temporal.client import connect, workflow_pollers
-    from saku.temporal.schedules import ensure_schedules
+    from core.reporting import ReportingRequest, ReportingSummary
+    from core.temporal.client import connect, workflow_pollers
+    from core.temporal.schedules import ensure_schedules
     from workflows.reporting import ReportingWorkflow
 
     queue = settings.task_queue

@@ -6,7 +6,7 @@ import argparse
 import asyncio
 from typing import Any
 
-from saku.settings import Settings
+from core.settings import Settings
 
 
 def register(commands: Any) -> None:
@@ -32,8 +32,8 @@ def simulate(settings: Settings, args: argparse.Namespace) -> int:
         return 2
 
     def day() -> bool:
-        from devices.simulate.day import DayOptions
-        from devices.simulate.run import run_canteen_day
+        from saku.simulate.day import DayOptions
+        from saku.simulate.run import run_canteen_day
 
         options = DayOptions(payments=args.payments, rate=args.rate, enrol=args.enrol)
         ok = asyncio.run(run_canteen_day(settings, args.students, args.kiosks, options, args.seed))

@@ -6,7 +6,7 @@ import argparse
 import asyncio
 from typing import TYPE_CHECKING, Any
 
-from saku.settings import Settings
+from core.settings import Settings
 
 if TYPE_CHECKING:
     from saku.stack.manager import UpReport
@@ -100,7 +100,7 @@ def logs(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def db_migrate(settings: Settings, args: argparse.Namespace) -> int:
-    from saku.db import migrate
+    from core.db import migrate
 
     applied = asyncio.run(migrate(settings.resolved_database_url()))
     print(

@@ -18,18 +18,18 @@ from pathlib import Path
 import psycopg
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from saku import topics
-from saku.health import (
+from core import topics
+from core.health import (
     ComponentHealth,
     check_kafka,
     check_postgres,
     check_temporal,
     check_valkey,
 )
-from saku.settings import EMBEDDED_HOST, Settings
+from core.settings import EMBEDDED_HOST, Settings
+from core.temporal import search_attributes
+from core.temporal.client import connect_client, ensure_namespace_and_search_attributes
 from saku.stack.process import ManagedProcess, StackError
-from saku.temporal import search_attributes
-from saku.temporal.client import connect_client, ensure_namespace_and_search_attributes
 
 
 def _venv_bin(name: str) -> str:

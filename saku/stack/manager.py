@@ -8,9 +8,9 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from saku.db import migrate
-from saku.health import ComponentHealth, check_all
-from saku.settings import Settings
+from core.db import migrate
+from core.health import ComponentHealth, check_all
+from core.settings import Settings
 from saku.stack.components import EmbeddedComponent, embedded_components
 from saku.stack.process import StackError, port_is_free
 

@@ -8,7 +8,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from saku.settings import Settings
+from core.settings import Settings
 from saku.stack.process import free_port, port_is_free
 
 

@@ -11,11 +11,11 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from activities.accounts import create_tenant
 from activities.wallet.ledger import Ledger
-from api.accounts import create_tenant
 from api.app import create_app
-from saku.db import Pool
-from saku.settings import Settings
+from core.db import Pool
+from core.settings import Settings
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -17,14 +17,14 @@ import httpx
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from api.intake.consumer import Rejected
 from api.intake.messages import IntakeError, parse_message
-from api.intake.samples import financial_transaction
-from api.selfcheck import parse_check
-from api.stream import Rejected
-from api.topups import TopUpIn
-from saku.db import Pool
-from saku.kiosk_signing import sign_request
-from saku.security import Role
+from api.intake.selfcheck import parse_check
+from api.intake.topups import TopUpIn
+from core.db import Pool
+from core.kiosk_signing import sign_request
+from core.security import Role
+from saku.iso20022_samples import financial_transaction
 from tests.integration.wallet_world import World
 
 # --- the budget: CI runs the defaults (about 3 minutes in all on 2 cores); raise them locally ---
@@ -350,7 +350,7 @@ def locally_valid(kind: str, value: bytes, tenant: str) -> bool:
     must be dead-lettered."""
     from aiokafka import ConsumerRecord
 
-    from api.stream import decode_json
+    from api.intake.consumer import decode_json
 
     record: Any = ConsumerRecord("t", 0, 0, 0, 0, None, value, None, 0, len(value), [])
     try:

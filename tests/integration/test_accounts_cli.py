@@ -8,9 +8,9 @@ import uuid
 
 import pytest
 
-from api.accounts import find_user
-from saku.security import verify_password
-from saku.settings import Settings
+from activities.accounts import find_user
+from core.security import verify_password
+from core.settings import Settings
 
 pytestmark = pytest.mark.integration
 

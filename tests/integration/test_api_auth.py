@@ -15,12 +15,12 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from starlette.routing import BaseRoute
 
-from api.accounts import create_tenant, create_user
+from activities.accounts import create_tenant, create_user
 from api.deps import RequireRoles
 from api.kiosk_auth import KioskCaller
-from saku.kiosk_signing import generate_key_pair, sign_request
-from saku.security import Principal, Role, issue_token
-from saku.settings import Settings
+from core.kiosk_signing import generate_key_pair, sign_request
+from core.security import Principal, Role, issue_token
+from core.settings import Settings
 
 pytestmark = pytest.mark.integration
 

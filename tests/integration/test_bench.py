@@ -7,9 +7,9 @@ import re
 
 import pytest
 
+from core.db import Pool
+from core.settings import Settings
 from saku.bench.stream import StreamOptions, run_stream_bench
-from saku.db import Pool
-from saku.settings import Settings
 
 pytestmark = pytest.mark.integration
 

@@ -16,13 +16,13 @@ from temporalio.client import Client
 
 from activities.biometrics.keyring import KeyRing
 from activities.biometrics.vault import TemplateVault
+from core import topics
+from core.biometrics.types import TemplateRef, load_workflow_id
+from core.db import Pool
+from core.logs import JsonFormatter
+from core.security import Role
+from core.settings import Settings
 from devices.sensor.simulator import SensorSimulator
-from saku import topics
-from saku.db import Pool
-from saku.domain.biometrics import TemplateRef, load_workflow_id
-from saku.logs import JsonFormatter
-from saku.security import Role
-from saku.settings import Settings
 from tests.integration.test_kiosk_fingerprints import agent_for
 from tests.integration.wallet_world import build_world
 

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
+from activities.accounts import create_tenant
 from activities.biometrics.keyring import KeyRing, KeyRingError
 from activities.biometrics.vault import TemplateVault, VaultError
 from activities.wallet.directory import Directory
-from api.accounts import create_tenant
-from saku.db import Pool
-from saku.settings import Settings
+from core.db import Pool
+from core.settings import Settings
 
 pytestmark = pytest.mark.integration
 

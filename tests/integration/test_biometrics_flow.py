@@ -15,11 +15,11 @@ import httpx
 import pytest
 from temporalio.client import Client
 
-from saku.db import Pool
-from saku.domain.biometrics import TemplateRef, erase_workflow_id, load_workflow_id
-from saku.kiosk_signing import sign_request
-from saku.security import Role
-from saku.settings import Settings
+from core.biometrics.types import TemplateRef, erase_workflow_id, load_workflow_id
+from core.db import Pool
+from core.kiosk_signing import sign_request
+from core.security import Role
+from core.settings import Settings
 from tests.integration.wallet_world import Kiosk, World, add_kiosk, build_world
 from tests.stackutil import eventually
 

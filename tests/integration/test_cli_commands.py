@@ -21,12 +21,12 @@ import httpx
 import psycopg
 import pytest
 
+from activities.accounts import create_tenant
 from activities.biometrics.keyring import KeyRing
 from activities.biometrics.vault import TemplateVault
 from activities.wallet.directory import Directory
-from api.accounts import create_tenant
-from saku.db import create_pool, discover_migrations, migrate
-from saku.settings import Settings
+from core.db import create_pool, discover_migrations, migrate
+from core.settings import Settings
 from tests.stackutil import free_port
 
 pytestmark = pytest.mark.integration

@@ -21,12 +21,12 @@ from activities.monitoring.evaluate import STORE_EVERY, EvaluationActivities
 from activities.monitoring.history import HistoryStore, Incoming
 from activities.monitoring.stored_evaluations import complete
 from api.intake.messages import parse_message
-from api.intake.samples import financial_transaction
-from saku.db import Pool
-from saku.domain.evaluation import Evaluation, EvaluationRequest
-from saku.domain.transactions import TxType
-from saku.monitoring.config import document
-from saku.monitoring.results import NO_ALERT, Adjudication, RuleResult, TypologyResult
+from core.db import Pool
+from core.monitoring.config import document
+from core.monitoring.results import NO_ALERT, Adjudication, RuleResult, TypologyResult
+from core.monitoring.transactions import TxType
+from core.monitoring.types import Evaluation, EvaluationRequest
+from saku.iso20022_samples import financial_transaction
 
 pytestmark = pytest.mark.integration
 

@@ -41,11 +41,11 @@ from schemathesis import GenerationMode
 from schemathesis.openapi import from_dict
 
 from activities.wallet.ledger import Ledger
-from api.intake.samples import financial_transaction
-from saku import topics
-from saku.db import Pool
-from saku.security import Role
-from saku.settings import Settings
+from core import topics
+from core.db import Pool
+from core.security import Role
+from core.settings import Settings
+from saku.iso20022_samples import financial_transaction
 from tests.integration import fuzzing
 from tests.integration.wallet_world import World, add_kiosk, build_world
 from tests.stackutil import eventually

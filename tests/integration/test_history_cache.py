@@ -18,9 +18,9 @@ from activities.monitoring.history import HistoryStore, Incoming
 from activities.monitoring.history_cache import History, HistoryCache
 from activities.wallet.payments import _not_moved
 from api.intake.messages import parse_message
-from api.intake.samples import end_to_end_id, epoch_ms, pacs002, pacs008
-from saku.db import Pool
-from saku.domain.transactions import TxType
+from core.db import Pool
+from core.monitoring.transactions import TxType
+from saku.iso20022_samples import end_to_end_id, epoch_ms, pacs002, pacs008
 
 pytestmark = pytest.mark.integration
 

@@ -11,9 +11,9 @@ import redis.asyncio as redis
 
 from activities.monitoring.history import HistoryStore, Incoming
 from api.intake.messages import parse_message
-from api.intake.samples import financial_transaction
-from saku.db import Pool
-from saku.domain.transactions import TxType
+from core.db import Pool
+from core.monitoring.transactions import TxType
+from saku.iso20022_samples import financial_transaction
 
 pytestmark = pytest.mark.integration
 

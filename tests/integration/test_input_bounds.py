@@ -11,9 +11,9 @@ from typing import Any
 import httpx
 import pytest
 
-from saku.db import Pool
-from saku.kiosk_signing import sign_request
-from saku.settings import Settings
+from core.db import Pool
+from core.kiosk_signing import sign_request
+from core.settings import Settings
 from tests.integration.wallet_world import World, build_world
 
 pytestmark = pytest.mark.integration
@@ -148,7 +148,7 @@ async def test_a_body_over_the_bound_is_refused_with_413(world: World, chunked: 
 
 
 async def test_megabytes_of_remittance_information_are_refused_over_http(world: World) -> None:
-    from api.intake.samples import pacs008
+    from saku.iso20022_samples import pacs008
 
     message = pacs008(tenant_id=world.tenant)
     message["FIToFICstmrCdtTrf"]["RmtInf"]["Ustrd"] = "x" * 500_000

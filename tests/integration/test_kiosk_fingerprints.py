@@ -14,6 +14,10 @@ from temporalio.client import Client
 
 from activities.biometrics.keyring import KeyRing
 from activities.biometrics.vault import TemplateVault, VaultError
+from core.biometrics.types import erase_workflow_id
+from core.db import Pool
+from core.security import Role
+from core.settings import Settings
 from devices.kiosk.agent import KioskAgent
 from devices.kiosk.client import KioskClient, KioskIdentity
 from devices.kiosk.journal import Journal
@@ -22,10 +26,6 @@ from devices.kiosk.screen import create_screen
 from devices.kiosk.sensor import Sensor
 from devices.kiosk.slots import SlotMap
 from devices.sensor.simulator import SensorSimulator
-from saku.db import Pool
-from saku.domain.biometrics import erase_workflow_id
-from saku.security import Role
-from saku.settings import Settings
 from tests.integration.wallet_world import PIN, World, build_world
 from tests.stackutil import eventually
 

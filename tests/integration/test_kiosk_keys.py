@@ -17,18 +17,18 @@ import pytest
 import redis.asyncio as redis
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from activities.accounts import create_tenant
 from activities.wallet.ledger import Ledger
-from api.accounts import create_tenant
-from saku.db import Pool
-from saku.kiosk_signing import (
+from core.db import Pool
+from core.kiosk_signing import (
     HEADER_NONCE,
     HEADER_SIGNATURE,
     encode_public_key,
     generate_key_pair,
     sign_request,
 )
-from saku.security import Principal, Role, issue_token
-from saku.settings import Settings
+from core.security import Principal, Role, issue_token
+from core.settings import Settings
 
 pytestmark = pytest.mark.integration
 

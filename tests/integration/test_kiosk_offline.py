@@ -12,14 +12,14 @@ import httpx
 import pytest
 
 from activities.wallet.ledger import Ledger
+from core.db import Pool
+from core.settings import Settings
 from devices.kiosk.agent import KioskAgent
 from devices.kiosk.client import KioskClient, KioskIdentity, SakuError
 from devices.kiosk.journal import Journal
 from devices.kiosk.link import Link
 from devices.kiosk.sensor import Sensor
 from devices.kiosk.slots import SlotMap
-from saku.db import Pool
-from saku.settings import Settings
 from tests.integration.wallet_world import PIN, Kiosk, World, add_kiosk, build_world
 from tests.stackutil import eventually
 

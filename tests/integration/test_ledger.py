@@ -19,8 +19,8 @@ from activities.wallet.ledger import (
     refund,
     topup,
 )
-from saku.db import Pool
-from saku.settings import Settings
+from core.db import Pool
+from core.settings import Settings
 
 pytestmark = pytest.mark.integration
 

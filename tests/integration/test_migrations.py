@@ -10,8 +10,8 @@ from urllib.parse import quote
 import psycopg
 import pytest
 
-from saku.db import MigrationError, migrate
-from saku.settings import Settings
+from core.db import MigrationError, migrate
+from core.settings import Settings
 
 pytestmark = pytest.mark.integration
 

@@ -30,19 +30,19 @@ from activities.cases import CaseActivities
 from activities.monitoring.config_store import ConfigStore, import_bundle
 from activities.monitoring.evaluate import EvaluationActivities
 from activities.monitoring.history import HistoryStore, Incoming
-from activities.rules.catalogue import RULES
+from activities.monitoring.rules.catalogue import RULES
 from api.app import create_app
 from api.intake.messages import parse_message
-from api.intake.samples import end_to_end_id, financial_transaction, pacs002, pacs008
 from api.intake.service import Intake
-from saku import topics
-from saku.db import Pool
-from saku.domain.cases import CaseDecision, case_workflow_id
-from saku.domain.evaluation import EvaluationRequest
-from saku.domain.transactions import TxType
-from saku.security import Principal, Role, issue_token
-from saku.settings import Settings
-from saku.temporal.worker import create_worker
+from core import topics
+from core.cases import CaseDecision, case_workflow_id
+from core.db import Pool
+from core.monitoring.transactions import TxType
+from core.monitoring.types import EvaluationRequest
+from core.security import Principal, Role, issue_token
+from core.settings import Settings
+from core.temporal.worker import create_worker
+from saku.iso20022_samples import end_to_end_id, financial_transaction, pacs002, pacs008
 from tests.stackutil import eventually
 from workflows.cases import CaseWorkflow
 from workflows.evaluation import EvaluateBatchWorkflow

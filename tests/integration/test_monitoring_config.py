@@ -13,9 +13,9 @@ import pytest
 
 from activities.monitoring.config_store import ConfigStore, export_bundle, import_bundle
 from activities.monitoring.defaults import default_bundle
-from saku.db import Pool
-from saku.monitoring.config import ConfigError
-from saku.settings import Settings
+from core.db import Pool
+from core.monitoring.config import ConfigError
+from core.settings import Settings
 
 pytestmark = pytest.mark.integration
 DEFAULTS = Path(__file__).resolve().parents[2] / "infra" / "config" / "default.json"

@@ -14,15 +14,15 @@ from pathlib import Path
 
 import pytest
 
+from activities.accounts import create_tenant
 from activities.monitoring.config_store import ConfigStore, import_bundle
 from activities.monitoring.defaults import default_bundle
 from activities.monitoring.stored_evaluations import complete
-from api.accounts import create_tenant
-from api.intake.samples import financial_transaction
-from saku.db import Pool
-from saku.services import run_consumer
-from saku.settings import Settings
+from core.db import Pool
+from core.settings import Settings
+from saku.iso20022_samples import financial_transaction
 from saku.stack.components import ensure_topics
+from saku.wiring import run_consumer
 from tests.integration.test_monitoring import produce
 from tests.stackutil import eventually
 

@@ -19,8 +19,8 @@ from psycopg.rows import DictRow
 from activities.wallet.ledger import Ledger
 from activities.wallet.notifications import WebhookSender, notify_guardians, sign
 from activities.wallet.webhook_targets import WebhookPolicy
-from saku.db import Pool
-from saku.settings import Settings
+from core.db import Pool
+from core.settings import Settings
 from tests.stackutil import eventually, free_port
 
 pytestmark = pytest.mark.integration

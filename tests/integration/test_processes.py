@@ -17,9 +17,9 @@ import pytest
 from fastapi import FastAPI
 
 from api.app import create_app
-from saku.logs import JsonFormatter
-from saku.security import Principal, Role, issue_token
-from saku.settings import Settings
+from core.logs import JsonFormatter
+from core.security import Principal, Role, issue_token
+from core.settings import Settings
 from saku.stack import manager
 from saku.stack.process import port_is_free
 from tests.stackutil import private_settings, remove_var_dir

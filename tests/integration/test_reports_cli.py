@@ -13,7 +13,7 @@ import uuid
 import httpx
 import pytest
 
-from saku.settings import Settings
+from core.settings import Settings
 from tests.stackutil import free_port
 
 pytestmark = pytest.mark.integration

@@ -9,8 +9,8 @@ import pytest
 
 from activities.reporting.retention import Retention
 from activities.wallet.ledger import Ledger
-from saku.db import Pool
-from saku.settings import Settings
+from core.db import Pool
+from core.settings import Settings
 from tests.integration.wallet_world import build_world
 
 pytestmark = pytest.mark.integration

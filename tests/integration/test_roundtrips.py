@@ -11,11 +11,11 @@ from aiokafka.structs import TopicPartition
 from psycopg_pool import AsyncConnectionPool
 from temporalio.client import Client
 
-from activities import build_activities
-from saku import topics
-from saku.domain.selfcheck import SelfCheckRequest, selfcheck_valkey_key
-from saku.settings import Settings
-from saku.temporal.worker import create_worker
+from activities.registry import build_activities
+from core import topics
+from core.selfcheck import SelfCheckRequest, selfcheck_valkey_key
+from core.settings import Settings
+from core.temporal.worker import create_worker
 from workflows.registry import ALL_WORKFLOWS
 from workflows.selfcheck import SelfCheckWorkflow
 

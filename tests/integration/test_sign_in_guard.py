@@ -11,11 +11,11 @@ from typing import Any
 import httpx
 import pytest
 
-from api.accounts import create_tenant, create_user
+from activities.accounts import create_tenant, create_user
 from api.app import create_app
-from saku.db import Pool
-from saku.security import Role
-from saku.settings import Settings
+from core.db import Pool
+from core.security import Role
+from core.settings import Settings
 
 pytestmark = pytest.mark.integration
 

@@ -15,7 +15,7 @@ from decimal import Decimal
 import psycopg
 import pytest
 
-from saku.settings import Settings
+from core.settings import Settings
 from saku.stack import manager
 from tests.stackutil import private_settings, remove_var_dir
 

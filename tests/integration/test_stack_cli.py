@@ -16,7 +16,7 @@ import psycopg
 import pytest
 import redis
 
-from saku.settings import Settings
+from core.settings import Settings
 from saku.stack import manager
 from saku.stack.components import embedded_components
 from tests.stackutil import private_settings, remove_var_dir
@@ -76,7 +76,7 @@ def test_status_lists_four_healthy_components_with_versions(cli_stack: Settings)
 
 
 def test_the_first_up_names_each_migration_it_applies_once(cli_stack: Settings) -> None:
-    from saku.db import discover_migrations
+    from core.db import discover_migrations
 
     output = first_up[0].stdout + first_up[0].stderr
     for migration in discover_migrations():
@@ -160,8 +160,8 @@ def test_a_taken_port_fails_fast_naming_the_port_and_setting() -> None:
 
 
 def test_temporal_has_the_saku_namespace_and_search_attributes(cli_stack: Settings) -> None:
-    from saku.temporal.client import connect
-    from saku.temporal.search_attributes import cli_definitions
+    from core.temporal.client import connect
+    from core.temporal.search_attributes import cli_definitions
 
     async def registered() -> dict[str, int]:
         from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest

@@ -21,7 +21,7 @@ import httpx
 import psutil
 import pytest
 
-from saku.settings import Settings
+from core.settings import Settings
 from saku.stack import manager
 from saku.stack.components import ensure_topics
 from saku.stack.process import port_is_free

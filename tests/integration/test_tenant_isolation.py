@@ -8,10 +8,10 @@ import httpx
 import psycopg
 import pytest
 
-from api.accounts import create_tenant, create_user
-from saku.db import Pool
-from saku.security import Role
-from saku.settings import Settings
+from activities.accounts import create_tenant, create_user
+from core.db import Pool
+from core.security import Role
+from core.settings import Settings
 from tests.integration.test_api_auth import token_for
 
 pytestmark = pytest.mark.integration

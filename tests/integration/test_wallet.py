@@ -9,9 +9,9 @@ from decimal import Decimal
 import httpx
 import pytest
 
-from saku.db import Pool
-from saku.security import Role
-from saku.settings import Settings
+from core.db import Pool
+from core.security import Role
+from core.settings import Settings
 from tests.integration.wallet_world import PIN, World, build_world
 
 pytestmark = pytest.mark.integration

@@ -19,14 +19,14 @@ from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI, HTTPException
 from temporalio.client import Client
 
-from api import wallet_runs
 from api.app import create_app
-from saku import topics
-from saku.db import Pool
-from saku.domain.wallet import PaymentRequest, Receipt
-from saku.kiosk_signing import sign_request
-from saku.security import Role
-from saku.settings import Settings
+from api.starters import wallet as wallet_starts
+from core import topics
+from core.db import Pool
+from core.kiosk_signing import sign_request
+from core.security import Role
+from core.settings import Settings
+from core.wallet.types import PaymentRequest, Receipt
 from tests.integration.test_monitoring import read_topic
 from tests.integration.wallet_world import World, build_world, now_ms
 from tests.stackutil import eventually
@@ -191,7 +191,7 @@ async def pay_until_decided(client: Client, queue: str, request: PaymentRequest)
     deadline = time.monotonic() + 90
     while True:
         try:
-            return await wallet_runs.pay(client, queue, request, "school")
+            return await wallet_starts.pay(client, queue, request, "school")
         except HTTPException as err:
             assert err.status_code == 503 and time.monotonic() < deadline, err.detail
 

@@ -13,13 +13,13 @@ from typing import Any
 import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from activities.accounts import create_tenant
 from activities.monitoring.config_store import ConfigStore, import_bundle
 from activities.monitoring.defaults import default_bundle
-from api.accounts import create_tenant
-from saku.db import Pool
-from saku.kiosk_signing import encode_public_key, generate_key_pair, sign_request
-from saku.security import Principal, Role, issue_token
-from saku.settings import Settings
+from core.db import Pool
+from core.kiosk_signing import encode_public_key, generate_key_pair, sign_request
+from core.security import Principal, Role, issue_token
+from core.settings import Settings
 
 PIN = "2468"  # every test student's kiosk PIN
 

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from api.app import create_app
-from saku.settings import Settings
+from core.settings import Settings
 
 
 class _References(HTMLParser):

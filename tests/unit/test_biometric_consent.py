@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from saku.biometrics.consent import ConsentEvent, Decision, status
+from core.biometrics.consent import ConsentEvent, Decision, status
 
 T0 = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)
 

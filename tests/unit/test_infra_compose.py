@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 import yaml
 
-from saku.settings import Settings
-from saku.temporal.search_attributes import cli_definitions
+from core.settings import Settings
+from core.temporal.search_attributes import cli_definitions
 
 Services = dict[str, Any]
 

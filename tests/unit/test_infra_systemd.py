@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from saku.settings import Settings
+from core.settings import Settings
 from tests.system_packages import ensure_command
 
 SYSTEMD = Path(__file__).resolve().parents[2] / "infra" / "systemd"

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
+from api.intake.consumer import Rejected
 from api.intake.messages import IntakeError, parse_message
-from api.intake.samples import pacs008, pain001
-from api.selfcheck import parse_check
-from api.stream import Rejected
+from api.intake.selfcheck import parse_check
+from saku.iso20022_samples import pacs008, pain001
 
 TENANT = "bank-a"
 

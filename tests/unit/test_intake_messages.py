@@ -17,7 +17,9 @@ from api.intake.messages import (
     parse_message,
     validate_message,
 )
-from api.intake.samples import (
+from core.currencies import is_currency
+from core.monitoring.transactions import Transaction, TxType
+from saku.iso20022_samples import (
     account_id,
     entity_id,
     financial_transaction,
@@ -26,8 +28,6 @@ from api.intake.samples import (
     pain001,
     pain013,
 )
-from saku.domain.currencies import is_currency
-from saku.domain.transactions import Transaction, TxType
 
 TENANT = "school-district-7"
 AT = datetime(2025, 11, 23, 7, 15, 30, 250_000, tzinfo=UTC)

@@ -7,7 +7,7 @@ import base64
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from saku.kiosk_signing import (
+from core.kiosk_signing import (
     HEADER_KEY_ID,
     HEADER_KIOSK,
     HEADER_NONCE,

@@ -6,7 +6,7 @@ import io
 import json
 import logging
 
-from saku.logs import REDACTED, configure_logging, correlation_id, redact
+from core.logs import REDACTED, configure_logging, correlation_id, redact
 
 
 def capture(*args: object, **extra: object) -> dict[str, object]:

@@ -7,7 +7,7 @@ import time
 import jwt
 import pytest
 
-from saku.security import (
+from core.security import (
     InvalidToken,
     Principal,
     Role,

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from saku.settings import Settings
-from saku.temporal.search_attributes import cli_definitions
+from core.settings import Settings
+from core.temporal.search_attributes import cli_definitions
 
 
 def test_set_urls_are_used_as_given(tmp_path: Path) -> None:

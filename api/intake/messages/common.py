@@ -25,7 +25,7 @@ from api.intake.messages.fields import (
     PositiveAmount,
     TenantText,
 )
-from saku.domain.transactions import Transaction
+from core.monitoring.transactions import Transaction
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 

@@ -9,7 +9,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field, PlainValidator, Strict, StringConstraints
 
-from saku.domain.currencies import is_currency
+from core.currencies import is_currency
 
 
 def _not_blank(value: str) -> str:

@@ -34,7 +34,7 @@ from api.intake.messages.fields import (
     Max4Text,
     Status,
 )
-from saku.domain.transactions import Transaction, TxType
+from core.monitoring.transactions import Transaction, TxType
 
 # --- pacs.008.001.10: FI to FI customer credit transfer ---------------------------------------
 

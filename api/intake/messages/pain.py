@@ -46,7 +46,7 @@ from api.intake.messages.fields import (
     Max35Text,
     Max140Text,
 )
-from saku.domain.transactions import Transaction, TxType
+from core.monitoring.transactions import Transaction, TxType
 
 # --- shared by pain.001.001.11 and pain.013.001.09 --------------------------------------------
 

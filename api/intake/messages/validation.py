@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from api.intake.messages.common import IsoMessage
 from api.intake.messages.pacs import Pacs002, Pacs008
 from api.intake.messages.pain import Pain001, Pain013
-from saku.domain.transactions import Transaction
+from core.monitoring.transactions import Transaction
 
 _MAX_LISTED_ERRORS = 10
 

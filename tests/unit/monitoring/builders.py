@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from saku.monitoring.config import EventFlowCondition, RuleConfig, TypologyConfig
+from core.monitoring.config import EventFlowCondition, RuleConfig, TypologyConfig
 
 
 def rule_config(rule_id: str = "001@1.0.0", cfg: str = "1.0.0", **body: Any) -> RuleConfig:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from saku.monitoring.classify import classify
-from saku.monitoring.config import (
+from core.monitoring.classify import classify
+from core.monitoring.config import (
     ConfigError,
     NetworkMap,
     check_network_map,

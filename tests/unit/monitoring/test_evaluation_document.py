@@ -5,8 +5,8 @@ from dataclasses import asdict
 import orjson
 
 from activities.monitoring.stored_evaluations import evaluation_rows
-from saku.domain.evaluation import Evaluation
-from saku.monitoring.results import Adjudication, ConditionHit, RuleResult, TypologyResult
+from core.monitoring.results import Adjudication, ConditionHit, RuleResult, TypologyResult
+from core.monitoring.types import Evaluation
 from tests.unit.rules.factory import tx
 
 

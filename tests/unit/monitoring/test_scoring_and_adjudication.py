@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from saku.monitoring.adjudication import adjudicate
-from saku.monitoring.results import ALERT, NO_ALERT, RuleResult, TypologyResult
-from saku.monitoring.scoring import score_typology
+from core.monitoring.adjudication import adjudicate
+from core.monitoring.results import ALERT, NO_ALERT, RuleResult, TypologyResult
+from core.monitoring.scoring import score_typology
 from tests.unit.monitoring.builders import condition, typology, weights
 from tests.unit.rules.factory import NOW, tx
 

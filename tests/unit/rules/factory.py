@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from activities.rules.base import Rule, run_rule
-from saku.domain.transactions import (
+from activities.monitoring.rules.base import Rule, run_rule
+from core.monitoring.config import RuleConfig
+from core.monitoring.results import RuleResult
+from core.monitoring.transactions import (
     MS_PER_DAY,
     AccountHistory,
     Edge,
@@ -15,8 +17,6 @@ from saku.domain.transactions import (
     Transaction,
     TxType,
 )
-from saku.monitoring.config import RuleConfig
-from saku.monitoring.results import RuleResult
 
 NOW = 1_763_856_000_000  # 2025-11-23T00:00:00Z, a fixed clock for every rule test
 HOUR = 3_600_000

@@ -14,8 +14,8 @@ from typing import Any, Literal
 
 import pytest
 
-from activities.rules.base import Rule
-from saku.domain.transactions import Edge, Features
+from activities.monitoring.rules.base import Rule
+from core.monitoring.transactions import Edge, Features
 from tests.unit.rules import factory
 
 

@@ -8,9 +8,9 @@ from typing import Any, NoReturn
 
 import pytest
 
-from activities.rules.base import Needs, Rule
-from activities.rules.catalogue import RULES
-from saku.domain.transactions import TxType
+from activities.monitoring.rules.base import Needs, Rule
+from activities.monitoring.rules.catalogue import RULES
+from core.monitoring.transactions import TxType
 from tests.unit.rules.factory import HOUR, NOW, edge, features, school, tx
 
 

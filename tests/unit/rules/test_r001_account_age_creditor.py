@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from activities.rules.r001_account_age_creditor import RULE
-from saku.domain.transactions import MS_PER_DAY
+from activities.monitoring.rules.r001_account_age_creditor import RULE
+from core.monitoring.transactions import MS_PER_DAY
 from tests.unit.rules.factory import NOW, features, run, tx
 
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import pytest
 
-from activities.rules.base import Rule
-from activities.rules.r002_transaction_convergence_debtor import RULE as R002
-from activities.rules.r016_transaction_convergence_creditor import RULE as R016
-from saku.domain.transactions import Edge
+from activities.monitoring.rules.base import Rule
+from activities.monitoring.rules.r002_transaction_convergence_debtor import RULE as R002
+from activities.monitoring.rules.r016_transaction_convergence_creditor import RULE as R016
+from core.monitoring.transactions import Edge
 from tests.unit.rules.factory import edge, run, tx
 from tests.unit.rules.sides import CREDITOR, DEBTOR, Side, twins
 

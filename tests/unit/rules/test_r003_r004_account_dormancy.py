@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from activities.rules.base import Rule
-from activities.rules.r003_account_dormancy_creditor import RULE as R003
-from activities.rules.r004_account_dormancy_debtor import RULE as R004
-from saku.domain.transactions import MS_PER_DAY, Edge
+from activities.monitoring.rules.base import Rule
+from activities.monitoring.rules.r003_account_dormancy_creditor import RULE as R003
+from activities.monitoring.rules.r004_account_dormancy_debtor import RULE as R004
+from core.monitoring.transactions import MS_PER_DAY, Edge
 from tests.unit.rules.factory import NOW, edge, run, tx
 from tests.unit.rules.sides import Side, twins
 

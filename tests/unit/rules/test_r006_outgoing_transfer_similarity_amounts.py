@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from activities.rules.r006_outgoing_transfer_similarity_amounts import RULE
-from saku.domain.transactions import Edge
+from activities.monitoring.rules.r006_outgoing_transfer_similarity_amounts import RULE
+from core.monitoring.transactions import Edge
 from tests.unit.rules.factory import edge, features, run, tx
 
 

@@ -4,8 +4,11 @@ import random
 
 import pytest
 
-from activities.rules.r007_outgoing_transfer_similarity_descriptions import RULE, edit_distance
-from saku.domain.transactions import Edge
+from activities.monitoring.rules.r007_outgoing_transfer_similarity_descriptions import (
+    RULE,
+    edit_distance,
+)
+from core.monitoring.transactions import Edge
 from tests.unit.rules.factory import edge, features, run, tx
 
 

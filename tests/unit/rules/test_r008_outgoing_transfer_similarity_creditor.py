@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from activities.rules.r008_outgoing_transfer_similarity_creditor import RULE
-from saku.domain.transactions import Edge
+from activities.monitoring.rules.r008_outgoing_transfer_similarity_creditor import RULE
+from core.monitoring.transactions import Edge
 from tests.unit.rules.factory import edge, features, run, tx
 
 CREDITOR = "acc-creditor"  # the factory transaction's creditor account

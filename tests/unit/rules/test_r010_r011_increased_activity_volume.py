@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from activities.rules.base import Rule
-from activities.rules.r010_increased_activity_volume_debtor import RULE as R010
-from activities.rules.r011_increased_activity_volume_creditor import RULE as R011
-from saku.domain.transactions import MS_PER_DAY, Edge
-from saku.monitoring.config import RuleConfig
+from activities.monitoring.rules.base import Rule
+from activities.monitoring.rules.r010_increased_activity_volume_debtor import RULE as R010
+from activities.monitoring.rules.r011_increased_activity_volume_creditor import RULE as R011
+from core.monitoring.config import RuleConfig
+from core.monitoring.transactions import MS_PER_DAY, Edge
 from tests.unit.rules.factory import NOW, edge, run, tx, with_parameters
 from tests.unit.rules.sides import Side, twins
 

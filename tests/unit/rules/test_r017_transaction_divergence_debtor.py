@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from activities.rules.r017_transaction_divergence_debtor import RULE
-from saku.domain.transactions import MS_PER_DAY, Edge
+from activities.monitoring.rules.r017_transaction_divergence_debtor import RULE
+from core.monitoring.transactions import MS_PER_DAY, Edge
 from tests.unit.rules.factory import HOUR, NOW, edge, features, run, tx
 
 

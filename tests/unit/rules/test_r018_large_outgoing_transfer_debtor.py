@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from activities.rules.r018_large_outgoing_transfer_debtor import RULE
+from activities.monitoring.rules.r018_large_outgoing_transfer_debtor import RULE
 from tests.unit.rules.factory import edge, features, run, tx, with_parameters
 
 HISTORY = [edge(1, 100), edge(2, 200), edge(3, 50)]  # largest: 200

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from activities.rules.base import Rule
-from activities.rules.r020_large_amount_vs_history_creditor import RULE as R020
-from activities.rules.r048_large_amount_vs_history_debtor import RULE as R048
+from activities.monitoring.rules.base import Rule
+from activities.monitoring.rules.r020_large_amount_vs_history_creditor import RULE as R020
+from activities.monitoring.rules.r048_large_amount_vs_history_debtor import RULE as R048
 from tests.unit.rules.factory import edge, run, tx, with_parameters
 from tests.unit.rules.sides import Side, twins
 

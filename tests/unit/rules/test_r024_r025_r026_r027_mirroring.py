@@ -13,14 +13,14 @@ from typing import Any
 
 import pytest
 
-from activities.rules.base import Rule
-from activities.rules.r024_noncommissioned_mirroring_creditor import RULE as R024
-from activities.rules.r025_noncommissioned_mirroring_debtor import RULE as R025
-from activities.rules.r026_commissioned_mirroring_creditor import RULE as R026
-from activities.rules.r027_commissioned_mirroring_debtor import RULE as R027
-from saku.domain.transactions import MS_PER_DAY, Edge
-from saku.monitoring.config import RuleConfig
-from saku.monitoring.results import RuleResult
+from activities.monitoring.rules.base import Rule
+from activities.monitoring.rules.r024_noncommissioned_mirroring_creditor import RULE as R024
+from activities.monitoring.rules.r025_noncommissioned_mirroring_debtor import RULE as R025
+from activities.monitoring.rules.r026_commissioned_mirroring_creditor import RULE as R026
+from activities.monitoring.rules.r027_commissioned_mirroring_debtor import RULE as R027
+from core.monitoring.config import RuleConfig
+from core.monitoring.results import RuleResult
+from core.monitoring.transactions import MS_PER_DAY, Edge
 from tests.unit.rules.factory import HOUR, NOW, edge, run, tx, with_parameters
 from tests.unit.rules.sides import CREDITOR, DEBTOR, Side, twins
 

@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from activities.rules.r028_age_classification_debtor import RULE
+from activities.monitoring.rules.r028_age_classification_debtor import RULE
 from tests.unit.rules.factory import NOW, features, run, tx
 
 

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from activities.rules.r030_unfamiliar_creditor_debtor import RULE
-from saku.domain.transactions import Edge
+from activities.monitoring.rules.r030_unfamiliar_creditor_debtor import RULE
+from core.monitoring.transactions import Edge
 from tests.unit.rules.factory import edge, features, run, tx, with_parameters
 
 ELSEWHERE = edge(1, counterparty="acc-elsewhere")  # the debtor pays other accounts too

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from activities.rules.base import Rule
-from activities.rules.r044_successful_transactions_debtor import RULE as R044
-from activities.rules.r045_successful_transactions_creditor import RULE as R045
+from activities.monitoring.rules.base import Rule
+from activities.monitoring.rules.r044_successful_transactions_debtor import RULE as R044
+from activities.monitoring.rules.r045_successful_transactions_creditor import RULE as R045
 from tests.unit.rules.factory import edge, run, tx
 from tests.unit.rules.sides import Side, twins
 

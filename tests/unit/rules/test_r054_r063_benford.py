@@ -8,10 +8,10 @@ import math
 
 import pytest
 
-from activities.rules.base import Rule
-from activities.rules.r054_benford_debtor import RULE as R054
-from activities.rules.r063_benford_creditor import RULE as R063
-from saku.domain.transactions import Edge
+from activities.monitoring.rules.base import Rule
+from activities.monitoring.rules.r054_benford_debtor import RULE as R054
+from activities.monitoring.rules.r063_benford_creditor import RULE as R063
+from core.monitoring.transactions import Edge
 from tests.unit.rules.factory import edge, run, tx, with_parameters
 from tests.unit.rules.sides import Side, twins
 

@@ -5,8 +5,8 @@ from typing import Any
 
 import pytest
 
-from activities.rules.r074_travel_speed_debtor import RULE
-from saku.domain.transactions import MS_PER_DAY, Edge
+from activities.monitoring.rules.r074_travel_speed_debtor import RULE
+from core.monitoring.transactions import MS_PER_DAY, Edge
 from tests.unit.rules.factory import HOUR, NOW, edge, features, run, tx
 
 

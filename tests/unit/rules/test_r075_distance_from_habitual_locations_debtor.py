@@ -6,13 +6,13 @@ from typing import Any
 
 import pytest
 
-from activities.rules.base import haversine_km
-from activities.rules.r075_distance_from_habitual_locations_debtor import (
+from activities.monitoring.rules.base import haversine_km
+from activities.monitoring.rules.r075_distance_from_habitual_locations_debtor import (
     RULE,
     habitual_locations,
     nearest_habitual_km,
 )
-from saku.domain.transactions import Edge, Transaction
+from core.monitoring.transactions import Edge, Transaction
 from tests.unit.rules.factory import edge, features, run, tx, with_parameters
 
 

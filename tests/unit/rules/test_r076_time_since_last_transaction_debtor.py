@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from activities.rules.r076_time_since_last_transaction_debtor import RULE
-from saku.domain.transactions import MS_PER_DAY, Edge
+from activities.monitoring.rules.r076_time_since_last_transaction_debtor import RULE
+from core.monitoring.transactions import MS_PER_DAY, Edge
 from tests.unit.rules.factory import HOUR, NOW, edge, features, run, tx
 
 MINUTE = 60_000

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from activities.rules.r078_transaction_type import RULE
-from saku.domain.transactions import TxType
+from activities.monitoring.rules.r078_transaction_type import RULE
+from core.monitoring.transactions import TxType
 from tests.unit.rules.factory import run, tx
 
 

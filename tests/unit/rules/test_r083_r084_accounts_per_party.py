@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from activities.rules.base import Rule
-from activities.rules.r083_accounts_per_debtor import RULE as R083
-from activities.rules.r084_accounts_per_creditor import RULE as R084
+from activities.monitoring.rules.base import Rule
+from activities.monitoring.rules.r083_accounts_per_debtor import RULE as R083
+from activities.monitoring.rules.r084_accounts_per_creditor import RULE as R084
 from tests.unit.rules.factory import run, tx
 from tests.unit.rules.sides import Side, twins
 

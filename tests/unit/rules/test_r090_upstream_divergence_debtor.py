@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from activities.rules.r090_upstream_divergence_debtor import RULE
-from saku.domain.transactions import Edge
+from activities.monitoring.rules.r090_upstream_divergence_debtor import RULE
+from core.monitoring.transactions import Edge
 from tests.unit.rules.factory import edge, features, run, tx
 
 FUNDING = [edge(2, 1_000_000, "acc-upstream")]

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from activities.rules.r091_regulatory_threshold import RULE
+from activities.monitoring.rules.r091_regulatory_threshold import RULE
 from tests.unit.rules.factory import run, tx, with_parameters
 
 

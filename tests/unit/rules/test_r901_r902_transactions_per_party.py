@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from activities.rules.base import Rule
-from activities.rules.r901_outgoing_transactions_debtor import RULE as R901
-from activities.rules.r902_incoming_transactions_creditor import RULE as R902
-from saku.domain.transactions import Edge
+from activities.monitoring.rules.base import Rule
+from activities.monitoring.rules.r901_outgoing_transactions_debtor import RULE as R901
+from activities.monitoring.rules.r902_incoming_transactions_creditor import RULE as R902
+from core.monitoring.transactions import Edge
 from tests.unit.rules.factory import HOUR, NOW, edge, run, tx
 from tests.unit.rules.sides import CREDITOR, DEBTOR, Side, twins
 

@@ -4,8 +4,8 @@ from typing import Any
 
 import pytest
 
-from activities.rules.s01_guardian_limit_breached import RULE
-from saku.domain.transactions import TxType
+from activities.monitoring.rules.s01_guardian_limit_breached import RULE
+from core.monitoring.transactions import TxType
 from tests.unit.rules.factory import features, run, school, tx
 
 

@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from activities.rules.s02_outside_canteen_hours import RULE
+from activities.monitoring.rules.s02_outside_canteen_hours import RULE
 from tests.unit.rules.factory import features, run, school, tx
 
 OPENS, CLOSES = 7 * 60, 14 * 60  # canteen open 07:00-14:00 local

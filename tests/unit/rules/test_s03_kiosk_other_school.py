@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from activities.rules.s03_kiosk_other_school import RULE
+from activities.monitoring.rules.s03_kiosk_other_school import RULE
 from tests.unit.rules.factory import features, run, school, tx
 
 

@@ -4,8 +4,8 @@ from typing import Any
 
 import pytest
 
-from activities.rules.s04_two_kiosks_too_quickly import RULE
-from saku.domain.transactions import MS_PER_DAY, TxType
+from activities.monitoring.rules.s04_two_kiosks_too_quickly import RULE
+from core.monitoring.transactions import MS_PER_DAY, TxType
 from tests.unit.rules.factory import NOW, edge, features, run, tx, with_parameters
 
 MINUTE = 60_000

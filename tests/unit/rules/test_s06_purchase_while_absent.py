@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from activities.rules.s06_purchase_while_absent import RULE
+from activities.monitoring.rules.s06_purchase_while_absent import RULE
 from tests.unit.rules.factory import features, run, school, tx
 
 

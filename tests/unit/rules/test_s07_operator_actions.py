@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from activities.rules.s07_operator_actions import RULE
+from activities.monitoring.rules.s07_operator_actions import RULE
 from tests.unit.rules.factory import features, run, school, tx
 
 

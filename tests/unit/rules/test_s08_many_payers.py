@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from activities.rules.s08_many_payers import RULE
-from saku.domain.transactions import TxType
+from activities.monitoring.rules.s08_many_payers import RULE
+from core.monitoring.transactions import TxType
 from tests.unit.rules.factory import features, run, school, tx
 
 TOP_UP = tx(tx_type=TxType.TOP_UP, amount=100_000)

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from activities.rules.s09_topup_refund_cycling import RULE
-from saku.domain.transactions import TxType
+from activities.monitoring.rules.s09_topup_refund_cycling import RULE
+from core.monitoring.transactions import TxType
 from tests.unit.rules.factory import features, run, school, tx
 
 TOP_UP = tx(tx_type=TxType.TOP_UP, amount=250_000)

@@ -4,8 +4,8 @@ from typing import Any
 
 import pytest
 
-from activities.rules.s10_offline_cap_evasion import RULE
-from saku.domain.transactions import TxType
+from activities.monitoring.rules.s10_offline_cap_evasion import RULE
+from core.monitoring.transactions import TxType
 from tests.unit.rules.factory import features, run, school, tx
 
 CAP = 100_000  # IDR a student may spend while kiosks are offline

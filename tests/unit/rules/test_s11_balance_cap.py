@@ -4,8 +4,8 @@ from typing import Any
 
 import pytest
 
-from activities.rules.s11_balance_cap import RULE
-from saku.domain.transactions import TxType
+from activities.monitoring.rules.s11_balance_cap import RULE
+from core.monitoring.transactions import TxType
 from tests.unit.rules.factory import features, run, school, tx
 
 CAP = 2_000_000  # IDR, Bank Indonesia's cap for unregistered e-money

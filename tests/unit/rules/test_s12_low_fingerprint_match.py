@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from activities.rules.s12_low_fingerprint_match import RULE
+from activities.monitoring.rules.s12_low_fingerprint_match import RULE
 from tests.unit.rules.factory import features, run, tx
 
 

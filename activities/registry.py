@@ -1,0 +1,60 @@
+"""Every side effect Saku's workflows need, as methods of small classes given their clients."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import redis.asyncio as redis
+
+from activities.biometrics.keyring import KeyRing
+from activities.biometrics.sensors import SensorCommands
+from activities.biometrics.steps import BiometricActivities
+from activities.biometrics.vault import TemplateVault
+from activities.cases import CaseActivities
+from activities.monitoring.alerts import AlertPublisher
+from activities.monitoring.evaluate import EvaluationActivities
+from activities.monitoring.history import HistoryStore
+from activities.reporting.steps import ReportingActivities
+from activities.selfcheck import SelfCheckActivities
+from activities.wallet.payments import WalletActivities
+from core.db import Pool
+from core.settings import Settings
+
+
+def build_activities(
+    pool: Pool,
+    valkey: redis.Redis,
+    publish_alert: AlertPublisher,
+    settings: Settings,
+) -> list[Callable[..., Any]]:
+    """All activities, bound to the given dependencies (real ones, or fakes in unit tests)."""
+    balance_cap = settings.balance_cap_decimal
+    keyring = KeyRing.load(settings.resolved_kek_file())  # outside the database
+    selfcheck = SelfCheckActivities(pool, valkey)
+    history = HistoryStore(pool, valkey)
+    cases = CaseActivities(pool)
+    evaluation = EvaluationActivities(pool, history, publish_alert, balance_cap, cases)
+    wallet = WalletActivities(pool, history, evaluation, balance_cap)
+    biometrics = BiometricActivities(TemplateVault(pool, keyring), SensorCommands(pool))
+    reporting = ReportingActivities(pool, settings, publish_alert)
+    return [
+        selfcheck.record,
+        evaluation.run_rules,
+        evaluation.persist,
+        evaluation.evaluate_batch,
+        wallet.screen_payment,
+        wallet.settle_payment,
+        wallet.screen_topup,
+        wallet.settle_topup,
+        biometrics.queue_loads,
+        biometrics.outstanding,
+        biometrics.erase_at_rest,
+        biometrics.record_erased,
+        reporting.dbt_build,
+        reporting.check_quality,
+        reporting.apply_retention,
+        cases.open,
+        cases.escalate,
+        cases.decide,
+    ]

@@ -1,0 +1,167 @@
+"""Start a payment or top-up workflow and wait for its receipt: the kiosk (or the bank) gets
+its answer in the same request.
+
+The workflow id comes from the caller's own transaction id, so a retried request finds the
+first one's workflow, running or finished, and gets the same receipt: the money moves once.
+Eager start hands the first workflow task straight to the API's in-process worker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from fastapi import HTTPException, status
+from temporalio.client import Client, WorkflowHandle
+from temporalio.common import (
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDConflictPolicy,
+    WorkflowIDReusePolicy,
+)
+from temporalio.exceptions import WorkflowAlreadyStartedError
+
+from core.temporal import search_attributes as sa
+from core.wallet.types import PaymentRequest, Receipt, TopUpRequest
+from workflows.wallet import KioskPaymentWorkflow, TopUpWorkflow
+
+# a kiosk gives up on an answer after this; it then asks again with the same transaction id
+WAIT_S = 10.0
+# the memo a movement's workflow carries: what the id was first used for, so a reuse of the
+# id for another movement is recognised without waiting for the first one's receipt
+_MOVEMENT_MEMO = "movement"
+
+
+class MovementConflict(Exception):
+    """The id was already used for another movement (another student or amount)."""
+
+
+class InFlight:
+    """A bound on payments being decided at once in this process. Beyond it a kiosk gets
+    503 at once (and asks again with the same id) instead of queueing: under overload a
+    fast "busy" beats an answer that comes after the kiosk has given up."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.count = 0
+
+    def __enter__(self) -> None:
+        if self.count >= self.limit:
+            raise HTTPException(
+                status.HTTP_503_SERVICE_UNAVAILABLE,
+                detail=f"busy: {self.count} payments are being decided; try again shortly",
+                headers={"Retry-After": "1"},
+            )
+        self.count += 1
+
+    def __exit__(self, *_: object) -> None:
+        self.count -= 1
+
+
+def payment_workflow_id(tenant: str, kiosk_id: str, kiosk_tx_id: str) -> str:
+    return f"payment-{tenant}-{kiosk_id}-{kiosk_tx_id}"
+
+
+def topup_workflow_id(tenant: str, topup_id: str) -> str:
+    return f"topup-{tenant}-{topup_id}"
+
+
+def _attributes(tenant: str, school: str | None, kind: str, msg_id: str) -> TypedSearchAttributes:
+    pairs: list[SearchAttributePair[str]] = [
+        SearchAttributePair(sa.TENANT, tenant),
+        SearchAttributePair(sa.KIND, kind),
+        SearchAttributePair(sa.MESSAGE_ID, msg_id),
+    ]
+    if school is not None:
+        pairs.append(SearchAttributePair(sa.SCHOOL, school))
+    return TypedSearchAttributes(pairs)
+
+
+async def _start(
+    client: Client,
+    run: Callable[[Any, Any], Awaitable[Receipt]],
+    request: PaymentRequest | TopUpRequest,
+    workflow_id: str,
+    task_queue: str,
+    attributes: TypedSearchAttributes,
+) -> WorkflowHandle[Any, Receipt]:
+    try:
+        return await client.start_workflow(
+            run,
+            request,
+            id=workflow_id,
+            task_queue=task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            search_attributes=attributes,
+            memo={_MOVEMENT_MEMO: _movement(request)},
+            request_eager_start=True,
+        )
+    except WorkflowAlreadyStartedError:  # finished before: its result is the answer
+        return client.get_workflow_handle(workflow_id, result_type=Receipt)
+
+
+async def _wait(handle: WorkflowHandle[Any, Receipt], reference: str) -> Receipt:
+    try:
+        return await asyncio.wait_for(handle.result(), WAIT_S)
+    except TimeoutError as err:
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            detail=f"{reference} is still being decided; ask again with the same id",
+            headers={"Retry-After": "1"},
+        ) from err
+
+
+def _movement(request: PaymentRequest | TopUpRequest) -> dict[str, str]:
+    return {"student": request.student_id, "amount": request.amount}
+
+
+async def _check_movement(
+    handle: WorkflowHandle[Any, Receipt], request: PaymentRequest | TopUpRequest, id_: str
+) -> None:
+    """MovementConflict if the workflow under this id moves other money than `request`."""
+    first = await (await handle.describe()).memo_value(_MOVEMENT_MEMO, default=None)
+    if first is not None and first != _movement(request):
+        raise MovementConflict(
+            f"id {id_!r} was already used for another movement (student {first['student']}, "
+            f"amount {first['amount']}); use a new id"
+        )
+
+
+def _same_movement(receipt: Receipt, request: PaymentRequest | TopUpRequest) -> None:
+    """The same id with another student or amount is a client bug, not a retry."""
+    if receipt.student_id != request.student_id or receipt.amount != request.amount:
+        raise HTTPException(
+            status.HTTP_409_CONFLICT,
+            detail=(
+                f"id {receipt.reference!r} was already used for another payment "
+                f"(student {receipt.student_id}, amount {receipt.amount}); use a new id"
+            ),
+        )
+
+
+async def pay(client: Client, task_queue: str, request: PaymentRequest, school_id: str) -> Receipt:
+    workflow_id = payment_workflow_id(request.tenant_id, request.kiosk_id, request.kiosk_tx_id)
+    attributes = _attributes(request.tenant_id, school_id, "payment", request.msg_id)
+    handle = await _start(
+        client, KioskPaymentWorkflow.run, request, workflow_id, task_queue, attributes
+    )
+    receipt = await _wait(handle, f"payment {request.kiosk_tx_id}")
+    _same_movement(receipt, request)
+    return receipt
+
+
+async def top_up(
+    client: Client, task_queue: str, request: TopUpRequest, *, wait: bool = True
+) -> Receipt | None:
+    workflow_id = topup_workflow_id(request.tenant_id, request.topup_id)
+    attributes = _attributes(request.tenant_id, None, "topup", request.msg_id)
+    handle = await _start(client, TopUpWorkflow.run, request, workflow_id, task_queue, attributes)
+    if not wait:
+        # nobody waits for the receipt (the bank's Kafka stream): a reused id is caught here
+        await _check_movement(handle, request, request.topup_id)
+        return None
+    receipt = await _wait(handle, f"top-up {request.topup_id}")
+    _same_movement(receipt, request)
+    return receipt

@@ -1,0 +1,40 @@
+"""Alert cases as their workflow sees them: references and decisions, no personal data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+CASE_WORKFLOW = "AlertCase"
+DECIDE_SIGNAL = "decide"  # the operator's decision, signalled to the case workflow
+OUTCOMES = ("confirmed_fraud", "false_positive")
+# an undecided case is escalated this long after it was opened
+SERVICE_LEVEL = timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class CaseRequest:
+    tenant_id: str
+    msg_id: str
+    # True when whoever started the case stored its row already (a batch opens its cases
+    # with its evaluations), so the workflow need not open it
+    opened: bool = False
+    # seconds from the case's start to its escalation (a field, so that tests can shorten it)
+    service_level_s: int = int(SERVICE_LEVEL.total_seconds())
+
+
+@dataclass(frozen=True)
+class CaseDecision:
+    outcome: str  # confirmed_fraud | false_positive
+    operator: str
+    note: str
+
+
+@dataclass(frozen=True)
+class DecideCase:
+    case: CaseRequest
+    decision: CaseDecision
+
+
+def case_workflow_id(tenant: str, msg_id: str) -> str:
+    return f"case-{tenant}-{msg_id}"

@@ -1,0 +1,35 @@
+"""How Saku builds a Temporal worker, defined once (the `saku worker` command and tests use it)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+
+# Saku's shared package holds only pure types and constants on the workflow path; passing it
+# through the sandbox keeps each workflow run from re-importing it (and the 2 s deadlock
+# detector quiet).
+WORKFLOW_RUNNER = SandboxedWorkflowRunner(
+    restrictions=SandboxRestrictions.default.with_passthrough_modules("core")
+)
+
+
+def create_worker(
+    client: Client,
+    task_queue: str,
+    workflows: Sequence[type],
+    activities: Sequence[Callable[..., Any]],
+    *,
+    max_concurrent_activities: int = 200,
+) -> Worker:
+    return Worker(
+        client,
+        task_queue=task_queue,
+        workflows=workflows,
+        activities=activities,
+        workflow_runner=WORKFLOW_RUNNER,
+        max_concurrent_activities=max_concurrent_activities,
+    )

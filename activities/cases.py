@@ -4,13 +4,10 @@ the decision in the audit trail)."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from datetime import timedelta
 
 from psycopg.types.json import Jsonb
 from temporalio import activity
-from temporalio.common import WorkflowIDReusePolicy
-from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from core.cases import (
     CASE_WORKFLOW,
@@ -20,6 +17,7 @@ from core.cases import (
     case_workflow_id,
 )
 from core.db import Pool
+from core.temporal.start import Labels, start_by_key
 
 
 class CaseActivities:
@@ -73,13 +71,16 @@ class CaseActivities:
 
         async def start(msg_id: str) -> None:
             case = CaseRequest(tenant, msg_id, opened=True, service_level_s=service_level_s)
-            with contextlib.suppress(WorkflowAlreadyStartedError):  # opened by a retry's start
-                await client.start_workflow(
-                    CASE_WORKFLOW, case, id=case_workflow_id(tenant, msg_id), task_queue=task_queue,
-                    # nor a second run once the case is decided
-                    id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-                    start_delay=self.service_level,
-                )  # fmt: skip
+            # a retry's start finds the case open (or decided: it is not opened again)
+            await start_by_key(
+                client,
+                CASE_WORKFLOW,
+                case,
+                id=case_workflow_id(tenant, msg_id),
+                task_queue=task_queue,
+                labels=Labels(tenant, "case", message_id=msg_id),
+                start_delay=self.service_level,
+            )
 
         await asyncio.gather(*(start(msg_id) for msg_id in alerting))
 

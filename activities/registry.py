@@ -15,6 +15,7 @@ from activities.cases import CaseActivities
 from activities.monitoring.alerts import AlertPublisher
 from activities.monitoring.evaluate import EvaluationActivities
 from activities.monitoring.history import HistoryStore
+from activities.monitoring.pipeline import MonitoringPipeline
 from activities.reporting.steps import ReportingActivities
 from activities.selfcheck import SelfCheckActivities
 from activities.wallet.payments import WalletActivities
@@ -34,8 +35,9 @@ def build_activities(
     selfcheck = SelfCheckActivities(pool, valkey)
     history = HistoryStore(pool, valkey)
     cases = CaseActivities(pool)
-    evaluation = EvaluationActivities(pool, history, publish_alert, balance_cap, cases)
-    wallet = WalletActivities(pool, history, evaluation, balance_cap)
+    monitoring = MonitoringPipeline(pool, history, publish_alert, balance_cap)
+    evaluation = EvaluationActivities(monitoring, cases)
+    wallet = WalletActivities(pool, monitoring.screen, balance_cap)
     biometrics = BiometricActivities(TemplateVault(pool, keyring), SensorCommands(pool))
     reporting = ReportingActivities(pool, settings, publish_alert)
     return [

@@ -1,174 +1,49 @@
-"""The evaluation's side effects: route, load features, run rules; persist and publish.
+"""The evaluation workflows' activities, each a step of the one monitoring pipeline
+(`activities.monitoring.pipeline`).
 
-Routing picks the active network map's entry for the transaction's TxTp and runs each
-distinct (rule id, cfg) once. Rules are pure and fast, so one activity runs them all for a
-batch after loading its features with a few set-based queries; a rule that raises yields
-`.err`, never a failed activity. Typology scoring and adjudication happen in the workflow.
+The per-transaction workflow runs the rules (`run_rules`) and stores what it decided in
+workflow code (`persist`); the micro-batch workflow runs every step in `evaluate_batch`.
+Rules are pure and fast, so one activity runs them all for a batch after loading its
+features with a few set-based queries; a rule that raises yields `.err`, never a failed
+activity.
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
-import time
-from decimal import Decimal
 
-import orjson
 from temporalio import activity
-from temporalio.exceptions import ApplicationError
 
 from activities.cases import CaseActivities
-from activities.monitoring.alerts import AlertPublisher
-from activities.monitoring.config_store import ActiveConfig, ConfigStore
-from activities.monitoring.features import DEFAULT_BALANCE_CAP, FeatureLoader
-from activities.monitoring.history import HistoryStore
-from activities.monitoring.prepared import PreparedBatch, Routed, RoutePlan
-from activities.monitoring.rules.base import Needs
-from activities.monitoring.rules.catalogue import RULES
-from activities.monitoring.stored_evaluations import evaluation_rows
-from core.db import Pool
+from activities.monitoring.pipeline import MonitoringPipeline
+from activities.monitoring.prepared import PreparedBatch
 from core.monitoring import engine
-from core.monitoring.config import MessageRoute, document
-from core.monitoring.ids import new_evaluation_id
-from core.monitoring.results import ALERT
-from core.monitoring.transactions import MS_PER_DAY, Transaction
 from core.monitoring.types import (
     Evaluation,
     EvaluationOutcome,
     EvaluationRequest,
     RuleStageBatch,
-    Unrouted,
 )
 
-log = logging.getLogger(__name__)
-DEFAULT_WINDOW_MS = 90 * MS_PER_DAY
 # A batch is decided and stored this many transactions at a time
 STORE_EVERY = 32
 
 
-def _window_ms(active: ActiveConfig) -> int:
-    """The longest history any active rule asks for (its maxQueryRange), at least 90 days."""
-    ranges = [int(c.config.parameters.get("maxQueryRange", 0) or 0) for c in active.rules.values()]
-    return max([DEFAULT_WINDOW_MS, *ranges])
-
-
 class EvaluationActivities:
-    def __init__(
-        self,
-        pool: Pool,
-        history: HistoryStore,
-        alerts: AlertPublisher,
-        default_balance_cap: Decimal = DEFAULT_BALANCE_CAP,
-        cases: CaseActivities | None = None,
-    ) -> None:
-        self.pool = pool
-        self.history = history
-        self.configs = ConfigStore(pool)
-        self.features = FeatureLoader(pool, default_balance_cap=default_balance_cap)
-        self.publish_alert = alerts
-        self.cases = cases or CaseActivities(pool)
+    def __init__(self, pipeline: MonitoringPipeline, cases: CaseActivities) -> None:
+        self.pipeline = pipeline
+        self.cases = cases
         self._deciding = asyncio.Lock()
-        # the active configuration per tenant, reloaded when another network map is activated
-        self._active: dict[str, ActiveConfig] = {}
-        self._plans: dict[tuple[str, str, str], RoutePlan] = {}
-
-    def _plan(self, tenant: str, active: ActiveConfig, route: MessageRoute) -> RoutePlan:
-        """What a route runs, worked out once per (tenant, network map, message type)."""
-        key = (tenant, active.network_map.cfg, route.tx_tp)
-        plan = self._plans.get(key)
-        if plan is None:
-            rule_keys = dict.fromkeys((r.id, r.cfg) for t in route.typologies for r in t.rules)
-            rules = [active.rules[k] for k in rule_keys]
-            implemented = [RULES[c.rule_code] for c in rules if c.rule_code in RULES]
-            plan = self._plans[key] = RoutePlan(
-                document=document(route),
-                rules=rules,
-                typology_keys=frozenset((t.id, t.cfg) for t in route.typologies),
-                needs=frozenset(need for rule in implemented for need in rule.needs),
-            )
-        return plan
-
-    async def _active_config(self, tenant: str) -> ActiveConfig | None:
-        cfg = await self.configs.active_cfg(tenant)
-        if cfg is None:
-            return None
-        cached = self._active.get(tenant)
-        if cached is None or cached.network_map.cfg != cfg:
-            loaded = await self.configs.load_active(tenant)
-            if loaded is None:  # deactivated between the two reads: try again
-                raise ApplicationError("network map changed during load", type="Retry")
-            cached = self._active[tenant] = loaded
-        return cached
-
-    async def _accepted(self, request: EvaluationRequest) -> dict[str, Transaction]:
-        txs = await self.history.load(request.tenant_id, request.msg_ids)
-        missing = sorted(set(request.msg_ids) - set(txs))
-        if missing:
-            raise ApplicationError(
-                f"messages {missing[:5]} were never accepted", non_retryable=True
-            )
-        return txs
 
     @activity.defn(name="monitoring.run_rules")
     async def run_rules(self, request: EvaluationRequest) -> RuleStageBatch:
-        return await self.rule_stage(request, await self._accepted(request))
+        txs = await self.pipeline.accepted(request)
+        return (await self.pipeline.prepare(request, txs)).stages(request.msg_ids)
 
-    async def rule_stage(
-        self, request: EvaluationRequest, txs: dict[str, Transaction]
-    ) -> RuleStageBatch:
-        """Route, load features and run rules for accepted transactions already in hand."""
-        return (await self.prepare(request, txs)).stages(request.msg_ids)
-
-    async def prepare(
-        self, request: EvaluationRequest, txs: dict[str, Transaction]
-    ) -> PreparedBatch:
-        """Route the transactions and load what their rules read: features and conditions."""
-        started = time.perf_counter()
-        active = await self._active_config(request.tenant_id)
-        if active is None:
-            reason = (
-                f"not evaluated: tenant {request.tenant_id!r} has no active network map "
-                "(import and activate one with `saku config import`)"
-            )
-            unrouted = [Unrouted(txs[m], reason, alert=True) for m in request.msg_ids]
-            return PreparedBatch("", {}, {}, unrouted, {}, [], {})
-        routed: dict[str, Routed] = {}
-        unrouted = []
-        typology_keys: set[tuple[str, str]] = set()
-        needs: set[Needs] = set()
-        for msg_id in request.msg_ids:
-            tx = txs[msg_id]
-            route = active.network_map.route(tx.tx_type)
-            if route is None:
-                reason = f"network map {active.network_map.cfg} routes no {tx.tx_type} messages"
-                unrouted.append(Unrouted(tx, reason, alert=False))
-                continue
-            plan = self._plan(request.tenant_id, active, route)
-            typology_keys |= plan.typology_keys
-            needs |= plan.needs
-            routed[msg_id] = Routed(tx, plan)
-        loaded = time.perf_counter()
-        features = await self.features.load(
-            request.tenant_id, [r.tx for r in routed.values()], _window_ms(active),
-            frozenset(needs),
-        )  # fmt: skip
-        featured = time.perf_counter()
-        subjects = sorted(
-            {s for r in routed.values() for s in (r.tx.debtor_account, r.tx.creditor_account,
-                                                  r.tx.debtor_entity, r.tx.creditor_entity)}
-        )  # fmt: skip
-        return PreparedBatch(
-            network_map_cfg=active.network_map.cfg,
-            typologies={key: active.typologies[key] for key in sorted(typology_keys)},
-            routed=routed,
-            unrouted=unrouted,
-            features=features,
-            conditions=await self.configs.conditions_for(request.tenant_id, subjects),
-            timings_ms={
-                "route_ms": (loaded - started) * 1000,
-                "features_ms": (featured - loaded) * 1000,
-            },
-        )
+    @activity.defn(name="monitoring.persist_evaluations")
+    async def persist(self, evaluations: list[Evaluation]) -> list[str]:
+        """Store each evaluation once and publish the alerts; the message ids stored now."""
+        return await self.pipeline.store(evaluations)
 
     @activity.defn(name="monitoring.evaluate_batch")
     async def evaluate_batch(self, request: EvaluationRequest) -> EvaluationOutcome:
@@ -178,8 +53,8 @@ class EvaluationActivities:
         longest first: each part's insert runs in the database while the next part's rules
         run here, and a payment's decision is committed without waiting for the whole batch.
         """
-        txs = await self._accepted(request)
-        prepared = await self.prepare(request, txs)
+        txs = await self.pipeline.accepted(request)
+        prepared = await self.pipeline.prepare(request, txs)
         info = activity.info()
         oldest_first = sorted(request.msg_ids, key=lambda msg_id: txs[msg_id].created_at_ms)
         try:
@@ -207,68 +82,13 @@ class EvaluationActivities:
         # longest-waiting payments too. The last parts' inserts finish outside the lock.
         async with asyncio.TaskGroup() as storing, self._deciding:
             for start in range(0, len(msg_ids), STORE_EVERY):
-                part = engine.evaluations(
-                    prepared.stages(msg_ids[start : start + STORE_EVERY]),
-                    new_evaluation_id,
+                part = self.pipeline.decide(
+                    prepared,
+                    msg_ids[start : start + STORE_EVERY],
                     info.workflow_id or "",
                     info.workflow_run_id or "",
-                    prepared.typologies,
                 )
-                storing.create_task(self.persist(part))
+                storing.create_task(self.pipeline.store(part))
                 evaluated += part
                 await asyncio.sleep(0)  # the insert goes out before the next part's rules run
         return evaluated
-
-    @activity.defn(name="monitoring.persist_evaluations")
-    async def persist(self, evaluations: list[Evaluation]) -> list[str]:
-        """Store each evaluation once (a re-run finds it stored and changes nothing) and
-        publish the alerts; returns the message ids stored now."""
-        if not evaluations:
-            return []
-        rows = evaluation_rows(evaluations)
-        async with self.pool.connection() as conn:
-            # one JSON document for the batch: psycopg builds big array parameters slowly
-            cur = await conn.execute(
-                """INSERT INTO evaluations (evaluation_id, tenant_id, msg_id, end_to_end_id,
-                       tx_type, status, interdicted, network_map_cfg, workflow_id, run_id, result)
-                   SELECT evaluation_id, tenant_id, msg_id, end_to_end_id, tx_type, status,
-                          interdicted, network_map_cfg, workflow_id, run_id, result
-                   FROM jsonb_to_recordset(%s::jsonb) AS r(evaluation_id uuid, tenant_id text,
-                       msg_id text, end_to_end_id text, tx_type text, status text,
-                       interdicted boolean, network_map_cfg text, workflow_id text, run_id text,
-                       result jsonb)
-                   ON CONFLICT (tenant_id, msg_id) DO NOTHING
-                   RETURNING msg_id""",
-                (rows,),
-            )
-            stored = {r["msg_id"] for r in await cur.fetchall()}
-        # Alerts are published after the commit: a crash in between re-runs the activity,
-        # which finds the evaluation stored; so alerts are at-least-once (keyed by message id).
-        for evaluation in evaluations:
-            if evaluation.status == ALERT:
-                await self.publish_alert(
-                    evaluation.tenant_id,
-                    f"{evaluation.tenant_id}:{evaluation.msg_id}".encode(),
-                    orjson.dumps(_alert(evaluation)),
-                )
-        return sorted(stored)
-
-
-def _alert(evaluation: Evaluation) -> dict[str, object]:
-    decision = evaluation.adjudication
-    return {
-        "evaluationId": evaluation.evaluation_id,
-        "tenantId": evaluation.tenant_id,
-        "msgId": evaluation.msg_id,
-        "endToEndId": evaluation.end_to_end_id,
-        "txTp": evaluation.tx_type,
-        "status": decision.status,
-        "interdicted": decision.interdicted,
-        "typologies": [
-            {"id": t.id, "cfg": t.cfg, "score": t.score, "review": t.review,
-             "interdiction": t.interdiction}
-            for t in decision.typologies
-        ],
-        "reasons": list(decision.reasons),
-        "workflowId": evaluation.workflow_id,
-    }  # fmt: skip

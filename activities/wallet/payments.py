@@ -19,8 +19,7 @@ from psycopg import AsyncConnection
 from psycopg.rows import DictRow
 from temporalio import activity
 
-from activities.monitoring.evaluate import EvaluationActivities
-from activities.monitoring.history import HistoryStore, Incoming
+from activities.monitoring.pipeline import Screen
 from activities.wallet import notifications
 from activities.wallet.directory import TOPUP_CLEARING, debt_account, wallet_account
 from activities.wallet.facts import load_category, load_facts
@@ -33,10 +32,7 @@ from activities.wallet.ledger import (
     topup_repaying,
 )
 from core.db import Pool
-from core.monitoring import engine
-from core.monitoring.ids import new_evaluation_id
 from core.monitoring.transactions import Transaction, TxType
-from core.monitoring.types import EvaluationRequest
 from core.wallet.authorisation import (
     INSUFFICIENT,
     UNKNOWN_STUDENT,
@@ -74,53 +70,24 @@ class WalletActivities:
     def __init__(
         self,
         pool: Pool,
-        history: HistoryStore,
-        evaluation: EvaluationActivities,
+        screen: Screen,
         default_balance_cap: Decimal,
     ) -> None:
         self.pool = pool
-        self.history = history
-        self.evaluation = evaluation
+        self.screen = screen
         self.default_balance_cap = default_balance_cap
 
     async def _monitor(self, tx: Transaction, document: dict[str, Any], channel: str) -> Screening:
-        """Record the movement in the monitoring history and evaluate it: rules, typology
-        scores and adjudication (the engine's steps, next to the data, as in micro-batch
-        mode, so the workflow carries a summary instead of every rule result)."""
-        await self.history.accept([Incoming(tx, json.dumps(document), channel)])
-        request = EvaluationRequest(tx.tenant_id, [tx.msg_id])
-        stage = await self.evaluation.rule_stage(request, {tx.msg_id: tx})
+        """The movement through the monitoring pipeline (as in micro-batch mode, next to the
+        data, so the workflow carries the verdict instead of every rule result)."""
         info = activity.info()
-        evaluations = engine.evaluations(
-            stage, new_evaluation_id, info.workflow_id or "", info.workflow_run_id or ""
+        verdict = await self.screen(
+            tx, json.dumps(document), channel, info.workflow_id or "", info.workflow_run_id or ""
         )
-        if await self.evaluation.persist(evaluations) == [tx.msg_id]:
-            [evaluation] = evaluations
-            return Screening(
-                evaluation_id=evaluation.evaluation_id,
-                monitoring_status=evaluation.status,
-                interdicted=evaluation.adjudication.interdicted,
-            )
-        # a retry: the first attempt's evaluation is the one that counts
-        stored = await self._stored_evaluation(tx.tenant_id, tx.msg_id)
-        assert stored is not None
-        return stored
-
-    async def _stored_evaluation(self, tenant: str, msg_id: str) -> Screening | None:
-        async with self.pool.connection() as conn:
-            row = await (
-                await conn.execute(
-                    "SELECT evaluation_id, status, interdicted FROM evaluations "
-                    "WHERE tenant_id = %s AND msg_id = %s",
-                    (tenant, msg_id),
-                )
-            ).fetchone()
-        if row is None:
-            return None
         return Screening(
-            evaluation_id=str(row["evaluation_id"]),
-            monitoring_status=row["status"],
-            interdicted=row["interdicted"],
+            evaluation_id=verdict.evaluation_id,
+            monitoring_status=verdict.status,
+            interdicted=verdict.interdicted,
         )
 
     @activity.defn(name="wallet.screen_payment")

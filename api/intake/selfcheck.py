@@ -4,7 +4,6 @@ driver that sends a check and waits for its result (used by the API route and `s
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import time
 import uuid
@@ -12,13 +11,12 @@ from dataclasses import asdict, dataclass
 
 from aiokafka import AIOKafkaProducer
 from temporalio.client import Client
-from temporalio.common import WorkflowIDReusePolicy
-from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.intake.consumer import Handler, Record, Rejected, decode_json
 from core.logs import correlation_headers
 from core.selfcheck import SelfCheckRequest, SelfCheckResult, selfcheck_workflow_id
+from core.temporal.start import Labels, start_by_key
 from workflows.selfcheck import SelfCheckWorkflow
 
 MAX_FIELD = 64
@@ -49,14 +47,14 @@ def selfcheck_handler(client: Client, task_queue: str) -> Handler:
     async def start(record: Record) -> None:
         request = parse_check(decode_json(record))
         # a redelivery finds the workflow already started by the first delivery
-        with contextlib.suppress(WorkflowAlreadyStartedError):
-            await client.start_workflow(
-                SelfCheckWorkflow.run,
-                request,
-                id=selfcheck_workflow_id(request.check_id),
-                task_queue=task_queue,
-                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-            )
+        await start_by_key(
+            client,
+            SelfCheckWorkflow.run,
+            request,
+            id=selfcheck_workflow_id(request.check_id),
+            task_queue=task_queue,
+            labels=Labels(None, "selfcheck"),
+        )
 
     return handle
 

@@ -15,18 +15,12 @@ from dataclasses import dataclass
 from typing import Literal
 
 from temporalio.client import Client
-from temporalio.common import (
-    SearchAttributePair,
-    TypedSearchAttributes,
-    WorkflowIDConflictPolicy,
-    WorkflowIDReusePolicy,
-)
 
 from activities.monitoring.history import HistoryStore, Incoming
 from core.db import Pool
 from core.monitoring.transactions import TxType
 from core.monitoring.types import EvaluationRequest
-from core.temporal import search_attributes as sa
+from core.temporal.start import Labels, start_by_key
 from workflows.evaluation import EvaluateBatchWorkflow, EvaluateTransactionWorkflow
 
 
@@ -117,43 +111,28 @@ class Intake:
             return {}
         if micro_batch and len(msg_ids) > 1:
             workflow_id = batch_workflow_id(tenant, msg_ids)
-            await self.client.start_workflow(
+            await start_by_key(
+                self.client,
                 EvaluateBatchWorkflow.run,
                 EvaluationRequest(tenant, msg_ids),
                 id=workflow_id,
                 task_queue=self.task_queue,
-                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-                search_attributes=_attributes(tenant, "evaluation-batch"),
+                labels=Labels(tenant, "evaluation-batch"),
+                once=False,
             )
             return dict.fromkeys(msg_ids, workflow_id)
         started = {}
         for msg_id in msg_ids:
             workflow_id = transaction_workflow_id(tenant, msg_id)
-            await self.client.start_workflow(
+            # a redelivery finds the first delivery's workflow, running or finished
+            await start_by_key(
+                self.client,
                 EvaluateTransactionWorkflow.run,
                 EvaluationRequest(tenant, [msg_id]),
                 id=workflow_id,
                 task_queue=self.task_queue,
-                # a redelivery finds the first delivery's workflow, running or finished
-                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-                search_attributes=_attributes(tenant, "evaluation", msg_id, types[msg_id]),
-                # taken up by a worker in this process if there is one (the API has one)
-                request_eager_start=True,
+                labels=Labels(tenant, "evaluation", message_id=msg_id, message_type=types[msg_id]),
+                eager=True,  # taken up by a worker in this process if there is one (the API's)
             )
             started[msg_id] = workflow_id
         return started
-
-
-def _attributes(
-    tenant: str, kind: str, msg_id: str | None = None, tx_type: str | None = None
-) -> TypedSearchAttributes:
-    pairs: list[SearchAttributePair[str]] = [
-        SearchAttributePair(sa.TENANT, tenant),
-        SearchAttributePair(sa.KIND, kind),
-    ]
-    if msg_id is not None:
-        pairs.append(SearchAttributePair(sa.MESSAGE_ID, msg_id))
-    if tx_type is not None:
-        pairs.append(SearchAttributePair(sa.MESSAGE_TYPE, tx_type))
-    return TypedSearchAttributes(pairs)

@@ -10,7 +10,6 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, HTTPException, status
 from pydantic import BaseModel, Field
 from temporalio.client import Client
-from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.service import RPCError
 
 from activities.biometrics.consents import Consents
@@ -28,6 +27,7 @@ from core.biometrics.types import (
     load_workflow_id,
 )
 from core.security import Principal, Role
+from core.temporal.start import Labels, start_by_key
 from workflows.biometrics import DistributeTemplateWorkflow, EraseBiometricsWorkflow
 
 kiosk_router = APIRouter(prefix="/v1/kiosk", tags=["kiosk"])
@@ -71,11 +71,15 @@ class ErasureIn(BaseModel):
 
 async def start_erasure(client: Client, task_queue: str, request: ErasureRequest) -> str:
     workflow_id = erase_workflow_id(request.tenant_id, request.student_id)
-    await client.start_workflow(
-        EraseBiometricsWorkflow.run, request, id=workflow_id, task_queue=task_queue,
-        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-        id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
-    )  # fmt: skip
+    await start_by_key(
+        client,
+        EraseBiometricsWorkflow.run,
+        request,
+        id=workflow_id,
+        task_queue=task_queue,
+        labels=Labels(request.tenant_id, "biometric-erasure"),
+        once=False,  # erasure asked for again (a new enrolment since) runs again
+    )
     return workflow_id
 
 
@@ -108,12 +112,15 @@ async def enrol(
     await SensorCommands(resources.pool).queue_loads(kiosk.tenant, body.student_id, body.finger)
     ref = TemplateRef(kiosk.tenant, body.student_id, body.finger)
     client = await resources.temporal()
-    await client.start_workflow(
-        DistributeTemplateWorkflow.run, ref, id=load_workflow_id(ref),
+    await start_by_key(
+        client,
+        DistributeTemplateWorkflow.run,
+        ref,
+        id=load_workflow_id(ref),
         task_queue=settings.task_queue,
-        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-        id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
-    )  # fmt: skip
+        labels=Labels(kiosk.tenant, "template-distribution", school=kiosk.school_id),
+        once=False,  # a finger enrolled again is distributed again
+    )
     return {"workflow_id": load_workflow_id(ref), "status": "enrolled"}
 
 

@@ -6,13 +6,13 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, status
 from pydantic import BaseModel, Field
-from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
 from api.deps import RequireRoles, ResourcesDep
 from core.cases import DECIDE_SIGNAL, CaseDecision, CaseRequest, case_workflow_id
 from core.security import Principal, Role
+from core.temporal.start import Labels, start_by_key
 from workflows.cases import CaseWorkflow
 
 router = APIRouter(prefix="/tenants/{tenant_id}/cases", tags=["cases"])
@@ -99,13 +99,16 @@ async def decide(
         # task delayed by the service level, and only a signal-with-start ends that delay
         # (a plain one would wait with the case). The case's row exists, so were its
         # workflow missing this would start it as opened.
-        await client.start_workflow(
-            CaseWorkflow.run, CaseRequest(tenant_id, msg_id, opened=True),
-            id=workflow_id, task_queue=resources.settings.task_queue,
-            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,  # a decided case stays so
-            start_signal=DECIDE_SIGNAL,
-            start_signal_args=[CaseDecision(body.outcome, principal.subject, body.note)],
-        )  # fmt: skip
+        await start_by_key(
+            client,
+            CaseWorkflow.run,
+            CaseRequest(tenant_id, msg_id, opened=True),
+            id=workflow_id,
+            task_queue=resources.settings.task_queue,
+            labels=Labels(tenant_id, "case", message_id=msg_id),
+            signal=DECIDE_SIGNAL,  # a decided (finished) case stays so: refused
+            signal_args=[CaseDecision(body.outcome, principal.subject, body.note)],
+        )
     except (RPCError, WorkflowAlreadyStartedError) as err:
         raise HTTPException(status.HTTP_409_CONFLICT, detail=f"case {msg_id!r}: {err}") from err
     return {"workflow_id": workflow_id}

@@ -9,13 +9,13 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, Field, ValidationError
-from temporalio.common import WorkflowIDConflictPolicy
 
 from activities.wallet.kiosk_keys import KioskKeys
 from api.deps import ResourcesDep, SettingsDep
 from api.kiosk_auth import KioskDep
 from api.routes.kiosk_payments import TX_ID
 from core.kiosk_signing import verify_journal_entry
+from core.temporal.start import Labels, start_by_key
 from core.wallet.types import PaymentRequest, money
 from workflows.wallet import OfflineSyncWorkflow
 
@@ -120,8 +120,13 @@ async def offline_sales(
     digest = hashlib.sha256("\n".join(s.kiosk_tx_id for s in sales).encode()).hexdigest()
     workflow_id = f"offline-sync-{kiosk.tenant}-{kiosk.kiosk_id}-{digest[:16]}"
     client = await resources.temporal()
-    await client.start_workflow(
-        OfflineSyncWorkflow.run, requests, id=workflow_id, task_queue=settings.task_queue,
-        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-    )  # fmt: skip
+    await start_by_key(
+        client,
+        OfflineSyncWorkflow.run,
+        requests,
+        id=workflow_id,
+        task_queue=settings.task_queue,
+        labels=Labels(kiosk.tenant, "offline-sync", school=kiosk.school_id),
+        once=False,
+    )
     return SyncAccepted(workflow_id=workflow_id, accepted=len(requests))

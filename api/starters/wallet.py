@@ -14,15 +14,8 @@ from typing import Any
 
 from fastapi import HTTPException, status
 from temporalio.client import Client, WorkflowHandle
-from temporalio.common import (
-    SearchAttributePair,
-    TypedSearchAttributes,
-    WorkflowIDConflictPolicy,
-    WorkflowIDReusePolicy,
-)
-from temporalio.exceptions import WorkflowAlreadyStartedError
 
-from core.temporal import search_attributes as sa
+from core.temporal.start import Labels, start_by_key
 from core.wallet.types import PaymentRequest, Receipt, TopUpRequest
 from workflows.wallet import KioskPaymentWorkflow, TopUpWorkflow
 
@@ -67,39 +60,24 @@ def topup_workflow_id(tenant: str, topup_id: str) -> str:
     return f"topup-{tenant}-{topup_id}"
 
 
-def _attributes(tenant: str, school: str | None, kind: str, msg_id: str) -> TypedSearchAttributes:
-    pairs: list[SearchAttributePair[str]] = [
-        SearchAttributePair(sa.TENANT, tenant),
-        SearchAttributePair(sa.KIND, kind),
-        SearchAttributePair(sa.MESSAGE_ID, msg_id),
-    ]
-    if school is not None:
-        pairs.append(SearchAttributePair(sa.SCHOOL, school))
-    return TypedSearchAttributes(pairs)
-
-
 async def _start(
     client: Client,
     run: Callable[[Any, Any], Awaitable[Receipt]],
     request: PaymentRequest | TopUpRequest,
     workflow_id: str,
     task_queue: str,
-    attributes: TypedSearchAttributes,
+    labels: Labels,
 ) -> WorkflowHandle[Any, Receipt]:
-    try:
-        return await client.start_workflow(
-            run,
-            request,
-            id=workflow_id,
-            task_queue=task_queue,
-            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-            search_attributes=attributes,
-            memo={_MOVEMENT_MEMO: _movement(request)},
-            request_eager_start=True,
-        )
-    except WorkflowAlreadyStartedError:  # finished before: its result is the answer
-        return client.get_workflow_handle(workflow_id, result_type=Receipt)
+    return await start_by_key(
+        client,
+        run,
+        request,
+        id=workflow_id,
+        task_queue=task_queue,
+        labels=labels,
+        eager=True,
+        memo={_MOVEMENT_MEMO: _movement(request)},
+    )
 
 
 async def _wait(handle: WorkflowHandle[Any, Receipt], reference: str) -> Receipt:
@@ -143,9 +121,9 @@ def _same_movement(receipt: Receipt, request: PaymentRequest | TopUpRequest) -> 
 
 async def pay(client: Client, task_queue: str, request: PaymentRequest, school_id: str) -> Receipt:
     workflow_id = payment_workflow_id(request.tenant_id, request.kiosk_id, request.kiosk_tx_id)
-    attributes = _attributes(request.tenant_id, school_id, "payment", request.msg_id)
+    labels = Labels(request.tenant_id, "payment", school=school_id, message_id=request.msg_id)
     handle = await _start(
-        client, KioskPaymentWorkflow.run, request, workflow_id, task_queue, attributes
+        client, KioskPaymentWorkflow.run, request, workflow_id, task_queue, labels
     )
     receipt = await _wait(handle, f"payment {request.kiosk_tx_id}")
     _same_movement(receipt, request)
@@ -156,8 +134,8 @@ async def top_up(
     client: Client, task_queue: str, request: TopUpRequest, *, wait: bool = True
 ) -> Receipt | None:
     workflow_id = topup_workflow_id(request.tenant_id, request.topup_id)
-    attributes = _attributes(request.tenant_id, None, "topup", request.msg_id)
-    handle = await _start(client, TopUpWorkflow.run, request, workflow_id, task_queue, attributes)
+    labels = Labels(request.tenant_id, "topup", message_id=request.msg_id)
+    handle = await _start(client, TopUpWorkflow.run, request, workflow_id, task_queue, labels)
     if not wait:
         # nobody waits for the receipt (the bank's Kafka stream): a reused id is caught here
         await _check_movement(handle, request, request.topup_id)

@@ -15,10 +15,13 @@ import redis.asyncio as redis
 from psycopg.types.json import Jsonb
 from temporalio.testing import ActivityEnvironment
 
+from activities.cases import CaseActivities
+from activities.monitoring.alerts import AlertPublisher
 from activities.monitoring.config_store import ConfigStore, import_bundle
 from activities.monitoring.defaults import default_bundle
 from activities.monitoring.evaluate import STORE_EVERY, EvaluationActivities
 from activities.monitoring.history import HistoryStore, Incoming
+from activities.monitoring.pipeline import MonitoringPipeline
 from activities.monitoring.stored_evaluations import complete
 from api.intake.messages import parse_message
 from core.db import Pool
@@ -68,10 +71,16 @@ async def stored(pool: Pool, tenant: str) -> dict[str, dict[str, Any]]:
     return {r["msg_id"]: r for r in rows}
 
 
+def evaluation_activities(
+    pool: Pool, history: HistoryStore, publish: AlertPublisher
+) -> EvaluationActivities:
+    return EvaluationActivities(MonitoringPipeline(pool, history, publish), CaseActivities(pool))
+
+
 async def test_each_evaluation_is_stored_once_across_re_runs(
     pool: Pool, valkey: redis.Redis, bank: str
 ) -> None:
-    activities = EvaluationActivities(pool, HistoryStore(pool, valkey), never_alerts)
+    activities = evaluation_activities(pool, HistoryStore(pool, valkey), never_alerts)
     first = [evaluation(bank, "m1"), evaluation(bank, "m2")]
 
     assert await activities.persist(first) == ["m1", "m2"]
@@ -113,7 +122,7 @@ async def test_a_stored_evaluation_reads_back_whole(
             RuleResult("002@1.0.0", "1.0.0", ".err", "ValueError: no history", None),
         ],
     )
-    activities = EvaluationActivities(pool, HistoryStore(pool, valkey), never_alerts)
+    activities = evaluation_activities(pool, HistoryStore(pool, valkey), never_alerts)
     await activities.persist([made])
 
     expected = orjson.loads(orjson.dumps(made))  # the evaluation as JSON
@@ -153,24 +162,24 @@ async def test_a_batch_stored_in_parts_survives_a_failed_part_and_its_retry(
     async def publish(tenant: str, key: bytes, value: bytes) -> None:
         alerted.append(key)
 
-    activities = EvaluationActivities(pool, history, publish)
+    activities = evaluation_activities(pool, history, publish)
     assert len(request.msg_ids) > 2 * STORE_EVERY  # three parts
 
-    persist, calls = activities.persist, 0
+    store, calls = activities.pipeline.store, 0
 
     async def second_part_fails(evaluations: list[Evaluation]) -> list[str]:
         nonlocal calls
         calls += 1
         if calls == 2:
             raise ConnectionError("the database went away")
-        return await persist(evaluations)
+        return await store(evaluations)
 
-    monkeypatch.setattr(activities, "persist", second_part_fails)
+    monkeypatch.setattr(activities.pipeline, "store", second_part_fails)
     with pytest.raises(ConnectionError, match="the database went away"):
         await ActivityEnvironment().run(activities.evaluate_batch, request)
     assert 0 < len(await stored(pool, bank)) < len(payments)
 
-    monkeypatch.setattr(activities, "persist", persist)
+    monkeypatch.setattr(activities.pipeline, "store", store)
     outcome = await ActivityEnvironment().run(activities.evaluate_batch, request)
     assert sorted(outcome.evaluated) == sorted(request.msg_ids)
     async with pool.connection() as conn:

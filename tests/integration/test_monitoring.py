@@ -30,6 +30,7 @@ from activities.cases import CaseActivities
 from activities.monitoring.config_store import ConfigStore, import_bundle
 from activities.monitoring.evaluate import EvaluationActivities
 from activities.monitoring.history import HistoryStore, Incoming
+from activities.monitoring.pipeline import MonitoringPipeline
 from activities.monitoring.rules.catalogue import RULES
 from api.app import create_app
 from api.intake.messages import parse_message
@@ -580,7 +581,7 @@ async def test_a_case_nobody_decides_is_escalated_at_its_service_level(
         return None  # alerts are not what this test is about
 
     history = HistoryStore(pool, valkey)
-    evaluation = EvaluationActivities(pool, history, publish, cases=cases)
+    evaluation = EvaluationActivities(MonitoringPipeline(pool, history, publish), cases)
     worker = create_worker(
         temporal, task_queue, [EvaluateBatchWorkflow, CaseWorkflow],
         [evaluation.evaluate_batch, cases.escalate, cases.decide],

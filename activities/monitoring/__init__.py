@@ -1,1 +1,3 @@
-"""The monitoring engine's side effects: configuration store, history, features, evaluations."""
+"""The monitoring engine's side effects: configuration store, history, features, the rule
+catalogue (`rules`), the pipeline every evaluation goes through (`pipeline`) and the
+evaluation workflows' activities (`evaluate`)."""

@@ -1,1 +1,3 @@
-"""The money side: the double-entry ledger, wallets, top-ups and payments."""
+"""The money side: the double-entry ledger, the directory of schools, kiosks, students and
+guardians, payments and top-ups (screened by the monitoring pipeline, then settled),
+refunds, kiosk keys and guardian notifications."""

@@ -1,1 +1,2 @@
-"""Saku's Temporal layer: client, worker, codec and search attributes, each defined once here."""
+"""Saku's Temporal layer, each part defined once: client, worker, interceptors, search
+attributes, schedules and the idempotent start of a workflow (`core.temporal.start`)."""

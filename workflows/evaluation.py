@@ -34,7 +34,8 @@ STEP_TIMEOUT = timedelta(seconds=30)
 BATCH_TIMEOUT = timedelta(minutes=2)
 
 
-def new_evaluation_id() -> str:
+def _evaluation_id() -> str:
+    """Deterministic in workflow code: the workflow's clock and random source."""
     return uuid7(int(workflow.now().timestamp() * 1000), workflow.random().getrandbits(80))
 
 
@@ -65,7 +66,7 @@ class EvaluateTransactionWorkflow:
             retry_policy=RETRY,
         )
         info = workflow.info()
-        evaluations = engine.evaluations(stage, new_evaluation_id, info.workflow_id, info.run_id)
+        evaluations = engine.evaluations(stage, _evaluation_id, info.workflow_id, info.run_id)
         await workflow.execute_local_activity_method(
             EvaluationActivities.persist,
             evaluations,

@@ -29,7 +29,7 @@ from activities.monitoring.stored_evaluations import evaluation_rows
 from core.db import Pool
 from core.monitoring import engine
 from core.monitoring.config import MessageRoute, document
-from core.monitoring.ids import new_evaluation_id
+from core.monitoring.ids import evaluation_id_now
 from core.monitoring.results import ALERT
 from core.monitoring.transactions import MS_PER_DAY, Transaction
 from core.monitoring.types import Evaluation, EvaluationRequest, Unrouted
@@ -170,7 +170,7 @@ class MonitoringPipeline:
     ) -> list[Evaluation]:
         """Rules, typology scores and adjudication for these of the prepared messages."""
         return engine.evaluations(
-            prepared.stages(msg_ids), new_evaluation_id, workflow_id, run_id, prepared.typologies
+            prepared.stages(msg_ids), evaluation_id_now, workflow_id, run_id, prepared.typologies
         )
 
     async def store(self, evaluations: list[Evaluation]) -> list[str]:

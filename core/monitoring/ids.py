@@ -16,6 +16,7 @@ def uuid7(unix_ms: int, random_bits: int) -> str:
     return str(uuid.UUID(int=value))
 
 
-def new_evaluation_id() -> str:
-    """An evaluation id outside workflow code (activities): the system clock and urandom."""
+def evaluation_id_now() -> str:
+    """An evaluation id outside workflow code (activities): the system clock and urandom.
+    Workflow code builds its ids with `uuid7` from its own deterministic clock and random."""
     return uuid7(int(time.time() * 1000), int.from_bytes(os.urandom(10)))

@@ -13,7 +13,7 @@ import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-# RFC 9106's second recommended option (64 MiB, 3 passes): memory-hard, ~50 ms here.
+# RFC 9106's second recommended option (64 MiB, 3 passes): memory-hard.
 _hasher = PasswordHasher(time_cost=3, memory_cost=64 * 1024, parallelism=4)
 _ALGORITHM = "HS256"
 MIN_PASSWORD_LENGTH = 10

@@ -50,20 +50,18 @@ class Settings(BaseSettings):
     # smaller polls get a workflow per transaction
     micro_batch_from: int = Field(default=20, ge=1, alias="SAKU_MICRO_BATCH_FROM")
     # ... and so is every poll while the stream runs at this many messages/s or more (a
-    # workflow per transaction manages ~40/s here); busy polls wait up to the linger for more
+    # workflow per transaction cannot keep up with a busy stream); busy polls wait up to the
+    # linger for more
     micro_batch_rate: float = Field(default=80.0, gt=0, alias="SAKU_MICRO_BATCH_RATE")
-    # Every batch costs about the same whatever its size (a workflow, a dozen statements), so
-    # a busy stream's batches are given time to fill (measured, 100 to 700 payments/s: CPU
-    # per transaction a fifth to a half lower at 150 ms than at 50 ms, p99 about the same)
+    # every batch costs about the same whatever its size (a workflow, a dozen statements), so
+    # a busy stream's batches are given time to fill
     micro_batch_linger_ms: int = Field(default=150, ge=0, alias="SAKU_MICRO_BATCH_LINGER_MS")
     # the most records one batch takes; under a backlog batches grow to it, and each batch's
-    # fixed costs (a workflow, a dozen statements) spread over more transactions (measured:
-    # 500 -> 1,000 cut CPU per transaction by a fifth)
+    # fixed costs (a workflow, a dozen statements) spread over more transactions
     consumer_max_batch: int = Field(default=1000, ge=1, alias="SAKU_CONSUMER_MAX_BATCH")
     # how long the broker may hold a fetch that finds no new records. The embedded broker
-    # holds it that long even when records arrive meanwhile: Kafka's 500 ms default added
-    # ~140 ms to a message's median latency. Shorter waits cost CPU when idle (measured:
-    # 50 ms ~6% of a core for consumer and broker together, 20 ms ~14%).
+    # holds it that long even when records arrive meanwhile, so it bounds the stream's
+    # latency (Kafka's default is 500 ms); shorter waits cost CPU when idle.
     consumer_fetch_wait_ms: int = Field(default=50, ge=1, alias="SAKU_CONSUMER_FETCH_WAIT_MS")
     # the largest Kafka record the consumer reads; larger ones are dead-lettered unread
     # (an ISO 20022 message is a few KB, a top-up event a few hundred bytes)

@@ -7,8 +7,7 @@ import gc
 # Collect the youngest generation after this many net allocations (Python's default: 700).
 # A young collection walks what is still alive of the generation, which under a stream is
 # mostly the batch in hand, however long the interval: a longer one walks it fewer times.
-# During `saku bench stream` the worker's collections took 0.35-0.72 s of CPU per run at
-# 50,000 and 0.03 s at 200,000; only cyclic garbage waits for them (refcounting frees the rest).
+# Only cyclic garbage waits for them (refcounting frees the rest).
 YOUNG_GENERATION_THRESHOLD = 200_000
 
 
@@ -19,9 +18,8 @@ def settle_garbage_collector() -> None:
     and set-up, the oldest generation holds over a hundred thousand objects (modules, pydantic
     schemas, the Temporal SDK) that live as long as the process, and every full collection
     walked them all; the default threshold ran young collections every 700 allocations, so
-    objects still in use by a batch were promoted and later walked again. Measured during
-    `saku bench stream`, collections took 8-13% of the worker's and consumer's CPU. Frozen
-    objects are never collected: call this once, after start-up, not per request.
+    objects still in use by a batch were promoted and later walked again. Frozen objects are
+    never collected: call this once, after start-up, not per request.
     """
     gc.collect()
     gc.freeze()

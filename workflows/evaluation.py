@@ -51,8 +51,8 @@ def _searchable(outcome: EvaluationOutcome) -> EvaluationOutcome:
 
 
 # Unsandboxed, like the wallet's workflows: only deterministic code runs here (time and
-# randomness come from `workflow`), and the sandbox's per-run module re-import cost ~15 ms of
-# worker CPU per workflow, more than a whole batch's orchestration.
+# randomness come from `workflow`), and the sandbox's per-run module re-import would cost
+# more worker CPU than a whole batch's orchestration.
 @workflow.defn(name="EvaluateTransaction", sandboxed=False)
 class EvaluateTransactionWorkflow:
     """One message, evaluated with local activities for latency."""

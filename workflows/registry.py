@@ -1,7 +1,7 @@
 """Every workflow a Saku worker runs, in one list.
 
 Kept out of the package's __init__: the workflow sandbox re-imports a workflow's package for
-every workflow it starts, and importing every workflow module each time cost ~10 ms.
+every workflow it starts, and importing every workflow module each time would be slow.
 """
 
 from workflows.biometrics import DistributeTemplateWorkflow, EraseBiometricsWorkflow

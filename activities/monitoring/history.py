@@ -140,9 +140,9 @@ class HistoryStore:
         """Store what is new, in one transaction; see `Accepted`.
 
         Messages are usually new, so a batch is copied in without first looking up which of
-        its messages are stored (that lookup was a twentieth of the database's work under a
-        stream). A message stored before fails the copy on the primary key; the batch is
-        then stored again, looking first, and so are the batches of the next minute."""
+        its messages are stored. A message stored before fails the copy on the primary key;
+        the batch is then stored again, looking first, and so are the batches of the next
+        minute."""
         if not batch:
             return Accepted([], [], [])
         probe = time.monotonic() < self._probe_until
@@ -245,9 +245,9 @@ class HistoryStore:
 
         With `probe`, the ones already stored are looked up first (a probe each); the rest
         are copied in: COPY takes each document as it is, where an INSERT of the batch as one
-        JSON document made the database parse every document twice (about half its cost per
-        message). A message stored before (without `probe`), or meanwhile by another
-        delivery, fails the COPY on the primary key, and `accept` tries again."""
+        JSON document would make the database parse every document twice. A message stored
+        before (without `probe`), or meanwhile by another delivery, fails the COPY on the
+        primary key, and `accept` tries again."""
         unique: dict[tuple[str, str], Incoming] = {}
         for message in batch:  # the same message twice in one batch: keep the first
             unique.setdefault(_key(message), message)

@@ -1,8 +1,8 @@
 """Account histories a worker keeps between batches, and reads again only where they grew.
 
 Under a stream the same accounts come back batch after batch, and reading each one's whole
-window again was most of the feature load (thousands of rows a batch, in the database and in
-the worker). A worker keeps what it read and, before each batch, reads the tenant's edges
+window again would read the same rows every batch, in the database and in the worker. A
+worker keeps what it read and, before each batch, reads the tenant's edges
 written since: every edge whose writing transaction (`written_by`) is at or after the oldest
 transaction still running when it last read (its snapshot's xmin). Every transaction before
 that xmin had ended by then, so its edges were seen; a slower one's edges are read again
@@ -48,8 +48,8 @@ _EDGE_HEAD = """end_to_end_id, floor(extract(epoch FROM created_at) * 1000)::int
 _EDGE_TAIL = "tx_type, status, description, lat, lon, channel, category, auth_method"
 
 # Columns after the first three in `Edge`'s field order (each row becomes an Edge as is), and
-# as the rules take them: epoch milliseconds and floats (converting thousands of timestamps
-# and decimals in Python was a tenth of the worker's time).
+# as the rules take them: epoch milliseconds and floats, converted in SQL rather than row by
+# row in Python.
 _ACCOUNT_SQL = f"""
 SELECT a.account, e.*
 FROM unnest(%(accounts)s::text[]) AS a(account)

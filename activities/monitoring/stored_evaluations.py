@@ -9,8 +9,8 @@ The stored `result` holds only what nothing else says:
   defines each outcome once); only `.err` results keep theirs, which says what failed;
 - each rule result as an array, `[id, cfg, sub_rule_ref, indpdnt_varbl, prcg_tm_ms]` with
   the reason after them for `.err`, not an object repeating its keys 35 times.
-That is under half of what the database would parse and compress for every evaluation
-otherwise; `complete` puts it all back when an evaluation is looked up, and the reports'
+So the database parses and compresses much less for every evaluation; `complete` puts it
+all back when an evaluation is looked up, and the reports'
 staging model expands the arrays. Results stored before in the full shape read back as they
 are.
 """

@@ -179,8 +179,8 @@ class StreamConsumer:
     ) -> dict[TopicPartition, list[Record]]:
         """The next batch. It keeps growing, up to `max_records`, while the previous batch is
         still being handed on (it could not start before anyway), and on a busy stream until
-        the linger is up: one fetch holds only what the broker returned at once (a few hundred
-        records here), and every batch costs a workflow, so a backlog is taken in bigger bites."""
+        the linger is up: one fetch holds only what the broker returned at once, and every
+        batch costs a workflow, so a backlog is taken in bigger bites."""
         batch: dict[TopicPartition, list[Record]] = await self.consumer.getmany(
             timeout_ms=200, max_records=self.max_records
         )
@@ -243,7 +243,7 @@ class StreamConsumer:
     async def run(self, stop: asyncio.Event) -> None:
         """Poll the next batch while the previous one is handed on. Batches are still handed
         on one at a time, in order (a status report must find its payment stored first),
-        but the poll and its linger no longer wait for the database and Temporal."""
+        but the poll and its linger do not wait for the database and Temporal."""
         in_flight: asyncio.Task[None] | None = None
         in_flight_batch: Mapping[TopicPartition, list[Record]] = {}
         try:

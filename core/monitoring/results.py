@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 
-# Not frozen: every rule of every transaction makes one, and a frozen dataclass costs five
-# times as much to construct (each field is set through object.__setattr__). Nothing
-# changes one after it is made.
+# Not frozen: every rule of every transaction makes one, and a frozen dataclass costs much
+# more to construct (each field is set through object.__setattr__). Nothing changes one
+# after it is made.
 @dataclass(slots=True)
 class RuleResult:
     """Tazama's rule result: the outcome, why, and the measured (independent) variable."""

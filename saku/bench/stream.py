@@ -45,11 +45,9 @@ from saku.stack.components import delete_topics, ensure_topics
 from workflows.noop import NoOpWorkflow
 
 # The load generator batches as a busy core-banking producer would: it shares the machine
-# with the stack it measures, and with Kafka's default 16 KiB batches (8 messages) producing
-# took a third of a millisecond of CPU per transaction, the broker a quarter; with these,
-# a tenth each. Lingering 20 ms rather than 5 halves the batches the broker stores at
-# 1,000 payments/s (the embedded broker lists them all on every fetch): its CPU per
-# transaction fell from 0.17 to 0.13 ms. The linger counts in the measured latency.
+# with the stack it measures, and small batches cost it and the broker CPU per message (the
+# embedded broker lists every stored batch on each fetch). The linger counts in the measured
+# latency.
 PRODUCER_BATCH_BYTES = 256 * 1024
 PRODUCER_LINGER_MS = 20
 
@@ -190,9 +188,8 @@ def encode_payments(payments: Iterable[FinancialTransaction]) -> list[EncodedPay
 
 class LoadProducer:
     """The load generator's producer: librdkafka's (confluent-kafka), as a core-banking
-    system's would be. With aiokafka's, encoding and batching in Python took 0.12 ms of the
-    two cores' CPU per transaction, as much as the broker. It partitions keys as Kafka's Java
-    client does."""
+    system's would be; it encodes and batches in C, so it takes little of the CPU it shares
+    with the stack it measures. It partitions keys as Kafka's Java client does."""
 
     def __init__(self, settings: Settings, *, quiet: bool = False) -> None:
         self._producer = Producer(
@@ -329,7 +326,7 @@ async def _stream(
         else:
             raise RuntimeError("the worker and consumer did not evaluate a warm-up payment")
         # The encoded payments live until the end: frozen, the load generator's collections
-        # no longer walk them over and over while it shares the machine with the stack.
+        # do not walk them over and over while it shares the machine with the stack.
         gc.collect()
         gc.freeze()
         cpu_before = cpu_seconds()
@@ -376,8 +373,8 @@ async def _forget(pool: Pool, client: Client, tenant: str, task_queue: str) -> N
                 (tenant,),
             )
         await conn.execute("DELETE FROM tenants WHERE id = %s", (tenant,))
-    # Clear the deleted rows now: left to autovacuum, they were vacuumed during the next run,
-    # and billed to it (PostgreSQL's CPU per transaction varied 0.41-0.49 ms between runs)
+    # Clear the deleted rows now: left to autovacuum, they would be vacuumed during the next
+    # run, and billed to it
     async with pool.connection() as conn:
         for table in _TENANT_TABLES:
             await conn.execute(sql.SQL("VACUUM {}").format(sql.Identifier(table)))

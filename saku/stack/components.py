@@ -303,7 +303,7 @@ class Temporal(EmbeddedComponent):
         command = [
             _venv_bin("temporal"), "server", "start-dev",
             "--db-filename", str(self.var / "temporal" / "temporal.db"),
-            # WAL: a file database is 2-3x slower without it
+            # WAL: a file database is much slower without it
             "--sqlite-pragma", "journal_mode=wal",
             "--sqlite-pragma", "synchronous=normal",
             "--ip", EMBEDDED_HOST,
@@ -314,9 +314,7 @@ class Temporal(EmbeddedComponent):
             # let workflows started next to a worker skip the server's task queue
             "--dynamic-config-value", "system.enableEagerWorkflowStart=true",
             # One partition per task queue: partitions spread a queue over matching hosts,
-            # and on one server they only forward tasks and polls to each other (measured:
-            # a batch-like workflow cost the server 14-17 ms of CPU rather than 16-19, and
-            # finished in 15-20 ms rather than 19-24)
+            # and on one server they only forward tasks and polls to each other
             "--dynamic-config-value", "matching.numTaskqueueReadPartitions=1",
             "--dynamic-config-value", "matching.numTaskqueueWritePartitions=1",
         ]  # fmt: skip

@@ -66,9 +66,9 @@ def habitual_locations(
 
 
 class _ByLatitude:
-    """Points sorted by latitude. Comparing every point with every other is quadratic: a
-    debtor with a few hundred located payments would cost tens of milliseconds per
-    transaction. A point is compared only with those whose latitude alone leaves them within
+    """Points sorted by latitude. Comparing every point with every other is quadratic, too
+    slow for a debtor with a few hundred located payments. A point is compared only with
+    those whose latitude alone leaves them within
     reach (a great-circle distance is at least the radius times the difference in latitude),
     and counting stops once it has `visits`."""
 

@@ -10,6 +10,7 @@ interdiction lets it through for review.
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from temporalio import workflow
 
@@ -32,50 +33,27 @@ from workflows.policies import RETRY
 STEP_TIMEOUT = timedelta(seconds=10)
 
 
-async def _pay(request: PaymentRequest, hold: Decline | None) -> Receipt:
-    screening = await workflow.execute_local_activity_method(
-        WalletActivities.screen_payment,
-        request,
-        start_to_close_timeout=STEP_TIMEOUT,
-        retry_policy=RETRY,
-    )
-    receipt = await workflow.execute_local_activity_method(
-        WalletActivities.settle_payment,
-        args=[request, _settlement(screening, hold)],
-        start_to_close_timeout=STEP_TIMEOUT,
-        retry_policy=RETRY,
-    )
-    return await _with_cases(request, screening, receipt)
-
-
-async def _top_up(request: TopUpRequest) -> Receipt:
-    screening = await workflow.execute_local_activity_method(
-        WalletActivities.screen_topup,
-        request,
-        start_to_close_timeout=STEP_TIMEOUT,
-        retry_policy=RETRY,
-    )
-    receipt = await workflow.execute_local_activity_method(
-        WalletActivities.settle_topup,
-        args=[request, _settlement(screening, TOPUP_HOLD)],
-        start_to_close_timeout=STEP_TIMEOUT,
-        retry_policy=RETRY,
-    )
-    return await _with_cases(request, screening, receipt)
-
-
-def _settlement(screening: Screening, hold: Decline | None) -> Settlement:
-    """Interdicted by monitoring: declined with `hold`, unless already declined."""
-    decline = screening.decline or (hold if screening.interdicted else None)
-    return Settlement(decline, screening.evaluation_id, screening.monitoring_status)
-
-
-async def _with_cases(
-    request: PaymentRequest | TopUpRequest, screening: Screening, receipt: Receipt
+async def _screen_and_settle(
+    screen: Any, settle: Any, request: PaymentRequest | TopUpRequest, hold: Decline | None
 ) -> Receipt:
+    """`screen` then `settle`: two of WalletActivities' methods, for a payment or a top-up."""
+    screening: Screening = await workflow.execute_local_activity_method(
+        screen, request, start_to_close_timeout=STEP_TIMEOUT, retry_policy=RETRY
+    )
+    decline = screening.decline or (hold if screening.interdicted else None)
+    settlement = Settlement(decline, screening.evaluation_id, screening.monitoring_status)
+    receipt: Receipt = await workflow.execute_local_activity_method(
+        settle, args=[request, settlement], start_to_close_timeout=STEP_TIMEOUT, retry_policy=RETRY
+    )
     if screening.monitoring_status == ALERT:
         await open_cases(request.tenant_id, [request.msg_id])
     return receipt
+
+
+async def _pay(request: PaymentRequest, hold: Decline | None) -> Receipt:
+    return await _screen_and_settle(
+        WalletActivities.screen_payment, WalletActivities.settle_payment, request, hold
+    )
 
 
 # Unsandboxed: these workflows run only the code above (no clocks, I/O or randomness), and
@@ -94,7 +72,9 @@ class KioskPaymentWorkflow:
 class TopUpWorkflow:
     @workflow.run
     async def run(self, request: TopUpRequest) -> Receipt:
-        return await _top_up(request)
+        return await _screen_and_settle(
+            WalletActivities.screen_topup, WalletActivities.settle_topup, request, TOPUP_HOLD
+        )
 
 
 @workflow.defn(name="OfflineSync", sandboxed=False)

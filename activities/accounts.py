@@ -8,6 +8,7 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
+from core.db import Pool
 from core.security import Principal, Role, hash_password
 
 
@@ -117,3 +118,42 @@ async def list_users(conn: psycopg.AsyncConnection[Any], tenant_id: str) -> list
             "SELECT * FROM users WHERE tenant_id = %s ORDER BY username", (tenant_id,)
         )
         return [User.from_row(row) for row in await cur.fetchall()]
+
+
+class Accounts:
+    """A tenant's users, over the pool: what the token endpoint and the admin API ask."""
+
+    def __init__(self, pool: Pool) -> None:
+        self.pool = pool
+
+    async def find_user(self, username: str) -> User | None:
+        """The user signing in with this name (any tenant: usernames are unique)."""
+        async with self.pool.connection() as conn:
+            return await find_user(conn, username)
+
+    async def users(self, tenant_id: str) -> list[User]:
+        """The tenant's users, by username."""
+        async with self.pool.connection() as conn:
+            return await list_users(conn, tenant_id)
+
+    async def create_user(
+        self,
+        *,
+        tenant_id: str,
+        username: str,
+        password: str,
+        role: Role,
+        school_id: str | None = None,
+        student_ids: tuple[str, ...] = (),
+    ) -> User:
+        """A new user; AccountError says why one cannot be made."""
+        async with self.pool.connection() as conn:
+            return await create_user(
+                conn,
+                tenant_id=tenant_id,
+                username=username,
+                password=password,
+                role=role,
+                school_id=school_id,
+                student_ids=student_ids,
+            )

@@ -4,7 +4,9 @@ the decision in the audit trail)."""
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal
 
 from psycopg.types.json import Jsonb
 from temporalio import activity
@@ -18,6 +20,56 @@ from core.cases import (
 )
 from core.db import Pool
 from core.temporal.start import Labels, start_by_key
+
+CaseStatus = Literal["open", "escalated", "decided"]
+
+
+@dataclass(frozen=True)
+class Case:
+    """An alert case as operators list it."""
+
+    msg_id: str
+    evaluation_id: str
+    tx_type: str
+    status: str
+    outcome: str | None
+    decided_by: str | None
+    opened_at: datetime
+    escalated_at: datetime | None
+    decided_at: datetime | None
+
+
+class Cases:
+    """Reads of the cases table for the operators' API (the case workflow's activities below
+    write it)."""
+
+    def __init__(self, pool: Pool) -> None:
+        self.pool = pool
+
+    async def newest(self, tenant: str, status: CaseStatus | None, limit: int) -> list[Case]:
+        """The tenant's last `limit` cases (of this status, if one is given), newest first."""
+        async with self.pool.connection() as conn:
+            rows = await (
+                await conn.execute(
+                    "SELECT msg_id, evaluation_id, tx_type, status, outcome, decided_by, "
+                    "opened_at, escalated_at, decided_at FROM cases "
+                    "WHERE tenant_id = %s AND (%s::text IS NULL OR status = %s) "
+                    "ORDER BY opened_at DESC LIMIT %s",
+                    (tenant, status, status, limit),
+                )
+            ).fetchall()
+        return [Case(**row | {"evaluation_id": str(row["evaluation_id"])}) for row in rows]
+
+    async def status(self, tenant: str, msg_id: str) -> str | None:
+        """The case's status (open, escalated or decided); None if there is no such case."""
+        async with self.pool.connection() as conn:
+            row = await (
+                await conn.execute(
+                    "SELECT status FROM cases WHERE tenant_id = %s AND msg_id = %s",
+                    (tenant, msg_id),
+                )
+            ).fetchone()
+        return None if row is None else str(row["status"])
 
 
 class CaseActivities:

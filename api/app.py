@@ -6,10 +6,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, Request, Response
+from fastapi import Depends, FastAPI, Request, Response
 
 from api import errors, metrics
 from api.body_limit import BodyLimit
+from api.bounds import no_nul_characters
 from api.docs import add_docs
 from api.resources import Resources
 from api.routes import (
@@ -81,6 +82,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         description=DESCRIPTION,
         lifespan=lifespan,
+        # before any route's own dependencies (a token check included): see api/bounds.py
+        dependencies=[Depends(no_nul_characters)],
         # FastAPI's own pages load Swagger UI and ReDoc from a CDN: add_docs serves them
         docs_url=None,
         redoc_url=None,

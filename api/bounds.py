@@ -1,5 +1,8 @@
 """Bounds on what enters over HTTP, shared by the routes' models.
 
+No path or query parameter may hold a NUL character (`no_nul_characters`, for every route):
+PostgreSQL text cannot, so such an id names nothing Saku stores.
+
 Money is bounded twice: statically at the pydantic edge (never more than the ledger's
 columns hold, at most four decimal places), and against the configured e-money cap
 (`SAKU_BALANCE_CAP`) by `within_cap`, since a setting is known only to the running app.
@@ -10,6 +13,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated
 
+from fastapi import Request
 from pydantic import BaseModel, Field
 
 from api.errors import invalid
@@ -34,3 +38,13 @@ def within_cap(settings: Settings, body: BaseModel, *fields: str) -> None:
                 ("body", name),
                 f"{value:f}",
             )
+
+
+async def no_nul_characters(request: Request) -> None:
+    """422 (list form) for a path or query parameter with a NUL character (`%00`), which
+    would otherwise reach PostgreSQL and fail its query."""
+    sources = (("path", request.path_params.items()), ("query", request.query_params.multi_items()))
+    for where, params in sources:
+        for name, value in params:
+            if isinstance(value, str) and "\x00" in value:
+                raise invalid("must not contain a NUL character (%00)", (where, name))

@@ -1,4 +1,8 @@
-"""FastAPI dependencies: resources, the calling principal, and role/scope authorisation.
+"""FastAPI dependencies: resources, the stores routes read and write through, the calling
+principal, and role/scope authorisation.
+
+Routes never run SQL: they take the stores they need (`directory: DirectoryDep`, …), each
+declared once below and built over the API's pool (a store holds nothing but its clients).
 
 Every route except health declares `Depends(RequireRoles(...))`. The dependency refuses a
 missing or invalid token with 401, and a token of another role, or scoped to another tenant,
@@ -12,6 +16,17 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from activities.accounts import Accounts
+from activities.biometrics.consents import Consents
+from activities.biometrics.sensors import SensorCommands
+from activities.biometrics.vault import TemplateVault
+from activities.cases import Cases
+from activities.monitoring.config_store import ConfigStore
+from activities.monitoring.stored_evaluations import StoredEvaluations
+from activities.wallet.directory import Directory
+from activities.wallet.kiosk_keys import KioskKeys
+from activities.wallet.refunds import Refunds
+from activities.wallet.statements import Statements
 from api.resources import Resources
 from core.security import InvalidToken, Principal, Role, decode_token
 from core.settings import Settings
@@ -27,6 +42,69 @@ def get_resources(request: Request) -> Resources:
 def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
+
+
+ResourcesDep = Annotated[Resources, Depends(get_resources)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+# The stores' getters are coroutines only because FastAPI runs a plain function dependency
+# in its thread pool, a hop per request for what is one constructor call.
+async def get_accounts(resources: ResourcesDep) -> Accounts:
+    return Accounts(resources.pool)
+
+
+async def get_directory(resources: ResourcesDep) -> Directory:
+    return Directory(resources.pool)
+
+
+async def get_statements(resources: ResourcesDep) -> Statements:
+    return Statements(resources.pool)
+
+
+async def get_refunds(resources: ResourcesDep) -> Refunds:
+    return Refunds(resources.pool)
+
+
+async def get_kiosk_keys(resources: ResourcesDep) -> KioskKeys:
+    return KioskKeys(resources.pool)
+
+
+async def get_config_store(resources: ResourcesDep) -> ConfigStore:
+    return ConfigStore(resources.pool)
+
+
+async def get_stored_evaluations(resources: ResourcesDep) -> StoredEvaluations:
+    return StoredEvaluations(resources.pool)
+
+
+async def get_cases(resources: ResourcesDep) -> Cases:
+    return Cases(resources.pool)
+
+
+async def get_consents(resources: ResourcesDep) -> Consents:
+    return Consents(resources.pool)
+
+
+async def get_sensor_commands(resources: ResourcesDep) -> SensorCommands:
+    return SensorCommands(resources.pool)
+
+
+async def get_template_vault(resources: ResourcesDep) -> TemplateVault:
+    return TemplateVault(resources.pool, resources.keyring)
+
+
+AccountsDep = Annotated[Accounts, Depends(get_accounts)]
+DirectoryDep = Annotated[Directory, Depends(get_directory)]
+StatementsDep = Annotated[Statements, Depends(get_statements)]
+RefundsDep = Annotated[Refunds, Depends(get_refunds)]
+KioskKeysDep = Annotated[KioskKeys, Depends(get_kiosk_keys)]
+ConfigStoreDep = Annotated[ConfigStore, Depends(get_config_store)]
+StoredEvaluationsDep = Annotated[StoredEvaluations, Depends(get_stored_evaluations)]
+CasesDep = Annotated[Cases, Depends(get_cases)]
+ConsentsDep = Annotated[Consents, Depends(get_consents)]
+SensorCommandsDep = Annotated[SensorCommands, Depends(get_sensor_commands)]
+TemplateVaultDep = Annotated[TemplateVault, Depends(get_template_vault)]
 
 
 def _unauthorized(reason: str) -> HTTPException:
@@ -85,7 +163,3 @@ class RequireRoles:
                 status.HTTP_403_FORBIDDEN, detail="this guardian is not linked to that student"
             )
         return principal
-
-
-ResourcesDep = Annotated[Resources, Depends(get_resources)]
-SettingsDep = Annotated[Settings, Depends(get_settings)]

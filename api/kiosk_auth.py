@@ -17,8 +17,7 @@ from typing import Annotated
 import redis.exceptions
 from fastapi import Depends, HTTPException, Request, status
 
-from activities.wallet.kiosk_keys import KioskKeys
-from api.deps import ResourcesDep, SettingsDep
+from api.deps import KioskKeysDep, ResourcesDep, SettingsDep
 from core.kiosk_signing import SCHEME, SignatureError, parse_headers, verify_parsed
 
 LAST_SEEN_INTERVAL_S = 60
@@ -57,7 +56,7 @@ class KioskCaller:
     Bearer tokens do not count here: a kiosk route needs a kiosk's signature."""
 
     async def __call__(
-        self, request: Request, resources: ResourcesDep, settings: SettingsDep
+        self, request: Request, keys: KioskKeysDep, resources: ResourcesDep, settings: SettingsDep
     ) -> Kiosk:
         try:
             signed = parse_headers(request.headers)
@@ -71,7 +70,6 @@ class KioskCaller:
         if drift > skew:
             raise _refuse(f"timestamp is {drift} s in the future (more than {skew} s)")
 
-        keys = KioskKeys(resources.pool)
         key = await keys.lookup(signed.tenant, signed.kiosk_id, signed.key_id)
         if key is None:
             raise _refuse(await keys.refusal(signed.tenant, signed.kiosk_id, signed.key_id))

@@ -18,11 +18,14 @@ are.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import orjson
 
 from activities.monitoring.config_store import ConfigStore, Key
+from core.db import Pool
 from core.monitoring.config import ERROR_OUTCOME, NetworkMap, document
 from core.monitoring.results import RuleResult
 from core.monitoring.types import Evaluation
@@ -105,3 +108,62 @@ async def complete(configs: ConfigStore, tenant: str, rows: Sequence[dict[str, A
                 rule = rules.get((rule_result["id"], rule_result["cfg"]))
                 reasons = rule.config.reasons if rule else {}
                 rule_result["reason"] = reasons.get(rule_result["sub_rule_ref"], "")
+
+
+@dataclass(frozen=True)
+class StoredEvaluation:
+    """An evaluation as it was decided, read back whole (`result` completed)."""
+
+    evaluation_id: str
+    tenant_id: str
+    msg_id: str
+    end_to_end_id: str
+    tx_type: str
+    status: str
+    interdicted: bool
+    network_map_cfg: str
+    workflow_id: str
+    run_id: str
+    evaluated_at: datetime
+    result: dict[str, Any]
+
+
+_SELECT = (
+    "SELECT evaluation_id, tenant_id, msg_id, end_to_end_id, tx_type, status, interdicted, "
+    "network_map_cfg, workflow_id, run_id, evaluated_at, result FROM evaluations "
+)
+
+
+def _stored(row: dict[str, Any]) -> StoredEvaluation:
+    return StoredEvaluation(**row | {"evaluation_id": str(row["evaluation_id"])})
+
+
+class StoredEvaluations:
+    """Evaluations looked up by the message that triggered them or the payment they were of."""
+
+    def __init__(self, pool: Pool) -> None:
+        self.pool = pool
+        self.configs = ConfigStore(pool)
+
+    async def of_message(self, tenant: str, msg_id: str) -> StoredEvaluation | None:
+        """The evaluation of this message; None if it has not been evaluated (yet)."""
+        async with self.pool.connection() as conn:
+            cur = await conn.execute(
+                _SELECT + "WHERE tenant_id = %s AND msg_id = %s", (tenant, msg_id)
+            )
+            row = await cur.fetchone()
+        if row is None:
+            return None
+        await complete(self.configs, tenant, [row])
+        return _stored(row)
+
+    async def of_payment(self, tenant: str, end_to_end_id: str) -> list[StoredEvaluation]:
+        """Every evaluation of messages about this payment (its end-to-end id), oldest first."""
+        async with self.pool.connection() as conn:
+            cur = await conn.execute(
+                _SELECT + "WHERE tenant_id = %s AND end_to_end_id = %s ORDER BY evaluated_at",
+                (tenant, end_to_end_id),
+            )
+            rows = await cur.fetchall()
+        await complete(self.configs, tenant, rows)
+        return [_stored(row) for row in rows]

@@ -60,6 +60,14 @@ class CategoryControl:
     daily_limit: Decimal | None = None
 
 
+@dataclass(frozen=True)
+class OfflineCaps:
+    """A school's limits on sales its kiosks make offline."""
+
+    per_student_per_day: Decimal
+    per_kiosk_unsynced: Decimal
+
+
 _REFERENCED = re.compile(r'is not present in table "([a-z_]+)"')
 
 
@@ -232,6 +240,46 @@ class Directory:
         if row is None:
             raise NotFound(f"no student {student_id!r}")
         return str(row["school_id"])
+
+    async def has_student(self, tenant: str, student_id: str) -> bool:
+        async with self.pool.connection() as conn:
+            cur = await conn.execute(
+                "SELECT 1 FROM students WHERE tenant_id = %s AND id = %s", (tenant, student_id)
+            )
+            return await cur.fetchone() is not None
+
+    async def pin_hash(self, tenant: str, student_id: str) -> str | None:
+        """The student's kiosk PIN, hashed; None without a PIN (or without the student)."""
+        async with self.pool.connection() as conn:
+            cur = await conn.execute(
+                "SELECT pin_hash FROM students WHERE tenant_id = %s AND id = %s",
+                (tenant, student_id),
+            )
+            row = await cur.fetchone()
+        return None if row is None else row["pin_hash"]
+
+    async def guardian_signing_in_as(self, tenant: str, user_id: str) -> str | None:
+        """The id of the guardian record that signs in as this user, if any."""
+        async with self.pool.connection() as conn:
+            cur = await conn.execute(
+                "SELECT id FROM guardians WHERE tenant_id = %s AND user_id::text = %s",
+                (tenant, user_id),
+            )
+            row = await cur.fetchone()
+        return None if row is None else str(row["id"])
+
+    async def offline_caps(self, tenant: str, school_id: str) -> OfflineCaps | None:
+        """What the school's kiosks may sell offline; None if there is no such school."""
+        async with self.pool.connection() as conn:
+            cur = await conn.execute(
+                "SELECT offline_student_cap, offline_kiosk_cap FROM schools "
+                "WHERE tenant_id = %s AND id = %s",
+                (tenant, school_id),
+            )
+            row = await cur.fetchone()
+        if row is None:
+            return None
+        return OfflineCaps(row["offline_student_cap"], row["offline_kiosk_cap"])
 
     async def controls(
         self, tenant: str, student_id: str

@@ -13,6 +13,7 @@ from decimal import Decimal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from temporalio.client import Client
 
+from activities.wallet.directory import Directory
 from api.intake.consumer import Handler, Record, Rejected, decode_json
 from api.intake.transactions import KnownTenants
 from api.starters import wallet as wallet_starts
@@ -58,17 +59,10 @@ def _reason(err: ValidationError) -> str:
     return f"invalid top-up: {where}: {first['msg']}"
 
 
-async def student_exists(pool: Pool, tenant: str, student_id: str) -> bool:
-    async with pool.connection() as conn:
-        cur = await conn.execute(
-            "SELECT 1 FROM students WHERE tenant_id = %s AND id = %s", (tenant, student_id)
-        )
-        return await cur.fetchone() is not None
-
-
 def topups_handler(client: Client, task_queue: str, pool: Pool, tenants: KnownTenants) -> Handler:
     """Start a top-up workflow per valid event (not waiting for it: the workflow is durable
     once started); dead-letter the rest with the reason."""
+    directory = Directory(pool)
 
     async def handle(records: list[Record]) -> list[tuple[Record, str]]:
         rejected: list[tuple[Record, str]] = []
@@ -78,7 +72,7 @@ def topups_handler(client: Client, task_queue: str, pool: Pool, tenants: KnownTe
                 tenant = body.tenant_id or ""
                 if not await tenants.exists(tenant):
                     raise Rejected(f"unknown tenant {tenant!r} (tenantId is required)")
-                if not await student_exists(pool, tenant, body.student_id):
+                if not await directory.has_student(tenant, body.student_id):
                     raise Rejected(f"tenant {tenant!r} has no student {body.student_id!r}")
                 request = body.request(tenant, "kafka")
             except ValidationError as err:

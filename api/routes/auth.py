@@ -8,8 +8,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel
 
-from activities.accounts import find_user
-from api.deps import RequireRoles, ResourcesDep, SettingsDep
+from api.deps import AccountsDep, RequireRoles, ResourcesDep, SettingsDep
 from core.security import Principal, Role, issue_token
 
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -47,6 +46,7 @@ async def token(
     request: Request,
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
     resources: ResourcesDep,
+    accounts: AccountsDep,
     settings: SettingsDep,
 ) -> Token:
     if len(form.username) > MAX_USERNAME or len(form.password) > MAX_PASSWORD:
@@ -57,8 +57,7 @@ async def token(
         )
     address = request.client.host if request.client else "unknown"
     await resources.sign_in_throttle.check(form.username, address)
-    async with resources.pool.connection() as conn:
-        user = await find_user(conn, form.username)
+    user = await accounts.find_user(form.username)
     matches = await resources.password_checks.verify(
         user.password_hash if user else None, form.password
     )

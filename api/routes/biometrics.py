@@ -12,11 +12,17 @@ from pydantic import BaseModel, Field
 from temporalio.client import Client
 from temporalio.service import RPCError
 
-from activities.biometrics.consents import Consents
-from activities.biometrics.sensors import SensorCommands
-from activities.biometrics.vault import TemplateVault, VaultError
+from activities.biometrics.vault import VaultError
 from activities.wallet.directory import Directory
-from api.deps import RequireRoles, ResourcesDep, SettingsDep
+from api.deps import (
+    ConsentsDep,
+    DirectoryDep,
+    RequireRoles,
+    ResourcesDep,
+    SensorCommandsDep,
+    SettingsDep,
+    TemplateVaultDep,
+)
 from api.errors import as_http
 from api.kiosk_auth import KioskDep
 from core.biometrics.consent import GUARDIAN_DECISIONS, Decision
@@ -89,7 +95,14 @@ async def start_erasure(client: Client, task_queue: str, request: ErasureRequest
     responses={403: {"description": "no valid consent for this student"}},
 )  # fmt: skip
 async def enrol(
-    body: EnrolmentIn, kiosk: KioskDep, resources: ResourcesDep, settings: SettingsDep
+    body: EnrolmentIn,
+    kiosk: KioskDep,
+    directory: DirectoryDep,
+    consents: ConsentsDep,
+    vault: TemplateVaultDep,
+    sensors: SensorCommandsDep,
+    resources: ResourcesDep,
+    settings: SettingsDep,
 ) -> dict[str, str]:
     try:
         template = base64.b64decode(body.template, validate=True)
@@ -98,18 +111,15 @@ async def enrol(
     if len(template) != TEMPLATE_BYTES:
         raise HTTPException(422, detail=f"a template is {TEMPLATE_BYTES} bytes")
     with as_http():
-        if await Directory(resources.pool).student_school(kiosk.tenant, body.student_id) != (
-            kiosk.school_id
-        ):
+        if await directory.student_school(kiosk.tenant, body.student_id) != kiosk.school_id:
             raise HTTPException(403, detail="student of another school")
-    consent = await Consents(resources.pool).status(kiosk.tenant, body.student_id)
+    consent = await consents.status(kiosk.tenant, body.student_id)
     if not consent.allowed:
         raise HTTPException(403, detail=f"no fingerprint without consent: {consent.reason}")
-    vault = TemplateVault(resources.pool, resources.keyring)
     await vault.seal(kiosk.tenant, body.student_id, body.finger, template)
     # queued now, so the kiosks can load it at their next poll; the workflow's own queueing
     # (idempotent) covers a crash right here
-    await SensorCommands(resources.pool).queue_loads(kiosk.tenant, body.student_id, body.finger)
+    await sensors.queue_loads(kiosk.tenant, body.student_id, body.finger)
     ref = TemplateRef(kiosk.tenant, body.student_id, body.finger)
     client = await resources.temporal()
     await start_by_key(
@@ -135,16 +145,19 @@ class TemplateOut(BaseModel):
     responses={403: {"description": "no consent, or a student of another school"}},
 )  # fmt: skip
 async def student_templates(
-    student_id: str, kiosk: KioskDep, resources: ResourcesDep
+    student_id: str,
+    kiosk: KioskDep,
+    directory: DirectoryDep,
+    consents: ConsentsDep,
+    vault: TemplateVaultDep,
 ) -> list[TemplateOut]:
     with as_http():
-        school = await Directory(resources.pool).student_school(kiosk.tenant, student_id)
+        school = await directory.student_school(kiosk.tenant, student_id)
     if school != kiosk.school_id:
         raise HTTPException(403, detail="student of another school")
-    consent = await Consents(resources.pool).status(kiosk.tenant, student_id)
+    consent = await consents.status(kiosk.tenant, student_id)
     if not consent.allowed:
         raise HTTPException(403, detail=f"no fingerprint for this student: {consent.reason}")
-    vault = TemplateVault(resources.pool, resources.keyring)
     return [
         TemplateOut(
             finger=finger,
@@ -158,10 +171,11 @@ async def student_templates(
     "/sensor/commands", response_model=list[CommandOut],
     summary="What this kiosk's sensor must load or delete, oldest first",
 )  # fmt: skip
-async def commands(kiosk: KioskDep, resources: ResourcesDep) -> list[CommandOut]:
-    vault = TemplateVault(resources.pool, resources.keyring)
+async def commands(
+    kiosk: KioskDep, sensors: SensorCommandsDep, vault: TemplateVaultDep
+) -> list[CommandOut]:
     out = []
-    for command in await SensorCommands(resources.pool).pending_for(kiosk.tenant, kiosk.kiosk_id):
+    for command in await sensors.pending_for(kiosk.tenant, kiosk.kiosk_id):
         template = None
         if command.action == "load":
             try:
@@ -179,8 +193,10 @@ async def commands(kiosk: KioskDep, resources: ResourcesDep) -> list[CommandOut]
     "/sensor/commands/{command_id}/done", status_code=204,
     summary="The sensor carried out this command",
 )  # fmt: skip
-async def command_done(command_id: int, kiosk: KioskDep, resources: ResourcesDep) -> None:
-    done = await SensorCommands(resources.pool).confirm(kiosk.tenant, kiosk.kiosk_id, command_id)
+async def command_done(
+    command_id: int, kiosk: KioskDep, sensors: SensorCommandsDep, resources: ResourcesDep
+) -> None:
+    done = await sensors.confirm(kiosk.tenant, kiosk.kiosk_id, command_id)
     if done is None:
         raise HTTPException(404, detail=f"no pending command {command_id} for this kiosk")
     client = await resources.temporal()
@@ -194,9 +210,9 @@ async def command_done(command_id: int, kiosk: KioskDep, resources: ResourcesDep
         await client.get_workflow_handle(workflow_id).signal("kiosk_confirmed")
 
 
-async def _scope(resources: ResourcesDep, principal: Principal, student_id: str) -> None:
+async def _scope(directory: Directory, principal: Principal, student_id: str) -> None:
     with as_http():
-        school = await Directory(resources.pool).student_school(principal.tenant, student_id)
+        school = await directory.student_school(principal.tenant, student_id)
     if principal.school is not None and school != principal.school:
         raise HTTPException(status.HTTP_403_FORBIDDEN, detail="student of another school")
 
@@ -205,13 +221,13 @@ async def _scope(resources: ResourcesDep, principal: Principal, student_id: str)
 async def biometrics(
     student_id: str,
     principal: Annotated[Principal, Depends(deciders)],
-    resources: ResourcesDep,
+    directory: DirectoryDep,
+    consents: ConsentsDep,
+    vault: TemplateVaultDep,
 ) -> BiometricsOut:
-    await _scope(resources, principal, student_id)
-    consent = await Consents(resources.pool).status(principal.tenant, student_id)
-    fingers = await TemplateVault(resources.pool, resources.keyring).fingers(
-        principal.tenant, student_id
-    )
+    await _scope(directory, principal, student_id)
+    consent = await consents.status(principal.tenant, student_id)
+    fingers = await vault.fingers(principal.tenant, student_id)
     return BiometricsOut(allowed=consent.allowed, reason=consent.reason, fingers=fingers)
 
 
@@ -223,27 +239,23 @@ async def consent(
     student_id: str,
     body: ConsentIn,
     principal: Annotated[Principal, Depends(deciders)],
+    directory: DirectoryDep,
+    consents: ConsentsDep,
+    vault: TemplateVaultDep,
     resources: ResourcesDep,
     settings: SettingsDep,
 ) -> BiometricsOut:
-    await _scope(resources, principal, student_id)
+    await _scope(directory, principal, student_id)
     is_guardian_decision = body.decision in GUARDIAN_DECISIONS
     if is_guardian_decision != body.party.startswith("guardian:"):
         raise HTTPException(422, detail=f"{body.decision} is not a decision {body.party} makes")
     if principal.role is Role.GUARDIAN:
-        async with resources.pool.connection() as conn:
-            row = await (
-                await conn.execute(
-                    "SELECT id FROM guardians WHERE tenant_id = %s AND user_id::text = %s",
-                    (principal.tenant, principal.subject),
-                )
-            ).fetchone()
-        if row is None or body.party != f"guardian:{row['id']}":
+        guardian = await directory.guardian_signing_in_as(principal.tenant, principal.subject)
+        if guardian is None or body.party != f"guardian:{guardian}":
             raise HTTPException(403, detail="a guardian records only their own decision")
-    now = await Consents(resources.pool).record(
+    now = await consents.record(
         principal.tenant, student_id, body.party, body.decision, principal.subject
     )
-    vault = TemplateVault(resources.pool, resources.keyring)
     fingers = await vault.fingers(principal.tenant, student_id)
     if not now.allowed and fingers:
         request = ErasureRequest(principal.tenant, student_id, now.reason, principal.subject)
@@ -261,10 +273,11 @@ async def erase(
     student_id: str,
     body: ErasureIn,
     principal: Annotated[Principal, Depends(deciders)],
+    directory: DirectoryDep,
     resources: ResourcesDep,
     settings: SettingsDep,
 ) -> dict[str, str]:
-    await _scope(resources, principal, student_id)
+    await _scope(directory, principal, student_id)
     request = ErasureRequest(principal.tenant, student_id, body.reason, principal.subject)
     workflow_id = await start_erasure(await resources.temporal(), settings.task_queue, request)
     return {"workflow_id": workflow_id}

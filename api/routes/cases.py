@@ -9,7 +9,8 @@ from pydantic import BaseModel, Field
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
-from api.deps import RequireRoles, ResourcesDep
+from activities.cases import CaseStatus
+from api.deps import CasesDep, RequireRoles, ResourcesDep
 from core.cases import DECIDE_SIGNAL, CaseDecision, CaseRequest, case_workflow_id
 from core.security import Principal, Role
 from core.temporal.start import Labels, start_by_key
@@ -41,31 +42,23 @@ class DecisionIn(BaseModel):
 async def cases(
     tenant_id: str,
     principal: Annotated[Principal, Depends(readers)],
-    resources: ResourcesDep,
-    state: Annotated[Literal["open", "escalated", "decided"] | None, Query(alias="status")] = None,
+    store: CasesDep,
+    state: Annotated[CaseStatus | None, Query(alias="status")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[CaseOut]:
-    async with resources.pool.connection() as conn:
-        rows = await (
-            await conn.execute(
-                "SELECT * FROM cases WHERE tenant_id = %s AND (%s::text IS NULL OR status = %s) "
-                "ORDER BY opened_at DESC LIMIT %s",
-                (tenant_id, state, state, limit),
-            )
-        ).fetchall()
     return [
         CaseOut(
-            msg_id=r["msg_id"],
-            evaluation_id=str(r["evaluation_id"]),
-            tx_type=r["tx_type"],
-            status=r["status"],
-            outcome=r["outcome"],
-            decided_by=r["decided_by"],
-            opened_at=r["opened_at"].isoformat(),
-            escalated_at=r["escalated_at"].isoformat() if r["escalated_at"] else None,
-            decided_at=r["decided_at"].isoformat() if r["decided_at"] else None,
+            msg_id=case.msg_id,
+            evaluation_id=case.evaluation_id,
+            tx_type=case.tx_type,
+            status=case.status,
+            outcome=case.outcome,
+            decided_by=case.decided_by,
+            opened_at=case.opened_at.isoformat(),
+            escalated_at=case.escalated_at.isoformat() if case.escalated_at else None,
+            decided_at=case.decided_at.isoformat() if case.decided_at else None,
         )
-        for r in rows
+        for case in await store.newest(tenant_id, state, limit)
     ]
 
 
@@ -79,18 +72,13 @@ async def decide(
     msg_id: str,
     body: DecisionIn,
     principal: Annotated[Principal, Depends(deciders)],
+    store: CasesDep,
     resources: ResourcesDep,
 ) -> dict[str, str]:
-    async with resources.pool.connection() as conn:
-        row = await (
-            await conn.execute(
-                "SELECT status FROM cases WHERE tenant_id = %s AND msg_id = %s",
-                (tenant_id, msg_id),
-            )
-        ).fetchone()
-    if row is None:
+    case_status = await store.status(tenant_id, msg_id)
+    if case_status is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no case {msg_id!r}")
-    if row["status"] == "decided":
+    if case_status == "decided":
         raise HTTPException(status.HTTP_409_CONFLICT, detail=f"case {msg_id!r} is decided")
     workflow_id = case_workflow_id(tenant_id, msg_id)
     client = await resources.temporal()

@@ -8,10 +8,9 @@ import orjson
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from pydantic import BaseModel
 
-from activities.monitoring.config_store import ConfigStore
 from activities.monitoring.history import Incoming
-from activities.monitoring.stored_evaluations import complete
-from api.deps import RequireRoles, ResourcesDep
+from activities.monitoring.stored_evaluations import StoredEvaluation
+from api.deps import RequireRoles, ResourcesDep, StoredEvaluationsDep
 from api.intake.messages import IntakeError, parse_message
 from api.intake.messages.validation import MODELS
 from core.monitoring.transactions import TxType
@@ -138,20 +137,20 @@ class EvaluationOut(BaseModel):
     result: dict[str, Any]
 
 
-def _out(row: dict[str, Any]) -> EvaluationOut:
+def _out(evaluation: StoredEvaluation) -> EvaluationOut:
     return EvaluationOut(
-        evaluationId=str(row["evaluation_id"]),
-        tenantId=row["tenant_id"],
-        msgId=row["msg_id"],
-        endToEndId=row["end_to_end_id"],
-        txTp=row["tx_type"],
-        status=row["status"],
-        interdicted=row["interdicted"],
-        networkMapCfg=row["network_map_cfg"],
-        workflowId=row["workflow_id"],
-        runId=row["run_id"],
-        evaluatedAt=row["evaluated_at"].isoformat(),
-        result=row["result"],
+        evaluationId=evaluation.evaluation_id,
+        tenantId=evaluation.tenant_id,
+        msgId=evaluation.msg_id,
+        endToEndId=evaluation.end_to_end_id,
+        txTp=evaluation.tx_type,
+        status=evaluation.status,
+        interdicted=evaluation.interdicted,
+        networkMapCfg=evaluation.network_map_cfg,
+        workflowId=evaluation.workflow_id,
+        runId=evaluation.run_id,
+        evaluatedAt=evaluation.evaluated_at.isoformat(),
+        result=evaluation.result,
     )
 
 
@@ -162,17 +161,15 @@ def _out(row: dict[str, Any]) -> EvaluationOut:
     responses={404: {"description": "not evaluated (yet)"}},
 )
 async def get_evaluation(
-    tenant_id: str, msg_id: str, resources: ResourcesDep, _: Annotated[object, Depends(readers)]
+    tenant_id: str,
+    msg_id: str,
+    evaluations: StoredEvaluationsDep,
+    _: Annotated[object, Depends(readers)],
 ) -> EvaluationOut:
-    async with resources.pool.connection() as conn:
-        cur = await conn.execute(
-            "SELECT * FROM evaluations WHERE tenant_id = %s AND msg_id = %s", (tenant_id, msg_id)
-        )
-        row = await cur.fetchone()
-    if row is None:
+    evaluation = await evaluations.of_message(tenant_id, msg_id)
+    if evaluation is None:
         raise HTTPException(404, detail=f"no evaluation of message {msg_id!r} (yet)")
-    await complete(ConfigStore(resources.pool), tenant_id, [row])
-    return _out(row)
+    return _out(evaluation)
 
 
 @router.get(
@@ -182,16 +179,9 @@ async def get_evaluation(
 )
 async def find_evaluations(
     tenant_id: str,
-    resources: ResourcesDep,
+    evaluations: StoredEvaluationsDep,
     _: Annotated[object, Depends(readers)],
     end_to_end_id: Annotated[str, Query(alias="endToEndId", min_length=1)],
 ) -> list[EvaluationOut]:
-    async with resources.pool.connection() as conn:
-        cur = await conn.execute(
-            "SELECT * FROM evaluations WHERE tenant_id = %s AND end_to_end_id = %s "
-            "ORDER BY evaluated_at",
-            (tenant_id, end_to_end_id),
-        )
-        rows = await cur.fetchall()
-    await complete(ConfigStore(resources.pool), tenant_id, rows)
-    return [_out(row) for row in rows]
+    found = await evaluations.of_payment(tenant_id, end_to_end_id)
+    return [_out(evaluation) for evaluation in found]

@@ -8,9 +8,8 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, HTTPException, status
 from pydantic import BaseModel, Field, HttpUrl
 
-from activities.wallet.directory import Directory
 from activities.wallet.webhook_targets import WebhookPolicy, WebhookTargetRefused
-from api.deps import RequireRoles, ResourcesDep, SettingsDep
+from api.deps import DirectoryDep, RequireRoles, SettingsDep
 from api.errors import as_http
 from api.routes.schools import ID, Created
 from core.security import Principal, Role
@@ -44,7 +43,7 @@ class CategoryIn(BaseModel):
 async def create_guardian(
     body: GuardianIn,
     principal: Annotated[Principal, Depends(staff)],
-    resources: ResourcesDep,
+    directory: DirectoryDep,
     settings: SettingsDep,
 ) -> Created:
     if body.webhook_url is not None:
@@ -53,7 +52,7 @@ async def create_guardian(
         except WebhookTargetRefused as err:
             raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(err)) from err
     with as_http():
-        created = await Directory(resources.pool).create_guardian(
+        created = await directory.create_guardian(
             principal.tenant, body.id, body.display_name,
             user_id=str(body.user_id) if body.user_id else None,
             webhook_url=str(body.webhook_url) if body.webhook_url else None,
@@ -71,9 +70,8 @@ async def link(
     guardian_id: str,
     student_id: str,
     principal: Annotated[Principal, Depends(staff)],
-    resources: ResourcesDep,
+    directory: DirectoryDep,
 ) -> Created:
-    directory = Directory(resources.pool)
     with as_http():
         school = await directory.student_school(principal.tenant, student_id)
         if principal.school is not None and school != principal.school:
@@ -89,10 +87,8 @@ async def link(
 async def create_category(
     body: CategoryIn,
     principal: Annotated[Principal, Depends(admins)],
-    resources: ResourcesDep,
+    directory: DirectoryDep,
 ) -> Created:
     with as_http():
-        created = await Directory(resources.pool).create_category(
-            principal.tenant, body.id, body.name
-        )
+        created = await directory.create_category(principal.tenant, body.id, body.name)
     return Created(id=body.id, created=created)

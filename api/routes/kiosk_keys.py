@@ -22,7 +22,7 @@ from activities.wallet.kiosk_keys import (
     KioskKeyNotFound,
     KioskKeys,
 )
-from api.deps import RequireRoles, ResourcesDep
+from api.deps import KioskKeysDep, RequireRoles, SettingsDep
 from api.kiosk_auth import KioskDep
 from core.kiosk_signing import decode_public_key, encode_public_key
 from core.security import Principal, Role
@@ -132,9 +132,8 @@ async def _key_out(keys: KioskKeys, tenant: str, kiosk_id: str, key_id: str) -> 
 
 @router.get("", summary="A kiosk's keys, newest first", responses={404: _ERRORS[404]})
 async def list_keys(
-    school_id: str, kiosk_id: str, resources: ResourcesDep, principal: Manager
+    school_id: str, kiosk_id: str, keys: KioskKeysDep, principal: Manager
 ) -> list[KeyOut]:
-    keys = KioskKeys(resources.pool)
     await _school_kiosk(keys, principal.tenant, school_id, kiosk_id)
     return [KeyOut.of(key) for key in await keys.list(principal.tenant, kiosk_id)]
 
@@ -146,9 +145,8 @@ async def list_keys(
     responses=_ERRORS,
 )
 async def register_key(
-    school_id: str, kiosk_id: str, body: KeyRegister, resources: ResourcesDep, principal: Manager
+    school_id: str, kiosk_id: str, body: KeyRegister, keys: KioskKeysDep, principal: Manager
 ) -> KeyOut:
-    keys = KioskKeys(resources.pool)
     public_key = _public_key(body.public_key)
     await _school_kiosk(keys, principal.tenant, school_id, kiosk_id)
     try:
@@ -165,12 +163,16 @@ async def register_key(
     responses=_ERRORS,
 )
 async def rotate_key(
-    school_id: str, kiosk_id: str, body: KeyRotate, resources: ResourcesDep, principal: Manager
+    school_id: str,
+    kiosk_id: str,
+    body: KeyRotate,
+    keys: KioskKeysDep,
+    settings: SettingsDep,
+    principal: Manager,
 ) -> KeyOut:
-    keys = KioskKeys(resources.pool)
     public_key = _public_key(body.public_key)
     await _school_kiosk(keys, principal.tenant, school_id, kiosk_id)
-    grace = resources.settings.kiosk_key_grace_s if body.grace_s is None else body.grace_s
+    grace = settings.kiosk_key_grace_s if body.grace_s is None else body.grace_s
     try:
         key_id = await keys.rotate(
             principal.tenant, kiosk_id, public_key, principal, grace, reason=body.reason
@@ -190,10 +192,9 @@ async def revoke_key(
     kiosk_id: str,
     key_id: str,
     body: KeyRevoke,
-    resources: ResourcesDep,
+    keys: KioskKeysDep,
     principal: Manager,
 ) -> KeyOut:
-    keys = KioskKeys(resources.pool)
     await _school_kiosk(keys, principal.tenant, school_id, kiosk_id)
     try:
         await keys.revoke(principal.tenant, kiosk_id, key_id, principal, body.reason)

@@ -10,8 +10,8 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, HTTPException, Path, status
 from pydantic import BaseModel, Field
 
-from activities.wallet.payments import find_payment, receipt_from_row
-from api.deps import ResourcesDep, SettingsDep
+from activities.wallet.directory import Directory
+from api.deps import DirectoryDep, ResourcesDep, SettingsDep, StatementsDep
 from api.kiosk_auth import KioskDep
 from api.starters import wallet as wallet_starts
 from core.wallet.types import PaymentRequest, Receipt, money
@@ -74,7 +74,9 @@ class ReceiptOut(BaseModel):
         )
 
 
-async def check_pin(resources: ResourcesDep, tenant: str, student_id: str, pin: str | None) -> None:
+async def check_pin(
+    resources: ResourcesDep, directory: Directory, tenant: str, student_id: str, pin: str | None
+) -> None:
     """The PIN fallback, checked before anything is started (a PIN never reaches a workflow
     history). Five wrong tries lock the PIN for 15 minutes: four to eight digits are easy
     to guess without a limit."""
@@ -84,17 +86,11 @@ async def check_pin(resources: ResourcesDep, tenant: str, student_id: str, pin: 
     failures = int(await resources.valkey.get(failures_key) or 0)
     if failures >= PIN_TRIES:
         raise HTTPException(403, detail="Too many wrong PINs. Please see the school office.")
-    async with resources.pool.connection() as conn:
-        row = await (
-            await conn.execute(
-                "SELECT pin_hash FROM students WHERE tenant_id = %s AND id = %s",
-                (tenant, student_id),
-            )
-        ).fetchone()
-    if row is None or row["pin_hash"] is None:
+    pin_hash = await directory.pin_hash(tenant, student_id)
+    if pin_hash is None:
         raise HTTPException(403, detail="No PIN is set for you. Please see the school office.")
     # argon2id is deliberately slow: off the event loop
-    if not await resources.password_checks.verify(row["pin_hash"], pin):
+    if not await resources.password_checks.verify(pin_hash, pin):
         await resources.valkey.incr(failures_key)
         await resources.valkey.expire(failures_key, PIN_LOCK_S)
         raise HTTPException(403, detail="Wrong PIN. Please try again.")
@@ -125,10 +121,14 @@ def _sold_at_ms(sold_at: datetime | None) -> int:
     },
 )
 async def pay(
-    body: PaymentIn, kiosk: KioskDep, resources: ResourcesDep, settings: SettingsDep
+    body: PaymentIn,
+    kiosk: KioskDep,
+    directory: DirectoryDep,
+    resources: ResourcesDep,
+    settings: SettingsDep,
 ) -> ReceiptOut:
     if body.auth_method == "pin":
-        await check_pin(resources, kiosk.tenant, body.student_id, body.pin)
+        await check_pin(resources, directory, kiosk.tenant, body.student_id, body.pin)
     request = PaymentRequest(
         tenant_id=kiosk.tenant,
         kiosk_id=kiosk.kiosk_id,
@@ -154,10 +154,9 @@ async def pay(
     responses={404: {"description": "no decided payment with this id from this kiosk"}},
 )
 async def payment(
-    kiosk_tx_id: Annotated[str, Path(pattern=TX_ID)], kiosk: KioskDep, resources: ResourcesDep
+    kiosk_tx_id: Annotated[str, Path(pattern=TX_ID)], kiosk: KioskDep, statements: StatementsDep
 ) -> ReceiptOut:
-    async with resources.pool.connection() as conn:
-        row = await find_payment(conn, kiosk.tenant, kiosk.kiosk_id, kiosk_tx_id)
-    if row is None:
+    receipt = await statements.payment_receipt(kiosk.tenant, kiosk.kiosk_id, kiosk_tx_id)
+    if receipt is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no payment {kiosk_tx_id!r}")
-    return ReceiptOut.of(receipt_from_row(kiosk_tx_id, row))
+    return ReceiptOut.of(receipt)

@@ -6,8 +6,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, HTTPException, status
 
-from activities.monitoring.config_store import ConfigStore, export_bundle, import_bundle
-from api.deps import RequireRoles, ResourcesDep
+from activities.monitoring.config_store import export_bundle, import_bundle
+from api.deps import ConfigStoreDep, RequireRoles
 from core.monitoring.config import ConfigError, EventFlowCondition
 from core.security import Role
 
@@ -18,9 +18,9 @@ investigators = Depends(RequireRoles(Role.ADMIN, Role.OPERATOR))
 
 @router.get("/config", summary="Every stored configuration (the import/export bundle)")
 async def get_config(
-    tenant_id: str, resources: ResourcesDep, _: Annotated[object, admins]
+    tenant_id: str, configs: ConfigStoreDep, _: Annotated[object, admins]
 ) -> dict[str, Any]:
-    return await export_bundle(ConfigStore(resources.pool), tenant_id)
+    return await export_bundle(configs, tenant_id)
 
 
 @router.post(
@@ -30,12 +30,12 @@ async def get_config(
 )
 async def post_config(
     tenant_id: str,
-    resources: ResourcesDep,
+    configs: ConfigStoreDep,
     _: Annotated[object, admins],
     bundle: Annotated[dict[str, Any], Body(examples=[{"rules": [], "activate": "1.0.0"}])],
 ) -> dict[str, list[str]]:
     try:
-        changes = await import_bundle(ConfigStore(resources.pool), tenant_id, bundle)
+        changes = await import_bundle(configs, tenant_id, bundle)
     except ConfigError as err:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(err)) from err
     return {"changes": changes}
@@ -43,10 +43,10 @@ async def post_config(
 
 @router.post("/network-maps/{cfg}/activate", summary="Make a stored network map active")
 async def activate(
-    tenant_id: str, cfg: str, resources: ResourcesDep, _: Annotated[object, admins]
+    tenant_id: str, cfg: str, configs: ConfigStoreDep, _: Annotated[object, admins]
 ) -> dict[str, str]:
     try:
-        await ConfigStore(resources.pool).activate(tenant_id, cfg)
+        await configs.activate(tenant_id, cfg)
     except ConfigError as err:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=str(err)) from err
     return {"active": cfg}
@@ -60,17 +60,17 @@ async def put_condition(
     tenant_id: str,
     condition_id: str,
     condition: EventFlowCondition,
-    resources: ResourcesDep,
+    configs: ConfigStoreDep,
     _: Annotated[object, investigators],
 ) -> dict[str, str]:
     if condition.tenant_id != tenant_id or condition.id != condition_id:
         raise HTTPException(422, detail="the condition's tenantId and id must match the path")
-    await ConfigStore(resources.pool).put_condition(condition)
+    await configs.put_condition(condition)
     return {"stored": condition_id}
 
 
 @router.delete("/conditions/{condition_id}", summary="Revoke an event-flow condition")
 async def delete_condition(
-    tenant_id: str, condition_id: str, resources: ResourcesDep, _: Annotated[object, investigators]
+    tenant_id: str, condition_id: str, configs: ConfigStoreDep, _: Annotated[object, investigators]
 ) -> dict[str, bool]:
-    return {"revoked": await ConfigStore(resources.pool).revoke_condition(tenant_id, condition_id)}
+    return {"revoked": await configs.revoke_condition(tenant_id, condition_id)}

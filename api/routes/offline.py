@@ -10,8 +10,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, Field, ValidationError
 
-from activities.wallet.kiosk_keys import KioskKeys
-from api.deps import ResourcesDep, SettingsDep
+from api.deps import DirectoryDep, KioskKeysDep, ResourcesDep, SettingsDep
 from api.kiosk_auth import KioskDep
 from api.routes.kiosk_payments import TX_ID
 from core.kiosk_signing import verify_journal_entry
@@ -56,20 +55,13 @@ class SyncAccepted(BaseModel):
 
 
 @router.get("/config", response_model=KioskConfig, summary="The caps to sell within offline")
-async def config(kiosk: KioskDep, resources: ResourcesDep) -> KioskConfig:
-    async with resources.pool.connection() as conn:
-        row = await (
-            await conn.execute(
-                "SELECT offline_student_cap, offline_kiosk_cap FROM schools "
-                "WHERE tenant_id = %s AND id = %s",
-                (kiosk.tenant, kiosk.school_id),
-            )
-        ).fetchone()
-    assert row is not None
+async def config(kiosk: KioskDep, directory: DirectoryDep) -> KioskConfig:
+    caps = await directory.offline_caps(kiosk.tenant, kiosk.school_id)
+    assert caps is not None  # the kiosk's school: the signature check found the kiosk in it
     return KioskConfig(
         school_id=kiosk.school_id,
-        offline_student_cap=money(row["offline_student_cap"]),
-        offline_kiosk_cap=money(row["offline_kiosk_cap"]),
+        offline_student_cap=money(caps.per_student_per_day),
+        offline_kiosk_cap=money(caps.per_kiosk_unsynced),
     )
 
 
@@ -79,9 +71,12 @@ async def config(kiosk: KioskDep, resources: ResourcesDep) -> KioskConfig:
     responses={422: {"description": "an entry's signature does not verify (nothing is taken)"}},
 )  # fmt: skip
 async def offline_sales(
-    body: OfflineSalesIn, kiosk: KioskDep, resources: ResourcesDep, settings: SettingsDep
+    body: OfflineSalesIn,
+    kiosk: KioskDep,
+    keys: KioskKeysDep,
+    resources: ResourcesDep,
+    settings: SettingsDep,
 ) -> SyncAccepted:
-    keys = KioskKeys(resources.pool)
     public: dict[str, bytes | None] = {}
     sales = []
     for number, raw in enumerate(body.sales):

@@ -9,10 +9,16 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query, status
 from pydantic import BaseModel, Field
 
-from activities.wallet.directory import Directory, NotFound
-from activities.wallet.refunds import Refunds
+from activities.wallet.directory import NotFound
 from api.bounds import PositiveMoney, within_cap
-from api.deps import RequireRoles, ResourcesDep, SettingsDep
+from api.deps import (
+    DirectoryDep,
+    RefundsDep,
+    RequireRoles,
+    ResourcesDep,
+    SettingsDep,
+    StatementsDep,
+)
 from api.errors import as_http
 from api.routes.biometrics import start_erasure
 from core.biometrics.types import ErasureRequest
@@ -89,13 +95,6 @@ class ReversalOut(BaseModel):
     amount: str
     posting_id: str
     balance_after: str
-
-
-def _directory(resources: ResourcesDep) -> Directory:
-    return Directory(resources.pool)
-
-
-DirectoryDep = Annotated[Directory, Depends(_directory)]
 
 
 @router.post("", response_model=Created, status_code=201, summary="Add a school")
@@ -194,30 +193,22 @@ async def student_status(
 async def payments(
     school_id: str,
     principal: Annotated[Principal, Depends(money_staff)],
-    resources: ResourcesDep,
+    statements: StatementsDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[PaymentOut]:
-    async with resources.pool.connection() as conn:
-        rows = await (
-            await conn.execute(
-                """SELECT * FROM payments WHERE tenant_id = %s AND school_id = %s
-                   ORDER BY created_at DESC LIMIT %s""",
-                (principal.tenant, school_id, limit),
-            )
-        ).fetchall()
     return [
         PaymentOut(
-            kiosk_id=r["kiosk_id"],
-            kiosk_tx_id=r["kiosk_tx_id"],
-            student_id=r["student_id"],
-            amount=f"{r['amount']:f}",
-            category_id=r["category_id"],
-            auth_method=r["auth_method"],
-            status=r["status"],
-            reason=r["reason"],
-            created_at=r["created_at"].isoformat(),
+            kiosk_id=p.kiosk_id,
+            kiosk_tx_id=p.kiosk_tx_id,
+            student_id=p.student_id,
+            amount=f"{p.amount:f}",
+            category_id=p.category_id,
+            auth_method=p.auth_method,
+            status=p.status,
+            reason=p.reason,
+            created_at=p.created_at.isoformat(),
         )
-        for r in rows
+        for p in await statements.school_payments(principal.tenant, school_id, limit)
     ]
 
 
@@ -228,10 +219,10 @@ async def _reverse(
     kiosk_tx_id: str,
     body: ReversalIn,
     principal: Principal,
-    resources: ResourcesDep,
+    refunds: RefundsDep,
 ) -> ReversalOut:
     with as_http():
-        done = await Refunds(resources.pool).reverse(
+        done = await refunds.reverse(
             principal.tenant, school_id, kiosk_id, kiosk_tx_id, action, body.reason,
             principal.subject, principal.role.value,
         )  # fmt: skip
@@ -251,9 +242,9 @@ async def refund(
     kiosk_tx_id: str,
     body: ReversalIn,
     principal: Annotated[Principal, Depends(money_staff)],
-    resources: ResourcesDep,
+    refunds: RefundsDep,
 ) -> ReversalOut:
-    return await _reverse("refund", school_id, kiosk_id, kiosk_tx_id, body, principal, resources)
+    return await _reverse("refund", school_id, kiosk_id, kiosk_tx_id, body, principal, refunds)
 
 
 @router.post(
@@ -268,6 +259,6 @@ async def void(
     kiosk_tx_id: str,
     body: ReversalIn,
     principal: Annotated[Principal, Depends(money_staff)],
-    resources: ResourcesDep,
+    refunds: RefundsDep,
 ) -> ReversalOut:
-    return await _reverse("void", school_id, kiosk_id, kiosk_tx_id, body, principal, resources)
+    return await _reverse("void", school_id, kiosk_id, kiosk_tx_id, body, principal, refunds)

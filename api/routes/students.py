@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from activities.wallet.directory import CategoryControl, Controls, Directory
 from api.bounds import Money, within_cap
-from api.deps import RequireRoles, ResourcesDep, SettingsDep
+from api.deps import DirectoryDep, RequireRoles, SettingsDep, StatementsDep
 from api.errors import as_http
 from core.security import Principal, Role
 
@@ -76,50 +76,30 @@ async def _school_scope(directory: Directory, principal: Principal, student_id: 
 async def wallet(
     student_id: str,
     principal: Annotated[Principal, Depends(viewers)],
-    resources: ResourcesDep,
+    directory: DirectoryDep,
+    statements: StatementsDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> WalletOut:
-    await _school_scope(Directory(resources.pool), principal, student_id)
-    async with resources.pool.connection() as conn:
-        student = await (
-            await conn.execute(
-                """SELECT s.display_name, s.school_id, s.status, b.balance FROM students s
-                   JOIN ledger_balances b ON b.tenant_id = s.tenant_id
-                    AND b.account_id = s.account_id
-                   WHERE s.tenant_id = %s AND s.id = %s""",
-                (principal.tenant, student_id),
-            )
-        ).fetchone()
-        rows = await (
-            await conn.execute(
-                """(SELECT 'purchase' AS kind, kiosk_tx_id AS reference, amount, status, reason,
-                           category_id, created_at FROM payments
-                    WHERE tenant_id = %(t)s AND student_id = %(s)s)
-                   UNION ALL
-                   (SELECT 'topup', id, amount, status, reason, NULL, created_at FROM topups
-                    WHERE tenant_id = %(t)s AND student_id = %(s)s)
-                   ORDER BY created_at DESC LIMIT %(n)s""",
-                {"t": principal.tenant, "s": student_id, "n": limit},
-            )
-        ).fetchall()
-    assert student is not None
+    await _school_scope(directory, principal, student_id)
+    statement = await statements.wallet(principal.tenant, student_id, limit)
+    assert statement is not None
     return WalletOut(
         student_id=student_id,
-        display_name=student["display_name"],
-        school_id=student["school_id"],
-        status=student["status"],
-        balance=f"{student['balance']:f}",
+        display_name=statement.display_name,
+        school_id=statement.school_id,
+        status=statement.status,
+        balance=f"{statement.balance:f}",
         movements=[
             Movement(
-                kind=r["kind"],
-                reference=r["reference"],
-                amount=f"{r['amount']:f}",
-                status=r["status"],
-                reason=r["reason"],
-                category_id=r["category_id"],
-                at=r["created_at"].isoformat(),
+                kind=m.kind,
+                reference=m.reference,
+                amount=f"{m.amount:f}",
+                status=m.status,
+                reason=m.reason,
+                category_id=m.category_id,
+                at=m.at.isoformat(),
             )
-            for r in rows
+            for m in statement.movements
         ],
     )
 
@@ -128,9 +108,8 @@ async def wallet(
 async def controls(
     student_id: str,
     principal: Annotated[Principal, Depends(viewers)],
-    resources: ResourcesDep,
+    directory: DirectoryDep,
 ) -> ControlsOut:
-    directory = Directory(resources.pool)
     await _school_scope(directory, principal, student_id)
     with as_http():
         current, categories = await directory.controls(principal.tenant, student_id)
@@ -150,17 +129,16 @@ async def set_controls(
     student_id: str,
     body: ControlsBody,
     principal: Annotated[Principal, Depends(controllers)],
-    resources: ResourcesDep,
+    directory: DirectoryDep,
     settings: SettingsDep,
 ) -> ControlsOut:
     within_cap(settings, body, "daily_limit", "weekly_limit", "low_balance_threshold")
-    directory = Directory(resources.pool)
     await _school_scope(directory, principal, student_id)
     with as_http():
         await directory.set_controls(
             principal.tenant, student_id, Controls(**body.model_dump()), principal.subject
         )
-    return await controls(student_id, principal, resources)
+    return await controls(student_id, principal, directory)
 
 
 @router.put(
@@ -172,16 +150,15 @@ async def set_category_control(
     category_id: str,
     body: CategoryControlBody,
     principal: Annotated[Principal, Depends(controllers)],
-    resources: ResourcesDep,
+    directory: DirectoryDep,
     settings: SettingsDep,
 ) -> ControlsOut:
     within_cap(settings, body, "daily_limit")
-    directory = Directory(resources.pool)
     await _school_scope(directory, principal, student_id)
     control = CategoryControl(category_id, body.blocked, body.daily_limit)
     with as_http():
         await directory.set_category_control(principal.tenant, student_id, control)
-    return await controls(student_id, principal, resources)
+    return await controls(student_id, principal, directory)
 
 
 @router.delete(
@@ -192,9 +169,8 @@ async def clear_category_control(
     student_id: str,
     category_id: str,
     principal: Annotated[Principal, Depends(controllers)],
-    resources: ResourcesDep,
+    directory: DirectoryDep,
 ) -> ControlsOut:
-    directory = Directory(resources.pool)
     await _school_scope(directory, principal, student_id)
     await directory.clear_category_control(principal.tenant, student_id, category_id)
-    return await controls(student_id, principal, resources)
+    return await controls(student_id, principal, directory)

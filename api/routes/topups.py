@@ -6,9 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Path, status
 
-from activities.wallet.payments import find_topup, receipt_from_row
-from api.deps import RequireRoles, ResourcesDep, SettingsDep
-from api.intake.topups import ID, TopUpIn, student_exists
+from api.deps import DirectoryDep, RequireRoles, ResourcesDep, SettingsDep, StatementsDep
+from api.intake.topups import ID, TopUpIn
 from api.routes.kiosk_payments import ReceiptOut
 from api.starters import wallet as wallet_starts
 from core.security import Principal, Role
@@ -30,12 +29,13 @@ submitters = RequireRoles(Role.INTEGRATION, Role.OPERATOR, Role.ADMIN)
 async def top_up(
     body: TopUpIn,
     principal: Annotated[Principal, Depends(submitters)],
+    directory: DirectoryDep,
     resources: ResourcesDep,
     settings: SettingsDep,
 ) -> ReceiptOut:
     if body.tenant_id not in (None, principal.tenant):
         raise HTTPException(status.HTTP_403_FORBIDDEN, detail="tenantId is another tenant")
-    if not await student_exists(resources.pool, principal.tenant, body.student_id):
+    if not await directory.has_student(principal.tenant, body.student_id):
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no student {body.student_id!r}")
     try:
         request = body.request(principal.tenant, "api")
@@ -56,10 +56,9 @@ async def top_up(
 async def topup(
     topup_id: Annotated[str, Path(pattern=ID)],
     principal: Annotated[Principal, Depends(submitters)],
-    resources: ResourcesDep,
+    statements: StatementsDep,
 ) -> ReceiptOut:
-    async with resources.pool.connection() as conn:
-        row = await find_topup(conn, principal.tenant, topup_id)
-    if row is None:
+    receipt = await statements.topup_receipt(principal.tenant, topup_id)
+    if receipt is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no top-up {topup_id!r}")
-    return ReceiptOut.of(receipt_from_row(topup_id, row))
+    return ReceiptOut.of(receipt)

@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, status
 from pydantic import BaseModel, Field
 
-from activities.accounts import AccountError, User, create_user, list_users
-from api.deps import RequireRoles, ResourcesDep
+from activities.accounts import AccountError, User
+from api.deps import AccountsDep, RequireRoles
 from core.security import Role
 
 router = APIRouter(prefix="/tenants/{tenant_id}/users", tags=["users"])
@@ -47,10 +47,9 @@ class UserOut(BaseModel):
 
 @router.get("", response_model=list[UserOut], summary="List the tenant's users")
 async def get_users(
-    tenant_id: str, resources: ResourcesDep, _: Annotated[object, admins_only]
+    tenant_id: str, accounts: AccountsDep, _: Annotated[object, admins_only]
 ) -> list[UserOut]:
-    async with resources.pool.connection() as conn:
-        return [UserOut.of(user) for user in await list_users(conn, tenant_id)]
+    return [UserOut.of(user) for user in await accounts.users(tenant_id)]
 
 
 @router.post(
@@ -61,19 +60,17 @@ async def get_users(
     responses={409: {"description": "the username is taken"}, 422: {"description": "invalid"}},
 )
 async def post_user(
-    tenant_id: str, body: UserCreate, resources: ResourcesDep, _: Annotated[object, admins_only]
+    tenant_id: str, body: UserCreate, accounts: AccountsDep, _: Annotated[object, admins_only]
 ) -> UserOut:
     try:
-        async with resources.pool.connection() as conn:
-            user = await create_user(
-                conn,
-                tenant_id=tenant_id,
-                username=body.username,
-                password=body.password,
-                role=body.role,
-                school_id=body.school_id,
-                student_ids=tuple(body.student_ids),
-            )
+        user = await accounts.create_user(
+            tenant_id=tenant_id,
+            username=body.username,
+            password=body.password,
+            role=body.role,
+            school_id=body.school_id,
+            student_ids=tuple(body.student_ids),
+        )
     except AccountError as err:
         code = status.HTTP_409_CONFLICT if "taken" in str(err) else 422
         raise HTTPException(code, detail=str(err)) from err

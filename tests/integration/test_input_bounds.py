@@ -100,6 +100,28 @@ async def test_every_422_a_route_raises_itself_has_the_list_form(world: World) -
     assert "pin" in problem["msg"]
 
 
+@pytest.mark.parametrize(
+    ("method", "path", "loc"),
+    [
+        ("GET", "/tenants/{tenant}/evaluations?endToEndId=e2e%00", ["query", "endToEndId"]),
+        ("GET", "/tenants/{tenant}/evaluations/msg%00", ["path", "msg_id"]),
+        ("DELETE", "/tenants/{tenant}/monitoring/conditions/c%00", ["path", "condition_id"]),
+        ("GET", "/v1/students/s%00/wallet", ["path", "student_id"]),
+        ("GET", "/v1/schools/{school}/kiosks/k%00/keys", ["path", "kiosk_id"]),
+    ],
+)
+async def test_a_nul_character_in_the_path_or_query_is_a_422_not_a_500(
+    world: World, method: str, path: str, loc: list[str]
+) -> None:
+    # PostgreSQL text cannot hold a NUL: the query failed, a 500, before this was refused
+    url = path.format(tenant=world.tenant, school=world.school)
+    response = await world.client.request(method, url, headers=world.admin)
+    [problem] = problems(response)
+    assert problem["loc"] == loc
+    assert "NUL" in problem["msg"]
+    assert "psycopg" not in response.text
+
+
 async def test_deeply_nested_json_is_a_400_not_a_500(world: World) -> None:
     for depth in (2_000, 100_000):
         response = await world.client.post(

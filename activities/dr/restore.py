@@ -156,6 +156,9 @@ def restore(
         "archive_mode": "off",  # a restored copy must not write into the live archive
         "restore_command": f"cp {wal_archive_dir(settings)}/%f %p",
         "recovery_target_action": "promote",
+        # no connections before recovery ends: a copy is read only once it is whole (and
+        # a hot standby would have to match the primary's max_connections and the like)
+        "hot_standby": "off",
     }
     if to is not None:
         options["recovery_target_time"] = to.isoformat(sep=" ")

@@ -10,6 +10,7 @@ CREATE TABLE dr_backups (
     end_lsn           pg_lsn NOT NULL,
     start_wal         text NOT NULL,
     end_wal           text NOT NULL,
+    wal_segment_size  integer NOT NULL,
     size_bytes        bigint NOT NULL,
     verified          boolean NOT NULL,
     verify_detail     text NOT NULL,

@@ -7,6 +7,7 @@ that fails later (the archive ends before the target) removes what it wrote."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import time
 from dataclasses import dataclass
@@ -43,6 +44,16 @@ class Restored:
     instance: Instance
     url: str  # Saku's own role on the restored copy
     seconds: float  # copy + recovery until it answered read-write
+    # the last transaction the recovery replayed (PostgreSQL logs it when recovery ends)
+    last_transaction: datetime | None
+
+
+_LAST_TRANSACTION = re.compile(r"last completed transaction was at log time (.+)$", re.M)
+
+
+def last_transaction(log: str) -> datetime | None:
+    found = _LAST_TRANSACTION.findall(log)
+    return datetime.fromisoformat(found[-1].strip()) if found else None
 
 
 def choose_backup(
@@ -174,7 +185,9 @@ def restore(
             for child in target.iterdir():
                 shutil.rmtree(child) if child.is_dir() else child.unlink()
         raise
-    return Restored(backup, instance, url, time.monotonic() - began)
+    seconds = time.monotonic() - began
+    log = instance.log_file.read_text(errors="replace")
+    return Restored(backup, instance, url, seconds, last_transaction(log))
 
 
 def _wait_promoted(instance: Instance, url: str, to: datetime | None, timeout_s: float) -> None:

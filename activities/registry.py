@@ -12,6 +12,7 @@ from activities.biometrics.sensors import SensorCommands
 from activities.biometrics.steps import BiometricActivities
 from activities.biometrics.vault import TemplateVault
 from activities.cases import CaseActivities
+from activities.dr.steps import DrActivities
 from activities.monitoring.alerts import AlertPublisher
 from activities.monitoring.evaluate import EvaluationActivities
 from activities.monitoring.history import HistoryStore
@@ -40,6 +41,7 @@ def build_activities(
     wallet = WalletActivities(pool, monitoring.screen, balance_cap)
     biometrics = BiometricActivities(TemplateVault(pool, keyring), SensorCommands(pool))
     reporting = ReportingActivities(pool, settings, publish_alert)
+    dr = DrActivities(pool, settings, keyring)
     return [
         selfcheck.record,
         evaluation.run_rules,
@@ -59,4 +61,7 @@ def build_activities(
         cases.open,
         cases.escalate,
         cases.decide,
+        dr.take_backup,
+        dr.prune_backups,
+        dr.run_drill,
     ]

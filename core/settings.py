@@ -99,6 +99,21 @@ class Settings(BaseSettings):
     # KMS/HSM in production); unset: var/secrets/biometric-kek.json, mode 0600
     biometric_kek_file: Path | None = Field(default=None, alias="SAKU_BIOMETRIC_KEK_FILE")
 
+    # --- disaster recovery ---
+    # where base backups, the WAL archive and the backup catalogue live; unset: var/backups.
+    # Production mounts storage that outlives the database's disk here (infra/README.md).
+    backup_dir: Path | None = Field(default=None, alias="SAKU_BACKUP_DIR")
+    # base backups kept (the newest verified one always is, whatever this says)
+    backup_keep: int = Field(default=7, ge=1, alias="SAKU_BACKUP_KEEP")
+    # when the Backup and RestoreDrill schedules run (cron, in the schools' time zone)
+    backup_cron: str = Field(default="0 1 * * *", alias="SAKU_BACKUP_CRON")
+    drill_cron: str = Field(default="30 3 * * 0", alias="SAKU_DRILL_CRON")
+    # a WAL segment is archived at the latest this long after its first write: the bound
+    # on what a lost disk loses (each early switch still archives a whole segment)
+    wal_archive_timeout_s: int = Field(default=60, ge=1, alias="SAKU_WAL_ARCHIVE_TIMEOUT_S")
+    # the replication connection pg_basebackup uses; unset: the embedded superuser
+    backup_database_url: SecretStr | None = Field(default=None, alias="SAKU_BACKUP_DATABASE_URL")
+
     # --- security ---
     # Unset: a random secret is generated once into var/secrets/ (never into the repository).
     jwt_secret: SecretStr | None = Field(default=None, alias="SAKU_JWT_SECRET")
@@ -127,6 +142,15 @@ class Settings(BaseSettings):
             return self.database_url
         password = self.embedded_secret("postgres-saku.password")
         return f"postgresql://saku:{password}@{EMBEDDED_HOST}:{self.pg_port}/saku"
+
+    def resolved_backup_database_url(self) -> str:
+        if self.backup_database_url is not None:
+            return self.backup_database_url.get_secret_value()
+        password = self.embedded_secret("postgres-superuser.password")
+        return f"postgresql://postgres:{password}@{EMBEDDED_HOST}:{self.pg_port}/postgres"
+
+    def resolved_backup_dir(self) -> Path:
+        return self.backup_dir or self.var_dir / "backups"
 
     def resolved_valkey_url(self) -> str:
         if self.valkey_url:

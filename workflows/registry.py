@@ -4,11 +4,13 @@ Kept out of the package's __init__: the workflow sandbox re-imports a workflow's
 every workflow it starts, and importing every workflow module each time would be slow.
 """
 
+from workflows.backup import BackupWorkflow
 from workflows.biometrics import DistributeTemplateWorkflow, EraseBiometricsWorkflow
 from workflows.cases import CaseWorkflow
 from workflows.evaluation import EvaluateBatchWorkflow, EvaluateTransactionWorkflow
 from workflows.noop import NoOpWorkflow
 from workflows.reporting import ReportingWorkflow
+from workflows.restore_drill import RestoreDrillWorkflow
 from workflows.selfcheck import SelfCheckWorkflow
 from workflows.wallet import KioskPaymentWorkflow, OfflineSyncWorkflow, TopUpWorkflow
 
@@ -24,4 +26,6 @@ ALL_WORKFLOWS: list[type] = [
     EraseBiometricsWorkflow,
     ReportingWorkflow,
     CaseWorkflow,
+    BackupWorkflow,
+    RestoreDrillWorkflow,
 ]

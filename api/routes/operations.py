@@ -9,6 +9,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from api.deps import RequireRoles, ResourcesDep
 from api.intake.selfcheck import run_selfcheck
+from api.metrics import refresh_drill_gauges
 from core import topics
 from core.security import Role
 
@@ -21,7 +22,8 @@ operators = Depends(RequireRoles(Role.ADMIN, Role.OPERATOR))
     summary="Prometheus metrics (scrape with an operator token)",
     response_class=Response,
 )
-async def metrics(_: Annotated[object, operators]) -> Response:
+async def metrics(resources: ResourcesDep, _: Annotated[object, operators]) -> Response:
+    await refresh_drill_gauges(resources.pool)
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
 

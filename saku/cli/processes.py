@@ -149,11 +149,21 @@ async def _bootstrap_default_tenant(settings: Settings) -> str:
 
 async def _ensure_schedules(settings: Settings) -> str:
     from core.temporal.client import connect
-    from core.temporal.schedules import NIGHTLY_REPORTING, ensure_schedules
+    from core.temporal.schedules import BACKUP, NIGHTLY_REPORTING, RESTORE_DRILL, ensure_schedules
 
-    created = await ensure_schedules(await connect(settings), settings.task_queue)
-    state = "created" if created else "already there"
-    return f"schedule {NIGHTLY_REPORTING} (nightly reporting at 02:00 Asia/Jakarta): {state}"
+    created = await ensure_schedules(
+        await connect(settings), settings.task_queue,
+        backup_cron=settings.backup_cron, drill_cron=settings.drill_cron,
+    )  # fmt: skip
+    lines = [
+        (NIGHTLY_REPORTING, "nightly reporting at 02:00 Asia/Jakarta"),
+        (BACKUP, f"base backup, cron {settings.backup_cron!r} Asia/Jakarta"),
+        (RESTORE_DRILL, f"restore drill, cron {settings.drill_cron!r} Asia/Jakarta"),
+    ]
+    return "\n".join(
+        f"schedule {name} ({what}): {'created' if name in created else 'already there'}"
+        for name, what in lines
+    )
 
 
 async def _monitoring_check(settings: Settings) -> bool:

@@ -42,7 +42,9 @@ def build(settings: Settings, args: argparse.Namespace) -> int:
                 f"Temporal is not reachable at {settings.resolved_temporal_address()} ({err}): "
                 "start the stack with `saku stack up` or `saku up`"
             ) from None
-        await ensure_schedules(client, queue)
+        await ensure_schedules(
+            client, queue, backup_cron=settings.backup_cron, drill_cron=settings.drill_cron
+        )
         # The workflow runs on a worker: without one it would wait, and the progress
         # queries below would time out.
         if not await workflow_pollers(client, queue):

@@ -19,6 +19,7 @@ import psycopg
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from core import topics
+from core.dr.layout import wal_archive_dir
 from core.health import (
     ComponentHealth,
     check_kafka,
@@ -161,9 +162,18 @@ class Postgres(EmbeddedComponent):
                     f"(or run `chmod o+x {folder}`)."
                 )
 
+    def _prepare_wal_archive(self) -> None:
+        archive = wal_archive_dir(self.settings)
+        archive.mkdir(parents=True, exist_ok=True)
+        if self.run_as:  # the archiver runs as PostgreSQL's system user
+            entry = pwd.getpwnam(self.run_as)
+            os.chown(archive, entry.pw_uid, entry.pw_gid)
+        archive.chmod(0o700)
+
     def prepare(self) -> None:
         self._ensure_system_user()
         self._check_traversable()
+        self._prepare_wal_archive()
         if (self.data_dir / "PG_VERSION").exists():
             return
         root = self.data_dir.parent
@@ -212,6 +222,14 @@ class Postgres(EmbeddedComponent):
             "-c", "shared_buffers=256MB",
             "-c", "wal_level=replica",
             "-c", "logging_collector=off",
+            # every WAL segment is archived for point-in-time restore (activities/dr/) by
+            # PostgreSQL's own archiver: a segment is recycled only once it is archived
+            "-c", "archive_mode=on",
+            "-c", "archive_library=basic_archive",
+            "-c", f"basic_archive.archive_directory={wal_archive_dir(self.settings)}",
+            "-c", f"archive_timeout={self.settings.wal_archive_timeout_s}s",
+            # the restore drill measures its RPO by the last commit's time
+            "-c", "track_commit_timestamp=on",
         ]  # fmt: skip
 
     async def check(self) -> ComponentHealth:

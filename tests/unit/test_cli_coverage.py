@@ -69,6 +69,16 @@ TESTED: dict[str, tuple[str, str]] = {
         "test_cli_commands.py",
         "test_kiosk_serves_its_screen_while_saku_is_away_and_stops_on_sigterm",
     ),
+    "saku dr backup": ("test_dr_backups.py", "test_backup_then_list"),
+    "saku dr backups": ("test_dr_backups.py", "test_backup_then_list"),
+    "saku dr restore": (
+        "test_dr_backups.py",
+        "test_restore_to_a_time_between_two_writes_restores_exactly_the_first",
+    ),
+    "saku dr drill": (
+        "test_dr_drill.py",
+        "test_drill_restores_checks_and_records_and_fails_on_a_changed_row",
+    ),
     "saku bench stream": (
         "test_cli_commands.py",
         "test_bench_stream_prints_its_table_for_a_small_stream",

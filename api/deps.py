@@ -21,6 +21,7 @@ from activities.biometrics.consents import Consents
 from activities.biometrics.sensors import SensorCommands
 from activities.biometrics.vault import TemplateVault
 from activities.cases import Cases
+from activities.dr.drills import Drills
 from activities.monitoring.config_store import ConfigStore
 from activities.monitoring.stored_evaluations import StoredEvaluations
 from activities.wallet.directory import Directory
@@ -90,6 +91,10 @@ async def get_sensor_commands(resources: ResourcesDep) -> SensorCommands:
     return SensorCommands(resources.pool)
 
 
+async def get_drills(resources: ResourcesDep) -> Drills:
+    return Drills(resources.pool)
+
+
 async def get_template_vault(resources: ResourcesDep) -> TemplateVault:
     return TemplateVault(resources.pool, resources.keyring)
 
@@ -105,6 +110,7 @@ CasesDep = Annotated[Cases, Depends(get_cases)]
 ConsentsDep = Annotated[Consents, Depends(get_consents)]
 SensorCommandsDep = Annotated[SensorCommands, Depends(get_sensor_commands)]
 TemplateVaultDep = Annotated[TemplateVault, Depends(get_template_vault)]
+DrillsDep = Annotated[Drills, Depends(get_drills)]
 
 
 def _unauthorized(reason: str) -> HTTPException:

@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from fastapi import Request, Response
 from prometheus_client import Counter, Gauge, Histogram
 
-from core.db import Pool
+from activities.dr.drills import LastDrill
 
 REQUESTS = Counter(
     "saku_http_requests_total", "HTTP requests handled", ["method", "route", "status"]
@@ -48,19 +48,13 @@ DRILL_AT = Gauge(
 )
 
 
-async def refresh_drill_gauges(pool: Pool) -> None:
-    async with pool.connection() as conn:
-        row = await (
-            await conn.execute(
-                "SELECT rpo_ms, rto_s, ok, finished_at FROM dr_drills "
-                "ORDER BY finished_at DESC LIMIT 1"
-            )
-        ).fetchone()
-    if row is None:
+def show_drill(last: LastDrill | None) -> None:
+    """The last restore drill's figures on the gauges."""
+    if last is None:
         for gauge in (DRILL_RPO, DRILL_RTO, DRILL_OK, DRILL_AT):
             gauge.set(float("nan"))  # no drill yet: absent, not "0 ms"
         return
-    DRILL_RPO.set(float("nan") if row["rpo_ms"] is None else float(row["rpo_ms"]))
-    DRILL_RTO.set(float("nan") if row["rto_s"] is None else float(row["rto_s"]))
-    DRILL_OK.set(1.0 if row["ok"] else 0.0)
-    DRILL_AT.set(row["finished_at"].timestamp())
+    DRILL_RPO.set(float("nan") if last.rpo_ms is None else last.rpo_ms)
+    DRILL_RTO.set(float("nan") if last.rto_s is None else last.rto_s)
+    DRILL_OK.set(1.0 if last.ok else 0.0)
+    DRILL_AT.set(last.finished_at.timestamp())

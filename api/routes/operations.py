@@ -7,9 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from api.deps import RequireRoles, ResourcesDep
+from api.deps import DrillsDep, RequireRoles, ResourcesDep
 from api.intake.selfcheck import run_selfcheck
-from api.metrics import refresh_drill_gauges
+from api.metrics import show_drill
 from core import topics
 from core.security import Role
 
@@ -22,8 +22,8 @@ operators = Depends(RequireRoles(Role.ADMIN, Role.OPERATOR))
     summary="Prometheus metrics (scrape with an operator token)",
     response_class=Response,
 )
-async def metrics(resources: ResourcesDep, _: Annotated[object, operators]) -> Response:
-    await refresh_drill_gauges(resources.pool)
+async def metrics(drills: DrillsDep, _: Annotated[object, operators]) -> Response:
+    show_drill(await drills.last())
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
 

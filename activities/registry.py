@@ -12,6 +12,7 @@ from activities.biometrics.sensors import SensorCommands
 from activities.biometrics.steps import BiometricActivities
 from activities.biometrics.vault import TemplateVault
 from activities.cases import CaseActivities
+from activities.dr.history_archive import HistoryArchiveActivities
 from activities.monitoring.alerts import AlertPublisher
 from activities.monitoring.evaluate import EvaluationActivities
 from activities.monitoring.history import HistoryStore
@@ -40,6 +41,7 @@ def build_activities(
     wallet = WalletActivities(pool, monitoring.screen, balance_cap)
     biometrics = BiometricActivities(TemplateVault(pool, keyring), SensorCommands(pool))
     reporting = ReportingActivities(pool, settings, publish_alert)
+    archive = HistoryArchiveActivities(settings)
     return [
         selfcheck.record,
         evaluation.run_rules,
@@ -59,4 +61,6 @@ def build_activities(
         cases.open,
         cases.escalate,
         cases.decide,
+        archive.archive_histories,
+        archive.copy_temporal_store,
     ]

@@ -99,6 +99,16 @@ class Settings(BaseSettings):
     # KMS/HSM in production); unset: var/secrets/biometric-kek.json, mode 0600
     biometric_kek_file: Path | None = Field(default=None, alias="SAKU_BIOMETRIC_KEK_FILE")
 
+    # --- disaster recovery ---
+    # where backups and archives go (production: mounted or object storage); unset:
+    # var/backups
+    backup_dir: Path | None = Field(default=None, alias="SAKU_BACKUP_DIR")
+    # how often closed workflow histories are archived (and the embedded Temporal server's
+    # store copied), on a Temporal schedule
+    history_archive_every_min: int = Field(
+        default=60, ge=1, le=24 * 60, alias="SAKU_HISTORY_ARCHIVE_EVERY_MIN"
+    )
+
     # --- security ---
     # Unset: a random secret is generated once into var/secrets/ (never into the repository).
     jwt_secret: SecretStr | None = Field(default=None, alias="SAKU_JWT_SECRET")
@@ -159,6 +169,14 @@ class Settings(BaseSettings):
     @property
     def secrets_dir(self) -> Path:
         return self.var_dir / "secrets"
+
+    def resolved_backup_dir(self) -> Path:
+        return self.backup_dir or self.var_dir / "backups"
+
+    @property
+    def temporal_db_file(self) -> Path:
+        """The embedded Temporal server's SQLite store."""
+        return self.var_dir / "temporal" / "temporal.db"
 
     def resolved_jwt_secret(self) -> str:
         if self.jwt_secret is not None:

@@ -7,6 +7,7 @@ every workflow it starts, and importing every workflow module each time would be
 from workflows.biometrics import DistributeTemplateWorkflow, EraseBiometricsWorkflow
 from workflows.cases import CaseWorkflow
 from workflows.evaluation import EvaluateBatchWorkflow, EvaluateTransactionWorkflow
+from workflows.history_archive import HistoryArchiveWorkflow
 from workflows.noop import NoOpWorkflow
 from workflows.reporting import ReportingWorkflow
 from workflows.selfcheck import SelfCheckWorkflow
@@ -24,4 +25,5 @@ ALL_WORKFLOWS: list[type] = [
     EraseBiometricsWorkflow,
     ReportingWorkflow,
     CaseWorkflow,
+    HistoryArchiveWorkflow,
 ]

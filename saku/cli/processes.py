@@ -9,6 +9,7 @@ import sys
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -149,11 +150,19 @@ async def _bootstrap_default_tenant(settings: Settings) -> str:
 
 async def _ensure_schedules(settings: Settings) -> str:
     from core.temporal.client import connect
-    from core.temporal.schedules import NIGHTLY_REPORTING, ensure_schedules
+    from core.temporal.schedules import HISTORY_ARCHIVE, NIGHTLY_REPORTING, ensure_schedules
 
-    created = await ensure_schedules(await connect(settings), settings.task_queue)
-    state = "created" if created else "already there"
-    return f"schedule {NIGHTLY_REPORTING} (nightly reporting at 02:00 Asia/Jakarta): {state}"
+    every = settings.history_archive_every_min
+    created = await ensure_schedules(
+        await connect(settings), settings.task_queue, archive_every=timedelta(minutes=every)
+    )
+    return "\n".join(
+        f"schedule {name} ({what}): {'created or updated' if name in created else 'already there'}"
+        for name, what in (
+            (NIGHTLY_REPORTING, "nightly reporting at 02:00 Asia/Jakarta"),
+            (HISTORY_ARCHIVE, f"workflow histories archived every {every} min"),
+        )
+    )
 
 
 async def _monitoring_check(settings: Settings) -> bool:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import time
+from datetime import timedelta
 from typing import Any
 
 from core.settings import Settings
@@ -42,7 +43,9 @@ def build(settings: Settings, args: argparse.Namespace) -> int:
                 f"Temporal is not reachable at {settings.resolved_temporal_address()} ({err}): "
                 "start the stack with `saku stack up` or `saku up`"
             ) from None
-        await ensure_schedules(client, queue)
+        await ensure_schedules(
+            client, queue, archive_every=timedelta(minutes=settings.history_archive_every_min)
+        )
         # The workflow runs on a worker: without one it would wait, and the progress
         # queries below would time out.
         if not await workflow_pollers(client, queue):

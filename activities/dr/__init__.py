@@ -1,0 +1,1 @@
+"""Disaster recovery's side effects: archives and copies of what Saku must not lose."""

@@ -1,0 +1,1 @@
+"""Disaster recovery's boundary types: what its workflows take and return."""

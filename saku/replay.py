@@ -24,6 +24,8 @@ from workflows.registry import ALL_WORKFLOWS
 # ActivityTaskScheduled) ..."), or, for some mismatches, only its id ("... event 5 ...")
 _EVENT = re.compile(r"HistoryEvent\(id: (\d+), (\w+)")
 _EVENT_ID = re.compile(r"\bevent(?: id)?:? #?(\d+)", re.I)
+# the failure's own message, inside the activation failure Temporal's core reports
+_MESSAGE = re.compile(r'message: "((?:[^"\\]|\\.)*)"')
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,12 @@ def first_mismatching_event(error: BaseException | str) -> str:
     return "unknown"
 
 
+def _message(error: BaseException) -> str:
+    text = str(error)
+    found = _MESSAGE.search(text)
+    return found[1] if found else " ".join(text.split())
+
+
 async def replay_histories(entries: Iterable[tuple[Path, ArchivedHistory]]) -> ReplayReport:
     """Replay every history; a failure is reported, not raised."""
     replayer = create_replayer(ALL_WORKFLOWS)
@@ -90,7 +98,7 @@ async def replay_histories(entries: Iterable[tuple[Path, ArchivedHistory]]) -> R
                 workflow_type=entry.workflow_type,
                 source=source,
                 event=first_mismatching_event(error),
-                error=" ".join(str(error).split()),
+                error=_message(error),
             )
         )
     report.failures.sort(key=lambda f: (str(f.source), f.workflow_id))

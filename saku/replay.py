@@ -8,11 +8,14 @@ is one a running workflow of that shape could not go on with after a deployment.
 
 from __future__ import annotations
 
+import base64
+import json
 import re
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from temporalio.client import WorkflowHistory
 
@@ -23,6 +26,12 @@ from workflows.registry import ALL_WORKFLOWS
 # How Temporal's core names the event it could not match ("... HistoryEvent(id: 5,
 # ActivityTaskScheduled) ..."), or, for some mismatches, only its id ("... event 5 ...")
 _EVENT = re.compile(r"HistoryEvent\(id: (\d+), (\w+)")
+# "Activity type of scheduled event 'x' does not match activity type of activity command 'y'"
+_SCHEDULED_ACTIVITY = re.compile(r"scheduled event '([^']+)'")
+# "Missing associated machine for LocalActivity(1)"
+_LOCAL_ACTIVITY = re.compile(r"\bLocalActivity\((\d+)\)")
+# "Non-deprecated patch marker encountered for change x, but there is no ... command"
+_PATCH = re.compile(r"patch marker encountered for change ([^\s,]+)")
 _EVENT_ID = re.compile(r"\bevent(?: id)?:? #?(\d+)", re.I)
 # the failure's own message, inside the activation failure Temporal's core reports
 _MESSAGE = re.compile(r'message: "((?:[^"\\]|\\.)*)"')
@@ -60,14 +69,55 @@ def workflow_types() -> list[str]:
     return sorted(getattr(w, "__temporal_workflow_definition").name for w in ALL_WORKFLOWS)
 
 
-def first_mismatching_event(error: BaseException | str) -> str:
-    """The event a replay error names: "<id> <type>", "<id>", or "unknown"."""
+def first_mismatching_event(error: BaseException | str, history: dict[str, Any]) -> str:
+    """The event a replay error is about: "<id> <type>", found in the message or, where the
+    message names only the step (an activity's type, a local activity's sequence number),
+    in the history; "unknown" if neither says."""
     message = str(error)
     if found := _EVENT.search(message):
         return f"{found[1]} {found[2]}"
+    if found := _SCHEDULED_ACTIVITY.search(message):
+        for event in history.get("events", []):
+            attributes = event.get("activityTaskScheduledEventAttributes")
+            if attributes and attributes["activityType"]["name"] == found[1]:
+                return f"{event['eventId']} ActivityTaskScheduled ({found[1]})"
+    if found := _LOCAL_ACTIVITY.search(message):
+        for event in history.get("events", []):
+            marker = _local_activity(event)
+            if marker and marker.get("seq") == int(found[1]):
+                return (
+                    f"{event['eventId']} MarkerRecorded (local activity {found[1]}, "
+                    f"{marker.get('activity_type')})"
+                )
+    if found := _PATCH.search(message):
+        for event in history.get("events", []):
+            if _patch_id(event) == found[1]:
+                return f"{event['eventId']} MarkerRecorded (patch {found[1]})"
     if found := _EVENT_ID.search(message):
         return found[1]
     return "unknown"
+
+
+def _marker_data(event: dict[str, Any], name: str, field: str) -> dict[str, Any] | None:
+    attributes = event.get("markerRecordedEventAttributes")
+    if not attributes or attributes.get("markerName") != name:
+        return None
+    try:
+        [payload] = attributes["details"][field]["payloads"]
+        data: dict[str, Any] = json.loads(base64.b64decode(payload["data"]))
+    except (KeyError, ValueError):
+        return None
+    return data
+
+
+def _local_activity(event: dict[str, Any]) -> dict[str, Any] | None:
+    """A local activity's marker data (its sequence number, type, ...), or None."""
+    return _marker_data(event, "core_local_activity", "data")
+
+
+def _patch_id(event: dict[str, Any]) -> str | None:
+    data = _marker_data(event, "core_patch", "patch-data")
+    return None if data is None else str(data.get("id"))
 
 
 def _message(error: BaseException) -> str:
@@ -97,7 +147,7 @@ async def replay_histories(entries: Iterable[tuple[Path, ArchivedHistory]]) -> R
                 run_id=run_id,
                 workflow_type=entry.workflow_type,
                 source=source,
-                event=first_mismatching_event(error),
+                event=first_mismatching_event(error, entry.history),
                 error=_message(error),
             )
         )

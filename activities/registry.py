@@ -12,6 +12,7 @@ from activities.biometrics.sensors import SensorCommands
 from activities.biometrics.steps import BiometricActivities
 from activities.biometrics.vault import TemplateVault
 from activities.cases import CaseActivities
+from activities.dr.history_archive import HistoryArchiveActivities
 from activities.dr.steps import DrActivities
 from activities.monitoring.alerts import AlertPublisher
 from activities.monitoring.evaluate import EvaluationActivities
@@ -42,6 +43,7 @@ def build_activities(
     biometrics = BiometricActivities(TemplateVault(pool, keyring), SensorCommands(pool))
     reporting = ReportingActivities(pool, settings, publish_alert)
     dr = DrActivities(pool, settings, keyring)
+    archive = HistoryArchiveActivities(settings)
     return [
         selfcheck.record,
         evaluation.run_rules,
@@ -64,4 +66,6 @@ def build_activities(
         dr.take_backup,
         dr.prune_backups,
         dr.run_drill,
+        archive.archive_histories,
+        archive.copy_temporal_store,
     ]

@@ -113,6 +113,11 @@ class Settings(BaseSettings):
     wal_archive_timeout_s: int = Field(default=60, ge=1, alias="SAKU_WAL_ARCHIVE_TIMEOUT_S")
     # the replication connection pg_basebackup uses; unset: the embedded superuser
     backup_database_url: SecretStr | None = Field(default=None, alias="SAKU_BACKUP_DATABASE_URL")
+    # how often closed workflow histories are archived (and the embedded Temporal server's
+    # store copied), on a Temporal schedule
+    history_archive_every_min: int = Field(
+        default=60, ge=1, le=24 * 60, alias="SAKU_HISTORY_ARCHIVE_EVERY_MIN"
+    )
 
     # --- security ---
     # Unset: a random secret is generated once into var/secrets/ (never into the repository).
@@ -183,6 +188,11 @@ class Settings(BaseSettings):
     @property
     def secrets_dir(self) -> Path:
         return self.var_dir / "secrets"
+
+    @property
+    def temporal_db_file(self) -> Path:
+        """The embedded Temporal server's SQLite store."""
+        return self.var_dir / "temporal" / "temporal.db"
 
     def resolved_jwt_secret(self) -> str:
         if self.jwt_secret is not None:

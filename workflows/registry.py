@@ -8,6 +8,7 @@ from workflows.backup import BackupWorkflow
 from workflows.biometrics import DistributeTemplateWorkflow, EraseBiometricsWorkflow
 from workflows.cases import CaseWorkflow
 from workflows.evaluation import EvaluateBatchWorkflow, EvaluateTransactionWorkflow
+from workflows.history_archive import HistoryArchiveWorkflow
 from workflows.noop import NoOpWorkflow
 from workflows.reporting import ReportingWorkflow
 from workflows.restore_drill import RestoreDrillWorkflow
@@ -28,4 +29,5 @@ ALL_WORKFLOWS: list[type] = [
     CaseWorkflow,
     BackupWorkflow,
     RestoreDrillWorkflow,
+    HistoryArchiveWorkflow,
 ]

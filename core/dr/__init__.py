@@ -1,2 +1,2 @@
-"""Disaster recovery's floor: where backups live, the types crossing the Backup and
-RestoreDrill workflows' boundary, and the pure WAL arithmetic (segment names, gaps)."""
+"""Disaster recovery's floor: where backups live, the types crossing the Backup,
+RestoreDrill and HistoryArchive workflows' boundary, and the pure WAL arithmetic."""

@@ -20,6 +20,7 @@ from temporalio.api.workflowservice.v1 import (
     RegisterNamespaceRequest,
 )
 from temporalio.client import Client
+from temporalio.converter import DataConverter
 from temporalio.service import RPCError, RPCStatusCode
 
 from core.settings import Settings
@@ -29,12 +30,15 @@ from core.temporal.interceptors import CorrelationInterceptor
 log = logging.getLogger(__name__)
 
 NAMESPACE_RETENTION = timedelta(days=30)
+# How payloads become bytes, for clients, workers and the replay of archived histories alike
+DATA_CONVERTER = DataConverter.default
 
 
 async def connect_client(address: str, namespace: str, *, with_interceptors: bool = True) -> Client:
     return await Client.connect(
         address,
         namespace=namespace,
+        data_converter=DATA_CONVERTER,
         interceptors=[CorrelationInterceptor()] if with_interceptors else [],
     )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from temporalio.client import (
@@ -9,13 +10,16 @@ from temporalio.client import (
     Schedule,
     ScheduleActionStartWorkflow,
     ScheduleAlreadyRunningError,
+    ScheduleIntervalSpec,
     ScheduleSpec,
     ScheduleUpdate,
     ScheduleUpdateInput,
 )
 
+from core.dr.history_archive import HISTORY_ARCHIVE_ID, HISTORY_ARCHIVE_WORKFLOW, ArchiveRequest
 from core.dr.types import BackupRequest, DrillRequest
 from core.reporting import ReportingRequest
+from core.settings import Settings
 
 NIGHTLY_REPORTING = "saku-nightly-reporting"
 # 02:00 in the schools' time zone: after the canteens close, before anyone reads reports
@@ -23,37 +27,23 @@ NIGHTLY_CRON = "0 2 * * *"
 NIGHTLY_ZONE = "Asia/Jakarta"
 BACKUP = "saku-backup"
 RESTORE_DRILL = "saku-restore-drill"
+HISTORY_ARCHIVE = "saku-history-archive"
 # defaults of SAKU_BACKUP_CRON and SAKU_DRILL_CRON: nightly before the reports; weekly drill
 BACKUP_CRON = "0 1 * * *"
 DRILL_CRON = "30 3 * * 0"
 
 
-async def _ensure(
-    client: Client, schedule_id: str, workflow: str, arg: Any, cron: str, task_queue: str
-) -> bool:
-    """Create the schedule, or bring an existing one's time in line with `cron` (a changed
-    setting takes effect at the next start); True when created."""
-    spec = ScheduleSpec(cron_expressions=[cron], time_zone_name=NIGHTLY_ZONE)
-    schedule = Schedule(
-        action=ScheduleActionStartWorkflow(
-            workflow, arg, id=f"{schedule_id}-run", task_queue=task_queue
-        ),
+def _schedule(
+    workflow: str, arg: Any, workflow_id: str, task_queue: str, spec: ScheduleSpec
+) -> Schedule:
+    return Schedule(
+        action=ScheduleActionStartWorkflow(workflow, arg, id=workflow_id, task_queue=task_queue),
         spec=spec,
     )
-    try:
-        await client.create_schedule(schedule_id, schedule)
-    except ScheduleAlreadyRunningError:
-        handle = client.get_schedule_handle(schedule_id)
-        current = (await handle.describe()).schedule.spec.cron_expressions
 
-        def retime(update: ScheduleUpdateInput) -> ScheduleUpdate:
-            update.description.schedule.spec = spec
-            return ScheduleUpdate(schedule=update.description.schedule)
 
-        if list(current) != [cron]:
-            await handle.update(retime)
-        return False
-    return True
+def _cron(cron: str) -> ScheduleSpec:
+    return ScheduleSpec(cron_expressions=[cron], time_zone_name=NIGHTLY_ZONE)
 
 
 async def ensure_schedules(
@@ -62,14 +52,77 @@ async def ensure_schedules(
     *,
     backup_cron: str = BACKUP_CRON,
     drill_cron: str = DRILL_CRON,
+    archive_every: timedelta = timedelta(hours=1),
 ) -> list[str]:
-    """Create the schedules that are missing; returns those created."""
-    created = []
-    for schedule_id, workflow, arg, cron in (
-        (NIGHTLY_REPORTING, "Reporting", ReportingRequest("schedule"), NIGHTLY_CRON),
-        (BACKUP, "Backup", BackupRequest("schedule"), backup_cron),
-        (RESTORE_DRILL, "RestoreDrill", DrillRequest("schedule"), drill_cron),
-    ):
-        if await _ensure(client, schedule_id, workflow, arg, cron, task_queue):
-            created.append(schedule_id)
-    return created
+    """Create the schedules that are missing and give existing ones the timing asked for (a
+    changed setting takes effect at the next start); returns those created or changed."""
+    wanted = {
+        NIGHTLY_REPORTING: _schedule(
+            "Reporting",
+            ReportingRequest("schedule"),
+            "reporting-nightly",
+            task_queue,
+            _cron(NIGHTLY_CRON),
+        ),
+        BACKUP: _schedule(
+            "Backup", BackupRequest("schedule"), f"{BACKUP}-run", task_queue, _cron(backup_cron)
+        ),
+        RESTORE_DRILL: _schedule(
+            "RestoreDrill",
+            DrillRequest("schedule"),
+            f"{RESTORE_DRILL}-run",
+            task_queue,
+            _cron(drill_cron),
+        ),
+        HISTORY_ARCHIVE: _schedule(
+            HISTORY_ARCHIVE_WORKFLOW,
+            ArchiveRequest("schedule"),
+            HISTORY_ARCHIVE_ID,
+            task_queue,
+            ScheduleSpec(intervals=[ScheduleIntervalSpec(every=archive_every)]),
+        ),
+    }
+    return [
+        schedule_id
+        for schedule_id, schedule in wanted.items()
+        if await _create(client, schedule_id, schedule)
+        or await _respecify(client, schedule_id, schedule)
+    ]
+
+
+async def ensure_configured_schedules(client: Client, settings: Settings) -> list[str]:
+    """`ensure_schedules` with the timings the settings ask for."""
+    return await ensure_schedules(
+        client,
+        settings.task_queue,
+        backup_cron=settings.backup_cron,
+        drill_cron=settings.drill_cron,
+        archive_every=timedelta(minutes=settings.history_archive_every_min),
+    )
+
+
+async def _create(client: Client, schedule_id: str, schedule: Schedule) -> bool:
+    try:
+        await client.create_schedule(schedule_id, schedule)
+    except ScheduleAlreadyRunningError:
+        return False
+    return True
+
+
+def _timing(spec: ScheduleSpec) -> tuple[list[str], list[timedelta]]:
+    return list(spec.cron_expressions), [i.every for i in spec.intervals]
+
+
+async def _respecify(client: Client, schedule_id: str, schedule: Schedule) -> bool:
+    """Give an existing schedule `schedule`'s timing; whether it changed."""
+    handle = client.get_schedule_handle(schedule_id)
+    current = (await handle.describe()).schedule
+    if _timing(current.spec) == _timing(schedule.spec):
+        return False
+
+    def update(input: ScheduleUpdateInput) -> ScheduleUpdate:
+        input.description.schedule.spec = schedule.spec
+        return ScheduleUpdate(schedule=input.description.schedule)
+
+    await handle.update(update)
+    return True

@@ -6,8 +6,11 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from temporalio.client import Client
-from temporalio.worker import Worker
+from temporalio.worker import Replayer, Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+
+from core.temporal.client import DATA_CONVERTER
+from core.temporal.interceptors import CorrelationInterceptor
 
 # Saku's shared package holds only pure types and constants on the workflow path; passing it
 # through the sandbox keeps each workflow run from re-importing it (and the 2 s deadlock
@@ -32,4 +35,15 @@ def create_worker(
         activities=activities,
         workflow_runner=WORKFLOW_RUNNER,
         max_concurrent_activities=max_concurrent_activities,
+    )
+
+
+def create_replayer(workflows: Sequence[type]) -> Replayer:
+    """A replayer of recorded histories that runs workflow code as Saku's worker does: the
+    same sandbox, data converter and interceptors (a worker takes them from its client)."""
+    return Replayer(
+        workflows=workflows,
+        workflow_runner=WORKFLOW_RUNNER,
+        data_converter=DATA_CONVERTER,
+        interceptors=[CorrelationInterceptor()],
     )

@@ -149,19 +149,24 @@ async def _bootstrap_default_tenant(settings: Settings) -> str:
 
 async def _ensure_schedules(settings: Settings) -> str:
     from core.temporal.client import connect
-    from core.temporal.schedules import BACKUP, NIGHTLY_REPORTING, RESTORE_DRILL, ensure_schedules
+    from core.temporal.schedules import (
+        BACKUP,
+        HISTORY_ARCHIVE,
+        NIGHTLY_REPORTING,
+        RESTORE_DRILL,
+        ensure_configured_schedules,
+    )
 
-    created = await ensure_schedules(
-        await connect(settings), settings.task_queue,
-        backup_cron=settings.backup_cron, drill_cron=settings.drill_cron,
-    )  # fmt: skip
+    every = settings.history_archive_every_min
+    changed = await ensure_configured_schedules(await connect(settings), settings)
     lines = [
         (NIGHTLY_REPORTING, "nightly reporting at 02:00 Asia/Jakarta"),
         (BACKUP, f"base backup, cron {settings.backup_cron!r} Asia/Jakarta"),
         (RESTORE_DRILL, f"restore drill, cron {settings.drill_cron!r} Asia/Jakarta"),
+        (HISTORY_ARCHIVE, f"workflow histories archived every {every} min"),
     ]
     return "\n".join(
-        f"schedule {name} ({what}): {'created' if name in created else 'already there'}"
+        f"schedule {name} ({what}): {'created or updated' if name in changed else 'already there'}"
         for name, what in lines
     )
 

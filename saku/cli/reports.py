@@ -29,7 +29,7 @@ def build(settings: Settings, args: argparse.Namespace) -> int:
 
     from core.reporting import ReportingRequest, ReportingSummary
     from core.temporal.client import connect, workflow_pollers
-    from core.temporal.schedules import ensure_schedules
+    from core.temporal.schedules import ensure_configured_schedules
     from workflows.reporting import ReportingWorkflow
 
     queue = settings.task_queue
@@ -42,9 +42,7 @@ def build(settings: Settings, args: argparse.Namespace) -> int:
                 f"Temporal is not reachable at {settings.resolved_temporal_address()} ({err}): "
                 "start the stack with `saku stack up` or `saku up`"
             ) from None
-        await ensure_schedules(
-            client, queue, backup_cron=settings.backup_cron, drill_cron=settings.drill_cron
-        )
+        await ensure_configured_schedules(client, settings)
         # The workflow runs on a worker: without one it would wait, and the progress
         # queries below would time out.
         if not await workflow_pollers(client, queue):

@@ -315,12 +315,12 @@ class Temporal(EmbeddedComponent):
         return f"http://{EMBEDDED_HOST}:{self.settings.temporal_ui_port}"
 
     def prepare(self) -> None:
-        (self.var / "temporal").mkdir(parents=True, exist_ok=True)
+        self.settings.temporal_db_file.resolve().parent.mkdir(parents=True, exist_ok=True)
 
     def command(self) -> list[str]:
         command = [
             _venv_bin("temporal"), "server", "start-dev",
-            "--db-filename", str(self.var / "temporal" / "temporal.db"),
+            "--db-filename", str(self.settings.temporal_db_file.resolve()),
             # WAL: a file database is much slower without it
             "--sqlite-pragma", "journal_mode=wal",
             "--sqlite-pragma", "synchronous=normal",

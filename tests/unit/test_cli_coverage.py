@@ -61,6 +61,14 @@ TESTED: dict[str, tuple[str, str]] = {
         "test_reports_cli.py",
         "test_reports_build_without_a_worker_says_what_to_start",
     ),
+    "saku dr archive": (
+        "test_history_archive.py",
+        "test_dr_archive_then_dr_replay_as_an_operator_runs_them",
+    ),
+    "saku dr replay": (
+        "test_history_archive.py",
+        "test_dr_replay_names_a_non_deterministic_history_and_its_first_mismatching_event",
+    ),
     "saku reports docs": (
         "test_reports_cli.py",
         "test_reports_docs_serves_the_dbt_documentation_until_ctrl_c",

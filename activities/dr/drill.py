@@ -121,7 +121,7 @@ def histories_line(settings: Settings) -> str:
     """The workflow-history replay's line of the report (the replay fills it in)."""
     if not histories_dir(settings).exists():
         return "histories replayed: not run"
-    return "histories replayed: not run (the replay is not part of this drill yet)"
+    return "histories replayed: not run here (`saku dr drill` replays the archive)"
 
 
 async def run(settings: Settings, live: Pool, keyring: KeyRing) -> DrillReport:

@@ -8,6 +8,7 @@ import argparse
 import asyncio
 import shutil
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -201,7 +202,9 @@ def restore_command(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def drill(settings: Settings, args: argparse.Namespace) -> int:
+    from core.dr.layout import histories_dir
     from core.dr.types import DrillReport, DrillRequest
+    from saku.replay import replay_archive
     from workflows.restore_drill import RestoreDrillWorkflow
 
     async def run() -> DrillReport:
@@ -215,6 +218,15 @@ def drill(settings: Settings, args: argparse.Namespace) -> int:
         return report
 
     report = asyncio.run(run())
+    replayed_ok = True
+    if histories_dir(settings).exists():
+        # the archived workflow histories against the current workflow code
+        replay = asyncio.run(replay_archive(histories_dir(settings)))
+        report = replace(report, histories=replay.summary)
+        replayed_ok = not replay.failures
     for line in report.lines():
         print(line)
-    return 0 if report.ok else 1
+    if not replayed_ok:
+        for failure in replay.failures:
+            print(failure.line())
+    return 0 if report.ok and replayed_ok else 1

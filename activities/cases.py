@@ -152,14 +152,18 @@ class CaseActivities:
                 """UPDATE cases SET status = 'decided', outcome = %s, decided_by = %s,
                        note = %s, decided_at = now()
                    WHERE tenant_id = %s AND msg_id = %s AND status <> 'decided'""",
-                (decision.outcome, decision.operator, decision.note, case.tenant_id,
-                 case.msg_id),
-            )  # fmt: skip
+                (decision.outcome, decision.operator, decision.note, case.tenant_id, case.msg_id),
+            )
             if cur.rowcount == 1:
                 await conn.execute(
                     """INSERT INTO audit_log (tenant_id, actor, actor_role, action, target,
                            reason, details) VALUES (%s, %s, 'operator', 'case.decide', %s, %s,
                            %s)""",
-                    (case.tenant_id, decision.operator, f"case:{case.msg_id}", decision.note,
-                     Jsonb({"outcome": decision.outcome})),
-                )  # fmt: skip
+                    (
+                        case.tenant_id,
+                        decision.operator,
+                        f"case:{case.msg_id}",
+                        decision.note,
+                        Jsonb({"outcome": decision.outcome}),
+                    ),
+                )

@@ -71,8 +71,7 @@ class CaseWorkflow:
         remaining = deadline - workflow.now()
         if self._decision is None and remaining > timedelta(0):
             with contextlib.suppress(TimeoutError):
-                await workflow.wait_condition(lambda: self._decision is not None,
-                                              timeout=remaining)  # fmt: skip
+                await workflow.wait_condition(lambda: self._decision is not None, timeout=remaining)
         return self._decision is not None
 
 
@@ -84,9 +83,11 @@ async def open_cases(tenant: str, alerting_msg_ids: list[str]) -> None:
         # a retried run may find the case open already
         with contextlib.suppress(WorkflowAlreadyStartedError):
             await workflow.start_child_workflow(
-                CaseWorkflow.run, CaseRequest(tenant, msg_id), id=case_workflow_id(tenant, msg_id),
+                CaseWorkflow.run,
+                CaseRequest(tenant, msg_id),
+                id=case_workflow_id(tenant, msg_id),
                 parent_close_policy=workflow.ParentClosePolicy.ABANDON,
-            )  # fmt: skip
+            )
 
     if len(alerting_msg_ids) > 1 and workflow.patched("open-cases-together"):
         await asyncio.gather(*(open_case(msg_id) for msg_id in alerting_msg_ids))

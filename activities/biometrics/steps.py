@@ -45,7 +45,11 @@ class BiometricActivities:
             await conn.execute(
                 """INSERT INTO audit_log (tenant_id, actor, actor_role, action, target, reason,
                        details) VALUES (%s, %s, 'system', 'biometric.erase_kiosks', %s, %s, %s)""",
-                (request.tenant_id, request.actor, f"student:{request.student_id}",
-                 request.reason,
-                 Jsonb({"kiosks": [{"kiosk": k, "deletedAt": at} for k, at in kiosks]})),
-            )  # fmt: skip
+                (
+                    request.tenant_id,
+                    request.actor,
+                    f"student:{request.student_id}",
+                    request.reason,
+                    Jsonb({"kiosks": [{"kiosk": k, "deletedAt": at} for k, at in kiosks]}),
+                ),
+            )

@@ -153,10 +153,20 @@ class TemplateVault:
             await conn.execute(
                 """INSERT INTO audit_log (tenant_id, actor, actor_role, action, target, reason,
                        details) VALUES (%s, %s, 'system', 'biometric.erase', %s, %s, %s)""",
-                (tenant, actor, f"student:{student}", reason,
-                 Jsonb({"fingers": erased.fingers, "dataKeyVersion": erased.key_version,
-                        "destroyed": ["data key", "template ciphertexts"]})),
-            )  # fmt: skip
+                (
+                    tenant,
+                    actor,
+                    f"student:{student}",
+                    reason,
+                    Jsonb(
+                        {
+                            "fingers": erased.fingers,
+                            "dataKeyVersion": erased.key_version,
+                            "destroyed": ["data key", "template ciphertexts"],
+                        }
+                    ),
+                ),
+            )
         return erased
 
     async def rewrap_all(self) -> int:
@@ -180,9 +190,10 @@ class TemplateVault:
                     data_key, key_version = found
                     nonce = os.urandom(12)
                     wrapped = AESGCM(self.keyring.key(target)).encrypt(
-                        nonce, data_key,
+                        nonce,
+                        data_key,
                         _key_aad(row["tenant_id"], row["student_id"], key_version, target),
-                    )  # fmt: skip
+                    )
                     await conn.execute(
                         "UPDATE biometric_data_keys SET kek_version = %s, wrap_nonce = %s, "
                         "wrapped_key = %s WHERE tenant_id = %s AND student_id = %s",

@@ -67,12 +67,20 @@ def take(settings: Settings, trigger: str) -> BackupRecord:
     conninfo, env = split_password(url)
     result = subprocess.run(
         [
-            pg_tool("pg_basebackup"), "-d", conninfo, "-D", str(draft),
-            "--wal-method=stream", "--checkpoint=fast", "--manifest-checksums=SHA256",
+            pg_tool("pg_basebackup"),
+            "-d",
+            conninfo,
+            "-D",
+            str(draft),
+            "--wal-method=stream",
+            "--checkpoint=fast",
+            "--manifest-checksums=SHA256",
             f"--label=saku-{backup_id}",
         ],
-        capture_output=True, text=True, env=env,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        env=env,
+    )
     if result.returncode != 0:
         shutil.rmtree(draft, ignore_errors=True)
         raise BackupError(f"pg_basebackup failed: {result.stderr.strip()[-2000:]}")
@@ -119,7 +127,8 @@ def prune(settings: Settings) -> tuple[list[str], int]:
     # pg_archivecleanup removes every segment logically older than the oldest kept start
     subprocess.run(
         [pg_tool("pg_archivecleanup"), str(archive), kept[0].start_wal],
-        capture_output=True, check=True,
-    )  # fmt: skip
+        capture_output=True,
+        check=True,
+    )
     after = {p.name for p in archive.iterdir()}
     return [r.id for r in doomed], len(before - after)

@@ -130,11 +130,20 @@ async def run(settings: Settings, live: Pool, keyring: KeyRing) -> DrillReport:
         restored = await asyncio.to_thread(restore, settings, to=None)
     except RestoreError as err:
         return DrillReport(
-            ok=False, backup_id=None, restore_point=None, rpo_ms=None, rto_s=None,
-            migrations_equal=False, ledger_ok=False, ledger_problems=[], tables=[],
-            erased_students_checked=0, erased_students_decrypting=[],
-            histories=histories_line(settings), failure=str(err),
-        )  # fmt: skip
+            ok=False,
+            backup_id=None,
+            restore_point=None,
+            rpo_ms=None,
+            rto_s=None,
+            migrations_equal=False,
+            ledger_ok=False,
+            ledger_problems=[],
+            tables=[],
+            erased_students_checked=0,
+            erased_students_decrypting=[],
+            histories=histories_line(settings),
+            failure=str(err),
+        )
     rto_s = time.monotonic() - began
     try:
         async with create_pool(restored.url, max_size=2) as copy:

@@ -144,8 +144,12 @@ class ArchiveState:
         if not path.exists():
             return cls()
         raw = json.loads(path.read_text())
-        return cls(*(datetime.fromisoformat(raw[k]) if raw.get(k) else None
-                     for k in ("archived_until", "pending_until")))  # fmt: skip
+        return cls(
+            *(
+                datetime.fromisoformat(raw[k]) if raw.get(k) else None
+                for k in ("archived_until", "pending_until")
+            )
+        )
 
     def save(self, path: Path) -> None:
         raw = {
@@ -158,8 +162,9 @@ class ArchiveState:
 def day_windows(start: datetime, until: datetime) -> Iterator[tuple[datetime, datetime]]:
     """[start, until) cut at UTC midnights."""
     while start < until:
-        midnight = datetime.combine(start.astimezone(UTC).date() + timedelta(days=1),
-                                    datetime.min.time(), UTC)  # fmt: skip
+        midnight = datetime.combine(
+            start.astimezone(UTC).date() + timedelta(days=1), datetime.min.time(), UTC
+        )
         end = min(midnight, until)
         yield start, end
         start = end
@@ -218,8 +223,9 @@ async def archive_closed_histories(
                     continue
                 histories = await _fetch(client, executions)
                 written = write_archive_file(path, histories)
-                summary = replace(summary, archived=summary.archived + written,
-                                  files=summary.files + 1)  # fmt: skip
+                summary = replace(
+                    summary, archived=summary.archived + written, files=summary.files + 1
+                )
                 by_type[workflow_type] += written
             state = replace(state, archived_until=window_end)
             state.save(state_file)

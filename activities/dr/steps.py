@@ -55,12 +55,22 @@ class DrActivities:
         started = datetime.now(UTC)
         report = await drill.run(self.settings, self.pool, self.keyring)
         figures = (
-            started, request.trigger, report.backup_id, report.restore_point,
-            report.rpo_ms, report.rto_s, report.ok, report.migrations_equal,
-            report.ledger_ok, report.tables_equal, len(report.tables),
-            report.erased_students_checked, len(report.erased_students_decrypting),
-            report.failure, Jsonb(report.lines()),
-        )  # fmt: skip
+            started,
+            request.trigger,
+            report.backup_id,
+            report.restore_point,
+            report.rpo_ms,
+            report.rto_s,
+            report.ok,
+            report.migrations_equal,
+            report.ledger_ok,
+            report.tables_equal,
+            len(report.tables),
+            report.erased_students_checked,
+            len(report.erased_students_decrypting),
+            report.failure,
+            Jsonb(report.lines()),
+        )
         async with self.pool.connection() as conn:
             row = await (
                 await conn.execute(

@@ -260,8 +260,9 @@ async def _check_bundle(
     known_rules = {(r.id, r.cfg): r for r in rules}
     known_typologies = {(t.id, t.cfg): t for t in typologies}
     wanted_rules = {(r.id, r.cfg) for t in typologies for r in t.rules}
-    wanted_rules |= {(r.id, r.cfg) for m in maps for msg in m.messages for t in msg.typologies
-                     for r in t.rules}  # fmt: skip
+    wanted_rules |= {
+        (r.id, r.cfg) for m in maps for msg in m.messages for t in msg.typologies for r in t.rules
+    }
     wanted_typologies = {(t.id, t.cfg) for m in maps for msg in m.messages for t in msg.typologies}
     known_rules |= await store.rule_configs(tenant, wanted_rules - set(known_rules))
     stored = await store._documents(

@@ -416,11 +416,16 @@ class HistoryStore:
             )
             for row in await cur.fetchall():
                 known[(row["tenant_id"], row["end_to_end_id"])] = {
-                    "dbtrId": row["source_entity"], "cdtrId": row["destination_entity"],
-                    "dbtrAcctId": row["source_account"], "cdtrAcctId": row["destination_account"],
-                    "amt": float(row["amount"]), "ccy": row["currency"],
-                    "desc": row["description"], "lat": row["lat"], "lon": row["lon"],
-                }  # fmt: skip
+                    "dbtrId": row["source_entity"],
+                    "cdtrId": row["destination_entity"],
+                    "dbtrAcctId": row["source_account"],
+                    "cdtrAcctId": row["destination_account"],
+                    "amt": float(row["amount"]),
+                    "ccy": row["currency"],
+                    "desc": row["description"],
+                    "lat": row["lat"],
+                    "lon": row["lon"],
+                }
         completed: dict[int, Transaction] = {}  # by id() of the incoming message
         orphans: list[tuple[Incoming, str]] = []
         for message in messages:

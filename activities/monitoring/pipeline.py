@@ -144,14 +144,24 @@ class MonitoringPipeline:
             routed[msg_id] = Routed(tx, plan)
         loaded = time.perf_counter()
         features = await self.features.load(
-            request.tenant_id, [r.tx for r in routed.values()], _window_ms(active),
+            request.tenant_id,
+            [r.tx for r in routed.values()],
+            _window_ms(active),
             frozenset(needs),
-        )  # fmt: skip
+        )
         featured = time.perf_counter()
         subjects = sorted(
-            {s for r in routed.values() for s in (r.tx.debtor_account, r.tx.creditor_account,
-                                                  r.tx.debtor_entity, r.tx.creditor_entity)}
-        )  # fmt: skip
+            {
+                s
+                for r in routed.values()
+                for s in (
+                    r.tx.debtor_account,
+                    r.tx.creditor_account,
+                    r.tx.debtor_entity,
+                    r.tx.creditor_entity,
+                )
+            }
+        )
         return PreparedBatch(
             network_map_cfg=active.network_map.cfg,
             typologies={key: active.typologies[key] for key in sorted(typology_keys)},
@@ -245,10 +255,15 @@ def _alert(evaluation: Evaluation) -> dict[str, object]:
         "status": decision.status,
         "interdicted": decision.interdicted,
         "typologies": [
-            {"id": t.id, "cfg": t.cfg, "score": t.score, "review": t.review,
-             "interdiction": t.interdiction}
+            {
+                "id": t.id,
+                "cfg": t.cfg,
+                "score": t.score,
+                "review": t.review,
+                "interdiction": t.interdiction,
+            }
             for t in decision.typologies
         ],
         "reasons": list(decision.reasons),
         "workflowId": evaluation.workflow_id,
-    }  # fmt: skip
+    }

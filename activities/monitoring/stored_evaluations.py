@@ -32,9 +32,15 @@ from core.monitoring.types import Evaluation
 
 # the stored result's fields that are the evaluations table's columns
 _COLUMNS = (
-    "evaluation_id", "tenant_id", "msg_id", "end_to_end_id", "tx_type", "network_map_cfg",
-    "workflow_id", "run_id",
-)  # fmt: skip
+    "evaluation_id",
+    "tenant_id",
+    "msg_id",
+    "end_to_end_id",
+    "tx_type",
+    "network_map_cfg",
+    "workflow_id",
+    "run_id",
+)
 _RULE_RESULT_FIELDS = ("id", "cfg", "sub_rule_ref", "indpdnt_varbl", "prcg_tm_ms", "reason")
 
 

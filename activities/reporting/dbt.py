@@ -53,9 +53,13 @@ def dbt_command(*args: str) -> list[str]:
 def run_dbt(settings: Settings, *args: str, timeout_s: float = 900) -> DbtRun:
     """A dbt command that finishes, its output captured for the operator."""
     done = subprocess.run(
-        dbt_command(*args), env=dbt_environment(settings), capture_output=True, text=True,
-        timeout=timeout_s, cwd=PROJECT,
-    )  # fmt: skip
+        dbt_command(*args),
+        env=dbt_environment(settings),
+        capture_output=True,
+        text=True,
+        timeout=timeout_s,
+        cwd=PROJECT,
+    )
     return DbtRun(done.returncode == 0, " ".join(["dbt", *args]), done.stdout + done.stderr)
 
 

@@ -58,19 +58,34 @@ class Suite:
 
 
 SUITES = [
-    Suite("ingested transactions", INGESTED, ["tenant_id", "msg_id"], lambda e: [
-        e.ExpectColumnValuesToBeBetween(column="amount", min_value=0, strict_min=True),
-        e.ExpectColumnValuesToBeInSet(column="currency", value_set=KNOWN_CURRENCIES),
-        e.ExpectColumnValuesToBeBetween(column="created_at", min_value="2000-01-01",
-                                        max_value="2100-01-01"),
-        e.ExpectCompoundColumnsToBeUnique(column_list=["tenant_id", "msg_id"]),
-    ]),
-    Suite("evaluations resolve to their messages", ORPHAN_EVALUATIONS, ["tenant_id", "msg_id"],
-          lambda e: [e.ExpectColumnValuesToBeBetween(column="orphan", min_value=0, max_value=0)]),
-    Suite("canteen sales reconcile with the ledger", SALES_VS_LEDGER, ["tenant_id"], lambda e: [
-        e.ExpectColumnValuesToBeBetween(column="difference", min_value=0, max_value=0),
-    ]),
-]  # fmt: skip
+    Suite(
+        "ingested transactions",
+        INGESTED,
+        ["tenant_id", "msg_id"],
+        lambda e: [
+            e.ExpectColumnValuesToBeBetween(column="amount", min_value=0, strict_min=True),
+            e.ExpectColumnValuesToBeInSet(column="currency", value_set=KNOWN_CURRENCIES),
+            e.ExpectColumnValuesToBeBetween(
+                column="created_at", min_value="2000-01-01", max_value="2100-01-01"
+            ),
+            e.ExpectCompoundColumnsToBeUnique(column_list=["tenant_id", "msg_id"]),
+        ],
+    ),
+    Suite(
+        "evaluations resolve to their messages",
+        ORPHAN_EVALUATIONS,
+        ["tenant_id", "msg_id"],
+        lambda e: [e.ExpectColumnValuesToBeBetween(column="orphan", min_value=0, max_value=0)],
+    ),
+    Suite(
+        "canteen sales reconcile with the ledger",
+        SALES_VS_LEDGER,
+        ["tenant_id"],
+        lambda e: [
+            e.ExpectColumnValuesToBeBetween(column="difference", min_value=0, max_value=0),
+        ],
+    ),
+]
 
 
 @dataclass
@@ -116,8 +131,11 @@ def _checks(settings: Settings) -> QualityReport:
         definition = context.validation_definitions.add(
             gx.ValidationDefinition(name=f"validate-{number}", data=batch, suite=checks)
         )
-        result_format = {"result_format": "SUMMARY", "partial_unexpected_count": SAMPLE,
-                         "unexpected_index_column_names": suite.row_ids}  # fmt: skip
+        result_format = {
+            "result_format": "SUMMARY",
+            "partial_unexpected_count": SAMPLE,
+            "unexpected_index_column_names": suite.row_ids,
+        }
         checkpoint = context.checkpoints.add(
             gx.Checkpoint(
                 name=f"checkpoint-{number}",
@@ -174,9 +192,12 @@ def _checks(settings: Settings) -> QualityReport:
 def run_checks(settings: Settings, timeout_s: float = 900) -> QualityReport:
     """The checkpoint, in a child process with these settings."""
     done = subprocess.run(
-        [sys.executable, "-m", "activities.reporting.quality"], env=settings.as_environment(),
-        capture_output=True, text=True, timeout=timeout_s,
-    )  # fmt: skip
+        [sys.executable, "-m", "activities.reporting.quality"],
+        env=settings.as_environment(),
+        capture_output=True,
+        text=True,
+        timeout=timeout_s,
+    )
     lines = done.stdout.strip().splitlines()
     if done.returncode != 0 or not lines:
         reason = f"the checks did not run: {done.stderr.strip()[-300:]}"

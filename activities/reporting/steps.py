@@ -38,9 +38,12 @@ class ReportingActivities:
         names the failing tenants, whose purge is then held."""
         report = await asyncio.to_thread(run_checks, self.settings)
         verdict = QualityVerdict(
-            report.ok, report.checked, report.failures, report.failing_tenants,
+            report.ok,
+            report.checked,
+            report.failures,
+            report.failing_tenants,
             report.unattributed,
-        )  # fmt: skip
+        )
         if not verdict.ok:
             async with self.pool.connection() as conn:
                 row = await (

@@ -116,9 +116,18 @@ class Directory:
             "INSERT INTO schools (tenant_id, id, name, timezone, canteen_opens, canteen_closes, "
             "balance_cap, offline_student_cap, offline_kiosk_cap) "
             "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
-            (tenant, school_id, name, timezone, canteen_opens, canteen_closes, balance_cap,
-             offline_student_cap, offline_kiosk_cap),
-        )  # fmt: skip
+            (
+                tenant,
+                school_id,
+                name,
+                timezone,
+                canteen_opens,
+                canteen_closes,
+                balance_cap,
+                offline_student_cap,
+                offline_kiosk_cap,
+            ),
+        )
 
     async def create_merchant(
         self, tenant: str, school_id: str, merchant_id: str, name: str
@@ -317,9 +326,15 @@ class Directory:
                            weekly_limit = EXCLUDED.weekly_limit,
                            low_balance_threshold = EXCLUDED.low_balance_threshold,
                            updated_by = EXCLUDED.updated_by, updated_at = now()""",
-                    (tenant, student_id, controls.daily_limit, controls.weekly_limit,
-                     controls.low_balance_threshold, updated_by),
-                )  # fmt: skip
+                    (
+                        tenant,
+                        student_id,
+                        controls.daily_limit,
+                        controls.weekly_limit,
+                        controls.low_balance_threshold,
+                        updated_by,
+                    ),
+                )
         except psycopg.errors.IntegrityError as err:
             raise _explain(err, f"controls of student {student_id!r}") from err
 
@@ -333,9 +348,8 @@ class Directory:
                            category_id, blocked, daily_limit) VALUES (%s, %s, %s, %s, %s)
                        ON CONFLICT (tenant_id, student_id, category_id) DO UPDATE SET
                            blocked = EXCLUDED.blocked, daily_limit = EXCLUDED.daily_limit""",
-                    (tenant, student_id, control.category_id, control.blocked,
-                     control.daily_limit),
-                )  # fmt: skip
+                    (tenant, student_id, control.category_id, control.blocked, control.daily_limit),
+                )
         except psycopg.errors.IntegrityError as err:
             raise _explain(err, f"category {control.category_id!r}") from err
 

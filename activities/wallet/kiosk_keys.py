@@ -133,9 +133,14 @@ class KioskKeys:
                 )
             key_id = await _insert_key(conn, tenant, kiosk_id, public_key)
             await _audit(
-                conn, tenant, actor, "kiosk_key.register", _target(kiosk_id, key_id), reason,
+                conn,
+                tenant,
+                actor,
+                "kiosk_key.register",
+                _target(kiosk_id, key_id),
+                reason,
                 {"public_key_sha256": hashlib.sha256(public_key).hexdigest()},
-            )  # fmt: skip
+            )
         return key_id
 
     async def rotate(
@@ -167,10 +172,18 @@ class KioskKeys:
             )
             key_id = await _insert_key(conn, tenant, kiosk_id, public_key)
             await _audit(
-                conn, tenant, actor, "kiosk_key.rotate", _target(kiosk_id, key_id), reason,
-                {"previous_key_id": previous, "grace_s": grace_s,
-                 "public_key_sha256": hashlib.sha256(public_key).hexdigest()},
-            )  # fmt: skip
+                conn,
+                tenant,
+                actor,
+                "kiosk_key.rotate",
+                _target(kiosk_id, key_id),
+                reason,
+                {
+                    "previous_key_id": previous,
+                    "grace_s": grace_s,
+                    "public_key_sha256": hashlib.sha256(public_key).hexdigest(),
+                },
+            )
         return key_id
 
     async def revoke(

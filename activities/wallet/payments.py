@@ -105,9 +105,12 @@ class WalletActivities:
             category = None
             if request.category_id and facts.school is not None:
                 category = await load_category(
-                    conn, request.tenant_id, request.student_id, request.category_id,
+                    conn,
+                    request.tenant_id,
+                    request.student_id,
+                    request.category_id,
                     facts.school.day_start,
-                )  # fmt: skip
+                )
         decline = authorise_purchase(
             amount, kiosk["school_id"], facts.student, category, request.category_id is not None
         )
@@ -177,35 +180,71 @@ class WalletActivities:
                            %s, %s, %s, to_timestamp(%s / 1000.0), %s, %s
                     FROM students s, kiosks k
                     WHERE s.tenant_id = %s AND s.id = %s AND k.tenant_id = %s AND k.id = %s""",
-                (tenant, request.kiosk_id, request.kiosk_tx_id, amount, request.category_id,
-                 request.auth_method, DECLINED if decline else APPROVED,
-                 decline.code if decline else None, decline.reason if decline else None,
-                 posting_id, evaluation_id, workflow_id, request.sold_at_ms, request.offline, debt,
-                 tenant, request.student_id, tenant, request.kiosk_id),
-            )  # fmt: skip
+                (
+                    tenant,
+                    request.kiosk_id,
+                    request.kiosk_tx_id,
+                    amount,
+                    request.category_id,
+                    request.auth_method,
+                    DECLINED if decline else APPROVED,
+                    decline.code if decline else None,
+                    decline.reason if decline else None,
+                    posting_id,
+                    evaluation_id,
+                    workflow_id,
+                    request.sold_at_ms,
+                    request.offline,
+                    debt,
+                    tenant,
+                    request.student_id,
+                    tenant,
+                    request.kiosk_id,
+                ),
+            )
             if decline is not None:
                 await _not_moved(conn, tenant, request.msg_id)
                 if decline.code in _NOTIFY_DECLINES:
                     await notifications.notify_guardians(
-                        conn, tenant, request.student_id, "payment_declined",
-                        {"kioskTxId": request.kiosk_tx_id, "amount": request.amount,
-                         "reasonCode": decline.code, "reason": decline.reason},
+                        conn,
+                        tenant,
+                        request.student_id,
+                        "payment_declined",
+                        {
+                            "kioskTxId": request.kiosk_tx_id,
+                            "amount": request.amount,
+                            "reasonCode": decline.code,
+                            "reason": decline.reason,
+                        },
                         f"payment_declined:{request.msg_id}",
-                    )  # fmt: skip
+                    )
             elif debt > 0:
                 await notifications.notify_guardians(
-                    conn, tenant, request.student_id, "offline_debt",
-                    {"kioskTxId": request.kiosk_tx_id, "amount": request.amount,
-                     "debt": f"{debt:f}"},
+                    conn,
+                    tenant,
+                    request.student_id,
+                    "offline_debt",
+                    {
+                        "kioskTxId": request.kiosk_tx_id,
+                        "amount": request.amount,
+                        "debt": f"{debt:f}",
+                    },
                     f"offline_debt:{request.msg_id}",
-                )  # fmt: skip
+                )
             else:
                 await _notify_low_balance(conn, tenant, request.student_id, amount, request.msg_id)
             row = await find_payment(conn, tenant, request.kiosk_id, request.kiosk_tx_id)
         if row is None:  # the student or kiosk vanished: nothing was recorded or posted
             unknown = UNKNOWN_STUDENT
-            return Receipt(request.kiosk_tx_id, DECLINED, request.amount, request.student_id,
-                           workflow_id, unknown.code, unknown.reason)  # fmt: skip
+            return Receipt(
+                request.kiosk_tx_id,
+                DECLINED,
+                request.amount,
+                request.student_id,
+                workflow_id,
+                unknown.code,
+                unknown.reason,
+            )
         return receipt_from_row(request.kiosk_tx_id, row, monitoring)
 
     @activity.defn(name="wallet.screen_topup")
@@ -254,8 +293,13 @@ class WalletActivities:
                 decline = await self._over_cap(conn, request, amount)
             if decline is None:
                 owed = -await balance_in(conn, tenant, debt_account(request.student_id))
-                entries = topup_repaying(wallet, debt_account(request.student_id),
-                                         TOPUP_CLEARING, amount, max(owed, Decimal(0)))  # fmt: skip
+                entries = topup_repaying(
+                    wallet,
+                    debt_account(request.student_id),
+                    TOPUP_CLEARING,
+                    amount,
+                    max(owed, Decimal(0)),
+                )
                 posted = await post_in(conn, tenant, request.msg_id, "topup", entries)
                 posting_id = posted.posting_id
             cur = await conn.execute(
@@ -265,27 +309,52 @@ class WalletActivities:
                     SELECT %s, %s, s.id, %s, %s, %s, %s, %s, %s, %s, %s, %s,
                            to_timestamp(%s / 1000.0)
                     FROM students s WHERE s.tenant_id = %s AND s.id = %s""",
-                (tenant, request.topup_id, amount, request.channel, request.payer_account,
-                 DECLINED if decline else CREDITED, decline.code if decline else None,
-                 decline.reason if decline else None, posting_id, evaluation_id, workflow_id,
-                 request.created_at_ms, tenant, request.student_id),
-            )  # fmt: skip
+                (
+                    tenant,
+                    request.topup_id,
+                    amount,
+                    request.channel,
+                    request.payer_account,
+                    DECLINED if decline else CREDITED,
+                    decline.code if decline else None,
+                    decline.reason if decline else None,
+                    posting_id,
+                    evaluation_id,
+                    workflow_id,
+                    request.created_at_ms,
+                    tenant,
+                    request.student_id,
+                ),
+            )
             if decline is not None:
                 await _not_moved(conn, tenant, request.msg_id)
             if cur.rowcount == 1:
                 kind = "topup_declined" if decline else "topup_credited"
                 await notifications.notify_guardians(
-                    conn, tenant, request.student_id, kind,
-                    {"topupId": request.topup_id, "amount": request.amount,
-                     "reasonCode": decline.code if decline else None,
-                     "reason": decline.reason if decline else None},
+                    conn,
+                    tenant,
+                    request.student_id,
+                    kind,
+                    {
+                        "topupId": request.topup_id,
+                        "amount": request.amount,
+                        "reasonCode": decline.code if decline else None,
+                        "reason": decline.reason if decline else None,
+                    },
                     f"{kind}:{request.topup_id}",
-                )  # fmt: skip
+                )
             row = await find_topup(conn, tenant, request.topup_id)
         if row is None:  # no such student: nothing recorded or credited
             assert decline is not None
-            return Receipt(request.topup_id, DECLINED, request.amount, request.student_id,
-                           workflow_id, decline.code, decline.reason)  # fmt: skip
+            return Receipt(
+                request.topup_id,
+                DECLINED,
+                request.amount,
+                request.student_id,
+                workflow_id,
+                decline.code,
+                decline.reason,
+            )
         return receipt_from_row(request.topup_id, row, monitoring)
 
     async def _over_cap(
@@ -353,10 +422,13 @@ async def _notify_low_balance(
     after, threshold = Decimal(row["balance"]), Decimal(row["low_balance_threshold"])
     if after < threshold <= after + amount:
         await notifications.notify_guardians(
-            conn, tenant, student_id, "low_balance",
+            conn,
+            tenant,
+            student_id,
+            "low_balance",
             {"balance": f"{after:f}", "threshold": f"{threshold:f}"},
             f"low_balance:{msg_id}",
-        )  # fmt: skip
+        )
 
 
 async def find_payment(

@@ -70,9 +70,13 @@ class Refunds:
             entries = refund(wallet_account(student), merchant_account(row["merchant_id"]), amount)
             # debits the merchant's settlement account, which has no floor: cannot be refused
             posted = await post_in(
-                conn, tenant, f"{action}:kiosk:{kiosk_id}:{kiosk_tx_id}", "refund", entries,
+                conn,
+                tenant,
+                f"{action}:kiosk:{kiosk_id}:{kiosk_tx_id}",
+                "refund",
+                entries,
                 memo=reason,
-            )  # fmt: skip
+            )
             await conn.execute(
                 "UPDATE payments SET status = %s WHERE tenant_id = %s AND kiosk_id = %s "
                 "AND kiosk_tx_id = %s",
@@ -81,16 +85,26 @@ class Refunds:
             await conn.execute(
                 """INSERT INTO audit_log (tenant_id, actor, actor_role, action, target, reason,
                        details) VALUES (%s, %s, %s, %s, %s, %s, %s)""",
-                (tenant, actor, actor_role, f"payment.{action}",
-                 f"payment:{kiosk_id}/{kiosk_tx_id}", reason,
-                 Jsonb({"amount": f"{amount:f}", "student": student,
-                        "posting": posted.posting_id})),
-            )  # fmt: skip
+                (
+                    tenant,
+                    actor,
+                    actor_role,
+                    f"payment.{action}",
+                    f"payment:{kiosk_id}/{kiosk_tx_id}",
+                    reason,
+                    Jsonb(
+                        {"amount": f"{amount:f}", "student": student, "posting": posted.posting_id}
+                    ),
+                ),
+            )
             await notifications.notify_guardians(
-                conn, tenant, student, f"payment_{_STATUS[action]}",
+                conn,
+                tenant,
+                student,
+                f"payment_{_STATUS[action]}",
                 {"kioskTxId": kiosk_tx_id, "amount": f"{amount:f}", "reason": reason},
                 f"{action}:{kiosk_id}:{kiosk_tx_id}",
-            )  # fmt: skip
+            )
             balance = await (
                 await conn.execute(
                     "SELECT balance FROM ledger_balances WHERE tenant_id = %s AND account_id = %s",
@@ -99,6 +113,10 @@ class Refunds:
             ).fetchone()
         assert balance is not None
         return Reversal(
-            kiosk_id, kiosk_tx_id, action, f"{amount:f}", posted.posting_id,
+            kiosk_id,
+            kiosk_tx_id,
+            action,
+            f"{amount:f}",
+            posted.posting_id,
             f"{Decimal(balance['balance']):f}",
-        )  # fmt: skip
+        )

@@ -90,10 +90,11 @@ async def start_erasure(client: Client, task_queue: str, request: ErasureRequest
 
 
 @kiosk_router.post(
-    "/enrolments", status_code=202,
+    "/enrolments",
+    status_code=202,
     summary="Enrol a finger captured here: encrypted, then loaded into the school's kiosks",
     responses={403: {"description": "no valid consent for this student"}},
-)  # fmt: skip
+)
 async def enrol(
     body: EnrolmentIn,
     kiosk: KioskDep,
@@ -140,10 +141,11 @@ class TemplateOut(BaseModel):
 
 
 @kiosk_router.get(
-    "/students/{student_id}/templates", response_model=list[TemplateOut],
+    "/students/{student_id}/templates",
+    response_model=list[TemplateOut],
     summary="Verify (1:1) mode: one student's templates, to compare with the finger presented",
     responses={403: {"description": "no consent, or a student of another school"}},
-)  # fmt: skip
+)
 async def student_templates(
     student_id: str,
     kiosk: KioskDep,
@@ -168,9 +170,10 @@ async def student_templates(
 
 
 @kiosk_router.get(
-    "/sensor/commands", response_model=list[CommandOut],
+    "/sensor/commands",
+    response_model=list[CommandOut],
     summary="What this kiosk's sensor must load or delete, oldest first",
-)  # fmt: skip
+)
 async def commands(
     kiosk: KioskDep, sensors: SensorCommandsDep, vault: TemplateVaultDep
 ) -> list[CommandOut]:
@@ -183,16 +186,23 @@ async def commands(
             except VaultError:
                 continue  # erased meanwhile: its delete follows
             template = base64.b64encode(sealed).decode()
-        out.append(CommandOut(id=command.id, action=command.action,  # type: ignore[arg-type]
-                              student_id=command.student_id, finger=command.finger,
-                              template=template))  # fmt: skip
+        out.append(
+            CommandOut(
+                id=command.id,
+                action=command.action,  # type: ignore[arg-type]
+                student_id=command.student_id,
+                finger=command.finger,
+                template=template,
+            )
+        )
     return out
 
 
 @kiosk_router.post(
-    "/sensor/commands/{command_id}/done", status_code=204,
+    "/sensor/commands/{command_id}/done",
+    status_code=204,
     summary="The sensor carried out this command",
-)  # fmt: skip
+)
 async def command_done(
     command_id: int, kiosk: KioskDep, sensors: SensorCommandsDep, resources: ResourcesDep
 ) -> None:
@@ -232,9 +242,10 @@ async def biometrics(
 
 
 @router.post(
-    "/consent", response_model=BiometricsOut,
+    "/consent",
+    response_model=BiometricsOut,
     summary="Record a written decision; losing consent erases the fingerprints everywhere",
-)  # fmt: skip
+)
 async def consent(
     student_id: str,
     body: ConsentIn,
@@ -266,9 +277,10 @@ async def consent(
 
 
 @router.post(
-    "/erase", status_code=202,
+    "/erase",
+    status_code=202,
     summary="Erase a student's fingerprints everywhere (leaving, or on request)",
-)  # fmt: skip
+)
 async def erase(
     student_id: str,
     body: ErasureIn,

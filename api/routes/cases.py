@@ -63,10 +63,11 @@ async def cases(
 
 
 @router.post(
-    "/{msg_id}/decision", status_code=202,
+    "/{msg_id}/decision",
+    status_code=202,
     summary="Decide a case: its workflow records the decision and closes it",
     responses={404: {"description": "no such case"}, 409: {"description": "already decided"}},
-)  # fmt: skip
+)
 async def decide(
     tenant_id: str,
     msg_id: str,

@@ -53,10 +53,12 @@ async def create_guardian(
             raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(err)) from err
     with as_http():
         created = await directory.create_guardian(
-            principal.tenant, body.id, body.display_name,
+            principal.tenant,
+            body.id,
+            body.display_name,
             user_id=str(body.user_id) if body.user_id else None,
             webhook_url=str(body.webhook_url) if body.webhook_url else None,
-        )  # fmt: skip
+        )
     return Created(id=body.id, created=created)
 
 
@@ -81,9 +83,11 @@ async def link(
 
 
 @router.post(
-    "/categories", response_model=Created, status_code=201,
+    "/categories",
+    response_model=Created,
+    status_code=201,
     summary="Add a product category kiosks can tag sales with",
-)  # fmt: skip
+)
 async def create_category(
     body: CategoryIn,
     principal: Annotated[Principal, Depends(admins)],

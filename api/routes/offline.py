@@ -66,10 +66,12 @@ async def config(kiosk: KioskDep, directory: DirectoryDep) -> KioskConfig:
 
 
 @router.post(
-    "/offline-sales", response_model=SyncAccepted, status_code=202,
+    "/offline-sales",
+    response_model=SyncAccepted,
+    status_code=202,
     summary="Replay sales made offline (each signed when made); posted once each",
     responses={422: {"description": "an entry's signature does not verify (nothing is taken)"}},
-)  # fmt: skip
+)
 async def offline_sales(
     body: OfflineSalesIn,
     kiosk: KioskDep,

@@ -107,17 +107,23 @@ async def create_school(
     within_cap(settings, body, "balance_cap")
     with as_http():
         created = await directory.create_school(
-            principal.tenant, body.id, body.name, timezone=body.timezone,
-            canteen_opens=body.canteen_opens, canteen_closes=body.canteen_closes,
+            principal.tenant,
+            body.id,
+            body.name,
+            timezone=body.timezone,
+            canteen_opens=body.canteen_opens,
+            canteen_closes=body.canteen_closes,
             balance_cap=body.balance_cap,
-        )  # fmt: skip
+        )
     return Created(id=body.id, created=created)
 
 
 @router.post(
-    "/{school_id}/merchants", response_model=Created, status_code=201,
+    "/{school_id}/merchants",
+    response_model=Created,
+    status_code=201,
     summary="Add a canteen merchant (with its settlement account)",
-)  # fmt: skip
+)
 async def create_merchant(
     school_id: str,
     body: MerchantIn,
@@ -130,9 +136,11 @@ async def create_merchant(
 
 
 @router.post(
-    "/{school_id}/kiosks", response_model=Created, status_code=201,
+    "/{school_id}/kiosks",
+    response_model=Created,
+    status_code=201,
     summary="Add a kiosk (then register its signing key)",
-)  # fmt: skip
+)
 async def create_kiosk(
     school_id: str,
     body: KioskIn,
@@ -147,9 +155,11 @@ async def create_kiosk(
 
 
 @router.post(
-    "/{school_id}/students", response_model=Created, status_code=201,
+    "/{school_id}/students",
+    response_model=Created,
+    status_code=201,
     summary="Enrol a student (with a wallet)",
-)  # fmt: skip
+)
 async def create_student(
     school_id: str,
     body: StudentIn,
@@ -164,9 +174,10 @@ async def create_student(
 
 
 @router.put(
-    "/{school_id}/students/{student_id}/status", response_model=Created,
+    "/{school_id}/students/{student_id}/status",
+    response_model=Created,
     summary="Suspend, reactivate, or record that a student left (erasing their fingerprints)",
-)  # fmt: skip
+)
 async def student_status(
     school_id: str,
     student_id: str,
@@ -187,9 +198,10 @@ async def student_status(
 
 
 @router.get(
-    "/{school_id}/payments", response_model=list[PaymentOut],
+    "/{school_id}/payments",
+    response_model=list[PaymentOut],
     summary="The school's kiosk payments, newest first",
-)  # fmt: skip
+)
 async def payments(
     school_id: str,
     principal: Annotated[Principal, Depends(money_staff)],
@@ -223,9 +235,15 @@ async def _reverse(
 ) -> ReversalOut:
     with as_http():
         done = await refunds.reverse(
-            principal.tenant, school_id, kiosk_id, kiosk_tx_id, action, body.reason,
-            principal.subject, principal.role.value,
-        )  # fmt: skip
+            principal.tenant,
+            school_id,
+            kiosk_id,
+            kiosk_tx_id,
+            action,
+            body.reason,
+            principal.subject,
+            principal.role.value,
+        )
     return ReversalOut(**done.__dict__)
 
 

@@ -122,9 +122,10 @@ async def controls(
 
 
 @router.put(
-    "/controls", response_model=ControlsOut,
+    "/controls",
+    response_model=ControlsOut,
     summary="Set the daily and weekly limits and the low-balance threshold",
-)  # fmt: skip
+)
 async def set_controls(
     student_id: str,
     body: ControlsBody,
@@ -142,9 +143,10 @@ async def set_controls(
 
 
 @router.put(
-    "/controls/categories/{category_id}", response_model=ControlsOut,
+    "/controls/categories/{category_id}",
+    response_model=ControlsOut,
     summary="Block a category or limit it per day",
-)  # fmt: skip
+)
 async def set_category_control(
     student_id: str,
     category_id: str,
@@ -162,9 +164,10 @@ async def set_category_control(
 
 
 @router.delete(
-    "/controls/categories/{category_id}", response_model=ControlsOut,
+    "/controls/categories/{category_id}",
+    response_model=ControlsOut,
     summary="Lift a category's block or limit",
-)  # fmt: skip
+)
 async def clear_category_control(
     student_id: str,
     category_id: str,

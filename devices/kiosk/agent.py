@@ -91,8 +91,9 @@ class KioskAgent:
         except SensorError as err:
             return Outcome(False, str(err), fallback=True)
         if match is None:
-            return Outcome(False, "Fingerprint not recognised. Try again or use your PIN.",
-                           fallback=True)  # fmt: skip
+            return Outcome(
+                False, "Fingerprint not recognised. Try again or use your PIN.", fallback=True
+            )
         owner = self.slots.student_at(match.slot)
         if owner is None:  # a slot the kiosk does not know: stale; sync will clean it up
             return Outcome(False, "Fingerprint not recognised. Please use your PIN.", fallback=True)
@@ -114,8 +115,9 @@ class KioskAgent:
                 return Outcome(False, str(err), student_id, fallback=True)
             if score > 0:
                 return await self._pay(student_id, amount, category, "fingerprint", score)
-        return Outcome(False, "Fingerprint does not match. Please use your PIN.", student_id,
-                       fallback=True)  # fmt: skip
+        return Outcome(
+            False, "Fingerprint does not match. Please use your PIN.", student_id, fallback=True
+        )
 
     async def pay_with_student(
         self,

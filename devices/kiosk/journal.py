@@ -52,9 +52,14 @@ class Journal:
             self.db.execute(
                 "INSERT INTO sales (kiosk_tx_id, student_id, amount, day, entry) "
                 "VALUES (?, ?, ?, ?, ?)",
-                (sale["kiosk_tx_id"], sale["student_id"], sale["amount"], _local_day(at),
-                 json.dumps(entry)),
-            )  # fmt: skip
+                (
+                    sale["kiosk_tx_id"],
+                    sale["student_id"],
+                    sale["amount"],
+                    _local_day(at),
+                    json.dumps(entry),
+                ),
+            )
         return entry
 
     def pending(self) -> list[dict[str, Any]]:

@@ -91,9 +91,13 @@ def create_screen(agent: KioskAgent) -> Starlette:
         if last is None:
             return JSONResponse({"state": "ready"})
         return JSONResponse(
-            {"state": "approved" if last.approved else "declined", "message": last.message,
-             "offline": last.offline, "fallback": last.fallback}
-        )  # fmt: skip
+            {
+                "state": "approved" if last.approved else "declined",
+                "message": last.message,
+                "offline": last.offline,
+                "fallback": last.fallback,
+            }
+        )
 
     return Starlette(
         routes=[

@@ -132,9 +132,12 @@ async def _noop_latencies(settings: Settings, rate: float, count: int) -> list[f
         async def one(i: int) -> tuple[float, str]:
             started = time.perf_counter()
             handle = await client.start_workflow(
-                NoOpWorkflow.run, "x", id=f"{queue}-{i}", task_queue=queue,
+                NoOpWorkflow.run,
+                "x",
+                id=f"{queue}-{i}",
+                task_queue=queue,
                 request_eager_start=True,
-            )  # fmt: skip
+            )
             await handle.result()
             return (time.perf_counter() - started) * 1000, "ok"
 
@@ -210,19 +213,31 @@ async def run_kiosk_bench(settings: Settings, opts: KioskOptions) -> str:
     n = {q: percentile(noop, q) for q in (0.5, 0.95, 0.99)}
     rows = [
         ("machine", machine()),
-        ("setup", f"{opts.students} students, {opts.kiosks} kiosks, default network map "
-         "(canteen-misuse typology, 9 school rules on every purchase)"),
+        (
+            "setup",
+            f"{opts.students} students, {opts.kiosks} kiosks, default network map "
+            "(canteen-misuse typology, 9 school rules on every purchase)",
+        ),
         ("offered rate", f"{opts.rate:g} payments/s, open loop, {opts.payments} payments"),
-        ("decided", f"{len(latencies) / elapsed:,.1f} payments/s "
-         f"({len(latencies)} of {len(results)})"),
-        ("outcomes", ", ".join(f"{k} {v}" for k, v in outcomes.most_common())
-         + " (HTTP 503: busy, the kiosk asks again)"),
-        ("latency request -> decision",
-         f"p50 {p[0.5]:.1f}, p95 {p[0.95]:.1f}, p99 {p[0.99]:.1f}, max {p[1.0]:.1f} ms"),
-        ("baseline: no-op workflow",
-         f"p50 {n[0.5]:.1f}, p95 {n[0.95]:.1f}, p99 {n[0.99]:.1f} ms "
-         "(eager start + result, same rate)"),
+        (
+            "decided",
+            f"{len(latencies) / elapsed:,.1f} payments/s ({len(latencies)} of {len(results)})",
+        ),
+        (
+            "outcomes",
+            ", ".join(f"{k} {v}" for k, v in outcomes.most_common())
+            + " (HTTP 503: busy, the kiosk asks again)",
+        ),
+        (
+            "latency request -> decision",
+            f"p50 {p[0.5]:.1f}, p95 {p[0.95]:.1f}, p99 {p[0.99]:.1f}, max {p[1.0]:.1f} ms",
+        ),
+        (
+            "baseline: no-op workflow",
+            f"p50 {n[0.5]:.1f}, p95 {n[0.95]:.1f}, p99 {n[0.99]:.1f} ms "
+            "(eager start + result, same rate)",
+        ),
         ("payment / no-op", f"p50 {p[0.5] / n[0.5]:.1f}x, p99 {p[0.99] / n[0.99]:.1f}x"),
         ("target", "p50 <= 35 ms, p99 <= 100 ms at 50 payments/s"),
-    ]  # fmt: skip
+    ]
     return table("saku bench kiosk", rows)

@@ -65,9 +65,20 @@ class StreamOptions:
 
 # What people write in a transfer's remittance line: some texts recur, most carry a number.
 _DESCRIPTIONS = (
-    "pocket money", "school fees", "rent", "groceries", "electricity bill", "family support",
-    "loan repayment", "invoice", "order", "arisan", "zakat", "tuition", "phone credit",
-)  # fmt: skip
+    "pocket money",
+    "school fees",
+    "rent",
+    "groceries",
+    "electricity bill",
+    "family support",
+    "loan repayment",
+    "invoice",
+    "order",
+    "arisan",
+    "zakat",
+    "tuition",
+    "phone credit",
+)
 # Each debtor pays from around home (within about 200 m); one payment in a hundred is made
 # somewhere else in the city, some tens of kilometres away.
 _AWAY_FROM_HOME = 0.01
@@ -382,18 +393,30 @@ async def _forget(pool: Pool, client: Client, tenant: str, task_queue: str) -> N
 
 # what a benchmark tenant writes (its audit trail stays: the audit log is append-only)
 _TENANT_TABLES = (
-    "cases", "evaluations", "transaction_edges", "account_holders", "accounts", "entities",
-    "raw_messages", "event_flow_conditions", "network_maps", "typology_configs", "rule_configs",
-)  # fmt: skip
+    "cases",
+    "evaluations",
+    "transaction_edges",
+    "account_holders",
+    "accounts",
+    "entities",
+    "raw_messages",
+    "event_flow_conditions",
+    "network_maps",
+    "typology_configs",
+    "rule_configs",
+)
 
 
 async def run_stream_bench(settings: Settings, opts: StreamOptions) -> str:
     run = uuid.uuid4().hex[:8]
     tenant = f"bench-{run}"
     settings = settings.model_copy(
-        update={"topic_prefix": f"bench{run}", "task_queue": f"bench-{run}",
-                "consumer_group": f"bench-{run}"}
-    )  # fmt: skip
+        update={
+            "topic_prefix": f"bench{run}",
+            "task_queue": f"bench-{run}",
+            "consumer_group": f"bench-{run}",
+        }
+    )
     await ensure_topics(settings.resolved_kafka_bootstrap(), settings.topic_prefix)
     rng = random.Random(opts.seed + 1)
     client = await connect(settings)
@@ -435,34 +458,52 @@ def _report(
     ftps = len(done) / max(1e-9, finished - run.began)
     per_tx = {role: seconds * 1000 / max(1, len(done)) for role, seconds in run.cpu.items()}
     cpu = ", ".join(
-        f"{role} {ms:.2f}" for role, ms in sorted(per_tx.items(), key=lambda kv: -kv[1])
+        f"{role} {ms:.2f}"
+        for role, ms in sorted(per_tx.items(), key=lambda kv: -kv[1])
         if ms >= 0.01
-    )  # fmt: skip
+    )
     rows = [
         ("machine", machine()),
         ("rules / typologies", "35 catalogue rules in 4 typologies (complete coverage map)"),
-        ("payments (4 messages each)", f"{opts.payments}, history {opts.history}, "
-         f"{opts.accounts} debtor and creditor accounts"),
+        (
+            "payments (4 messages each)",
+            f"{opts.payments}, history {opts.history}, "
+            f"{opts.accounts} debtor and creditor accounts",
+        ),
         ("offered rate", f"{opts.rate:g} payments/s" if opts.rate else "as fast as possible"),
         ("produce time", f"{run.produced - run.began:.1f} s"),
-        ("decisions committed", f"{len(done)} of {len(sent)}, {run.alerts} alerts "
-         f"({run.alerts / max(1, len(done)):.1%}), each opening a case workflow"),
-        ("sustained throughput", f"{ftps:,.0f} financial transactions/s "
-         f"({4 * ftps:,.0f} messages/s)"),
+        (
+            "decisions committed",
+            f"{len(done)} of {len(sent)}, {run.alerts} alerts "
+            f"({run.alerts / max(1, len(done)):.1%}), each opening a case workflow",
+        ),
+        (
+            "sustained throughput",
+            f"{ftps:,.0f} financial transactions/s ({4 * ftps:,.0f} messages/s)",
+        ),
         ("latency produced -> committed", _percentiles(latencies, "")),
         ("  produced -> stored", _percentiles(intake, "(Kafka, consumer: poll, linger, parse)")),
         ("  stored -> committed", _percentiles(evaluation, "(Temporal, worker)")),
         ("CPU per transaction", f"{sum(per_tx.values()):.2f} ms in all: {cpu} ms"),
-        ("baseline: consume only", f"{consume_rate:,.0f} messages/s "
-         f"(stream = {4 * ftps / consume_rate:.0%} of it)"),
-        ("baseline: no-op workflows", f"{noop_rate:,.0f} workflows/s "
-         f"(stream = {ftps / noop_rate:.1f}x that in transactions/s)"),
-        ("settings", f"micro-batch from {settings.micro_batch_from} messages a poll or "
-         f"{settings.micro_batch_rate:g} messages/s (linger {settings.micro_batch_linger_ms} ms), "
-         f"max {settings.consumer_max_batch} a poll, 1 worker + 1 consumer process; "
-         f"produced by librdkafka in batches up to {PRODUCER_BATCH_BYTES // 1024} KiB "
-         f"(linger {PRODUCER_LINGER_MS} ms); the run's data is removed afterwards"),
-    ]  # fmt: skip
+        (
+            "baseline: consume only",
+            f"{consume_rate:,.0f} messages/s (stream = {4 * ftps / consume_rate:.0%} of it)",
+        ),
+        (
+            "baseline: no-op workflows",
+            f"{noop_rate:,.0f} workflows/s "
+            f"(stream = {ftps / noop_rate:.1f}x that in transactions/s)",
+        ),
+        (
+            "settings",
+            f"micro-batch from {settings.micro_batch_from} messages a poll or "
+            f"{settings.micro_batch_rate:g} messages/s "
+            f"(linger {settings.micro_batch_linger_ms} ms), "
+            f"max {settings.consumer_max_batch} a poll, 1 worker + 1 consumer process; "
+            f"produced by librdkafka in batches up to {PRODUCER_BATCH_BYTES // 1024} KiB "
+            f"(linger {PRODUCER_LINGER_MS} ms); the run's data is removed afterwards",
+        ),
+    ]
     return table("saku bench stream", rows)
 
 

@@ -101,5 +101,11 @@ FAULTS = {
 # Issue 23's list, after a baseline; the broker's kill is asked for by name
 DEFAULT_FAULTS = tuple(name for name in FAULTS if name != "kill-kafka")
 # Every push: the processes, PostgreSQL's crash, Valkey's loss of everything, the kiosks' link
-CI_FAULTS = ("kill-worker", "kill-consumer", "kill-api", "kill-postgres", "flush-valkey",
-             "cut-kiosks")  # fmt: skip
+CI_FAULTS = (
+    "kill-worker",
+    "kill-consumer",
+    "kill-api",
+    "kill-postgres",
+    "flush-valkey",
+    "cut-kiosks",
+)

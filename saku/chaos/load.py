@@ -199,8 +199,9 @@ class Load:
         [encoded] = encode_payments([payment])
         op = self.tally.add(STREAM, encoded.status_report_id, parts=len(encoded.records))
         for key, value in encoded.records:
-            self.producer.send(self.settings.topic(topics.TRANSACTIONS.name), key, value,
-                               op.delivered)  # fmt: skip
+            self.producer.send(
+                self.settings.topic(topics.TRANSACTIONS.name), key, value, op.delivered
+            )
 
     def _topup(self) -> dict[str, str]:
         return {

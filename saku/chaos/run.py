@@ -32,8 +32,7 @@ from saku.chaos.tally import KINDS, STREAM, Operation, Tally
 from saku.stack.private import private_settings, remove_var_dir
 
 # workflows that carry an operation to its effect (cases wait for an operator: not these)
-EFFECT_WORKFLOWS = ("KioskPayment", "TopUp", "OfflineSync", "EvaluateTransaction",
-                    "EvaluateBatch")  # fmt: skip
+EFFECT_WORKFLOWS = ("KioskPayment", "TopUp", "OfflineSync", "EvaluateTransaction", "EvaluateBatch")
 
 
 @dataclass(frozen=True)
@@ -150,8 +149,10 @@ async def _phase(
     await fault.inject(harness)
     await asyncio.sleep(max(0.0, options.down_s - (time.monotonic() - began)))
     await fault.restore(harness)
-    say(f"{fault.what}: over after {time.monotonic() - began:.1f} s (what it broke is "
-        f"restarted); load for {options.after_s:g} s more")  # fmt: skip
+    say(
+        f"{fault.what}: over after {time.monotonic() - began:.1f} s (what it broke is "
+        f"restarted); load for {options.after_s:g} s more"
+    )
     await asyncio.sleep(options.after_s)
     stop.set()
     await asyncio.gather(*loops)
@@ -222,8 +223,7 @@ def _row_line(row: Row) -> str:
 
 
 def render(card: Scorecard) -> str:
-    headers = ("fault", "sent", "acked", "once", "lost", "dup", "broker lost*", "ledger",
-               "notes")  # fmt: skip
+    headers = ("fault", "sent", "acked", "once", "lost", "dup", "broker lost*", "ledger", "notes")
     notes: list[str] = []
     table = []
     for row in card.rows:
@@ -231,9 +231,19 @@ def render(card: Scorecard) -> str:
         for note in row.notes:
             notes.append(note)
             marks.append(f"[{len(notes)}]")
-        table.append((row.fault, str(row.sent), str(row.acked), str(row.once), str(row.lost),
-                      str(row.duplicated), str(row.broker_lost), row.ledger,
-                      " ".join(marks)))  # fmt: skip
+        table.append(
+            (
+                row.fault,
+                str(row.sent),
+                str(row.acked),
+                str(row.once),
+                str(row.lost),
+                str(row.duplicated),
+                str(row.broker_lost),
+                row.ledger,
+                " ".join(marks),
+            )
+        )
     lines = ["saku chaos: fault scorecard", ""]
     lines += _grid(headers, table)
     lines += [
@@ -268,10 +278,13 @@ def render(card: Scorecard) -> str:
         f"(4 records each), top-ups {r.topups_kafka:g}/s on Kafka and {r.topups_http:g}/s over "
         f"HTTP, {o.kiosks - 1} kiosks at {r.kiosk:g} payments/s each and one with a poor link "
         f"selling offline at {r.offline:g}/s, replaying its journal every few seconds",
-        "verdict: " + ("FAILED: acknowledged operations lost or duplicated, or the ledger "
-                       "does not hold" if card.failed else
-                       "every acknowledged operation done exactly once; the ledger holds"),
-    ]  # fmt: skip
+        "verdict: "
+        + (
+            "FAILED: acknowledged operations lost or duplicated, or the ledger does not hold"
+            if card.failed
+            else "every acknowledged operation done exactly once; the ledger holds"
+        ),
+    ]
     return "\n".join(lines)
 
 

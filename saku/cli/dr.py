@@ -29,20 +29,32 @@ def register(commands: Any) -> None:
         help="archive closed workflow histories now (it also runs on a Temporal schedule)",
     )
     archive.add_argument(
-        "--settle", type=float, default=10.0, metavar="SECONDS",
+        "--settle",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
         help="histories closed more recently wait for the next run (default 10)",
-    )  # fmt: skip
+    )
     archive.set_defaults(handler=archive_now)
 
     replay = sub.add_parser(
         "replay", help="replay archived workflow histories against the current workflow code"
     )
-    replay.add_argument("--since", type=_day, metavar="DATE",
-                        help="histories closed that day (UTC, YYYY-MM-DD) or later")  # fmt: skip
-    replay.add_argument("--type", dest="workflow_type", metavar="TYPE",
-                        help="one workflow type (e.g. KioskPayment)")  # fmt: skip
-    replay.add_argument("--dir", type=Path, metavar="DIR",
-                        help="the archive (default: histories/ under SAKU_BACKUP_DIR)")  # fmt: skip
+    replay.add_argument(
+        "--since",
+        type=_day,
+        metavar="DATE",
+        help="histories closed that day (UTC, YYYY-MM-DD) or later",
+    )
+    replay.add_argument(
+        "--type", dest="workflow_type", metavar="TYPE", help="one workflow type (e.g. KioskPayment)"
+    )
+    replay.add_argument(
+        "--dir",
+        type=Path,
+        metavar="DIR",
+        help="the archive (default: histories/ under SAKU_BACKUP_DIR)",
+    )
     replay.set_defaults(handler=replay_archived)
     register_backup_commands(sub)
 
@@ -79,9 +91,14 @@ def archive_now(settings: Settings, args: argparse.Namespace) -> int:
             )
         # a run already under way (the schedule's) is joined rather than doubled
         handle = await start_by_key(
-            client, HistoryArchiveWorkflow.run, ArchiveRequest("manual", args.settle),
-            id=HISTORY_ARCHIVE_ID, task_queue=queue, labels=Labels(None, "dr"), once=False,
-        )  # fmt: skip
+            client,
+            HistoryArchiveWorkflow.run,
+            ArchiveRequest("manual", args.settle),
+            id=HISTORY_ARCHIVE_ID,
+            task_queue=queue,
+            labels=Labels(None, "dr"),
+            once=False,
+        )
         print(f"history archive workflow {handle.id} (see it in the Temporal UI)")
         summary: ArchiveSummary = await handle.result()
         return summary
@@ -89,11 +106,16 @@ def archive_now(settings: Settings, args: argparse.Namespace) -> int:
     summary = asyncio.run(run())
     root = settings.resolved_backup_dir()
     kinds = ", ".join(f"{name} {n}" for name, n in sorted(summary.by_type.items()))
-    print(f"histories archived {summary.archived} in {summary.files} file(s)"
-          + (f" ({kinds})" if kinds else ""))  # fmt: skip
+    print(
+        f"histories archived {summary.archived} in {summary.files} file(s)"
+        + (f" ({kinds})" if kinds else "")
+    )
     print(f"archived: every history closed before {summary.until}, under {root / 'histories'}")
-    print(f"Temporal store copied to {summary.store_copy}" if summary.store_copy
-          else "Temporal store: not the embedded server's, not copied")  # fmt: skip
+    print(
+        f"Temporal store copied to {summary.store_copy}"
+        if summary.store_copy
+        else "Temporal store: not the embedded server's, not copied"
+    )
     return 0
 
 

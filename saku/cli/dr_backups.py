@@ -20,27 +20,33 @@ START_A_WORKER = "start `saku worker` (or everything with `saku up`)"
 
 
 def register_backup_commands(sub: Any) -> None:
-    sub.add_parser("backup", help="take a base backup now (the Backup workflow)") \
-        .set_defaults(handler=backup)  # fmt: skip
-    sub.add_parser("backups", help="list the backups: size, WAL range, verified") \
-        .set_defaults(handler=list_backups)  # fmt: skip
+    sub.add_parser("backup", help="take a base backup now (the Backup workflow)").set_defaults(
+        handler=backup
+    )
+    sub.add_parser("backups", help="list the backups: size, WAL range, verified").set_defaults(
+        handler=list_backups
+    )
     restore = sub.add_parser(
         "restore", help="restore a backup and the archived WAL into a new data directory"
     )
     restore.add_argument(
-        "--to", required=True, metavar="TIME|latest",
+        "--to",
+        required=True,
+        metavar="TIME|latest",
         help="an ISO 8601 time (without a zone: this machine's), or `latest`",
-    )  # fmt: skip
+    )
     restore.add_argument("--target", type=Path, help="a new or empty data directory")
     restore.add_argument("--port", type=int, help="where the restored PostgreSQL listens")
     restore.add_argument("--backup", metavar="ID", help="this backup (default: the newest fit)")
     restore.add_argument(
-        "--replace", action="store_true",
+        "--replace",
+        action="store_true",
         help="replace the (stopped) embedded live database with the restored one",
-    )  # fmt: skip
+    )
     restore.set_defaults(handler=restore_command)
-    sub.add_parser("drill", help="restore the newest backup to a scratch copy and check it") \
-        .set_defaults(handler=drill)  # fmt: skip
+    sub.add_parser(
+        "drill", help="restore the newest backup to a scratch copy and check it"
+    ).set_defaults(handler=drill)
 
 
 async def _client_with_worker(settings: Settings) -> Any:
@@ -78,9 +84,11 @@ def backup(settings: Settings, args: argparse.Namespace) -> int:
     async def run() -> BackupOutcome:
         client = await _client_with_worker(settings)
         handle = await client.start_workflow(
-            BackupWorkflow.run, BackupRequest("manual"),
-            id=f"backup-manual-{int(time.time() * 1000)}", task_queue=settings.task_queue,
-        )  # fmt: skip
+            BackupWorkflow.run,
+            BackupRequest("manual"),
+            id=f"backup-manual-{int(time.time() * 1000)}",
+            task_queue=settings.task_queue,
+        )
         print(f"backup workflow {handle.id}")
         outcome: BackupOutcome = await handle.result()
         return outcome
@@ -174,9 +182,14 @@ def restore_command(settings: Settings, args: argparse.Namespace) -> int:
             if live.data_dir.exists():
                 live.data_dir.rename(aside)
         restored = restore(
-            settings, to=to, target=target, port=args.port, backup_id=args.backup,
-            live_data_dir=live_data, replace=args.replace,
-        )  # fmt: skip
+            settings,
+            to=to,
+            target=target,
+            port=args.port,
+            backup_id=args.backup,
+            live_data_dir=live_data,
+            replace=args.replace,
+        )
     except RestoreError as err:
         if aside is not None and target is not None:
             shutil.rmtree(target, ignore_errors=True)
@@ -210,9 +223,11 @@ def drill(settings: Settings, args: argparse.Namespace) -> int:
     async def run() -> DrillReport:
         client = await _client_with_worker(settings)
         handle = await client.start_workflow(
-            RestoreDrillWorkflow.run, DrillRequest("manual"),
-            id=f"restore-drill-manual-{int(time.time() * 1000)}", task_queue=settings.task_queue,
-        )  # fmt: skip
+            RestoreDrillWorkflow.run,
+            DrillRequest("manual"),
+            id=f"restore-drill-manual-{int(time.time() * 1000)}",
+            task_queue=settings.task_queue,
+        )
         print(f"restore drill workflow {handle.id}")
         report: DrillReport = await handle.result()
         return report

@@ -14,8 +14,9 @@ def register(commands: Any) -> None:
     kiosk.add_argument("--tenant", required=True)
     kiosk.add_argument("--kiosk", required=True, help="this kiosk's id")
     kiosk.add_argument("--key-id", required=True, help="the id Saku gave its key")
-    kiosk.add_argument("--key-file", type=Path, required=True,
-                       help="the 32-byte Ed25519 private key (mode 0600)")  # fmt: skip
+    kiosk.add_argument(
+        "--key-file", type=Path, required=True, help="the 32-byte Ed25519 private key (mode 0600)"
+    )
     kiosk.add_argument("--sensor", required=True, help="the sensor's serial port")
     kiosk.add_argument("--saku", default=None, help="Saku's API URL (default: this machine's)")
     kiosk.add_argument("--data-dir", type=Path, default=Path("var/kiosk"))
@@ -32,11 +33,14 @@ def run_kiosk(settings: Settings, args: argparse.Namespace) -> int:
         print(f"{args.key_file} must be readable by its owner only (chmod 600)")
         return 2
     setup = KioskSetup(
-        tenant=args.tenant, kiosk_id=args.kiosk, key_id=args.key_id, key_file=args.key_file,
+        tenant=args.tenant,
+        kiosk_id=args.kiosk,
+        key_id=args.key_id,
+        key_file=args.key_file,
         sensor_port=args.sensor,
         saku_url=args.saku or f"http://{settings.api_host}:{settings.api_port}",
         data_dir=args.data_dir,
-    )  # fmt: skip
+    )
     print(f"kiosk {args.kiosk}: screen on http://127.0.0.1:{args.port}")
     uvicorn.run(build_kiosk(setup), host="127.0.0.1", port=args.port, log_config=None)
     return 0

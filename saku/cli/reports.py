@@ -17,8 +17,9 @@ START_A_WORKER = "start `saku worker` (or everything with `saku up`)"
 def register(commands: Any) -> None:
     reports = commands.add_parser("reports", help="dbt reports on Saku's data")
     sub = reports.add_subparsers(dest="action", required=True, metavar="ACTION")
-    sub.add_parser("build", help="run the reporting workflow now, showing its progress") \
-        .set_defaults(handler=build)  # fmt: skip
+    sub.add_parser(
+        "build", help="run the reporting workflow now, showing its progress"
+    ).set_defaults(handler=build)
     docs = sub.add_parser("docs", help="generate and serve the dbt documentation")
     docs.add_argument("--port", type=int, default=58081)
     docs.set_defaults(handler=serve_docs)
@@ -51,9 +52,11 @@ def build(settings: Settings, args: argparse.Namespace) -> int:
                 "then run this again"
             )
         handle = await client.start_workflow(
-            ReportingWorkflow.run, ReportingRequest("manual"),
-            id=f"reporting-manual-{int(time.time())}", task_queue=queue,
-        )  # fmt: skip
+            ReportingWorkflow.run,
+            ReportingRequest("manual"),
+            id=f"reporting-manual-{int(time.time())}",
+            task_queue=queue,
+        )
         print(f"reporting workflow {handle.id} (see it in the Temporal UI)")
         shown = 0
         result = asyncio.ensure_future(handle.result())

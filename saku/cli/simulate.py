@@ -37,8 +37,11 @@ def simulate(settings: Settings, args: argparse.Namespace) -> int:
 
         options = DayOptions(payments=args.payments, rate=args.rate, enrol=args.enrol)
         ok = asyncio.run(run_canteen_day(settings, args.students, args.kiosks, options, args.seed))
-        print("\nthe day is over; Saku keeps running (Ctrl-C stops everything)" if not args.exit
-              else "\nthe day is over")  # fmt: skip
+        print(
+            "\nthe day is over; Saku keeps running (Ctrl-C stops everything)"
+            if not args.exit
+            else "\nthe day is over"
+        )
         return ok
 
     return run_saku(settings, then=day, stop_after=args.exit)

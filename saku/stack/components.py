@@ -213,24 +213,37 @@ class Postgres(EmbeddedComponent):
     def command(self) -> list[str]:
         return [
             str(self.bin_dir / "postgres"),
-            "-D", str(self.data_dir),
-            "-p", str(self.settings.pg_port),
-            "-c", f"listen_addresses={EMBEDDED_HOST}",
+            "-D",
+            str(self.data_dir),
+            "-p",
+            str(self.settings.pg_port),
+            "-c",
+            f"listen_addresses={EMBEDDED_HOST}",
             # TCP only: socket paths under deep var/ folders exceed the 107-byte limit
-            "-c", "unix_socket_directories=",
-            "-c", "max_connections=200",
-            "-c", "shared_buffers=256MB",
-            "-c", "wal_level=replica",
-            "-c", "logging_collector=off",
+            "-c",
+            "unix_socket_directories=",
+            "-c",
+            "max_connections=200",
+            "-c",
+            "shared_buffers=256MB",
+            "-c",
+            "wal_level=replica",
+            "-c",
+            "logging_collector=off",
             # every WAL segment is archived for point-in-time restore (activities/dr/) by
             # PostgreSQL's own archiver: a segment is recycled only once it is archived
-            "-c", "archive_mode=on",
-            "-c", "archive_library=basic_archive",
-            "-c", f"basic_archive.archive_directory={wal_archive_dir(self.settings)}",
-            "-c", f"archive_timeout={self.settings.wal_archive_timeout_s}s",
+            "-c",
+            "archive_mode=on",
+            "-c",
+            "archive_library=basic_archive",
+            "-c",
+            f"basic_archive.archive_directory={wal_archive_dir(self.settings)}",
+            "-c",
+            f"archive_timeout={self.settings.wal_archive_timeout_s}s",
             # the restore drill measures its RPO by the last commit's time
-            "-c", "track_commit_timestamp=on",
-        ]  # fmt: skip
+            "-c",
+            "track_commit_timestamp=on",
+        ]
 
     async def check(self) -> ComponentHealth:
         return await check_postgres(self.settings.resolved_database_url())
@@ -319,23 +332,36 @@ class Temporal(EmbeddedComponent):
 
     def command(self) -> list[str]:
         command = [
-            _venv_bin("temporal"), "server", "start-dev",
-            "--db-filename", str(self.settings.temporal_db_file.resolve()),
+            _venv_bin("temporal"),
+            "server",
+            "start-dev",
+            "--db-filename",
+            str(self.settings.temporal_db_file.resolve()),
             # WAL: a file database is much slower without it
-            "--sqlite-pragma", "journal_mode=wal",
-            "--sqlite-pragma", "synchronous=normal",
-            "--ip", EMBEDDED_HOST,
-            "--port", str(self.settings.temporal_port),
-            "--ui-port", str(self.settings.temporal_ui_port),
-            "--namespace", self.settings.temporal_namespace,
-            "--log-level", "warn",
+            "--sqlite-pragma",
+            "journal_mode=wal",
+            "--sqlite-pragma",
+            "synchronous=normal",
+            "--ip",
+            EMBEDDED_HOST,
+            "--port",
+            str(self.settings.temporal_port),
+            "--ui-port",
+            str(self.settings.temporal_ui_port),
+            "--namespace",
+            self.settings.temporal_namespace,
+            "--log-level",
+            "warn",
             # let workflows started next to a worker skip the server's task queue
-            "--dynamic-config-value", "system.enableEagerWorkflowStart=true",
+            "--dynamic-config-value",
+            "system.enableEagerWorkflowStart=true",
             # One partition per task queue: partitions spread a queue over matching hosts,
             # and on one server they only forward tasks and polls to each other
-            "--dynamic-config-value", "matching.numTaskqueueReadPartitions=1",
-            "--dynamic-config-value", "matching.numTaskqueueWritePartitions=1",
-        ]  # fmt: skip
+            "--dynamic-config-value",
+            "matching.numTaskqueueReadPartitions=1",
+            "--dynamic-config-value",
+            "matching.numTaskqueueWritePartitions=1",
+        ]
         for name, kind in search_attributes.cli_definitions().items():
             command += ["--search-attribute", f"{name}={kind}"]
         return command

@@ -151,9 +151,14 @@ def build_request(
     if world is not None:
         path = request.url.raw_path.decode("latin-1")
         signed = sign_request(
-            world.kiosk.private_key, world.tenant, world.kiosk.id, world.kiosk.key_id,
-            request.method, path, content or b"",
-        )  # fmt: skip
+            world.kiosk.private_key,
+            world.tenant,
+            world.kiosk.id,
+            world.kiosk.key_id,
+            request.method,
+            path,
+            content or b"",
+        )
         request.headers.update(signed)
     return request
 

@@ -35,8 +35,15 @@ async def test_create_a_tenant_and_a_user_from_the_command_line(stack: Settings,
     assert again.returncode == 0 and "already exists" in again.stdout
 
     args = ("users", "create", "--tenant", tenant, "--username", username)
-    result = saku(stack, *args, "--role", "school_staff", "--school", "sd-01",
-                  stdin="a long enough password\n")  # fmt: skip
+    result = saku(
+        stack,
+        *args,
+        "--role",
+        "school_staff",
+        "--school",
+        "sd-01",
+        stdin="a long enough password\n",
+    )
     assert result.returncode == 0, result.stderr
     assert "a long enough password" not in result.stdout + result.stderr
     async with pool.connection() as conn:
@@ -48,13 +55,19 @@ async def test_create_a_tenant_and_a_user_from_the_command_line(stack: Settings,
 @pytest.mark.parametrize(
     ("args", "stdin", "reason"),
     [
-        (("--tenant", "no-such-tenant", "--role", "admin"), "a long enough password\n",
-         "does not exist"),
-        (("--tenant", "DEFAULT", "--role", "school_staff"), "a long enough password\n",
-         "must belong to a school"),
+        (
+            ("--tenant", "no-such-tenant", "--role", "admin"),
+            "a long enough password\n",
+            "does not exist",
+        ),
+        (
+            ("--tenant", "DEFAULT", "--role", "school_staff"),
+            "a long enough password\n",
+            "must belong to a school",
+        ),
         (("--tenant", "DEFAULT", "--role", "admin"), "short\n", "at least 10"),
     ],
-)  # fmt: skip
+)
 def test_bad_user_requests_say_what_to_fix(
     stack: Settings, args: tuple[str, ...], stdin: str, reason: str
 ) -> None:

@@ -67,8 +67,9 @@ async def test_the_template_is_nowhere_in_plaintext(
     staff = world.token(Role.SCHOOL_STAFF, school=world.school)
     await world.client.post(
         f"/v1/students/{student}/biometrics/consent",
-        json={"party": f"guardian:g-{student}", "decision": "consent"}, headers=staff,
-    )  # fmt: skip
+        json={"party": f"guardian:g-{student}", "decision": "consent"},
+        headers=staff,
+    )
     with SensorSimulator(seed=11) as simulator:
         agent = agent_for(world, simulator, tmp_path)
         simulator.place_finger("dewi-left-index")

@@ -67,9 +67,11 @@ async def test_consent_enrolment_distribution_and_erasure_everywhere(
     staff = world.token(Role.SCHOOL_STAFF, school=world.school)
     sealed = template()
     enrolment = {
-        "student_id": student, "finger": 2, "operator_id": "staff-ani",
+        "student_id": student,
+        "finger": 2,
+        "operator_id": "staff-ani",
         "template": base64.b64encode(sealed).decode(),
-    }  # fmt: skip
+    }
 
     refused = await signed(world, world.kiosk, "POST", "/v1/kiosk/enrolments", enrolment)
     assert refused.status_code == 403
@@ -77,9 +79,10 @@ async def test_consent_enrolment_distribution_and_erasure_everywhere(
 
     path = f"/v1/students/{student}/biometrics"
     consent = await world.client.post(
-        f"{path}/consent", json={"party": f"guardian:g-{student}", "decision": "consent"},
+        f"{path}/consent",
+        json={"party": f"guardian:g-{student}", "decision": "consent"},
         headers=staff,
-    )  # fmt: skip
+    )
     assert consent.status_code == 200, consent.text
     assert consent.json()["allowed"] is True
 
@@ -92,8 +95,11 @@ async def test_consent_enrolment_distribution_and_erasure_everywhere(
     load_id = load_workflow_id(TemplateRef(world.tenant, student, 2))
     await eventually(lambda: workflow_done(temporal, load_id), timeout=20)
     status = await world.client.get(path, headers=world.guardian(student))
-    assert status.json() == {"allowed": True, "reason": "1 guardian(s) consent, none object",
-                             "fingers": [2]}  # fmt: skip
+    assert status.json() == {
+        "allowed": True,
+        "reason": "1 guardian(s) consent, none object",
+        "fingers": [2],
+    }
 
     # nowhere in plaintext: not in the database, not in the workflow's history
     async with pool.connection() as conn:
@@ -110,9 +116,10 @@ async def test_consent_enrolment_distribution_and_erasure_everywhere(
 
     # the guardian withdraws: erased at rest at once, then from each kiosk as it confirms
     withdrawn = await world.client.post(
-        f"{path}/consent", json={"party": f"guardian:g-{student}", "decision": "withdraw"},
+        f"{path}/consent",
+        json={"party": f"guardian:g-{student}", "decision": "withdraw"},
         headers=staff,
-    )  # fmt: skip
+    )
     assert withdrawn.json()["allowed"] is False
 
     async def erased_at_rest() -> bool:
@@ -153,9 +160,10 @@ async def test_a_guardian_records_only_their_own_decision_and_the_child_can_refu
     student = await world.student()
     path = f"/v1/students/{student}/biometrics/consent"
     other = await world.client.post(
-        path, json={"party": "guardian:someone-else", "decision": "consent"},
+        path,
+        json={"party": "guardian:someone-else", "decision": "consent"},
         headers=world.guardian(student),
-    )  # fmt: skip
+    )
     assert other.status_code == 403
     staff = world.token(Role.SCHOOL_STAFF, school=world.school)
     mixed = await world.client.post(
@@ -179,18 +187,24 @@ async def test_a_student_who_leaves_has_their_fingerprints_erased(
     staff = world.token(Role.SCHOOL_STAFF, school=world.school)
     path = f"/v1/students/{student}/biometrics"
     await world.client.post(
-        f"{path}/consent", json={"party": f"guardian:g-{student}", "decision": "consent"},
+        f"{path}/consent",
+        json={"party": f"guardian:g-{student}", "decision": "consent"},
         headers=staff,
-    )  # fmt: skip
-    enrolment = {"student_id": student, "finger": 1, "operator_id": "staff-ani",
-                 "template": base64.b64encode(template()).decode()}  # fmt: skip
+    )
+    enrolment = {
+        "student_id": student,
+        "finger": 1,
+        "operator_id": "staff-ani",
+        "template": base64.b64encode(template()).decode(),
+    }
     assert (
         await signed(world, world.kiosk, "POST", "/v1/kiosk/enrolments", enrolment)
     ).status_code == 202
     left = await world.client.put(
         f"/v1/schools/{world.school}/students/{student}/status",
-        json={"status": "left", "reason": "moved to another city"}, headers=staff,
-    )  # fmt: skip
+        json={"status": "left", "reason": "moved to another city"},
+        headers=staff,
+    )
     assert left.status_code == 200, left.text
 
     async def erased() -> bool:

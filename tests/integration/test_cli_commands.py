@@ -35,9 +35,12 @@ DEFAULTS_FILE = Path(__file__).resolve().parents[2] / "infra" / "config" / "defa
 
 def saku(settings: Settings, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "saku", *args], env=settings.as_environment(),
-        capture_output=True, text=True, timeout=timeout,
-    )  # fmt: skip
+        [sys.executable, "-m", "saku", *args],
+        env=settings.as_environment(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 @pytest.fixture
@@ -61,8 +64,10 @@ async def empty_database(stack: Settings, tmp_path: Path) -> AsyncIterator[Setti
 def test_config_defaults_prints_the_shipped_bundle() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "saku", "config", "defaults"],
-        capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == json.loads(DEFAULTS_FILE.read_text())
 
@@ -133,9 +138,21 @@ def test_kiosk_serves_its_screen_while_saku_is_away_and_stops_on_sigterm(
     key = tmp_path / "kiosk.key"
     key.write_bytes(os.urandom(32))
     key.chmod(0o644)
-    args = ["kiosk", "--tenant", "t1", "--kiosk", "k1", "--key-id", "key-1",
-            "--key-file", str(key), "--data-dir", str(tmp_path / "kiosk"),
-            "--saku", f"http://127.0.0.1:{free_port()}"]  # fmt: skip
+    args = [
+        "kiosk",
+        "--tenant",
+        "t1",
+        "--kiosk",
+        "k1",
+        "--key-id",
+        "key-1",
+        "--key-file",
+        str(key),
+        "--data-dir",
+        str(tmp_path / "kiosk"),
+        "--saku",
+        f"http://127.0.0.1:{free_port()}",
+    ]
     with SensorSimulator(seed=4) as sensor:
         port = free_port()
         args += ["--sensor", sensor.port, "--port", str(port)]
@@ -143,9 +160,12 @@ def test_kiosk_serves_its_screen_while_saku_is_away_and_stops_on_sigterm(
         assert loose.returncode == 2 and "chmod 600" in loose.stdout  # a readable key: refused
         key.chmod(0o600)
         proc = subprocess.Popen(
-            [sys.executable, "-m", "saku", *args], env=stack.as_environment(),
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        )  # fmt: skip
+            [sys.executable, "-m", "saku", *args],
+            env=stack.as_environment(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
         try:
             screen = None
             deadline = time.monotonic() + 60
@@ -168,8 +188,18 @@ def test_kiosk_serves_its_screen_while_saku_is_away_and_stops_on_sigterm(
 
 
 def test_bench_stream_prints_its_table_for_a_small_stream(stack: Settings) -> None:
-    result = saku(stack, "bench", "stream", "--payments", "20", "--history", "20",
-                  "--accounts", "10", timeout=300)  # fmt: skip
+    result = saku(
+        stack,
+        "bench",
+        "stream",
+        "--payments",
+        "20",
+        "--history",
+        "20",
+        "--accounts",
+        "10",
+        timeout=300,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert re.search(r"decisions committed\s+20 of 20", result.stdout), result.stdout
     assert re.search(r"baseline: no-op workflows\s+[\d,]+ workflows/s", result.stdout)
@@ -178,8 +208,20 @@ def test_bench_stream_prints_its_table_for_a_small_stream(stack: Settings) -> No
 def test_bench_kiosk_prints_latencies_and_refuses_a_bad_rate(stack: Settings) -> None:
     bad = saku(stack, "bench", "kiosk", "--rate", "0")
     assert bad.returncode == 2 and "--rate and --payments must be positive" in bad.stdout
-    result = saku(stack, "bench", "kiosk", "--payments", "10", "--rate", "10",
-                  "--students", "5", "--kiosks", "1", timeout=300)  # fmt: skip
+    result = saku(
+        stack,
+        "bench",
+        "kiosk",
+        "--payments",
+        "10",
+        "--rate",
+        "10",
+        "--students",
+        "5",
+        "--kiosks",
+        "1",
+        timeout=300,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert re.search(r"decided\s+[\d.]+ payments/s \(10 of 10\)", result.stdout), result.stdout
     assert re.search(r"latency request -> decision\s+p50 [\d.]+, p95 [\d.]+", result.stdout)

@@ -36,9 +36,12 @@ pytestmark = pytest.mark.integration
 
 def saku(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "saku", "dr", *args], env=settings.as_environment(),
-        capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+        [sys.executable, "-m", "saku", "dr", *args],
+        env=settings.as_environment(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def write_and_archive(settings: Settings, mark: str) -> None:
@@ -139,9 +142,15 @@ def test_restore_to_a_time_between_two_writes_restores_exactly_the_first(
 
     target, port = a_target(stack), free_port()
     result = saku(
-        stack, "restore", "--to", between.isoformat(), "--target", str(target),
-        "--port", str(port),
-    )  # fmt: skip
+        stack,
+        "restore",
+        "--to",
+        between.isoformat(),
+        "--target",
+        str(target),
+        "--port",
+        str(port),
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     restored_servers.append(int(re.search(r"pid (\d+)", result.stdout)[1]))  # type: ignore[index]
     assert f"PostgreSQL on 127.0.0.1:{port}" in result.stdout

@@ -37,9 +37,12 @@ pytestmark = pytest.mark.integration
 async def saku(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
     return await asyncio.to_thread(
         subprocess.run,
-        [sys.executable, "-m", "saku", "dr", *args], env=settings.as_environment(),
-        capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
+        [sys.executable, "-m", "saku", "dr", *args],
+        env=settings.as_environment(),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
 
 
 @pytest.fixture
@@ -105,9 +108,11 @@ async def test_drill_restores_checks_and_records_and_fails_on_a_changed_row(
     # the figures in /metrics and in the dbt mart
     principal = Principal(subject="ops", role=Role.OPERATOR, tenant=world)
     token = issue_token(
-        principal, secret=processes.resolved_jwt_secret(), issuer=processes.jwt_issuer,
+        principal,
+        secret=processes.resolved_jwt_secret(),
+        issuer=processes.jwt_issuer,
         ttl_seconds=60,
-    )  # fmt: skip
+    )
     metrics = await client.get("/metrics", headers={"Authorization": f"Bearer {token}"})
     assert metrics.status_code == 200
     assert f"saku_dr_last_drill_rpo_ms {float(figures['rpo'])}" in metrics.text

@@ -136,10 +136,20 @@ async def test_a_stored_evaluation_reads_back_whole(
             """INSERT INTO evaluations (evaluation_id, tenant_id, msg_id, end_to_end_id, tx_type,
                    status, interdicted, network_map_cfg, workflow_id, run_id, result)
                VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)""",
-            (earlier.evaluation_id, bank, "m0", earlier.end_to_end_id, earlier.tx_type,
-             earlier.status, False, earlier.network_map_cfg, earlier.workflow_id,
-             earlier.run_id, Jsonb(orjson.loads(orjson.dumps(earlier)))),
-        )  # fmt: skip
+            (
+                earlier.evaluation_id,
+                bank,
+                "m0",
+                earlier.end_to_end_id,
+                earlier.tx_type,
+                earlier.status,
+                False,
+                earlier.network_map_cfg,
+                earlier.workflow_id,
+                earlier.run_id,
+                Jsonb(orjson.loads(orjson.dumps(earlier))),
+            ),
+        )
     assert (await stored(pool, bank))["m0"]["result"] == orjson.loads(orjson.dumps(earlier))
 
 

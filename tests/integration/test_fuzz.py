@@ -200,17 +200,31 @@ async def _probe_edges(
     probes: list[tuple[str, str, str, Any]] = [
         ("PUT", f"/v1/students/{student}/controls", "json", {"daily_limit": 1e20}),
         ("PUT", f"/v1/students/{student}/controls", "json", {"weekly_limit": "1e30"}),
-        ("PUT", f"/v1/students/{student}/controls/categories/snacks", "json",
-         {"daily_limit": 1e20}),
+        (
+            "PUT",
+            f"/v1/students/{student}/controls/categories/snacks",
+            "json",
+            {"daily_limit": 1e20},
+        ),
         ("POST", "/v1/schools", "json", {"id": "s-big", "name": "x", "balance_cap": 1e25}),
         ("POST", "/v1/guardians", "json", {"id": "g-uuid", "display_name": "x", "user_id": "abc"}),
-        ("POST", "/v1/topups", "json", {"topupId": "t1", "studentId": student, "amount": 1e300,
-                                        "payerAccount": "a", "payerName": "b"}),
+        (
+            "POST",
+            "/v1/topups",
+            "json",
+            {
+                "topupId": "t1",
+                "studentId": student,
+                "amount": 1e300,
+                "payerAccount": "a",
+                "payerName": "b",
+            },
+        ),
         ("POST", "/v1/schools", "raw", b"[" * 100_000 + b"]" * 100_000),
         ("POST", "/v1/evaluate/iso20022/pacs.008.001.10", "raw", b"[" * 100_000 + b"]" * 100_000),
         ("POST", "/v1/evaluate/iso20022/pacs.008.001.10", "raw", b"{" * 3000),
         ("POST", "/v1/schools", "raw", b"x" * (world.settings.api_max_body_bytes + 1)),
-    ]  # fmt: skip
+    ]
     long_text = financial_transaction(tenant_id=world.tenant).pacs008
     long_text["FIToFICstmrCdtTrf"]["RmtInf"]["Ustrd"] = "x" * 500_000
     probes.append(("POST", "/v1/evaluate/iso20022/pacs.008.001.10", "json", long_text))

@@ -76,9 +76,11 @@ async def run_some(archiving: Archiving, n: int = 3) -> set[str]:
         check = SelfCheckRequest(tag, "archive test")
         for run, arg in ((NoOpWorkflow.run, f"noop {i}"), (SelfCheckWorkflow.run, check)):
             handle = await archiving.client.start_workflow(
-                run, arg, id=f"archive-test-{tag}-{i}-{len(runs)}",  # type: ignore[arg-type]
+                run,
+                arg,
+                id=f"archive-test-{tag}-{i}-{len(runs)}",  # type: ignore[arg-type]
                 task_queue=archiving.settings.task_queue,
-            )  # fmt: skip
+            )
             await handle.result()
             runs.add(handle.result_run_id or "")
     return runs
@@ -89,8 +91,7 @@ async def test_each_closed_history_is_archived_once_compressed_by_namespace_type
 ) -> None:
     runs = await run_some(archiving)
     now = datetime.now(UTC)
-    first = await archive_closed_histories(archiving.client, tmp_path, now=now,
-                                           settle=timedelta(0))  # fmt: skip
+    first = await archive_closed_histories(archiving.client, tmp_path, now=now, settle=timedelta(0))
     assert first.archived >= len(runs) and first.by_type["NoOp"] >= 3
     namespace = archiving.settings.temporal_namespace
     files = sorted((tmp_path / "histories").rglob("*.jsonl.gz"))
@@ -106,11 +107,13 @@ async def test_each_closed_history_is_archived_once_compressed_by_namespace_type
 
     # again, and again after more workflows: nothing is written twice, no file is rewritten
     written = {path: path.stat().st_mtime_ns for path in files}
-    again = await archive_closed_histories(archiving.client, tmp_path, now=datetime.now(UTC),
-                                           settle=timedelta(0))  # fmt: skip
+    again = await archive_closed_histories(
+        archiving.client, tmp_path, now=datetime.now(UTC), settle=timedelta(0)
+    )
     more = await run_some(archiving, 1)
-    third = await archive_closed_histories(archiving.client, tmp_path, now=datetime.now(UTC),
-                                           settle=timedelta(0))  # fmt: skip
+    third = await archive_closed_histories(
+        archiving.client, tmp_path, now=datetime.now(UTC), settle=timedelta(0)
+    )
     assert again.archived == 0
     assert third.archived >= len(more)
     assert {p: p.stat().st_mtime_ns for p in files} == written
@@ -140,8 +143,9 @@ async def test_a_run_that_died_is_finished_by_the_next_without_a_history_twice(
     ArchiveState(archived_until=since, pending_until=until).save(state_file)
 
     later = datetime.now(UTC) + timedelta(minutes=5)
-    finished = await archive_closed_histories(archiving.client, tmp_path, now=later,
-                                              settle=timedelta(0))  # fmt: skip
+    finished = await archive_closed_histories(
+        archiving.client, tmp_path, now=later, settle=timedelta(0)
+    )
     assert finished.until == until.isoformat()  # the pending window, not a new one
     assert kept.stat().st_mtime_ns == kept_at  # complete, so not written again
     assert sorted((tmp_path / "histories").rglob("*.jsonl.gz")) == sorted(files)
@@ -171,8 +175,11 @@ def test_the_temporal_store_is_copied_online_and_the_last_copies_kept(
 def saku(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "saku", *args],
-        env=settings.as_environment(), capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+        env=settings.as_environment(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 async def test_dr_archive_then_dr_replay_as_an_operator_runs_them(archiving: Archiving) -> None:
@@ -189,8 +196,16 @@ async def test_dr_archive_then_dr_replay_as_an_operator_runs_them(archiving: Arc
     assert replayed.returncode == 0, replayed.stdout + replayed.stderr
     n = len(list(read_archive(histories)))
     assert f"histories replayed {n}, non-deterministic 0" in replayed.stdout
-    only = await asyncio.to_thread(saku, settings, "dr", "replay", "--type", "NoOp",
-                                   "--since", datetime.now(UTC).date().isoformat())  # fmt: skip
+    only = await asyncio.to_thread(
+        saku,
+        settings,
+        "dr",
+        "replay",
+        "--type",
+        "NoOp",
+        "--since",
+        datetime.now(UTC).date().isoformat(),
+    )
     noops = len([e for _, e in read_archive(histories) if e.workflow_type == "NoOp"])
     assert f"histories replayed {noops}, non-deterministic 0" in only.stdout
 
@@ -203,8 +218,11 @@ def test_dr_replay_names_a_non_deterministic_history_and_its_first_mismatching_e
     [source] = (CORPUS / "saku" / "EraseBiometrics").glob("*.jsonl.gz")
     [line] = gzip.decompress(source.read_bytes()).splitlines()
     record = json.loads(line)
-    scheduled = [e for e in record["history"]["events"]
-                 if e["eventType"] == "EVENT_TYPE_ACTIVITY_TASK_SCHEDULED"]  # fmt: skip
+    scheduled = [
+        e
+        for e in record["history"]["events"]
+        if e["eventType"] == "EVENT_TYPE_ACTIVITY_TASK_SCHEDULED"
+    ]
     activity = scheduled[0]["activityTaskScheduledEventAttributes"]["activityType"]
     assert activity["name"] == "biometrics.erase_at_rest"
     activity["name"] = "biometrics.record_erased"

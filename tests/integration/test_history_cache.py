@@ -49,17 +49,30 @@ async def read_in_full(
 
 
 async def insert_edge(
-    conn: AsyncConnection[Any], tenant: str, msg_id: str, source: str, destination: str,
+    conn: AsyncConnection[Any],
+    tenant: str,
+    msg_id: str,
+    source: str,
+    destination: str,
     at: datetime,
-) -> None:  # fmt: skip
+) -> None:
     await conn.execute(
         """INSERT INTO transaction_edges (tenant_id, msg_id, end_to_end_id, tx_type,
                source_account, destination_account, source_entity, destination_entity,
                amount, currency, created_at)
            VALUES (%s, %s, %s, %s, %s, %s, %s, %s, 1000, 'IDR', %s)""",
-        (tenant, msg_id, f"e2e-{msg_id}", TxType.KIOSK_PURCHASE, source, destination,
-         f"entity-{source}", f"entity-{destination}", at),
-    )  # fmt: skip
+        (
+            tenant,
+            msg_id,
+            f"e2e-{msg_id}",
+            TxType.KIOSK_PURCHASE,
+            source,
+            destination,
+            f"entity-{source}",
+            f"entity-{destination}",
+            at,
+        ),
+    )
 
 
 def messages_of(histories: dict[str, History], account: str) -> list[str]:
@@ -88,9 +101,12 @@ async def test_kept_histories_read_as_a_full_read_does_round_after_round(
             debtor, creditor = rng.sample(parties, 2)
             at = NOW - timedelta(hours=rng.uniform(0, 40))
             payment = pacs008(
-                debtor=debtor, creditor=creditor, amount=rng.choice([10_000.0, 25_000.0]),
-                created_at=at, tenant_id=bank,
-            )  # fmt: skip
+                debtor=debtor,
+                creditor=creditor,
+                amount=rng.choice([10_000.0, 25_000.0]),
+                created_at=at,
+                tenant_id=bank,
+            )
             batch.append(payment)
             unsettled.append(end_to_end_id(payment))
         # status reports for some payments: in the same batch, or rounds later

@@ -59,9 +59,10 @@ async def test_limits_beyond_the_e_money_cap_are_refused_with_422(
 
 async def test_a_school_cap_above_the_e_money_cap_is_refused(world: World) -> None:
     response = await world.client.post(
-        "/v1/schools", json={"id": "sd-rich", "name": "x", "balance_cap": 1e25},
+        "/v1/schools",
+        json={"id": "sd-rich", "name": "x", "balance_cap": 1e25},
         headers=world.admin,
-    )  # fmt: skip
+    )
     assert problems(response)[0]["loc"] == ["body", "balance_cap"]
 
 
@@ -69,9 +70,10 @@ async def test_a_guardian_user_id_that_is_not_a_uuid_is_a_422_without_database_w
     world: World,
 ) -> None:
     response = await world.client.post(
-        "/v1/guardians", json={"id": "g-abc", "display_name": "Ibu", "user_id": "abc"},
+        "/v1/guardians",
+        json={"id": "g-abc", "display_name": "Ibu", "user_id": "abc"},
         headers=world.admin,
-    )  # fmt: skip
+    )
     [problem] = problems(response)
     assert problem["loc"] == ["body", "user_id"]
     assert "invalid input syntax" not in response.text, response.text
@@ -93,9 +95,13 @@ async def test_a_missing_reference_is_named_without_the_database_message(world: 
 async def test_every_422_a_route_raises_itself_has_the_list_form(world: World) -> None:
     student = await world.student()
     response = await world.pay_raw(
-        {"kiosk_tx_id": world.kiosk_tx(), "student_id": student, "amount": "1000",
-         "auth_method": "pin"}
-    )  # fmt: skip
+        {
+            "kiosk_tx_id": world.kiosk_tx(),
+            "student_id": student,
+            "amount": "1000",
+            "auth_method": "pin",
+        }
+    )
     [problem] = problems(response)
     assert "pin" in problem["msg"]
 
@@ -142,13 +148,19 @@ async def test_a_template_with_characters_outside_ascii_is_a_422(world: World) -
     ).encode()
     kiosk = world.kiosk
     headers = sign_request(
-        kiosk.private_key, world.tenant, kiosk.id, kiosk.key_id, "POST", "/v1/kiosk/enrolments",
+        kiosk.private_key,
+        world.tenant,
+        kiosk.id,
+        kiosk.key_id,
+        "POST",
+        "/v1/kiosk/enrolments",
         body,
-    )  # fmt: skip
+    )
     response = await world.client.post(
-        "/v1/kiosk/enrolments", content=body,
+        "/v1/kiosk/enrolments",
+        content=body,
         headers={**headers, "Content-Type": "application/json"},
-    )  # fmt: skip
+    )
     assert "base64" in problems(response)[0]["msg"]
 
 

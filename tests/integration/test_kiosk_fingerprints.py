@@ -117,9 +117,12 @@ async def test_enrol_pay_and_erase_with_a_simulated_sensor(
 
 
 async def test_a_silent_sensor_offers_the_pin_instead(
-    stack: Settings, pool: Pool, client: httpx.AsyncClient, simulator: SensorSimulator,
+    stack: Settings,
+    pool: Pool,
+    client: httpx.AsyncClient,
+    simulator: SensorSimulator,
     tmp_path: Path,
-) -> None:  # fmt: skip
+) -> None:
     world = await build_world(stack, pool, client)
     agent = agent_for(world, simulator, tmp_path)
     simulator.unplug()
@@ -129,9 +132,12 @@ async def test_a_silent_sensor_offers_the_pin_instead(
 
 
 async def test_the_kiosk_screen_shows_approved_or_declined_with_the_reason(
-    stack: Settings, pool: Pool, client: httpx.AsyncClient, simulator: SensorSimulator,
+    stack: Settings,
+    pool: Pool,
+    client: httpx.AsyncClient,
+    simulator: SensorSimulator,
     tmp_path: Path,
-) -> None:  # fmt: skip
+) -> None:
     world = await build_world(stack, pool, client)
     student = await world.student()
     await world.top_up(student, "5000")
@@ -147,9 +153,15 @@ async def test_the_kiosk_screen_shows_approved_or_declined_with_the_reason(
         )
         assert "Declined" in wrong.text and "Wrong PIN" in wrong.text
         paid = await screen.post(
-            "/pay", data={"amount": "3000", "method": "pin", "student": student, "pin": PIN,
-                          "category": "snacks"},
-        )  # fmt: skip
+            "/pay",
+            data={
+                "amount": "3000",
+                "method": "pin",
+                "student": student,
+                "pin": PIN,
+                "category": "snacks",
+            },
+        )
         assert paid.status_code == 200 and "Approved" in paid.text
         poor = await screen.post(
             "/pay", data={"amount": "3000", "method": "pin", "student": student, "pin": PIN}
@@ -163,17 +175,21 @@ async def test_the_kiosk_screen_shows_approved_or_declined_with_the_reason(
 
 
 async def test_verify_mode_compares_with_one_template_and_keeps_nothing_on_the_sensor(
-    stack: Settings, pool: Pool, client: httpx.AsyncClient, simulator: SensorSimulator,
+    stack: Settings,
+    pool: Pool,
+    client: httpx.AsyncClient,
+    simulator: SensorSimulator,
     tmp_path: Path,
-) -> None:  # fmt: skip
+) -> None:
     world = await build_world(stack, pool, client)
     student = await world.student()
     await world.top_up(student, "8000")
     staff = world.token(Role.SCHOOL_STAFF, school=world.school)
     await world.client.post(
         f"/v1/students/{student}/biometrics/consent",
-        json={"party": f"guardian:g-{student}", "decision": "consent"}, headers=staff,
-    )  # fmt: skip
+        json={"party": f"guardian:g-{student}", "decision": "consent"},
+        headers=staff,
+    )
     agent = agent_for(world, simulator, tmp_path)
     simulator.place_finger(FINGER)
     await agent.enrol(student, 3, "staff-ani")  # no sync: this kiosk works in verify mode
@@ -195,23 +211,34 @@ async def test_verify_mode_compares_with_one_template_and_keeps_nothing_on_the_s
 
 
 async def test_a_deployed_kiosk_keeps_its_sensor_in_step_and_serves_its_screen(
-    stack: Settings, pool: Pool, client: httpx.AsyncClient, simulator: SensorSimulator,
+    stack: Settings,
+    pool: Pool,
+    client: httpx.AsyncClient,
+    simulator: SensorSimulator,
     tmp_path: Path,
-) -> None:  # fmt: skip
+) -> None:
     world = await build_world(stack, pool, client)
     student = await world.student()
     staff = world.token(Role.SCHOOL_STAFF, school=world.school)
     await world.client.post(
         f"/v1/students/{student}/biometrics/consent",
-        json={"party": f"guardian:g-{student}", "decision": "consent"}, headers=staff,
-    )  # fmt: skip
+        json={"party": f"guardian:g-{student}", "decision": "consent"},
+        headers=staff,
+    )
     simulator.place_finger(FINGER)
     await agent_for(world, simulator, tmp_path).enrol(student, 4, "staff-ani")
     key_file = tmp_path / "kiosk.key"
     key_file.write_bytes(world.kiosk.private_key.private_bytes_raw())
     key_file.chmod(0o600)
-    setup = KioskSetup(world.tenant, world.kiosk.id, world.kiosk.key_id, key_file,
-                       simulator.port, "http://saku.test", tmp_path / "deployed")  # fmt: skip
+    setup = KioskSetup(
+        world.tenant,
+        world.kiosk.id,
+        world.kiosk.key_id,
+        key_file,
+        simulator.port,
+        "http://saku.test",
+        tmp_path / "deployed",
+    )
     app = build_kiosk(setup, transport=client._transport)
     async with app.router.lifespan_context(app):
 

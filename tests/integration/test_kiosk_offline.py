@@ -95,8 +95,9 @@ async def test_offline_sales_replay_once_with_debt_and_a_cap_evasion_alert(
     # 30,000 - 5,000 online = 25,000 left for 45,000 of offline sales: 20,000 becomes debt
     # (the kiosks' replays run side by side, so which sale falls short may vary)
     replayed = [await payment(pool, world.tenant, k, t) for k, t in sold]
-    assert all(p is not None and (p["status"], p["offline"]) == ("approved", True)
-               for p in replayed)  # fmt: skip
+    assert all(
+        p is not None and (p["status"], p["offline"]) == ("approved", True) for p in replayed
+    )
     assert sum(Decimal(str(p["debt"])) for p in replayed if p) == Decimal(20000)
     # 45,000 offline in a day across two kiosks, each within its own 25,000: evasion
     assert any(p["monitoring"] == "ALRT" for p in replayed if p)

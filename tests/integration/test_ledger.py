@@ -52,8 +52,11 @@ async def test_top_up_pay_refund_moves_balances_exactly(books: tuple[Ledger, str
     result = await ledger.verify(tenant)
     assert result.ok, result.problems
     assert (result.wallets, result.topups, result.purchases, result.refunds) == (
-        40_000, 50_000, 12_500, 2_500
-    )  # fmt: skip
+        40_000,
+        50_000,
+        12_500,
+        2_500,
+    )
 
 
 async def test_the_same_key_posts_once_even_concurrently(books: tuple[Ledger, str]) -> None:
@@ -84,12 +87,14 @@ async def test_a_reused_key_with_other_entries_is_refused(books: tuple[Ledger, s
     [
         ([Entry("wallet:budi", Decimal(100))], "at least two"),
         ([Entry("wallet:budi", Decimal(100)), Entry("clearing:bank", Decimal(-99))], "balance"),
-        ([Entry("wallet:budi", Decimal("0.00001")), Entry("clearing:bank", Decimal("-0.00001"))],
-         "4 decimals"),
+        (
+            [Entry("wallet:budi", Decimal("0.00001")), Entry("clearing:bank", Decimal("-0.00001"))],
+            "4 decimals",
+        ),
         ([Entry("wallet:budi", Decimal(0)), Entry("clearing:bank", Decimal(0))], "non-zero"),
         ([Entry("wallet:nobody", Decimal(5)), Entry("clearing:bank", Decimal(-5))], "not open"),
     ],
-)  # fmt: skip
+)
 async def test_malformed_postings_are_refused_and_change_nothing(
     books: tuple[Ledger, str], entries: list[Entry], reason: str
 ) -> None:

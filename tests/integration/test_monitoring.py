@@ -69,10 +69,18 @@ def bundle(cfg: str, alert: float = 200, interdict: float = 350) -> dict[str, An
                 "id": "hand@1",
                 "cfg": cfg,
                 "rules": [
-                    {"id": "001@1.0.0", "cfg": "1.0.0", "termId": "v001",
-                     "wghts": weights("001", {".01": 100})},
-                    {"id": "091@1.0.0", "cfg": "1.0.0", "termId": "v091",
-                     "wghts": weights("091", {".04": 300})},
+                    {
+                        "id": "001@1.0.0",
+                        "cfg": "1.0.0",
+                        "termId": "v001",
+                        "wghts": weights("001", {".01": 100}),
+                    },
+                    {
+                        "id": "091@1.0.0",
+                        "cfg": "1.0.0",
+                        "termId": "v091",
+                        "wghts": weights("091", {".04": 300}),
+                    },
                 ],
                 "expression": {"operator": "Add", "terms": ["v001", "v091"]},
                 "workflow": {"alertThreshold": alert, "interdictionThreshold": interdict},
@@ -82,14 +90,23 @@ def bundle(cfg: str, alert: float = 200, interdict: float = 350) -> dict[str, An
             {
                 "cfg": cfg,
                 "messages": [
-                    {"id": "004@1.0.0", "cfg": "1.0.0", "txTp": TxType.PACS_002,
-                     "typologies": [{"id": "hand@1", "cfg": cfg,
-                                     "rules": [{"id": r.id, "cfg": r.cfg} for r in rule_ids]}]}
+                    {
+                        "id": "004@1.0.0",
+                        "cfg": "1.0.0",
+                        "txTp": TxType.PACS_002,
+                        "typologies": [
+                            {
+                                "id": "hand@1",
+                                "cfg": cfg,
+                                "rules": [{"id": r.id, "cfg": r.cfg} for r in rule_ids],
+                            }
+                        ],
+                    }
                 ],
             }
         ],
         "activate": cfg,
-    }  # fmt: skip
+    }
 
 
 @pytest.fixture
@@ -344,9 +361,15 @@ async def test_an_oversized_bad_record_is_dead_lettered_by_reference_and_no_part
     client: httpx.AsyncClient, processes: Settings, tenant: str, pool: Pool
 ) -> None:
     huge_topup = json.dumps(
-        {"topupId": "t-huge", "tenantId": tenant, "studentId": "s-1", "amount": "1000",
-         "payerAccount": "acct-1", "payerName": "x" * 5_000_000}
-    ).encode()  # fmt: skip
+        {
+            "topupId": "t-huge",
+            "tenantId": tenant,
+            "studentId": "s-1",
+            "amount": "1000",
+            "payerAccount": "acct-1",
+            "payerName": "x" * 5_000_000,
+        }
+    ).encode()
     garbage = b"\xff" * 3_000_000
     # under the size bound, so the handler reads it, but too big to travel on as it is
     broken = b"{" + b" " * 600_000
@@ -461,8 +484,10 @@ async def test_activating_a_new_network_map_changes_the_next_evaluations(
 def operator(settings: Settings, tenant_id: str) -> dict[str, str]:
     token = issue_token(
         Principal("operator-rina", Role.OPERATOR, tenant_id),
-        secret=settings.resolved_jwt_secret(), issuer=settings.jwt_issuer, ttl_seconds=300,
-    )  # fmt: skip
+        secret=settings.resolved_jwt_secret(),
+        issuer=settings.jwt_issuer,
+        ttl_seconds=300,
+    )
     return {"Authorization": f"Bearer {token}"}
 
 
@@ -485,8 +510,9 @@ async def test_an_alert_opens_a_case_an_operator_decides(
     staff = operator(processes, tenant)
 
     async def opened() -> bool:
-        listed = await client.get(f"/tenants/{tenant}/cases", params={"status": "open"},
-                                  headers=staff)  # fmt: skip
+        listed = await client.get(
+            f"/tenants/{tenant}/cases", params={"status": "open"}, headers=staff
+        )
         return [c["msg_id"] for c in listed.json()] == [alert_id]  # no case for the quiet one
 
     await eventually(opened, timeout=20)
@@ -506,8 +532,9 @@ async def test_an_alert_opens_a_case_an_operator_decides(
     )
     again = await client.post(
         f"/tenants/{tenant}/cases/{alert_id}/decision",
-        json={"outcome": "false_positive", "note": "changed my mind"}, headers=staff,
-    )  # fmt: skip
+        json={"outcome": "false_positive", "note": "changed my mind"},
+        headers=staff,
+    )
     assert again.status_code == 409
     async with pool.connection() as conn:
         audit = await (
@@ -536,9 +563,10 @@ async def test_a_micro_batch_opens_each_alerts_case_once(
     quiet = financial_transaction(amount=1_000.0, tenant_id=tenant)
     intake = Intake(pool, HistoryStore(pool, valkey), temporal, processes.task_queue)
     incoming = [
-        Incoming(parse_message(m, tenant), json.dumps(m), "kafka") for p in (alerting, quiet)
+        Incoming(parse_message(m, tenant), json.dumps(m), "kafka")
+        for p in (alerting, quiet)
         for m in p
-    ]  # fmt: skip
+    ]
     receipts = await intake.submit(incoming, micro_batch=True)
     alert_id, quiet_id = msg_id(alerting.pacs002), msg_id(quiet.pacs002)
     [batch_id] = {r.workflow_id for r in receipts if r.msg_id in (alert_id, quiet_id)}
@@ -547,9 +575,11 @@ async def test_a_micro_batch_opens_each_alerts_case_once(
     assert batch["evaluated"] == {alert_id: "ALRT", quiet_id: "NALT"}
     # the same messages through a batch again (a redelivery in another batch, say)
     await temporal.execute_workflow(
-        EvaluateBatchWorkflow.run, EvaluationRequest(tenant, [alert_id, quiet_id]),
-        id=f"again-{batch_id}", task_queue=processes.task_queue,
-    )  # fmt: skip
+        EvaluateBatchWorkflow.run,
+        EvaluationRequest(tenant, [alert_id, quiet_id]),
+        id=f"again-{batch_id}",
+        task_queue=processes.task_queue,
+    )
 
     async with pool.connection() as conn:
         cur = await conn.execute(
@@ -569,9 +599,13 @@ async def test_a_micro_batch_opens_each_alerts_case_once(
 
 
 async def test_a_case_nobody_decides_is_escalated_at_its_service_level(
-    stack: Settings, task_queue: str, tenant: str, pool: Pool, valkey: redis.Redis,
+    stack: Settings,
+    task_queue: str,
+    tenant: str,
+    pool: Pool,
+    valkey: redis.Redis,
     temporal: Client,
-) -> None:  # fmt: skip
+) -> None:
     """A batch starts its alerts' cases with their first task delayed by the service level:
     nothing runs for a case until an operator decides it or the service level passes, and
     then the case is escalated and still takes its decision."""
@@ -583,15 +617,18 @@ async def test_a_case_nobody_decides_is_escalated_at_its_service_level(
     history = HistoryStore(pool, valkey)
     evaluation = EvaluationActivities(MonitoringPipeline(pool, history, publish), cases)
     worker = create_worker(
-        temporal, task_queue, [EvaluateBatchWorkflow, CaseWorkflow],
+        temporal,
+        task_queue,
+        [EvaluateBatchWorkflow, CaseWorkflow],
         [evaluation.evaluate_batch, cases.escalate, cases.decide],
-    )  # fmt: skip
+    )
     alerting = financial_transaction(amount=REPORTABLE, tenant_id=tenant)
     quiet = financial_transaction(amount=1_000.0, tenant_id=tenant)  # two triggers: a batch
     incoming = [
-        Incoming(parse_message(m, tenant), json.dumps(m), "kafka") for p in (alerting, quiet)
+        Incoming(parse_message(m, tenant), json.dumps(m), "kafka")
+        for p in (alerting, quiet)
         for m in p
-    ]  # fmt: skip
+    ]
     alert_id, quiet_id = msg_id(alerting.pacs002), msg_id(quiet.pacs002)
 
     async def case_status() -> tuple[str, bool]:  # (status, escalated)

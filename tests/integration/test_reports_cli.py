@@ -23,8 +23,11 @@ def test_reports_docs_serves_the_dbt_documentation_until_ctrl_c(stack: Settings)
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "saku", "reports", "docs", "--port", str(port)],
-        env=stack.as_environment(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
+        env=stack.as_environment(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         served = None
         deadline = time.monotonic() + 180
@@ -56,9 +59,12 @@ def test_reports_build_without_a_worker_says_what_to_start(stack: Settings) -> N
     # a task queue no worker polls: as if the stack were up and `saku worker` was not
     settings = stack.model_copy(update={"task_queue": f"idle-{uuid.uuid4().hex[:8]}"})
     result = subprocess.run(
-        [sys.executable, "-m", "saku", "reports", "build"], env=settings.as_environment(),
-        capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+        [sys.executable, "-m", "saku", "reports", "build"],
+        env=settings.as_environment(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode != 0
     assert "Traceback" not in result.stderr and "RPCError" not in result.stderr, result.stderr
     message = result.stdout + result.stderr

@@ -81,17 +81,33 @@ async def test_aged_rows_are_archived_then_purged_and_the_ledger_stays(
         )
         assert hot == kept == before[table], table
         assert results[table].purged == 0
-    assert await count(pool, "SELECT count(*) AS n FROM audit_log WHERE tenant_id = %s "
-                       "AND reason = 'aged'", old) == 1  # fmt: skip
-    assert await count(pool, "SELECT count(*) AS n FROM archive.audit_log WHERE tenant_id = %s "
-                       "AND reason = 'aged'", old) == 1  # fmt: skip
+    assert (
+        await count(
+            pool,
+            "SELECT count(*) AS n FROM audit_log WHERE tenant_id = %s AND reason = 'aged'",
+            old,
+        )
+        == 1
+    )
+    assert (
+        await count(
+            pool,
+            "SELECT count(*) AS n FROM archive.audit_log WHERE tenant_id = %s AND reason = 'aged'",
+            old,
+        )
+        == 1
+    )
     assert (await Ledger(pool).verify(old)).ok
     # the other tenant's recent history is untouched
     assert young_evaluations == await count(
         pool, "SELECT count(*) AS n FROM evaluations WHERE tenant_id = %s", young_world.tenant
     )
-    assert await count(pool, "SELECT count(*) AS n FROM retention_runs "
-                       "WHERE data_class = 'evaluations'") >= 1  # fmt: skip
+    assert (
+        await count(
+            pool, "SELECT count(*) AS n FROM retention_runs WHERE data_class = 'evaluations'"
+        )
+        >= 1
+    )
 
     again = {r.data_class: r for r in await Retention(pool).apply()}  # a rerun moves nothing new
     assert again["ledger_entries"].archived == 0
@@ -138,5 +154,9 @@ async def test_a_held_tenant_keeps_its_aged_rows_while_the_others_move(
         assert await count(pool, hot.format(f"archive.{table}"), other) > 0, table
     # each class's run records whose rows it left in place
     policies = await count(pool, "SELECT count(*) AS n FROM retention_policies")
-    assert await count(pool, "SELECT count(*) AS n FROM retention_runs "
-                       "WHERE %s = ANY(held_tenants)", held) == policies  # fmt: skip
+    assert (
+        await count(
+            pool, "SELECT count(*) AS n FROM retention_runs WHERE %s = ANY(held_tenants)", held
+        )
+        == policies
+    )

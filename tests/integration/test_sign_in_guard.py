@@ -37,9 +37,12 @@ async def new_user(pool: Pool) -> str:
     async with pool.connection() as conn:
         await create_tenant(conn, "sign-in-tests", "Sign-in tests")
         await create_user(
-            conn, tenant_id="sign-in-tests", username=username, password=PASSWORD,
+            conn,
+            tenant_id="sign-in-tests",
+            username=username,
+            password=PASSWORD,
             role=Role.OPERATOR,
-        )  # fmt: skip
+        )
     return username
 
 

@@ -28,10 +28,26 @@ def day() -> Iterator[tuple[Settings, str]]:
     try:
         asyncio.run(manager.up(settings))  # up first: simulate then leaves it running
         result = subprocess.run(
-            [sys.executable, "-m", "saku", "simulate", "--students", "40", "--enrol", "9",
-             "--payments", "60", "--rate", "10", "--exit"],
-            env=settings.as_environment(), capture_output=True, text=True, timeout=600,
-        )  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "saku",
+                "simulate",
+                "--students",
+                "40",
+                "--enrol",
+                "9",
+                "--payments",
+                "60",
+                "--rate",
+                "10",
+                "--exit",
+            ],
+            env=settings.as_environment(),
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
         assert result.returncode == 0, result.stdout + result.stderr
         yield settings, result.stdout
     finally:
@@ -41,8 +57,14 @@ def day() -> Iterator[tuple[Settings, str]]:
 
 def test_a_small_canteen_day_runs_end_to_end(day: tuple[Settings, str]) -> None:
     _, out = day
-    for phase in ("enrolment: 9 students", "every kiosk loaded", "every top-up evaluated",
-                  "lunch rush", "sell offline", "offline sales sent for replay"):  # fmt: skip
+    for phase in (
+        "enrolment: 9 students",
+        "every kiosk loaded",
+        "every top-up evaluated",
+        "lunch rush",
+        "sell offline",
+        "offline sales sent for replay",
+    ):
         assert phase in out, phase
     payments = re.search(r"payments\s+(\d+) approved, (\d+) declined", out)
     assert payments is not None and int(payments[1]) + int(payments[2]) == 62, out
@@ -59,14 +81,20 @@ ALERTING_TYPOLOGIES = """SELECT count(*) FROM evaluations e,
 
 def reports_build(settings: Settings) -> subprocess.CompletedProcess[str]:
     """The nightly reporting workflow, run now the way an analyst would, on a worker."""
-    worker = subprocess.Popen([sys.executable, "-m", "saku", "worker"],
-                              env=settings.as_environment(), stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)  # fmt: skip
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "saku", "worker"],
+        env=settings.as_environment(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         return subprocess.run(
-            [sys.executable, "-m", "saku", "reports", "build"], env=settings.as_environment(),
-            capture_output=True, text=True, timeout=600,
-        )  # fmt: skip
+            [sys.executable, "-m", "saku", "reports", "build"],
+            env=settings.as_environment(),
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
     finally:
         worker.terminate()
         worker.wait(30)
@@ -95,23 +123,43 @@ def test_the_reports_build_over_the_day_and_agree_with_independent_sums(
     with psycopg.connect(settings.resolved_database_url()) as conn:
         t = tenant[1]
         # canteen sales reconcile with the ledger to the cent: purchases less refunds
-        net = one(conn, "SELECT sum(net_sales) FROM reporting.daily_canteen_sales "
-                  "WHERE tenant_id = %s", t)  # fmt: skip
+        net = one(
+            conn, "SELECT sum(net_sales) FROM reporting.daily_canteen_sales WHERE tenant_id = %s", t
+        )
         merchants = """SELECT sum(e.amount) FROM ledger_entries e
                        JOIN ledger_accounts a ON a.tenant_id = e.tenant_id AND a.id = e.account_id
                        WHERE e.tenant_id = %s AND a.kind = 'merchant_settlement'"""
         ledger = one(conn, merchants, t)
         assert net == ledger and net > 0
-        approved = one(conn, "SELECT count(*) FROM payments WHERE tenant_id = %s "
-                       "AND status <> 'declined'", t)  # fmt: skip
-        assert one(conn, "SELECT sum(purchases) FROM reporting.daily_canteen_sales "
-                   "WHERE tenant_id = %s", t) == approved  # fmt: skip
-        offline = one(conn, "SELECT count(*) FROM payments WHERE tenant_id = %s AND offline "
-                      "AND status <> 'declined'", t)  # fmt: skip
-        assert one(conn, "SELECT sum(offline_sales) FROM reporting.kiosk_availability "
-                   "WHERE tenant_id = %s", t) == offline > 0  # fmt: skip
-        credited = one(conn, "SELECT sum(amount) FROM topups WHERE tenant_id = %s "
-                       "AND status = 'credited'", t)  # fmt: skip
+        approved = one(
+            conn, "SELECT count(*) FROM payments WHERE tenant_id = %s AND status <> 'declined'", t
+        )
+        assert (
+            one(
+                conn,
+                "SELECT sum(purchases) FROM reporting.daily_canteen_sales WHERE tenant_id = %s",
+                t,
+            )
+            == approved
+        )
+        offline = one(
+            conn,
+            "SELECT count(*) FROM payments WHERE tenant_id = %s AND offline "
+            "AND status <> 'declined'",
+            t,
+        )
+        assert (
+            one(
+                conn,
+                "SELECT sum(offline_sales) FROM reporting.kiosk_availability WHERE tenant_id = %s",
+                t,
+            )
+            == offline
+            > 0
+        )
+        credited = one(
+            conn, "SELECT sum(amount) FROM topups WHERE tenant_id = %s AND status = 'credited'", t
+        )
         by_channel = one(
             conn,
             "SELECT sum(amount) FROM reporting.topups_by_channel WHERE tenant_id = %s "
@@ -119,28 +167,65 @@ def test_the_reports_build_over_the_day_and_agree_with_independent_sums(
             t,
         )
         assert by_channel == credited
-        enrolled = one(conn, "SELECT count(DISTINCT student_id) FROM biometric_templates "
-                       "WHERE tenant_id = %s", t)  # fmt: skip
-        assert one(conn, "SELECT sum(enrolled) FROM reporting.enrolment_and_consent_status "
-                   "WHERE tenant_id = %s", t) == enrolled == 9  # fmt: skip
-        alerts = one(conn, "SELECT count(*) FROM evaluations e, jsonb_array_elements("
-                     "e.result->'adjudication'->'typologies') x WHERE e.tenant_id = %s "
-                     "AND (x->>'review')::boolean", t)  # fmt: skip
-        assert one(conn, "SELECT sum(alerts) FROM reporting.alerts_by_typology "
-                   "WHERE tenant_id = %s", t) == alerts > 0  # fmt: skip
+        enrolled = one(
+            conn,
+            "SELECT count(DISTINCT student_id) FROM biometric_templates WHERE tenant_id = %s",
+            t,
+        )
+        assert (
+            one(
+                conn,
+                "SELECT sum(enrolled) FROM reporting.enrolment_and_consent_status "
+                "WHERE tenant_id = %s",
+                t,
+            )
+            == enrolled
+            == 9
+        )
+        alerts = one(
+            conn,
+            "SELECT count(*) FROM evaluations e, jsonb_array_elements("
+            "e.result->'adjudication'->'typologies') x WHERE e.tenant_id = %s "
+            "AND (x->>'review')::boolean",
+            t,
+        )
+        assert (
+            one(
+                conn, "SELECT sum(alerts) FROM reporting.alerts_by_typology WHERE tenant_id = %s", t
+            )
+            == alerts
+            > 0
+        )
         # every stored rule result is counted once, under its rule and its outcome
-        rule_results = one(conn, "SELECT count(*) FROM evaluations e, jsonb_array_elements("
-                           "e.result->'rule_results') r WHERE e.tenant_id = %s", t)  # fmt: skip
-        assert one(conn, "SELECT sum(results) FROM reporting.rule_hit_rates "
-                   "WHERE tenant_id = %s", t) == rule_results > 0  # fmt: skip
-        assert one(conn, "SELECT count(*) FROM reporting.rule_hit_rates WHERE tenant_id = %s "
-                   "AND (rule_id IS NULL OR outcome NOT LIKE '.%%')", t) == 0  # fmt: skip
+        rule_results = one(
+            conn,
+            "SELECT count(*) FROM evaluations e, jsonb_array_elements("
+            "e.result->'rule_results') r WHERE e.tenant_id = %s",
+            t,
+        )
+        assert (
+            one(conn, "SELECT sum(results) FROM reporting.rule_hit_rates WHERE tenant_id = %s", t)
+            == rule_results
+            > 0
+        )
+        assert (
+            one(
+                conn,
+                "SELECT count(*) FROM reporting.rule_hit_rates WHERE tenant_id = %s "
+                "AND (rule_id IS NULL OR outcome NOT LIKE '.%%')",
+                t,
+            )
+            == 0
+        )
         # every alerting evaluation opened one case, and the outcomes mart counts them all
-        alerting = one(conn, "SELECT count(*) FROM evaluations WHERE tenant_id = %s "
-                       "AND status = 'ALRT'", t)  # fmt: skip
+        alerting = one(
+            conn, "SELECT count(*) FROM evaluations WHERE tenant_id = %s AND status = 'ALRT'", t
+        )
         assert one(conn, "SELECT count(*) FROM cases WHERE tenant_id = %s", t) == alerting > 0
-        assert one(conn, "SELECT sum(cases) FROM reporting.case_outcomes WHERE tenant_id = %s",
-                   t) == alerting  # fmt: skip
+        assert (
+            one(conn, "SELECT sum(cases) FROM reporting.case_outcomes WHERE tenant_id = %s", t)
+            == alerting
+        )
 
 
 def test_bad_data_fails_the_checkpoint_names_the_tenant_and_holds_only_its_purge(
@@ -182,18 +267,23 @@ def test_bad_data_fails_the_checkpoint_names_the_tenant_and_holds_only_its_purge
         )
         assert re.search(r"retention: archived/purged raw_messages (\d+)/\1", built.stdout)
         assert one(conn, "SELECT count(*) FROM transaction_edges WHERE tenant_id = 'bad'") == 1
-        assert one(conn, "SELECT count(*) FROM archive.transaction_edges "
-                   "WHERE tenant_id = 'bad'") == 0  # fmt: skip
+        assert (
+            one(conn, "SELECT count(*) FROM archive.transaction_edges WHERE tenant_id = 'bad'") == 0
+        )
         assert one(conn, "SELECT count(*) FROM raw_messages WHERE tenant_id = %s", tenant) == 0
-        assert one(conn, "SELECT count(*) FROM archive.raw_messages WHERE tenant_id = %s",
-                   tenant) == aged > 0  # fmt: skip
+        assert (
+            one(conn, "SELECT count(*) FROM archive.raw_messages WHERE tenant_id = %s", tenant)
+            == aged
+            > 0
+        )
         alert = conn.execute(
             "SELECT tenants, purge_held_for_all, failures FROM data_quality_alerts"
         ).fetchall()
         assert len(alert) == 1 and alert[0][:2] == (["bad"], False), alert
         assert all("bad-1" in failure for failure in alert[0][2])
-        assert one(conn, "SELECT count(*) FROM retention_runs "
-                   "WHERE held_tenants = ARRAY['bad']") > 0  # fmt: skip
+        assert (
+            one(conn, "SELECT count(*) FROM retention_runs WHERE held_tenants = ARRAY['bad']") > 0
+        )
         # the incremental marts, rebuilt on top of the first build, still count every alert
         alerts = one(conn, ALERTING_TYPOLOGIES)
         assert one(conn, "SELECT sum(alerts) FROM reporting.alerts_by_typology") == alerts > 0

@@ -294,19 +294,33 @@ async def test_the_pin_fallback_checks_the_pin_and_locks_after_five_wrong_tries(
     paid = await world.pay(student, "1000", auth_method="pin", pin=PIN)
     assert paid["status"] == "approved"
     missing = await world.pay_raw(
-        {"kiosk_tx_id": world.kiosk_tx(), "student_id": student, "amount": "1000",
-         "auth_method": "pin"}
-    )  # fmt: skip
+        {
+            "kiosk_tx_id": world.kiosk_tx(),
+            "student_id": student,
+            "amount": "1000",
+            "auth_method": "pin",
+        }
+    )
     assert missing.status_code == 422
     for _ in range(5):
         wrong = await world.pay_raw(
-            {"kiosk_tx_id": world.kiosk_tx(), "student_id": student, "amount": "1000",
-             "auth_method": "pin", "pin": "0000"}
-        )  # fmt: skip
+            {
+                "kiosk_tx_id": world.kiosk_tx(),
+                "student_id": student,
+                "amount": "1000",
+                "auth_method": "pin",
+                "pin": "0000",
+            }
+        )
         assert (wrong.status_code, wrong.json()["detail"]) == (403, "Wrong PIN. Please try again.")
     locked = await world.pay_raw(
-        {"kiosk_tx_id": world.kiosk_tx(), "student_id": student, "amount": "1000",
-         "auth_method": "pin", "pin": PIN}
-    )  # fmt: skip
+        {
+            "kiosk_tx_id": world.kiosk_tx(),
+            "student_id": student,
+            "amount": "1000",
+            "auth_method": "pin",
+            "pin": PIN,
+        }
+    )
     assert locked.status_code == 403 and "Too many wrong PINs" in locked.json()["detail"]
     assert await world.balance(student) == "9000.0000"

@@ -107,9 +107,15 @@ class World:
         kiosk = kiosk or self.kiosk
         content = json.dumps(body).encode()
         headers = sign_request(
-            kiosk.private_key, self.tenant, kiosk.id, kiosk.key_id, "POST", "/v1/kiosk/payments",
-            content, **sign,
-        )  # fmt: skip
+            kiosk.private_key,
+            self.tenant,
+            kiosk.id,
+            kiosk.key_id,
+            "POST",
+            "/v1/kiosk/payments",
+            content,
+            **sign,
+        )
         headers["Content-Type"] = "application/json"
         return await self.client.post("/v1/kiosk/payments", content=content, headers=headers)
 
@@ -154,10 +160,14 @@ async def build_world(
     # canteen open all day, so tests at any hour are inside canteen hours
     await world.post(
         "/v1/schools",
-        {"id": world.school, "name": "SD Negeri 1", "canteen_opens": "00:00",
-         "canteen_closes": "23:59"},
+        {
+            "id": world.school,
+            "name": "SD Negeri 1",
+            "canteen_opens": "00:00",
+            "canteen_closes": "23:59",
+        },
         admin,
-    )  # fmt: skip
+    )
     await world.post(
         f"/v1/schools/{world.school}/merchants",
         {"id": world.merchant, "name": "Kantin Bu Tini"},

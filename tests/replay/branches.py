@@ -21,8 +21,11 @@ _PATCH_CALL = re.compile(r'\b(?:patched|moved_to_local)\(\s*"([^"]+)"')
 
 def patch_ids_in_code() -> set[str]:
     """Every patch id the workflow code still checks."""
-    return {m for path in (ROOT / "workflows").rglob("*.py")
-            for m in _PATCH_CALL.findall(path.read_text())}  # fmt: skip
+    return {
+        m
+        for path in (ROOT / "workflows").rglob("*.py")
+        for m in _PATCH_CALL.findall(path.read_text())
+    }
 
 
 def _events(history: dict[str, Any], kind: str) -> list[dict[str, Any]]:
@@ -42,8 +45,10 @@ def markers(history: dict[str, Any]) -> set[str]:
 
 
 def _activities(history: dict[str, Any]) -> list[str]:
-    return [e["activityTaskScheduledEventAttributes"]["activityType"]["name"]
-            for e in _events(history, "EVENT_TYPE_ACTIVITY_TASK_SCHEDULED")]  # fmt: skip
+    return [
+        e["activityTaskScheduledEventAttributes"]["activityType"]["name"]
+        for e in _events(history, "EVENT_TYPE_ACTIVITY_TASK_SCHEDULED")
+    ]
 
 
 def _children(history: dict[str, Any]) -> int:
@@ -53,8 +58,10 @@ def _children(history: dict[str, Any]) -> int:
 def _children_one_after_another(history: dict[str, Any]) -> bool:
     """Several children, each started by a workflow task of its own."""
     started = _events(history, "EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED")
-    tasks = {e["startChildWorkflowExecutionInitiatedEventAttributes"]
-             ["workflowTaskCompletedEventId"] for e in started}  # fmt: skip
+    tasks = {
+        e["startChildWorkflowExecutionInitiatedEventAttributes"]["workflowTaskCompletedEventId"]
+        for e in started
+    }
     return len(started) > 1 and len(tasks) == len(started)
 
 

@@ -52,12 +52,16 @@ async def test_noop_reporting_and_history_archive_run_to_the_end(
             == "baseline"
         )
         summary = await temporal.execute_workflow(
-            ReportingWorkflow.run, ReportingRequest("manual"),
-            id=f"reporting-{run}", task_queue=task_queue,
-        )  # fmt: skip
+            ReportingWorkflow.run,
+            ReportingRequest("manual"),
+            id=f"reporting-{run}",
+            task_queue=task_queue,
+        )
         assert summary.dbt.ok, summary.dbt.failures
         archived = await temporal.execute_workflow(
-            HistoryArchiveWorkflow.run, ArchiveRequest("manual", settle_s=0),
-            id=f"history-archive-{run}", task_queue=task_queue,
-        )  # fmt: skip
+            HistoryArchiveWorkflow.run,
+            ArchiveRequest("manual", settle_s=0),
+            id=f"history-archive-{run}",
+            task_queue=task_queue,
+        )
         assert archived.archived >= 2  # the two above at least

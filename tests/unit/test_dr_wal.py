@@ -37,11 +37,20 @@ def test_a_gap_is_found_between_the_first_segment_and_the_newest() -> None:
 
 def record(i: int, verified: bool) -> BackupRecord:
     return BackupRecord(
-        id=f"b{i}", started_at=f"2026-01-0{i}T00:00:00+00:00",
-        finished_at=f"2026-01-0{i}T00:10:00+00:00", timeline=1, start_lsn="0/1",
-        end_lsn="0/2", start_wal="x", end_wal="y", wal_segment_size=MB16, size_bytes=1,
-        verified=verified, verify_detail="", trigger="test",
-    )  # fmt: skip
+        id=f"b{i}",
+        started_at=f"2026-01-0{i}T00:00:00+00:00",
+        finished_at=f"2026-01-0{i}T00:10:00+00:00",
+        timeline=1,
+        start_lsn="0/1",
+        end_lsn="0/2",
+        start_wal="x",
+        end_wal="y",
+        wal_segment_size=MB16,
+        size_bytes=1,
+        verified=verified,
+        verify_detail="",
+        trigger="test",
+    )
 
 
 def test_retention_keeps_the_newest_and_never_the_last_good_backup() -> None:

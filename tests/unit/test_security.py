@@ -89,9 +89,16 @@ def test_bad_tokens_are_refused(tamper) -> None:  # type: ignore[no-untyped-def]
 
 def test_alg_none_is_refused() -> None:
     unsigned = jwt.encode(
-        {"sub": "u", "role": "admin", "tenant": "x", "iss": "saku",
-         "iat": int(time.time()), "exp": int(time.time()) + 60},
-        key=None, algorithm="none",
-    )  # fmt: skip
+        {
+            "sub": "u",
+            "role": "admin",
+            "tenant": "x",
+            "iss": "saku",
+            "iat": int(time.time()),
+            "exp": int(time.time()) + 60,
+        },
+        key=None,
+        algorithm="none",
+    )
     with pytest.raises(InvalidToken):
         decode_token(unsigned, secret=SECRET, issuer="saku")

@@ -35,9 +35,14 @@ def typology(
     if interdict is not None:
         workflow["interdictionThreshold"] = interdict
     return TypologyConfig.model_validate(
-        {"id": typology_id, "cfg": "1.0.0", "rules": rules, "expression": expression,
-         "workflow": workflow}
-    )  # fmt: skip
+        {
+            "id": typology_id,
+            "cfg": "1.0.0",
+            "rules": rules,
+            "expression": expression,
+            "workflow": workflow,
+        }
+    )
 
 
 def condition(cond_type: str, perspective: str = "debtor", **overrides: Any) -> EventFlowCondition:

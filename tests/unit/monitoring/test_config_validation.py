@@ -56,17 +56,29 @@ def test_a_typology_must_weight_every_outcome_including_err() -> None:
     rule = rule_config()
     rules = {(rule.id, rule.cfg): rule}
     incomplete = typology(
-        [{"id": rule.id, "cfg": rule.cfg, "termId": "v001",
-          "wghts": weights(x00=0, _01=0, _02=100)}],
+        [
+            {
+                "id": rule.id,
+                "cfg": rule.cfg,
+                "termId": "v001",
+                "wghts": weights(x00=0, _01=0, _02=100),
+            }
+        ],
         {"operator": "Add", "terms": ["v001"]},
-    )  # fmt: skip
+    )
     with pytest.raises(ConfigError, match=r"no weight for outcome\(s\) \.err"):
         check_typology_weights(incomplete, rules)
     complete = typology(
-        [{"id": rule.id, "cfg": rule.cfg, "termId": "v001",
-          "wghts": weights(x00=0, _01=0, _02=100, err=0)}],
+        [
+            {
+                "id": rule.id,
+                "cfg": rule.cfg,
+                "termId": "v001",
+                "wghts": weights(x00=0, _01=0, _02=100, err=0),
+            }
+        ],
         {"operator": "Add", "terms": ["v001"]},
-    )  # fmt: skip
+    )
     check_typology_weights(complete, rules)
 
 
@@ -91,15 +103,35 @@ def test_interdiction_threshold_cannot_be_below_alert() -> None:
 def test_a_network_map_must_name_existing_configs() -> None:
     rule = rule_config()
     typo = typology(
-        [{"id": rule.id, "cfg": rule.cfg, "termId": "v001",
-          "wghts": weights(x00=0, _01=0, _02=100, err=0)}],
+        [
+            {
+                "id": rule.id,
+                "cfg": rule.cfg,
+                "termId": "v001",
+                "wghts": weights(x00=0, _01=0, _02=100, err=0),
+            }
+        ],
         {"operator": "Add", "terms": ["v001"]},
-    )  # fmt: skip
+    )
     network_map = NetworkMap.model_validate(
-        {"cfg": "1.0.0", "messages": [{"id": "004@1.0.0", "cfg": "1.0.0",
-         "txTp": "pacs.002.001.12", "typologies": [{"id": typo.id, "cfg": typo.cfg,
-         "rules": [{"id": rule.id, "cfg": rule.cfg}]}]}]}
-    )  # fmt: skip
+        {
+            "cfg": "1.0.0",
+            "messages": [
+                {
+                    "id": "004@1.0.0",
+                    "cfg": "1.0.0",
+                    "txTp": "pacs.002.001.12",
+                    "typologies": [
+                        {
+                            "id": typo.id,
+                            "cfg": typo.cfg,
+                            "rules": [{"id": rule.id, "cfg": rule.cfg}],
+                        }
+                    ],
+                }
+            ],
+        }
+    )
     check_network_map(network_map, {(rule.id, rule.cfg): rule}, {(typo.id, typo.cfg): typo})
     with pytest.raises(ConfigError, match="not found"):
         check_network_map(network_map, {}, {(typo.id, typo.cfg): typo})

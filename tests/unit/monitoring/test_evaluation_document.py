@@ -39,12 +39,26 @@ def test_the_stored_result_leaves_out_only_what_the_configuration_says() -> None
     [row] = orjson.loads(evaluation_rows([evaluation]))
 
     # the evaluations table's columns, not repeated in the result
-    assert {k: row[k] for k in ("evaluation_id", "msg_id", "end_to_end_id", "tx_type",
-                                "network_map_cfg", "workflow_id", "run_id")} == {
-        "evaluation_id": evaluation.evaluation_id, "msg_id": t.msg_id,
-        "end_to_end_id": t.end_to_end_id, "tx_type": t.tx_type, "network_map_cfg": "1.0.0",
-        "workflow_id": "wf", "run_id": "run",
-    }  # fmt: skip
+    assert {
+        k: row[k]
+        for k in (
+            "evaluation_id",
+            "msg_id",
+            "end_to_end_id",
+            "tx_type",
+            "network_map_cfg",
+            "workflow_id",
+            "run_id",
+        )
+    } == {
+        "evaluation_id": evaluation.evaluation_id,
+        "msg_id": t.msg_id,
+        "end_to_end_id": t.end_to_end_id,
+        "tx_type": t.tx_type,
+        "network_map_cfg": "1.0.0",
+        "workflow_id": "wf",
+        "run_id": "run",
+    }
     assert (row["tenant_id"], row["status"], row["interdicted"]) == (t.tenant_id, "ALRT", True)
     expected = asdict(evaluation)
     expected["adjudication"]["typologies"] = list(expected["adjudication"]["typologies"])

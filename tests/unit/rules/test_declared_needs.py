@@ -42,19 +42,39 @@ class GuardedHistory:
 
 
 def guarded(rule: Rule) -> Any:
-    edges = [edge(days_ago=d, amount=1000 + 37 * d, counterparty=f"acc-{d % 5}",
-                  channel=f"kiosk-{d % 2}", category="snacks", auth_method="fingerprint",
-                  lat=-6.2 + d / 100, lon=106.8)
-             for d in range(1, 40)]  # fmt: skip
+    edges = [
+        edge(
+            days_ago=d,
+            amount=1000 + 37 * d,
+            counterparty=f"acc-{d % 5}",
+            channel=f"kiosk-{d % 2}",
+            category="snacks",
+            auth_method="fingerprint",
+            lat=-6.2 + d / 100,
+            lon=106.8,
+        )
+        for d in range(1, 40)
+    ]
     real = features(
-        debtor_outgoing=edges, debtor_incoming=edges, creditor_incoming=edges,
-        creditor_outgoing=edges, debtor_first_seen_ms=NOW - 400 * 24 * HOUR,
-        creditor_first_seen_ms=NOW - 3 * 24 * HOUR, debtor_birth_date="2014-05-01",
-        school=school(daily_limit=20_000.0, weekly_limit=80_000.0, spent_today=5_000.0,
-                      canteen_opens_minute=390, canteen_closes_minute=900,
-                      local_minute_of_day=600, kiosk_school_id="sch-1", offline_cap=50_000.0,
-                      balance_cap=2_000_000.0),
-    )  # fmt: skip
+        debtor_outgoing=edges,
+        debtor_incoming=edges,
+        creditor_incoming=edges,
+        creditor_outgoing=edges,
+        debtor_first_seen_ms=NOW - 400 * 24 * HOUR,
+        creditor_first_seen_ms=NOW - 3 * 24 * HOUR,
+        debtor_birth_date="2014-05-01",
+        school=school(
+            daily_limit=20_000.0,
+            weekly_limit=80_000.0,
+            spent_today=5_000.0,
+            canteen_opens_minute=390,
+            canteen_closes_minute=900,
+            local_minute_of_day=600,
+            kiosk_school_id="sch-1",
+            offline_cap=50_000.0,
+            balance_cap=2_000_000.0,
+        ),
+    )
 
     class Guarded:
         debtor = GuardedHistory(real.debtor, "debtor", rule.needs)
@@ -72,11 +92,19 @@ def guarded(rule: Rule) -> Any:
 
 TRANSACTIONS = {
     "bank payment": tx(debtor_lat=-6.9, debtor_lon=107.6),
-    "kiosk purchase": tx(tx_type=TxType.KIOSK_PURCHASE, school_id="sch-1", kiosk_id="kiosk-0",
-                         category="snacks", auth_method="pin", match_score=80,
-                         operator_id="staff-1", offline=True, status=None),
+    "kiosk purchase": tx(
+        tx_type=TxType.KIOSK_PURCHASE,
+        school_id="sch-1",
+        kiosk_id="kiosk-0",
+        category="snacks",
+        auth_method="pin",
+        match_score=80,
+        operator_id="staff-1",
+        offline=True,
+        status=None,
+    ),
     "top-up": tx(tx_type=TxType.TOP_UP, school_id="sch-1", status=None),
-}  # fmt: skip
+}
 
 
 @pytest.mark.parametrize("code", sorted(RULES))

@@ -103,7 +103,8 @@ async def migrate(database_url: str, directory: Path = MIGRATIONS_DIR) -> list[M
 
 
 def create_pool(database_url: str, *, min_size: int = 1, max_size: int = 10) -> Pool:
-    """A pool that is not yet open: `await pool.open()` (or use it as a context manager)."""
+    """A pool that is not yet open: `await pool.open()` (or use it as a context manager).
+    `database_url` may name several hosts (libpq's multi-host form)."""
     return AsyncConnectionPool(
         database_url,
         min_size=min_size,
@@ -111,4 +112,8 @@ def create_pool(database_url: str, *, min_size: int = 1, max_size: int = 10) -> 
         open=False,
         kwargs={"row_factory": dict_row, "autocommit": True},
         connection_class=psycopg.AsyncConnection[DictRow],
+        # Every connection is checked (a round trip) as it is handed out, so one to a
+        # server that died or was failed over is discarded and replaced by a new one, which
+        # a multi-host URL with target_session_attrs=read-write takes to the new primary.
+        check=AsyncConnectionPool.check_connection,
     )

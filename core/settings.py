@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     kafka_port: int = Field(default=59092, alias="SAKU_KAFKA_PORT")
     # the system user that owns the embedded PostgreSQL when Saku runs as root
     pg_system_user: str = Field(default="saku-postgres", alias="SAKU_PG_SYSTEM_USER")
+    # the embedded PostgreSQL's streaming hot standby (`saku dr replica up`): when set,
+    # Saku's database URL names both servers and connects to whichever one is the primary
+    pg_replica_port: int | None = Field(default=None, alias="SAKU_PG_REPLICA_PORT")
 
     # --- processes ---
     api_host: str = Field(default="127.0.0.1", alias="SAKU_API_HOST")
@@ -146,7 +149,14 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         password = self.embedded_secret("postgres-saku.password")
-        return f"postgresql://saku:{password}@{EMBEDDED_HOST}:{self.pg_port}/saku"
+        if self.pg_replica_port is None:
+            return f"postgresql://saku:{password}@{EMBEDDED_HOST}:{self.pg_port}/saku"
+        # libpq tries the hosts in order and keeps the first that accepts writes, so after
+        # a failover new connections reach the promoted standby without a restart
+        return (
+            f"postgresql://saku:{password}@{EMBEDDED_HOST}:{self.pg_port},"
+            f"{EMBEDDED_HOST}:{self.pg_replica_port}/saku?target_session_attrs=read-write"
+        )
 
     def resolved_backup_database_url(self) -> str:
         if self.backup_database_url is not None:

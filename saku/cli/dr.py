@@ -1,7 +1,7 @@
 """`saku dr …`: disaster recovery. `backup`, `backups`, `restore` and `drill` are in
 `saku.cli.dr_backups`; `archive` archives closed workflow histories now (and
 copies the embedded Temporal server's store); `replay` replays archived histories against the
-current workflow code."""
+current workflow code; `replica` and `failover` are in `saku.cli.dr_replica`."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from typing import Any
 
 from core.settings import Settings
 from saku.cli.dr_backups import register_backup_commands
+from saku.cli.dr_replica import register_replica_commands
 from saku.stack.process import StackError
 
 START_A_WORKER = "start `saku worker` (or everything with `saku up`)"
@@ -57,6 +58,7 @@ def register(commands: Any) -> None:
     )
     replay.set_defaults(handler=replay_archived)
     register_backup_commands(sub)
+    register_replica_commands(sub)
 
 
 def _day(value: str) -> date:

@@ -18,6 +18,7 @@ from pathlib import Path
 import psycopg
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
+from activities.dr.replica import ReplicaError, clone
 from core import topics
 from core.dr.layout import wal_archive_dir
 from core.health import (
@@ -119,8 +120,12 @@ class Postgres(EmbeddedComponent):
     stop_signal = signal.SIGINT
 
     @property
+    def port(self) -> int:
+        return self.settings.pg_port
+
+    @property
     def ports(self) -> dict[int, str]:
-        return {self.settings.pg_port: "SAKU_PG_PORT"}
+        return {self.port: "SAKU_PG_PORT"}
 
     @cached_property
     def bin_dir(self) -> Path:
@@ -129,6 +134,13 @@ class Postgres(EmbeddedComponent):
     @property
     def data_dir(self) -> Path:
         return self.var / "postgres" / "data"
+
+    @property
+    def fence_file(self) -> Path:
+        """Present while this server is a former primary that another one replaced
+        (`saku dr failover`): it must not start as a primary again, or two would take
+        writes. `saku dr replica rejoin` rewinds it into a standby and removes the file."""
+        return self.data_dir.parent / "FENCED"
 
     @property
     def run_as(self) -> str | None:
@@ -170,7 +182,16 @@ class Postgres(EmbeddedComponent):
             os.chown(archive, entry.pw_uid, entry.pw_gid)
         archive.chmod(0o700)
 
+    def _check_not_fenced(self) -> None:
+        if self.fence_file.exists():
+            raise StackError(
+                f"{self.name} ({self.data_dir}) was the primary before a failover: starting "
+                "it would make two primaries. Rejoin it as a standby with "
+                "`saku dr replica rejoin`."
+            )
+
     def prepare(self) -> None:
+        self._check_not_fenced()
         self._ensure_system_user()
         self._check_traversable()
         self._prepare_wal_archive()
@@ -216,7 +237,7 @@ class Postgres(EmbeddedComponent):
             "-D",
             str(self.data_dir),
             "-p",
-            str(self.settings.pg_port),
+            str(self.port),
             "-c",
             f"listen_addresses={EMBEDDED_HOST}",
             # TCP only: socket paths under deep var/ folders exceed the 107-byte limit
@@ -249,18 +270,16 @@ class Postgres(EmbeddedComponent):
         return await check_postgres(self.settings.resolved_database_url())
 
     async def ready(self) -> ComponentHealth:
-        return await check_postgres(self._superuser_url("postgres"))
+        return await check_postgres(self.superuser_url("postgres"))
 
-    def _superuser_url(self, database: str) -> str:
+    def superuser_url(self, database: str) -> str:
         password = self.settings.embedded_secret("postgres-superuser.password")
-        return (
-            f"postgresql://postgres:{password}@{EMBEDDED_HOST}:{self.settings.pg_port}/{database}"
-        )
+        return f"postgresql://postgres:{password}@{EMBEDDED_HOST}:{self.port}/{database}"
 
     async def setup(self) -> None:
         password = self.settings.embedded_secret("postgres-saku.password")
         async with await psycopg.AsyncConnection.connect(
-            self._superuser_url("postgres"), autocommit=True
+            self.superuser_url("postgres"), autocommit=True
         ) as conn:
             cur = await conn.execute("SELECT 1 FROM pg_roles WHERE rolname = 'saku'")
             if await cur.fetchone() is None:
@@ -272,6 +291,48 @@ class Postgres(EmbeddedComponent):
             cur = await conn.execute("SELECT 1 FROM pg_database WHERE datname = 'saku'")
             if await cur.fetchone() is None:
                 await conn.execute("CREATE DATABASE saku OWNER saku")
+
+
+class PostgresReplica(Postgres):
+    """The embedded PostgreSQL's streaming hot standby (`saku dr replica up`): a clone of
+    the primary by pg_basebackup, on its own port and data directory. After a failover it
+    is the primary, and the former primary, rewound, is its standby."""
+
+    name = "postgres-replica"
+
+    @property
+    def port(self) -> int:
+        if self.settings.pg_replica_port is None:
+            raise StackError("set SAKU_PG_REPLICA_PORT (e.g. 55433) to run a standby")
+        return self.settings.pg_replica_port
+
+    @property
+    def ports(self) -> dict[int, str]:
+        return {self.port: "SAKU_PG_REPLICA_PORT"}
+
+    @property
+    def data_dir(self) -> Path:
+        return self.var / "postgres-replica" / "data"
+
+    def prepare(self) -> None:
+        self._check_not_fenced()
+        self._ensure_system_user()
+        self._check_traversable()
+        self._prepare_wal_archive()
+        if (self.data_dir / "PG_VERSION").exists():
+            return
+        try:
+            clone(self.settings, Postgres(self.settings).superuser_url("postgres"), self.data_dir)
+        except ReplicaError as err:
+            raise StackError(f"cannot create the standby: {err}") from None
+
+    async def check(self) -> ComponentHealth:
+        health = await check_postgres(self.superuser_url("postgres"))
+        health.name = self.name
+        return health
+
+    async def setup(self) -> None:
+        """Nothing: the roles and the database come from the primary."""
 
 
 class Valkey(EmbeddedComponent):
@@ -447,7 +508,17 @@ def embedded_components(settings: Settings) -> list[EmbeddedComponent]:
     """The components whose URL setting is unset, i.e. the ones Saku runs itself."""
     chosen: list[EmbeddedComponent] = []
     if not settings.database_url:
-        chosen.append(Postgres(settings))
+        # a former primary fenced by a failover stays stopped until it is rejoined; the
+        # standby is part of the stack once `saku dr replica up` has created it
+        servers = [Postgres(settings)]
+        if settings.pg_replica_port is not None:
+            servers.append(PostgresReplica(settings))
+        chosen += [
+            s
+            for s in servers
+            if not s.fence_file.exists()
+            and (s.name == "postgres" or (s.data_dir / "PG_VERSION").exists())
+        ]
     if not settings.valkey_url:
         chosen.append(Valkey(settings))
     if not settings.temporal_address:

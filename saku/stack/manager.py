@@ -124,7 +124,11 @@ def down(settings: Settings, only: list[str] | None = None) -> list[str]:
 async def status(settings: Settings) -> list[StatusRow]:
     embedded = {c.name: c for c in embedded_components(settings)}
     rows = []
-    for health in await check_all(settings):
+    checked = await check_all(settings)
+    # components check_all does not know of (the PostgreSQL standby)
+    names = {health.name for health in checked}
+    checked += [await c.check() for c in embedded.values() if c.name not in names]
+    for health in checked:
         component = embedded.get(health.name)
         if component is None:
             rows.append(StatusRow(health, embedded=False, pid=None, note="external"))

@@ -87,6 +87,22 @@ TESTED: dict[str, tuple[str, str]] = {
         "test_dr_drill.py",
         "test_drill_restores_checks_and_records_and_fails_on_a_changed_row",
     ),
+    "saku dr replica up": (
+        "test_failover.py",
+        "test_failover_under_kiosk_payments_loses_and_duplicates_nothing",
+    ),
+    "saku dr replica down": (
+        "test_failover.py",
+        "test_failover_under_kiosk_payments_loses_and_duplicates_nothing",
+    ),
+    "saku dr replica rejoin": (
+        "test_failover.py",
+        "test_failover_under_kiosk_payments_loses_and_duplicates_nothing",
+    ),
+    "saku dr failover": (
+        "test_failover.py",
+        "test_failover_under_kiosk_payments_loses_and_duplicates_nothing",
+    ),
     "saku bench stream": (
         "test_cli_commands.py",
         "test_bench_stream_prints_its_table_for_a_small_stream",

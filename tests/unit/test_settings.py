@@ -6,6 +6,7 @@ import stat
 from pathlib import Path
 
 import pytest
+from psycopg.conninfo import conninfo_to_dict
 from pydantic import ValidationError
 
 from core.settings import Settings
@@ -34,6 +35,24 @@ def test_unset_urls_mean_the_embedded_stack_with_generated_secrets(tmp_path: Pat
     secret_file = tmp_path / "secrets" / "postgres-saku.password"
     assert stat.S_IMODE(secret_file.stat().st_mode) == 0o600
     assert settings.resolved_database_url() == url  # generated once, then reused
+
+
+def test_a_standby_port_makes_the_embedded_url_name_both_servers(tmp_path: Path) -> None:
+    settings = Settings(
+        SAKU_VAR_DIR=tmp_path, SAKU_PG_PORT=61000, SAKU_PG_REPLICA_PORT=61001, DATABASE_URL=None
+    )
+    url = settings.resolved_database_url()
+    assert url.startswith("postgresql://saku:")
+    assert url.endswith("@127.0.0.1:61000,127.0.0.1:61001/saku?target_session_attrs=read-write")
+    # libpq reads it as two hosts, keeping the first that accepts writes
+    parts = conninfo_to_dict(url)
+    assert (parts["host"], parts["port"]) == ("127.0.0.1,127.0.0.1", "61000,61001")
+    assert parts["target_session_attrs"] == "read-write"
+
+
+def test_a_multi_host_database_url_is_taken_as_it_is() -> None:
+    url = "postgresql://u:p@10.0.0.1:5432,10.0.0.2:5432/saku?target_session_attrs=read-write"
+    assert Settings(DATABASE_URL=url).resolved_database_url() == url
 
 
 def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -8,7 +8,9 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import unquote, urlparse
+
+import psycopg
+from psycopg.conninfo import conninfo_to_dict
 
 from core.settings import Settings
 
@@ -30,14 +32,27 @@ def target_dir(settings: Settings) -> Path:
     return settings.var_dir.resolve() / "dbt" / "target"
 
 
+def _server(url: str) -> tuple[str, int]:
+    """dbt takes one host: of a multi-host URL (a primary and its standby), the server the
+    URL reaches now (the one that accepts writes, with target_session_attrs=read-write)."""
+    parts = conninfo_to_dict(url)
+    host, port = str(parts.get("host") or "127.0.0.1"), str(parts.get("port") or 5432)
+    if "," not in host:
+        return host, int(port)
+    with psycopg.connect(url, connect_timeout=5) as conn:
+        return conn.info.host, conn.info.port
+
+
 def dbt_environment(settings: Settings) -> dict[str, str]:
-    url = urlparse(settings.resolved_database_url())
+    url = settings.resolved_database_url()
+    parts = conninfo_to_dict(url)
+    host, port = _server(url)
     return os.environ | {
-        "SAKU_DBT_HOST": url.hostname or "127.0.0.1",
-        "SAKU_DBT_PORT": str(url.port or 5432),
-        "SAKU_DBT_USER": unquote(url.username or ""),
-        "SAKU_DBT_PASSWORD": unquote(url.password or ""),
-        "SAKU_DBT_DBNAME": (url.path or "/saku").lstrip("/"),
+        "SAKU_DBT_HOST": host,
+        "SAKU_DBT_PORT": str(port),
+        "SAKU_DBT_USER": str(parts.get("user") or ""),
+        "SAKU_DBT_PASSWORD": str(parts.get("password") or ""),
+        "SAKU_DBT_DBNAME": str(parts.get("dbname") or "saku"),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",  # and no network calls home
         # build products and logs under var/, never in the repository
         "DBT_TARGET_PATH": str(target_dir(settings)),

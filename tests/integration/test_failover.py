@@ -29,8 +29,10 @@ from pathlib import Path
 import httpx
 import psycopg
 import pytest
+from psycopg.conninfo import conninfo_to_dict
 
 from activities.dr.replica import standbys
+from activities.reporting.dbt import dbt_environment
 from activities.wallet.ledger import Ledger
 from api.app import create_app
 from core.db import Pool, create_pool
@@ -236,3 +238,19 @@ def report_interruption(tills: list[Till], killed_at: float, promoted_at: float)
         f"(kill -> first acknowledgement after promotion {(back - killed_at) * 1000:.0f} ms, "
         f"of which `saku dr failover` {(promoted_at - killed_at) * 1000:.0f} ms)"
     )
+
+
+async def test_reports_reach_the_primary_of_a_multi_host_url(stack: Settings) -> None:
+    """dbt takes one host: of a primary and its standby, the one accepting writes."""
+    live = stack.resolved_database_url()
+    password = conninfo_to_dict(live)["password"]
+    two = stack.model_copy(
+        update={
+            "database_url": f"postgresql://saku:{password}@127.0.0.1:{free_port()},"
+            f"127.0.0.1:{stack.pg_port}/saku?target_session_attrs=read-write"
+        }
+    )
+    env = await asyncio.to_thread(dbt_environment, two)
+    assert (env["SAKU_DBT_HOST"], env["SAKU_DBT_PORT"]) == ("127.0.0.1", str(stack.pg_port))
+    assert (env["SAKU_DBT_USER"], env["SAKU_DBT_PASSWORD"]) == ("saku", password)
+    assert env["SAKU_DBT_DBNAME"] == "saku"

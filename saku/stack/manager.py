@@ -131,7 +131,11 @@ async def status(settings: Settings) -> list[StatusRow]:
     for health in checked:
         component = embedded.get(health.name)
         if component is None:
-            rows.append(StatusRow(health, embedded=False, pid=None, note="external"))
+            note = "external"
+            if health.name == "postgres" and not settings.database_url:
+                # not managed: a former primary, fenced by a failover until it rejoins
+                note = "fenced after a failover: `saku dr replica rejoin` makes it a standby"
+            rows.append(StatusRow(health, embedded=False, pid=None, note=note))
             continue
         component.annotate(health)
         pid = component.process.running_pid()

@@ -46,12 +46,12 @@ async def world(processes: Settings, pool: Pool) -> AsyncIterator[World]:
             yield await build_world(processes, pool, client)
 
 
-async def produce_topups(settings: Settings, *values: bytes) -> None:
+async def produce_topups(settings: Settings, *values: bytes, key: bytes | None = None) -> None:
     producer = AIOKafkaProducer(bootstrap_servers=settings.resolved_kafka_bootstrap())
     await producer.start()
     try:
         for value in values:
-            await producer.send_and_wait(settings.topic(topics.TOPUPS.name), value)
+            await producer.send_and_wait(settings.topic(topics.TOPUPS.name), value, key=key)
     finally:
         await producer.stop()
 
@@ -123,7 +123,8 @@ async def test_a_topup_id_reused_for_another_topup_on_kafka_is_dead_lettered(
     }
     first = json.dumps(event).encode()
     other = json.dumps(event | {"amount": "90000"}).encode()  # same id, other money
-    await produce_topups(processes, first, other, first)
+    # one key, one partition: the consumer sees them in the order sent
+    await produce_topups(processes, first, other, first, key=event["topupId"].encode())
 
     async def credited() -> bool:
         return await topup_status(pool, world.tenant, event["topupId"]) == "credited"

@@ -57,12 +57,7 @@ class EvaluationActivities:
         prepared = await self.pipeline.prepare(request, txs)
         info = activity.info()
         oldest_first = sorted(request.msg_ids, key=lambda msg_id: txs[msg_id].created_at_ms)
-        try:
-            evaluated = await self._decide_in_parts(prepared, oldest_first, info)
-        except ExceptionGroup as failed:
-            # the first failure itself is the activity's error: what its retry policy and an
-            # operator in the UI should see, not "unhandled errors in a TaskGroup"
-            raise failed.exceptions[0] from None
+        evaluated = await self._decide_in_parts(prepared, oldest_first, info)
         if request.open_cases:
             # from the stored evaluations: a retry re-runs the rules, and history may have
             # changed since the first run stored its decisions
@@ -77,10 +72,11 @@ class EvaluationActivities:
         self, prepared: PreparedBatch, msg_ids: list[str], info: activity.Info
     ) -> list[Evaluation]:
         evaluated: list[Evaluation] = []
+        storing: list[asyncio.Task[list[str]]] = []
         # One batch's rules at a time, in the order the batches got here (the lock is fair):
         # batches taking turns part by part would each finish later, the older one with the
         # longest-waiting payments too. The last parts' inserts finish outside the lock.
-        async with asyncio.TaskGroup() as storing, self._deciding:
+        async with self._deciding:
             for start in range(0, len(msg_ids), STORE_EVERY):
                 part = self.pipeline.decide(
                     prepared,
@@ -88,7 +84,13 @@ class EvaluationActivities:
                     info.workflow_id or "",
                     info.workflow_run_id or "",
                 )
-                storing.create_task(self.pipeline.store(part))
+                storing.append(asyncio.create_task(self.pipeline.store(part)))
                 evaluated += part
                 await asyncio.sleep(0)  # the insert goes out before the next part's rules run
+        # Every part's insert runs to its end, so a decision stored is kept when another part
+        # fails; the first failure is then the activity's error (what its retry policy and an
+        # operator in the UI see), and the retry stores what is missing.
+        for outcome in await asyncio.gather(*storing, return_exceptions=True):
+            if isinstance(outcome, BaseException):
+                raise outcome
         return evaluated

@@ -5,21 +5,24 @@ end-to-end id, five minutes), from which a pacs.002 is completed with its paymen
 amount and remittance data; a miss reads the stored pacs.008 from PostgreSQL. Account
 histories, account ages and entity profiles (the features) are read from PostgreSQL, and the
 worker keeps the histories it has read in its own memory, not in Valkey. Besides that Valkey
-holds kiosk nonces, PIN and sign-in failure counters and the self-check's key: counters and
-replay protection, which a flush resets (infra/README.md, "DR runbook", says what that
-means), but nothing a decision is computed from.
+holds kiosk nonces (with the nonce epoch that closes the replay window their loss opens:
+the last test here), PIN and sign-in failure counters and the self-check's key: protections
+a flush resets (infra/README.md, "DR runbook", says what that means), but nothing a
+decision is computed from.
 
-The design: each test runs the same workload twice, into two fresh tenants set up
-identically, the same messages (same ids, amounts, parties and timestamps) in the same
-order. The first run never touches Valkey; the second flushes it (FLUSHALL) every few
-milliseconds for the whole run, so writes to the data cache are lost at random points in
-every batch. Every evaluation of the second run must then equal its counterpart of the first:
-status, interdiction, typology scores, and every rule result (rule, version, outcome and
-the measured value the outcome was banded from). Equal outcomes could also come from rules
-that never looked at the data; so the stream's test checks that its first run read the
-pacs.002s' data from a warm cache and its second from an empty one, and both tests check
-that the decisions vary (history-based rules land on different bands), so that a feature
-rebuilt wrong would show.
+The design: the two decision tests each run the same workload twice, into two fresh tenants
+set up identically, the same messages (same ids, amounts, parties and timestamps) in the
+same order. The first run never touches Valkey; the second flushes it (FLUSHALL) every few
+milliseconds, so writes to the data cache are lost at random points in every batch (the
+kiosk run flushes throughout its top-ups and controls, and then before every sixth purchase
+only: after each flush a kiosk seen before it is held for one clock skew, and the test, as
+a kiosk would, asks again). Every evaluation of the second run must then equal its
+counterpart of the first: status, interdiction, typology scores, and every rule result
+(rule, version, outcome and the measured value the outcome was banded from). Equal outcomes
+could also come from rules that never looked at the data; so the stream's test checks that
+its first run read the pacs.002s' data from a warm cache and its second from an empty one,
+and both tests check that the decisions vary (history-based rules land on different bands),
+so that a feature rebuilt wrong would show.
 """
 
 from __future__ import annotations
@@ -47,15 +50,17 @@ from activities.monitoring.history import _cache_key
 from api.app import create_app
 from core import topics
 from core.db import Pool
+from core.kiosk_signing import sign_request
 from core.security import Principal, Role, issue_token
 from core.settings import Settings
 from saku.iso20022_samples import end_to_end_id, pacs002, pacs008
-from tests.integration.wallet_world import World, build_world
+from tests.integration.wallet_world import Kiosk, World, add_kiosk, build_world
 from tests.stackutil import eventually
 
 pytestmark = pytest.mark.integration
 
 PAYMENTS = 60
+SKEW_S = 2
 NOW = datetime.now(UTC).replace(microsecond=0)
 
 
@@ -192,7 +197,9 @@ async def evaluations(
 
 @pytest.fixture
 async def api(processes: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    app: FastAPI = create_app(processes)
+    """The real API, with a kiosk clock skew of SKEW_S: the hold on kiosks after a loss of
+    their nonces lasts one skew, and the tests wait it out."""
+    app: FastAPI = create_app(processes.model_copy(update={"kiosk_clock_skew_s": SKEW_S}))
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(
@@ -254,12 +261,27 @@ async def evaluated_message(pool: Pool, evaluation_id: str) -> str:
     return str(row["msg_id"])
 
 
+async def pay_until_answered(world: World, body: dict[str, Any]) -> tuple[dict[str, Any], int]:
+    """A kiosk payment, asked again (signed anew, same transaction id) after each 503 once
+    its Retry-After has passed; the receipt, and how often the kiosk was held."""
+    held = 0
+    while True:
+        response = await world.pay_raw(body)
+        if response.status_code != 503:
+            assert response.status_code == 200, response.text
+            return response.json(), held
+        held += 1
+        await asyncio.sleep(int(response.headers["Retry-After"]))
+
+
 async def kiosk_run(
     processes: Settings, pool: Pool, valkey: redis.Redis, api: httpx.AsyncClient, *, flush: bool
-) -> list[dict[str, Any]]:
+) -> tuple[list[dict[str, Any]], int]:
     """One school's morning: three students topped up, one with a daily limit and one with
     sugary drinks blocked, then 18 purchases by fingerprint (signed, each with its nonce).
-    Returns each purchase's receipt and its evaluation's decision, in order."""
+    With `flush`, Valkey is flushed throughout the top-ups and controls, and again before
+    every sixth purchase. Returns each purchase's receipt and its evaluation's decision, in
+    order, and how often the kiosk was held."""
     world: World = await build_world(processes, pool, api)
     students = [await world.student() for _ in range(3)]
     rng = random.Random(7)
@@ -279,47 +301,93 @@ async def kiosk_run(
             headers=world.guardian(students[1]),
         )
         assert blocked.status_code == 200, blocked.text
-        operator = world.token(Role.OPERATOR)
-        out = []
-        for i in range(18):
-            student = students[i % 3]
-            receipt = await world.pay(
-                student,
-                rng.choice(["3000", "8000", "15000", "27000"]),
-                tx=f"tx-{i:02d}",
-                category_id=rng.choice(["snacks", "meals", "sugary-drinks"]),
-                sold_at=(NOW - timedelta(minutes=30) + timedelta(seconds=20 * i)).isoformat(),
+        assert not flush or flushes[0] > 0
+    operator = world.token(Role.OPERATOR)
+    out, held = [], 0
+    for i in range(18):
+        if flush and i % 6 == 0:
+            await valkey.flushall()
+        student = students[i % 3]
+        body = {
+            "kiosk_tx_id": f"tx-{i:02d}",
+            "student_id": student,
+            "amount": rng.choice(["3000", "8000", "15000", "27000"]),
+            "category_id": rng.choice(["snacks", "meals", "sugary-drinks"]),
+            "sold_at": (NOW - timedelta(minutes=30) + timedelta(seconds=20 * i)).isoformat(),
+        }
+        receipt, waits = await pay_until_answered(world, body)
+        held += waits
+        evaluated = None
+        if receipt["evaluation_id"]:
+            msg_id = await evaluated_message(pool, receipt["evaluation_id"])
+            response = await api.get(
+                f"/tenants/{world.tenant}/evaluations/{msg_id}", headers=operator
             )
-            evaluated = None
-            if receipt["evaluation_id"]:
-                msg_id = await evaluated_message(pool, receipt["evaluation_id"])
-                response = await api.get(
-                    f"/tenants/{world.tenant}/evaluations/{msg_id}", headers=operator
-                )
-                assert response.status_code == 200, response.text
-                evaluated = decision(response.json())
-            out.append(
-                {
-                    "student": students.index(student),
-                    "status": receipt["status"],
-                    "reason_code": receipt["reason_code"],
-                    "balance_after": receipt["balance_after"],
-                    "monitoring_status": receipt["monitoring_status"],
-                    "evaluation": evaluated,
-                }
-            )
-        assert not flush or flushes[0] > 10
-    return out
+            assert response.status_code == 200, response.text
+            evaluated = decision(response.json())
+        out.append(
+            {
+                "student": students.index(student),
+                "status": receipt["status"],
+                "reason_code": receipt["reason_code"],
+                "balance_after": receipt["balance_after"],
+                "monitoring_status": receipt["monitoring_status"],
+                "evaluation": evaluated,
+            }
+        )
+    return out, held
 
 
 async def test_kiosk_payments_decide_the_same_with_valkey_flushed_throughout(
     processes: Settings, pool: Pool, valkey: redis.Redis, api: httpx.AsyncClient
 ) -> None:
-    warm = await kiosk_run(processes, pool, valkey, api, flush=False)
-    flushed = await kiosk_run(processes, pool, valkey, api, flush=True)
+    warm, warm_held = await kiosk_run(processes, pool, valkey, api, flush=False)
+    flushed, flushed_held = await kiosk_run(processes, pool, valkey, api, flush=True)
 
     assert flushed == warm
+    # the kiosk, seen before the second and third flush, was held after each; never without
+    assert warm_held == 0 and flushed_held >= 2
     # approvals and declines of both kinds, and evaluated purchases: the comparison means
     # something
     assert {p["status"] for p in warm} == {"approved", "declined"}
     assert sum(p["evaluation"] is not None for p in warm) >= 10
+
+
+# --- kiosk nonces --------------------------------------------------------------------------
+
+WHOAMI = "/v1/kiosk/whoami"
+
+
+def signed_whoami(world: World, kiosk: Kiosk | None = None) -> dict[str, str]:
+    kiosk = kiosk or world.kiosk
+    return sign_request(kiosk.private_key, world.tenant, kiosk.id, kiosk.key_id, "GET", WHOAMI)
+
+
+async def test_a_request_captured_before_valkey_lost_the_nonces_cannot_be_replayed(
+    processes: Settings, pool: Pool, valkey: redis.Redis, api: httpx.AsyncClient
+) -> None:
+    """Nonces are lost with Valkey; a request accepted just before could then be sent again
+    within the clock skew. The kiosks seen before the loss are held for one skew instead."""
+    world = await build_world(processes, pool, api)
+    captured = signed_whoami(world)
+    assert (await api.get(WHOAMI, headers=captured)).status_code == 200
+    replayed = await api.get(WHOAMI, headers=captured)
+    assert replayed.status_code == 401 and "nonce already used" in replayed.text
+
+    await valkey.flushall()
+    replayed = await api.get(WHOAMI, headers=captured)
+    assert replayed.status_code == 503, replayed.text
+    assert "rebuilding after Valkey lost its data" in replayed.json()["detail"]
+    # the kiosk's own new requests wait one skew at most, then pass
+    fresh = await api.get(WHOAMI, headers=signed_whoami(world))
+    assert fresh.status_code == 503
+    wait = int(fresh.headers["Retry-After"])
+    assert 1 <= wait <= SKEW_S + 1  # + 1: signed timestamps are whole seconds
+    # a kiosk first seen after the loss is not held
+    newcomer = await add_kiosk(world, f"kiosk-new-{uuid.uuid4().hex[:6]}")
+    assert (await api.get(WHOAMI, headers=signed_whoami(world, newcomer))).status_code == 200
+
+    await asyncio.sleep(wait)
+    assert (await api.get(WHOAMI, headers=signed_whoami(world))).status_code == 200
+    replayed = await api.get(WHOAMI, headers=captured)
+    assert replayed.status_code == 401, replayed.text  # too old now, and its nonce is known

@@ -26,6 +26,7 @@ from activities.monitoring.config_store import ConfigStore
 from activities.monitoring.stored_evaluations import StoredEvaluations
 from activities.wallet.directory import Directory
 from activities.wallet.kiosk_keys import KioskKeys
+from activities.wallet.kiosk_nonces import KioskNonces
 from activities.wallet.refunds import Refunds
 from activities.wallet.statements import Statements
 from api.resources import Resources
@@ -71,6 +72,10 @@ async def get_kiosk_keys(resources: ResourcesDep) -> KioskKeys:
     return KioskKeys(resources.pool)
 
 
+async def get_kiosk_nonces(resources: ResourcesDep) -> KioskNonces:
+    return KioskNonces(resources.valkey)
+
+
 async def get_config_store(resources: ResourcesDep) -> ConfigStore:
     return ConfigStore(resources.pool)
 
@@ -104,6 +109,7 @@ DirectoryDep = Annotated[Directory, Depends(get_directory)]
 StatementsDep = Annotated[Statements, Depends(get_statements)]
 RefundsDep = Annotated[Refunds, Depends(get_refunds)]
 KioskKeysDep = Annotated[KioskKeys, Depends(get_kiosk_keys)]
+KioskNoncesDep = Annotated[KioskNonces, Depends(get_kiosk_nonces)]
 ConfigStoreDep = Annotated[ConfigStore, Depends(get_config_store)]
 StoredEvaluationsDep = Annotated[StoredEvaluations, Depends(get_stored_evaluations)]
 CasesDep = Annotated[Cases, Depends(get_cases)]

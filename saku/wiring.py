@@ -19,7 +19,7 @@ from activities.monitoring.history import HistoryStore
 from activities.registry import build_activities
 from activities.wallet.notifications import WebhookSender
 from activities.wallet.webhook_targets import WebhookPolicy
-from api.intake.consumer import DeadLetter, LoadMeter, StreamConsumer
+from api.intake.consumer import DeadLetter, LoadMeter, ResumeFromDatabase, StreamConsumer
 from api.intake.selfcheck import selfcheck_handler
 from api.intake.service import Intake
 from api.intake.topups import topups_handler
@@ -105,12 +105,17 @@ async def run_consumer(settings: Settings, stop: asyncio.Event) -> None:
         ),
     }
     consumer = AIOKafkaConsumer(
-        *handlers,
         bootstrap_servers=bootstrap,
         group_id=settings.consumer_group,
         enable_auto_commit=False,
         auto_offset_reset="earliest",
         fetch_max_wait_ms=settings.consumer_fetch_wait_ms,
+    )
+    # resume from the offsets recorded in PostgreSQL where they are behind Kafka's (a restore)
+    kept = [settings.topic(topics.TRANSACTIONS.name), settings.topic(topics.TOPUPS.name)]
+    consumer.subscribe(
+        list(handlers),
+        listener=ResumeFromDatabase(consumer, pool, settings.consumer_group, kept),
     )
     await producer.start()
     await consumer.start()
@@ -119,6 +124,7 @@ async def run_consumer(settings: Settings, stop: asyncio.Event) -> None:
             consumer,
             handlers,
             DeadLetter(settings.topic(topics.DEAD_LETTER.name), producer, pool),
+            group=settings.consumer_group,
             max_record_bytes=settings.kafka_max_record_bytes,
             max_records=settings.consumer_max_batch,
             load=load,

@@ -22,6 +22,8 @@ import redis.asyncio as redis
 from psycopg import AsyncConnection
 from psycopg.rows import DictRow
 
+from activities.monitoring import offsets
+from activities.monitoring.offsets import StreamPosition
 from core.db import Pool
 from core.monitoring.transactions import Transaction, TxType
 
@@ -136,30 +138,37 @@ class HistoryStore:
         self.valkey = valkey
         self._probe_until = 0.0  # monotonic time; see _PROBE_AFTER_DUPLICATE_S
 
-    async def accept(self, batch: Sequence[Incoming]) -> Accepted:
-        """Store what is new, in one transaction; see `Accepted`.
+    async def accept(
+        self, batch: Sequence[Incoming], *, position: StreamPosition | None = None
+    ) -> Accepted:
+        """Store what is new, in one transaction; see `Accepted`. With `position` (a Kafka
+        batch's), the consumer's offsets are recorded in that same transaction.
 
         Messages are usually new, so a batch is copied in without first looking up which of
         its messages are stored. A message stored before fails the copy on the primary key;
         the batch is then stored again, looking first, and so are the batches of the next
         minute."""
         if not batch:
+            if position is not None:
+                await offsets.record_alone(self.pool, position)
             return Accepted([], [], [])
         probe = time.monotonic() < self._probe_until
         for _ in range(_ACCEPT_ATTEMPTS - 1):
             try:
-                return await self._accept(batch, probe=probe)
+                return await self._accept(batch, probe=probe, position=position)
             except psycopg.errors.UniqueViolation:
                 # stored before, or by another delivery after we looked: the next attempt
                 # finds it stored and counts it as a duplicate
                 self._saw_duplicate()
                 probe = True
-        return await self._accept(batch, probe=True)
+        return await self._accept(batch, probe=True, position=position)
 
     def _saw_duplicate(self) -> None:
         self._probe_until = time.monotonic() + _PROBE_AFTER_DUPLICATE_S
 
-    async def _accept(self, batch: Sequence[Incoming], *, probe: bool) -> Accepted:
+    async def _accept(
+        self, batch: Sequence[Incoming], *, probe: bool, position: StreamPosition | None
+    ) -> Accepted:
         result = Accepted([], [], [])
         async with self.pool.connection() as conn, conn.transaction():
             # Status reports are completed from their payments before anything is stored, so
@@ -193,6 +202,8 @@ class HistoryStore:
             conflicting = await self._conflicting(conn, duplicates)
             result.duplicates = [m for m in duplicates if id(m) not in conflicting]
             result.conflicts = [m for m in duplicates if id(m) in conflicting]
+            if position is not None:
+                await offsets.record(conn, position)
         if payments:
             async with self.valkey.pipeline(transaction=False) as pipe:
                 for tx in payments:

@@ -1,7 +1,11 @@
 """The Kafka intake: a consumer group with manual commits and a dead-letter topic.
 
 An offset is committed only after every record up to it has been durably handed on (a
-workflow started in Temporal) or dead-lettered with its reason. A handler that raises for a
+workflow started in Temporal) or dead-lettered with its reason. The handlers also record
+their topic's offsets in PostgreSQL with what they stored (see
+activities/monitoring/offsets.py), and on every partition assignment the consumer resumes
+from there when the database is behind Kafka: after a point-in-time restore it reads again
+what the restore lost. A handler that raises for a
 transient reason (Temporal unreachable, say) stops the batch uncommitted: the records are
 read again, and handing on is idempotent by workflow id, so nothing is lost or doubled.
 """
@@ -12,14 +16,16 @@ import asyncio
 import hashlib
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import TypeAlias
 
 import orjson
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, ConsumerRecord
 from aiokafka.structs import OffsetAndMetadata, TopicPartition
 
+from activities.monitoring import offsets
+from activities.monitoring.offsets import StreamPosition
 from core.db import Pool
 from core.logs import CORRELATION_HEADER, correlation_id
 
@@ -62,8 +68,11 @@ class Rejected(Exception):
 Record: TypeAlias = "ConsumerRecord[bytes, bytes]"
 # A handler takes one topic's records from a poll and hands them on durably; it returns the
 # records it rejects, with reasons, for the dead-letter topic. Raising means "transient
-# failure": nothing is committed and the records are read again.
-Handler = Callable[[list[Record]], Awaitable[list[tuple[Record, str]]]]
+# failure": nothing is committed and the records are read again. The position is where the
+# topic's partitions will stand once the poll is handed on: a handler that stores in
+# PostgreSQL records it there (in the transaction that stores, or right after the durable
+# step); a handler that keeps nothing in PostgreSQL may ignore it.
+Handler = Callable[[list[Record], StreamPosition], Awaitable[list[tuple[Record, str]]]]
 
 
 @dataclass
@@ -159,6 +168,7 @@ class StreamConsumer:
         handlers: Mapping[str, Handler],
         dead_letter: DeadLetter,
         *,
+        group: str,
         max_record_bytes: int,
         max_records: int = 500,
         load: LoadMeter | None = None,
@@ -173,6 +183,8 @@ class StreamConsumer:
         self.linger_ms = linger_ms
         self.handled = 0
         self.dead_lettered = 0
+        self.group = group
+        self.pool = dead_letter.pool
 
     async def _poll(
         self, in_flight: asyncio.Task[None] | None
@@ -206,10 +218,12 @@ class StreamConsumer:
 
     async def process_batch(self, batch: Mapping[TopicPartition, list[Record]]) -> None:
         by_topic: dict[str, list[Record]] = {}
-        for records in batch.values():
-            for record in records:
-                by_topic.setdefault(record.topic, []).append(record)
+        next_offsets: dict[str, dict[int, int]] = {}
+        for tp, records in batch.items():
+            by_topic.setdefault(tp.topic, []).extend(records)
+            next_offsets.setdefault(tp.topic, {})[tp.partition] = records[-1].offset + 1
         for topic, records in by_topic.items():
+            position = StreamPosition(self.group, topic, next_offsets[topic])
             # too large to be what any of Saku's topics carries: refused unread
             oversized = [r for r in records if record_size(r) > self.max_record_bytes]
             readable = [r for r in records if record_size(r) <= self.max_record_bytes]
@@ -223,7 +237,7 @@ class StreamConsumer:
             ]
             if readable:
                 correlation_id.set(record_correlation_id(readable[0]))
-                rejected += await self.handlers[topic](readable)
+                rejected += await self.handlers[topic](readable, position)
             for record, reason in rejected:
                 await self.dead_letter.send(record, reason)
                 self.dead_lettered += 1
@@ -254,7 +268,7 @@ class StreamConsumer:
                     in_flight = None
                     if not handed_on:
                         # the polled batch is dropped too: it is read again after the rewind
-                        await self._rewind([*in_flight_batch, *batch])
+                        await self._rewind(first_offsets(in_flight_batch, batch))
                         continue
                 if batch:
                     in_flight = asyncio.create_task(self.process_batch(batch))
@@ -272,13 +286,85 @@ class StreamConsumer:
             return False
         return True
 
-    async def _rewind(self, partitions: list[TopicPartition]) -> None:
+    async def _rewind(self, starts: Mapping[TopicPartition, int]) -> None:
+        """Seek back to where the failed batch began: everything before it is handed on.
+        (Not to Kafka's committed offset: after a restore that is ahead of what this
+        database holds, and the database may be what failed.)"""
         assigned = self.consumer.assignment()
         # a partition taken away by a rebalance is read again by its new owner
-        for partition in dict.fromkeys(p for p in partitions if p in assigned):
-            committed = await self.consumer.committed(partition)
-            self.consumer.seek(partition, committed or 0)
+        for partition, offset in starts.items():
+            if partition in assigned:
+                self.consumer.seek(partition, offset)
         await asyncio.sleep(1.0)
+
+
+def first_offsets(
+    *batches: Mapping[TopicPartition, list[Record]],
+) -> dict[TopicPartition, int]:
+    """The first offset of each partition in these consecutive batches."""
+    starts: dict[TopicPartition, int] = {}
+    for batch in batches:
+        for partition, records in batch.items():
+            if records:
+                starts.setdefault(partition, records[0].offset)
+    return starts
+
+
+async def behind_kafka(
+    consumer: AIOKafkaConsumer, pool: Pool, group: str, partitions: Collection[TopicPartition]
+) -> dict[TopicPartition, int]:
+    """The partitions whose offset recorded in PostgreSQL is behind Kafka's committed one
+    (or Kafka has none), with that offset: after a restore, what came after the restore
+    point is read again from there (intake is idempotent). Elsewhere Kafka's committed
+    offset stands: it is never ahead of the database's while Saku runs.
+
+    A partition with no offset in PostgreSQL gets Kafka's (or the start of the partition)
+    recorded first: from its first assignment on, every partition has one there, so a
+    restore to before a partition's first record still reads that record again."""
+    keys = {p: (p.topic, p.partition) for p in partitions}
+    in_database = await offsets.stored(pool, group, keys.values())
+    committed = {p: await consumer.committed(p) for p in partitions}
+    await offsets.adopt(
+        pool, group, {keys[p]: committed[p] or 0 for p in partitions if keys[p] not in in_database}
+    )
+    behind = {}
+    for partition in partitions:
+        stored = in_database.get(keys[partition])
+        kafka = committed[partition]
+        if stored is not None and (kafka is None or stored < kafka):
+            behind[partition] = stored
+    return behind
+
+
+class ResumeFromDatabase(ConsumerRebalanceListener):  # type: ignore[misc]
+    """On every assignment (the first one at start too), seek each partition of the topics
+    whose offsets are kept in PostgreSQL back to the database's offset where it is behind
+    Kafka's (see `behind_kafka`)."""
+
+    def __init__(
+        self, consumer: AIOKafkaConsumer, pool: Pool, group: str, topics: Collection[str]
+    ) -> None:
+        self.consumer = consumer
+        self.pool = pool
+        self.group = group
+        self.topics = set(topics)
+
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        pass
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        kept = [p for p in assigned if p.topic in self.topics]
+        behind = await behind_kafka(self.consumer, self.pool, self.group, kept)
+        for partition, offset in behind.items():
+            log.info(
+                "reading again from the offset recorded in PostgreSQL",
+                extra={
+                    "topic": partition.topic,
+                    "partition": partition.partition,
+                    "offset": offset,
+                },
+            )
+            self.consumer.seek(partition, offset)
 
 
 def decode_json(record: Record) -> dict[str, object]:

@@ -13,6 +13,7 @@ from aiokafka import AIOKafkaProducer
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
+from activities.monitoring.offsets import StreamPosition
 from api.intake.consumer import Handler, Record, Rejected, decode_json
 from core.logs import correlation_headers
 from core.selfcheck import SelfCheckRequest, SelfCheckResult, selfcheck_workflow_id
@@ -35,7 +36,9 @@ def parse_check(data: dict[str, object]) -> SelfCheckRequest:
 
 
 def selfcheck_handler(client: Client, task_queue: str) -> Handler:
-    async def handle(records: list[Record]) -> list[tuple[Record, str]]:
+    async def handle(records: list[Record], position: StreamPosition) -> list[tuple[Record, str]]:
+        # self-checks keep nothing in PostgreSQL: Kafka's committed offsets are the only ones
+        del position
         rejected = []
         for record in records:
             try:

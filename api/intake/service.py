@@ -17,6 +17,7 @@ from typing import Literal
 from temporalio.client import Client
 
 from activities.monitoring.history import HistoryStore, Incoming
+from activities.monitoring.offsets import StreamPosition
 from core.db import Pool
 from core.monitoring.transactions import TxType
 from core.monitoring.types import EvaluationRequest
@@ -49,14 +50,19 @@ class Intake:
         self.task_queue = task_queue
 
     async def submit(
-        self, batch: Sequence[Incoming], *, micro_batch: bool = False
+        self,
+        batch: Sequence[Incoming],
+        *,
+        micro_batch: bool = False,
+        position: StreamPosition | None = None,
     ) -> list[Receipt]:
         """Accept a batch of one tenant's messages; evaluate each trigger in its own workflow,
-        or (micro_batch) all of them in one batch workflow that carries references."""
+        or (micro_batch) all of them in one batch workflow that carries references. A Kafka
+        batch's `position` is recorded with the history (see HistoryStore.accept)."""
         if not batch:
             return []
         tenant = batch[0].tx.tenant_id
-        result = await self.history.accept(batch)
+        result = await self.history.accept(batch, position=position)
         receipts: dict[int, Receipt] = {}
         for message, reason in result.rejected:
             receipts[id(message)] = Receipt(message.tx.msg_id, "rejected", reason=reason)
@@ -124,7 +130,9 @@ class Intake:
         started = {}
         for msg_id in msg_ids:
             workflow_id = transaction_workflow_id(tenant, msg_id)
-            # a redelivery finds the first delivery's workflow, running or finished
+            # A redelivery joins the first delivery's workflow while it runs. Only messages
+            # with no evaluation in this database get here, so a finished run is run again:
+            # its evaluation was lost with a restore (the store keeps one per message).
             await start_by_key(
                 self.client,
                 EvaluateTransactionWorkflow.run,
@@ -133,6 +141,7 @@ class Intake:
                 task_queue=self.task_queue,
                 labels=Labels(tenant, "evaluation", message_id=msg_id, message_type=types[msg_id]),
                 eager=True,  # taken up by a worker in this process if there is one (the API's)
+                once=False,
             )
             started[msg_id] = workflow_id
         return started

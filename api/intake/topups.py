@@ -13,6 +13,8 @@ from decimal import Decimal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from temporalio.client import Client
 
+from activities.monitoring import offsets
+from activities.monitoring.offsets import StreamPosition
 from activities.wallet.directory import Directory
 from api.intake.consumer import Handler, Record, Rejected, decode_json
 from api.intake.transactions import KnownTenants
@@ -61,10 +63,12 @@ def _reason(err: ValidationError) -> str:
 
 def topups_handler(client: Client, task_queue: str, pool: Pool, tenants: KnownTenants) -> Handler:
     """Start a top-up workflow per valid event (not waiting for it: the workflow is durable
-    once started); dead-letter the rest with the reason."""
+    once started); dead-letter the rest with the reason. The offsets are recorded in
+    PostgreSQL after the starts (a started top-up is durable; one started twice credits
+    once, by its id)."""
     directory = Directory(pool)
 
-    async def handle(records: list[Record]) -> list[tuple[Record, str]]:
+    async def handle(records: list[Record], position: StreamPosition) -> list[tuple[Record, str]]:
         rejected: list[tuple[Record, str]] = []
         for record in records:
             try:
@@ -85,6 +89,7 @@ def topups_handler(client: Client, task_queue: str, pool: Pool, tenants: KnownTe
                 await wallet_starts.top_up(client, task_queue, request, wait=False)
             except wallet_starts.MovementConflict as err:
                 rejected.append((record, str(err)))
+        await offsets.record_alone(pool, position)
         return rejected
 
     return handle

@@ -13,7 +13,9 @@ from collections import defaultdict
 
 import psycopg
 
+from activities.monitoring import offsets
 from activities.monitoring.history import Incoming
+from activities.monitoring.offsets import StreamPosition
 from api.intake.consumer import Handler, LoadMeter, Record, Rejected, decode_json
 from api.intake.messages import IntakeError, parse_message
 from api.intake.service import Intake
@@ -66,7 +68,7 @@ async def _one_by_one(
 def transactions_handler(
     intake: Intake, tenants: KnownTenants, micro_batch_from: int, load: LoadMeter
 ) -> Handler:
-    async def handle(records: list[Record]) -> list[tuple[Record, str]]:
+    async def handle(records: list[Record], position: StreamPosition) -> list[tuple[Record, str]]:
         rejected: list[tuple[Record, str]] = []
         by_tenant: dict[str, list[tuple[Record, Incoming]]] = defaultdict(list)
         for record in records:
@@ -80,12 +82,22 @@ def transactions_handler(
                 rejected.append((record, str(err)))
                 continue
             by_tenant[tenant].append((record, Incoming(tx, record.value.decode(), "kafka")))
-        for items in by_tenant.values():
+        groups = list(by_tenant.values())
+        recorded = False
+        for n, items in enumerate(groups, start=1):
             # batch when the poll is big or the stream is busy: a workflow per transaction
             # cannot keep up with a busy stream
             micro_batch = len(items) >= micro_batch_from or load.busy
+            # The offsets go with the last tenant's history: the earlier tenants' are stored
+            # by then, so the database never says a record was stored that is not.
+            last = n == len(groups)
             try:
-                receipts = await intake.submit([i for _, i in items], micro_batch=micro_batch)
+                receipts = await intake.submit(
+                    [i for _, i in items],
+                    micro_batch=micro_batch,
+                    position=position if last else None,
+                )
+                recorded = last
             except psycopg.DataError:
                 # a value the database refuses: find the record(s) one by one, so one bad
                 # record cannot stall the stream (connection errors still retry the poll)
@@ -96,6 +108,8 @@ def transactions_handler(
                 for (record, _), receipt in zip(items, receipts, strict=True)
                 if receipt.outcome in ("rejected", "conflict")
             ]
+        if not recorded:  # nothing stored, or the last part went one by one
+            await offsets.record_alone(intake.pool, position)
         return rejected
 
     return handle

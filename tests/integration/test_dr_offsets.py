@@ -15,6 +15,7 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
+import httpx
 import psycopg
 import pytest
 
@@ -26,12 +27,21 @@ from saku.iso20022_samples import financial_transaction
 from saku.stack.components import ensure_topics
 from saku.wiring import run_consumer, run_worker
 from tests.integration.test_dr_backups import write_and_archive
-from tests.integration.test_monitoring import REPORTABLE, SMALL, msg_id, produce, tenant
+from tests.integration.test_monitoring import (
+    REPORTABLE,
+    SMALL,
+    client,
+    evaluation,
+    msg_id,
+    post,
+    produce,
+    tenant,
+)
 from tests.stackutil import eventually
 
 pytestmark = pytest.mark.integration
 
-__all__ = ["tenant"]  # the fixture, from the monitoring tests
+__all__ = ["client", "tenant"]  # the fixtures, from the monitoring tests
 
 
 @asynccontextmanager
@@ -156,3 +166,28 @@ async def test_after_a_restore_every_message_is_evaluated_exactly_once(
         )
     finally:
         await asyncio.to_thread(restored.instance.stop)
+
+
+async def test_a_message_a_restore_lost_is_evaluated_again_though_temporal_has_its_run(
+    client: httpx.AsyncClient, processes: Settings, tenant: str
+) -> None:
+    payment = financial_transaction(amount=REPORTABLE, tenant_id=tenant)
+    for message in payment:
+        assert (await post(client, message)).status_code < 300
+    report = msg_id(payment.pacs002)
+    first = await evaluation(client, tenant, report)
+    # a restore to before the status report: its evaluation and the report itself are gone
+    # from the database, while Temporal keeps the finished evaluation run
+    query(
+        processes.resolved_database_url(),
+        "WITH e AS (DELETE FROM evaluations WHERE tenant_id = %s AND msg_id = %s) "
+        "DELETE FROM raw_messages WHERE tenant_id = %s AND msg_id = %s RETURNING msg_id",
+        tenant,
+        report,
+        tenant,
+        report,
+    )
+    receipt = (await post(client, payment.pacs002)).json()
+    assert receipt["outcome"] == "accepted"
+    again = await evaluation(client, tenant, report)
+    assert again["status"] == first["status"] and again["runId"] != first["runId"]

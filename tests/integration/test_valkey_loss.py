@@ -68,20 +68,23 @@ NOW = datetime.now(UTC).replace(microsecond=0)
 async def flushing(valkey: redis.Redis, every_s: float = 0.01) -> AsyncIterator[list[int]]:
     """FLUSHALL over and over while the block runs; yields the count of flushes so far."""
     flushes = [0]
+    stop = asyncio.Event()
 
     async def flush() -> None:
-        while True:
+        # stopped by the event, not cancelled: a cancellation that lands inside the client's
+        # command can be swallowed by it, and the loop would flush on for ever
+        while not stop.is_set():
             await valkey.flushall()
             flushes[0] += 1
-            await asyncio.sleep(every_s)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), every_s)
 
     task = asyncio.create_task(flush())
     try:
         yield flushes
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        stop.set()
+        await task
 
 
 def decision(evaluation: dict[str, Any]) -> dict[str, Any]:

@@ -14,9 +14,8 @@ from typing import Any
 from core.settings import Settings
 from saku.cli.dr_backups import register_backup_commands
 from saku.cli.dr_replica import register_replica_commands
+from saku.cli.temporal_access import client_with_worker
 from saku.stack.process import StackError
-
-START_A_WORKER = "start `saku worker` (or everything with `saku up`)"
 
 
 def register(commands: Any) -> None:
@@ -70,27 +69,13 @@ def _day(value: str) -> date:
 
 def archive_now(settings: Settings, args: argparse.Namespace) -> int:
     from core.dr.history_archive import HISTORY_ARCHIVE_ID, ArchiveRequest, ArchiveSummary
-    from core.temporal.client import connect, workflow_pollers
-    from core.temporal.schedules import ensure_configured_schedules
     from core.temporal.start import Labels, start_by_key
     from workflows.history_archive import HistoryArchiveWorkflow
 
     queue = settings.task_queue
 
     async def run() -> ArchiveSummary:
-        try:
-            client = await connect(settings)
-        except RuntimeError as err:
-            raise StackError(
-                f"Temporal is not reachable at {settings.resolved_temporal_address()} ({err}): "
-                "start the stack with `saku stack up` or `saku up`"
-            ) from None
-        await ensure_configured_schedules(client, settings)
-        if not await workflow_pollers(client, queue):
-            raise StackError(
-                f"no worker is polling the task queue {queue!r}: {START_A_WORKER}, "
-                "then run this again"
-            )
+        client = await client_with_worker(settings)
         # a run already under way (the schedule's) is joined rather than doubled
         handle = await start_by_key(
             client,

@@ -14,9 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from core.settings import Settings
+from saku.cli.temporal_access import client_with_worker
 from saku.stack.process import StackError
-
-START_A_WORKER = "start `saku worker` (or everything with `saku up`)"
 
 
 def register_backup_commands(sub: Any) -> None:
@@ -49,24 +48,6 @@ def register_backup_commands(sub: Any) -> None:
     ).set_defaults(handler=drill)
 
 
-async def _client_with_worker(settings: Settings) -> Any:
-    from core.temporal.client import connect, workflow_pollers
-
-    try:
-        client = await connect(settings)
-    except RuntimeError as err:
-        raise StackError(
-            f"Temporal is not reachable at {settings.resolved_temporal_address()} ({err}): "
-            "start the stack with `saku stack up` or `saku up`"
-        ) from None
-    if not await workflow_pollers(client, settings.task_queue):
-        raise StackError(
-            f"no worker is polling the task queue {settings.task_queue!r}: {START_A_WORKER}, "
-            "then run this again"
-        )
-    return client
-
-
 def _size(n: int) -> str:
     for unit in ("B", "KiB", "MiB", "GiB"):
         if n < 1024 or unit == "GiB":
@@ -82,7 +63,7 @@ def backup(settings: Settings, args: argparse.Namespace) -> int:
     from workflows.backup import BackupWorkflow
 
     async def run() -> BackupOutcome:
-        client = await _client_with_worker(settings)
+        client = await client_with_worker(settings)
         handle = await client.start_workflow(
             BackupWorkflow.run,
             BackupRequest("manual"),
@@ -221,7 +202,7 @@ def drill(settings: Settings, args: argparse.Namespace) -> int:
     from workflows.restore_drill import RestoreDrillWorkflow
 
     async def run() -> DrillReport:
-        client = await _client_with_worker(settings)
+        client = await client_with_worker(settings)
         handle = await client.start_workflow(
             RestoreDrillWorkflow.run,
             DrillRequest("manual"),

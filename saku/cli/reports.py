@@ -9,9 +9,8 @@ import time
 from typing import Any
 
 from core.settings import Settings
+from saku.cli.temporal_access import START_A_WORKER, client_with_worker
 from saku.stack.process import StackError
-
-START_A_WORKER = "start `saku worker` (or everything with `saku up`)"
 
 
 def register(commands: Any) -> None:
@@ -29,28 +28,12 @@ def build(settings: Settings, args: argparse.Namespace) -> int:
     from temporalio.service import RPCError
 
     from core.reporting import ReportingRequest, ReportingSummary
-    from core.temporal.client import connect, workflow_pollers
-    from core.temporal.schedules import ensure_configured_schedules
     from workflows.reporting import ReportingWorkflow
 
     queue = settings.task_queue
 
     async def run() -> ReportingSummary:
-        try:
-            client = await connect(settings)
-        except RuntimeError as err:
-            raise StackError(
-                f"Temporal is not reachable at {settings.resolved_temporal_address()} ({err}): "
-                "start the stack with `saku stack up` or `saku up`"
-            ) from None
-        await ensure_configured_schedules(client, settings)
-        # The workflow runs on a worker: without one it would wait, and the progress
-        # queries below would time out.
-        if not await workflow_pollers(client, queue):
-            raise StackError(
-                f"no worker is polling the task queue {queue!r}: {START_A_WORKER}, "
-                "then run this again"
-            )
+        client = await client_with_worker(settings)
         handle = await client.start_workflow(
             ReportingWorkflow.run,
             ReportingRequest("manual"),

@@ -257,6 +257,28 @@ class Directory:
             )
             return await cur.fetchone() is not None
 
+    async def display_name(self, tenant: str, school_id: str, student_id: str) -> str | None:
+        """The name a kiosk of the school greets the student by; None for a student of
+        another school (or none): a kiosk learns no names beyond its own school's."""
+        async with self.pool.connection() as conn:
+            cur = await conn.execute(
+                "SELECT display_name FROM students WHERE tenant_id = %s AND id = %s "
+                "AND school_id = %s",
+                (tenant, student_id, school_id),
+            )
+            row = await cur.fetchone()
+        return None if row is None else str(row["display_name"])
+
+    async def categories(self, tenant: str) -> list[tuple[str, str]]:
+        """The product categories kiosks may tag sales with: (id, name), by name."""
+        async with self.pool.connection() as conn:
+            cur = await conn.execute(
+                "SELECT id, name FROM product_categories WHERE tenant_id = %s ORDER BY name, id",
+                (tenant,),
+            )
+            rows = await cur.fetchall()
+        return [(str(r["id"]), str(r["name"])) for r in rows]
+
     async def pin_hash(self, tenant: str, student_id: str) -> str | None:
         """The student's kiosk PIN, hashed; None without a PIN (or without the student)."""
         async with self.pool.connection() as conn:

@@ -74,6 +74,20 @@ class ReceiptOut(BaseModel):
         )
 
 
+class KioskReceiptOut(ReceiptOut):
+    display_name: str | None = Field(
+        default=None, description='The name the kiosk greets the student by, e.g. "Budi S."'
+    )
+
+
+async def kiosk_receipt(
+    receipt: Receipt, directory: Directory, tenant: str, school_id: str
+) -> KioskReceiptOut:
+    """The receipt with the student's name, for the kiosk's screen (its own school only)."""
+    name = await directory.display_name(tenant, school_id, receipt.student_id)
+    return KioskReceiptOut(**ReceiptOut.of(receipt).model_dump(), display_name=name)
+
+
 async def check_pin(
     resources: ResourcesDep, directory: Directory, tenant: str, student_id: str, pin: str | None
 ) -> None:
@@ -111,7 +125,7 @@ def _sold_at_ms(sold_at: datetime | None) -> int:
 
 @router.post(
     "/payments",
-    response_model=ReceiptOut,
+    response_model=KioskReceiptOut,
     summary="Pay for a purchase (approved or declined, with a reason a child can read)",
     responses={
         401: {"description": "missing, forged, stale or replayed kiosk signature"},
@@ -126,7 +140,7 @@ async def pay(
     directory: DirectoryDep,
     resources: ResourcesDep,
     settings: SettingsDep,
-) -> ReceiptOut:
+) -> KioskReceiptOut:
     if body.auth_method == "pin":
         await check_pin(resources, directory, kiosk.tenant, body.student_id, body.pin)
     request = PaymentRequest(
@@ -144,19 +158,22 @@ async def pay(
     with resources.payments_in_flight:
         client = await resources.temporal()
         receipt = await wallet_starts.pay(client, settings.task_queue, request, kiosk.school_id)
-    return ReceiptOut.of(receipt)
+    return await kiosk_receipt(receipt, directory, kiosk.tenant, kiosk.school_id)
 
 
 @router.get(
     "/payments/{kiosk_tx_id}",
-    response_model=ReceiptOut,
+    response_model=KioskReceiptOut,
     summary="This kiosk's payment by its transaction id (after a timeout, for example)",
     responses={404: {"description": "no decided payment with this id from this kiosk"}},
 )
 async def payment(
-    kiosk_tx_id: Annotated[str, Path(pattern=TX_ID)], kiosk: KioskDep, statements: StatementsDep
-) -> ReceiptOut:
+    kiosk_tx_id: Annotated[str, Path(pattern=TX_ID)],
+    kiosk: KioskDep,
+    statements: StatementsDep,
+    directory: DirectoryDep,
+) -> KioskReceiptOut:
     receipt = await statements.payment_receipt(kiosk.tenant, kiosk.kiosk_id, kiosk_tx_id)
     if receipt is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no payment {kiosk_tx_id!r}")
-    return ReceiptOut.of(receipt)
+    return await kiosk_receipt(receipt, directory, kiosk.tenant, kiosk.school_id)

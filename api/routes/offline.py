@@ -22,10 +22,18 @@ router = APIRouter(prefix="/v1/kiosk", tags=["kiosk"])
 MAX_SALES = 1000  # one upload; a kiosk with more sends several
 
 
+class KioskCategory(BaseModel):
+    id: str
+    name: str
+
+
 class KioskConfig(BaseModel):
     school_id: str
     offline_student_cap: str = Field(description="Offline sales a student may make a day")
     offline_kiosk_cap: str = Field(description="Offline sales this kiosk may hold unsynced")
+    categories: list[KioskCategory] = Field(
+        default_factory=list, description="The categories the kiosk's screen offers"
+    )
 
 
 class OfflineSale(BaseModel):
@@ -54,7 +62,11 @@ class SyncAccepted(BaseModel):
     accepted: int
 
 
-@router.get("/config", response_model=KioskConfig, summary="The caps to sell within offline")
+@router.get(
+    "/config",
+    response_model=KioskConfig,
+    summary="The caps to sell within offline, and the categories to offer",
+)
 async def config(kiosk: KioskDep, directory: DirectoryDep) -> KioskConfig:
     caps = await directory.offline_caps(kiosk.tenant, kiosk.school_id)
     assert caps is not None  # the kiosk's school: the signature check found the kiosk in it
@@ -62,6 +74,9 @@ async def config(kiosk: KioskDep, directory: DirectoryDep) -> KioskConfig:
         school_id=kiosk.school_id,
         offline_student_cap=money(caps.per_student_per_day),
         offline_kiosk_cap=money(caps.per_kiosk_unsynced),
+        categories=[
+            KioskCategory(id=i, name=n) for i, n in await directory.categories(kiosk.tenant)
+        ],
     )
 
 

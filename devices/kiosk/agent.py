@@ -31,6 +31,26 @@ class Outcome:
     receipt: dict[str, Any] | None = None
     fallback: bool = False  # offer PIN / QR instead
     offline: bool = False  # sold into the offline journal, synced later
+    # a stable code for `message` that a screen translates (Saku's reason codes, or the
+    # agent's own below); None: only the message, as Saku or the sensor worded it
+    code: str | None = None
+    name: str | None = None  # the student's display name, when Saku told it
+
+
+# Saku's refusals of a PIN payment (HTTP 403), by the start of their reason
+_PIN_REFUSALS = {
+    "Wrong PIN": "wrong_pin",
+    "Too many wrong PINs": "pin_locked",
+    "No PIN is set": "no_pin",
+}
+
+
+def refusal_code(err: SakuError) -> str | None:
+    if err.status == 403:
+        for start, code in _PIN_REFUSALS.items():
+            if err.reason.startswith(start):
+                return code
+    return None
 
 
 OFFLINE_LIMIT = "Offline limit reached. Please pay when the kiosk is back online."
@@ -47,10 +67,17 @@ class KioskAgent:
         # the school's offline caps, refreshed whenever Saku answers; none known: no
         # offline sales (a kiosk never sells offline on caps it has not been told)
         self.caps: tuple[Decimal, Decimal] | None = None
+        self.categories: list[tuple[str, str]] = []  # (id, name) for the screen
+
+    @property
+    def offline(self) -> bool:
+        """Saku did not answer the last request: sales go to the journal, within caps."""
+        return self.client.reachable is False
 
     async def refresh_config(self) -> None:
         config = await self.client.config()
         self.caps = Decimal(config["offline_student_cap"]), Decimal(config["offline_kiosk_cap"])
+        self.categories = [(c["id"], c["name"]) for c in config.get("categories", [])]
 
     async def sync_offline(self) -> int:
         """Send the journal's unsynced sales; Saku replays them (each once)."""
@@ -89,14 +116,22 @@ class KioskAgent:
         try:
             match = await asyncio.to_thread(self.sensor.identify)
         except SensorError as err:
-            return Outcome(False, str(err), fallback=True)
+            return Outcome(False, str(err), fallback=True, code="sensor")
         if match is None:
             return Outcome(
-                False, "Fingerprint not recognised. Try again or use your PIN.", fallback=True
+                False,
+                "Fingerprint not recognised. Try again or use your PIN.",
+                fallback=True,
+                code="not_recognised",
             )
         owner = self.slots.student_at(match.slot)
         if owner is None:  # a slot the kiosk does not know: stale; sync will clean it up
-            return Outcome(False, "Fingerprint not recognised. Please use your PIN.", fallback=True)
+            return Outcome(
+                False,
+                "Fingerprint not recognised. Please use your PIN.",
+                fallback=True,
+                code="not_recognised",
+            )
         return await self._pay(owner[0], amount, category, "fingerprint", match.score)
 
     async def pay_by_verification(
@@ -112,11 +147,15 @@ class KioskAgent:
             try:
                 score = await asyncio.to_thread(self.sensor.verify, template)
             except SensorError as err:
-                return Outcome(False, str(err), student_id, fallback=True)
+                return Outcome(False, str(err), student_id, fallback=True, code="sensor")
             if score > 0:
                 return await self._pay(student_id, amount, category, "fingerprint", score)
         return Outcome(
-            False, "Fingerprint does not match. Please use your PIN.", student_id, fallback=True
+            False,
+            "Fingerprint does not match. Please use your PIN.",
+            student_id,
+            fallback=True,
+            code="no_match",
         )
 
     async def pay_with_student(
@@ -132,7 +171,12 @@ class KioskAgent:
         whose overrides monitoring counts): the student is named, not matched. Saku checks
         the PIN; it never goes into the offline journal."""
         if method == "override" and not operator:
-            return Outcome(False, "A staff override needs the staff member's name.", student_id)
+            return Outcome(
+                False,
+                "A staff override needs the staff member's name.",
+                student_id,
+                code="override_needs_staff",
+            )
         return await self._pay(student_id, amount, category, method, None, pin, operator)
 
     async def _pay(
@@ -161,22 +205,30 @@ class KioskAgent:
             receipt = await self.client.pay(body | ({"pin": pin} if pin else {}))
         except (httpx.TransportError, SakuError) as err:
             if isinstance(err, SakuError) and err.status < 500:
-                return Outcome(False, err.reason, student)
+                return Outcome(False, err.reason, student, code=refusal_code(err))
             return self._sell_offline(body)
+        name = receipt.get("display_name")
         if receipt["status"] == "approved":
-            return Outcome(True, "Thank you!", student, receipt)
-        return Outcome(False, str(receipt["reason"]), student, receipt)
+            return Outcome(True, "Thank you!", student, receipt, code="approved", name=name)
+        return Outcome(
+            False,
+            str(receipt["reason"]),
+            student,
+            receipt,
+            code=receipt.get("reason_code"),
+            name=name,
+        )
 
     def _sell_offline(self, sale: dict[str, Any]) -> Outcome:
         """Saku is unreachable: sell within the caps into the signed journal."""
         student, amount = sale["student_id"], Decimal(sale["amount"])
         if self.caps is None:
-            return Outcome(False, OFFLINE_LIMIT, student, fallback=False)
+            return Outcome(False, OFFLINE_LIMIT, student, fallback=False, code="offline_limit")
         student_cap, kiosk_cap = self.caps
         if (
             self.journal.spent_today(student) + amount > student_cap
             or self.journal.unsynced_total() + amount > kiosk_cap
         ):
-            return Outcome(False, OFFLINE_LIMIT, student)
+            return Outcome(False, OFFLINE_LIMIT, student, code="offline_limit")
         self.journal.record(sale)
-        return Outcome(True, "Approved (offline)", student, offline=True)
+        return Outcome(True, "Approved (offline)", student, offline=True, code="approved_offline")

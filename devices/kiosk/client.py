@@ -34,6 +34,9 @@ class KioskClient:
     def __init__(self, http: httpx.AsyncClient, identity: KioskIdentity) -> None:
         self.http = http
         self.identity = identity
+        # did Saku answer the last request? None before the first; False when it could
+        # not be reached or answered 5xx (the kiosk then sells offline)
+        self.reachable: bool | None = None
 
     async def _send(self, method: str, path: str, body: Any = None) -> httpx.Response:
         content = b"" if body is None else json.dumps(body).encode()
@@ -42,7 +45,12 @@ class KioskClient:
             me.private_key, me.tenant, me.kiosk_id, me.key_id, method, path, content
         )
         headers["Content-Type"] = "application/json"
-        response = await self.http.request(method, path, content=content, headers=headers)
+        try:
+            response = await self.http.request(method, path, content=content, headers=headers)
+        except httpx.TransportError:
+            self.reachable = False
+            raise
+        self.reachable = response.status_code < 500
         if response.status_code >= 400:
             try:
                 reason = str(response.json().get("detail", response.text))

@@ -45,8 +45,14 @@ def load_identity(setup: KioskSetup) -> KioskIdentity:
     return KioskIdentity(setup.tenant, setup.kiosk_id, setup.key_id, key)
 
 
-def build_kiosk(setup: KioskSetup, transport: httpx.AsyncBaseTransport | None = None) -> Starlette:
-    """The screen app; its lifespan runs the background sync against Saku."""
+def build_kiosk(
+    setup: KioskSetup,
+    transport: httpx.AsyncBaseTransport | None = None,
+    *,
+    sync_every_s: float = SYNC_EVERY_S,
+) -> Starlette:
+    """The screen app; its lifespan runs the background sync against Saku (every
+    `sync_every_s`, which is also how soon the screen notices Saku gone or back)."""
     identity = load_identity(setup)
     setup.data_dir.mkdir(parents=True, exist_ok=True)
     http = httpx.AsyncClient(base_url=setup.saku_url, transport=transport, timeout=15)
@@ -65,7 +71,7 @@ def build_kiosk(setup: KioskSetup, transport: httpx.AsyncBaseTransport | None = 
                 await agent.sync_sensor()
             except (httpx.TransportError, SakuError) as err:  # offline: sell within caps
                 log.warning("Saku unreachable, the kiosk sells offline", extra={"reason": str(err)})
-            await asyncio.sleep(SYNC_EVERY_S)
+            await asyncio.sleep(sync_every_s)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -4,6 +4,7 @@ decrypts and no kiosk sensor matches that finger any more."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -22,7 +23,7 @@ from devices.kiosk.agent import KioskAgent
 from devices.kiosk.client import KioskClient, KioskIdentity
 from devices.kiosk.journal import Journal
 from devices.kiosk.run import KioskSetup, build_kiosk
-from devices.kiosk.screen import create_screen
+from devices.kiosk.screen import LANGUAGE_COOKIE, create_screen
 from devices.kiosk.sensor import Sensor
 from devices.kiosk.slots import SlotMap
 from devices.sensor.simulator import SensorSimulator
@@ -143,18 +144,34 @@ async def test_the_kiosk_screen_shows_approved_or_declined_with_the_reason(
     await world.top_up(student, "5000")
     agent = agent_for(world, simulator, tmp_path)
     transport = httpx.ASGITransport(app=create_screen(agent))
-    async with httpx.AsyncClient(transport=transport, base_url="http://kiosk.local") as screen:
-        assert "Ready." in (await screen.get("/")).text
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://127.0.0.1", cookies={LANGUAGE_COOKIE: "en"}
+    ) as screen:
+        ready = await screen.get("/")
+        assert "Ready." in ready.text
+        found = re.search(r'name="csrf" value="([^"]+)"', ready.text)
+        assert found is not None
+        csrf = found[1]
         simulator.place_finger("nobody-enrolled")
-        unknown = await screen.post("/pay", data={"amount": "3.000", "method": "fingerprint"})
+        unknown = await screen.post(
+            "/pay", data={"csrf": csrf, "amount": "3.000", "method": "fingerprint"}
+        )
         assert unknown.status_code == 402 and "not recognised" in unknown.text
         wrong = await screen.post(
-            "/pay", data={"amount": "3000", "method": "pin", "student": student, "pin": "9999"}
+            "/pay",
+            data={
+                "csrf": csrf,
+                "amount": "3000",
+                "method": "pin",
+                "student": student,
+                "pin": "9999",
+            },
         )
         assert "Declined" in wrong.text and "Wrong PIN" in wrong.text
         paid = await screen.post(
             "/pay",
             data={
+                "csrf": csrf,
                 "amount": "3000",
                 "method": "pin",
                 "student": student,
@@ -163,12 +180,14 @@ async def test_the_kiosk_screen_shows_approved_or_declined_with_the_reason(
             },
         )
         assert paid.status_code == 200 and "Approved" in paid.text
+        assert "Thank you, Budi S.!" in paid.text  # the name from the kiosk's receipt
         poor = await screen.post(
-            "/pay", data={"amount": "3000", "method": "pin", "student": student, "pin": PIN}
+            "/pay",
+            data={"csrf": csrf, "amount": "3000", "method": "pin", "student": student, "pin": PIN},
         )
         assert "Not enough money in your wallet." in poor.text
         no_staff = await screen.post(
-            "/pay", data={"amount": "1000", "method": "override", "student": student}
+            "/pay", data={"csrf": csrf, "amount": "1000", "method": "override", "student": student}
         )
         assert "needs the staff member" in no_staff.text
         assert (await screen.get("/status")).json()["state"] == "declined"
@@ -246,6 +265,10 @@ async def test_a_deployed_kiosk_keeps_its_sensor_in_step_and_serves_its_screen(
             return len(simulator.stored_slots()) == 1  # the background sync loaded it
 
         await eventually(loaded, timeout=20)
-        screen = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://k")
+        screen = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app),
+            base_url="http://127.0.0.1",
+            cookies={LANGUAGE_COOKIE: "en"},
+        )
         async with screen:
             assert "Ready." in (await screen.get("/")).text

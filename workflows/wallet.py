@@ -41,6 +41,8 @@ async def _screen_and_settle(
         screen, request, start_to_close_timeout=STEP_TIMEOUT, retry_policy=RETRY
     )
     decline = screening.decline or (hold if screening.interdicted else None)
+    if request.redo is not None:  # decided before a restore undid its record: that stands
+        decline = request.redo.decline
     settlement = Settlement(decline, screening.evaluation_id, screening.monitoring_status)
     receipt: Receipt = await workflow.execute_local_activity_method(
         settle, args=[request, settlement], start_to_close_timeout=STEP_TIMEOUT, retry_policy=RETRY

@@ -124,6 +124,7 @@ async def pay(
     body: PaymentIn,
     kiosk: KioskDep,
     directory: DirectoryDep,
+    statements: StatementsDep,
     resources: ResourcesDep,
     settings: SettingsDep,
 ) -> ReceiptOut:
@@ -143,7 +144,9 @@ async def pay(
     )
     with resources.payments_in_flight:
         client = await resources.temporal()
-        receipt = await wallet_starts.pay(client, settings.task_queue, request, kiosk.school_id)
+        receipt = await wallet_starts.pay(
+            client, settings.task_queue, request, kiosk.school_id, statements
+        )
     return ReceiptOut.of(receipt)
 
 

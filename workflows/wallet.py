@@ -1,5 +1,6 @@
 """Kiosk payments and top-ups: screen (authorise, then the monitoring engine: rules,
-typologies, adjudication) -> decide -> settle (ledger, record, notify) -> receipt.
+typologies, adjudication) -> decide -> settle (ledger, record, notify) -> receipt. A
+movement a database restore undid runs again with the decision it was given (`Redo`).
 
 One workflow per purchase (id from the kiosk's transaction id) or top-up (the bank's
 reference), each step a local activity so the kiosk gets its answer in one round trip of

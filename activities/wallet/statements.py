@@ -1,5 +1,7 @@
 """What the wallet's records say back, for the API: a student's balance and recent movements,
-a school's kiosk payments, and one payment's or top-up's receipt once it is decided.
+a school's kiosk payments, one payment's or top-up's receipt once it is decided, and (after
+a restore of the database) whether a movement is recorded and which of a kiosk's synced
+sales are not.
 
 Read only: payments and top-ups are written by the wallet's activities (payments.py), refunds
 and voids by refunds.py.

@@ -22,6 +22,7 @@ from activities.biometrics.sensors import SensorCommands
 from activities.biometrics.vault import TemplateVault
 from activities.cases import Cases
 from activities.dr.drills import Drills
+from activities.dr.restores import Restores
 from activities.monitoring.config_store import ConfigStore
 from activities.monitoring.stored_evaluations import StoredEvaluations
 from activities.wallet.directory import Directory
@@ -100,6 +101,10 @@ async def get_drills(resources: ResourcesDep) -> Drills:
     return Drills(resources.pool)
 
 
+async def get_restores(resources: ResourcesDep) -> Restores:
+    return Restores(resources.pool)
+
+
 async def get_template_vault(resources: ResourcesDep) -> TemplateVault:
     return TemplateVault(resources.pool, resources.keyring)
 
@@ -117,6 +122,7 @@ ConsentsDep = Annotated[Consents, Depends(get_consents)]
 SensorCommandsDep = Annotated[SensorCommands, Depends(get_sensor_commands)]
 TemplateVaultDep = Annotated[TemplateVault, Depends(get_template_vault)]
 DrillsDep = Annotated[Drills, Depends(get_drills)]
+RestoresDep = Annotated[Restores, Depends(get_restores)]
 
 
 def _unauthorized(reason: str) -> HTTPException:

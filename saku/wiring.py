@@ -14,6 +14,7 @@ import httpx
 import redis.asyncio as redis
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
+from activities.dr.restores import Restores
 from activities.monitoring.alerts import kafka_alert_publisher
 from activities.monitoring.history import HistoryStore
 from activities.registry import build_activities
@@ -22,6 +23,7 @@ from activities.wallet.webhook_targets import WebhookPolicy
 from api.intake.consumer import DeadLetter, LoadMeter, ResumeFromDatabase, StreamConsumer
 from api.intake.selfcheck import selfcheck_handler
 from api.intake.service import Intake
+from api.intake.sweep import evaluate_what_restores_lost
 from api.intake.topups import topups_handler
 from api.intake.transactions import KnownTenants, transactions_handler
 from core import topics
@@ -120,6 +122,8 @@ async def run_consumer(settings: Settings, stop: asyncio.Event) -> None:
     await producer.start()
     await consumer.start()
     try:
+        # on a restored database: what the restore kept unevaluated, before the stream
+        await evaluate_what_restores_lost(intake, Restores(pool))
         stream = StreamConsumer(
             consumer,
             handlers,

@@ -1,5 +1,6 @@
 """Kiosk payments and top-ups: screen (authorise, then the monitoring engine: rules,
-typologies, adjudication) -> decide -> settle (ledger, record, notify) -> receipt.
+typologies, adjudication) -> decide -> settle (ledger, record, notify) -> receipt. A
+movement a database restore undid runs again with the decision it was given (`Redo`).
 
 One workflow per purchase (id from the kiosk's transaction id) or top-up (the bank's
 reference), each step a local activity so the kiosk gets its answer in one round trip of
@@ -41,6 +42,8 @@ async def _screen_and_settle(
         screen, request, start_to_close_timeout=STEP_TIMEOUT, retry_policy=RETRY
     )
     decline = screening.decline or (hold if screening.interdicted else None)
+    if request.redo is not None:  # decided before a restore undid its record: that stands
+        decline = request.redo.decline
     settlement = Settlement(decline, screening.evaluation_id, screening.monitoring_status)
     receipt: Receipt = await workflow.execute_local_activity_method(
         settle, args=[request, settlement], start_to_close_timeout=STEP_TIMEOUT, retry_policy=RETRY

@@ -166,7 +166,9 @@ class WalletActivities:
                     posted = await post_in(conn, tenant, request.msg_id, "purchase", entries)
                     posting_id = posted.posting_id
                 except InsufficientFunds:  # spent by a concurrent purchase since screening
-                    if not request.offline:
+                    # an offline sale, or an approved one a restore undid, has happened: it
+                    # is recorded on credit rather than declined
+                    if not request.offline and request.redo is None:
                         decline = INSUFFICIENT
                     else:
                         posting_id, debt = await _on_credit(
@@ -289,7 +291,7 @@ class WalletActivities:
                 return receipt_from_row(request.topup_id, existing, monitoring)
             decline = settlement.decline
             posting_id = None
-            if decline is None:
+            if decline is None and request.redo is None:  # a redo was credited then
                 decline = await self._over_cap(conn, request, amount)
             if decline is None:
                 owed = -await balance_in(conn, tenant, debt_account(request.student_id))

@@ -1,5 +1,7 @@
 """What the wallet's records say back, for the API: a student's balance and recent movements,
-a school's kiosk payments, and one payment's or top-up's receipt once it is decided.
+a school's kiosk payments, one payment's or top-up's receipt once it is decided, and (after
+a restore of the database) whether a movement is recorded and which of a kiosk's synced
+sales are not.
 
 Read only: payments and top-ups are written by the wallet's activities (payments.py), refunds
 and voids by refunds.py.
@@ -13,7 +15,7 @@ from decimal import Decimal
 
 from activities.wallet.payments import find_payment, find_topup, receipt_from_row
 from core.db import Pool
-from core.wallet.types import Receipt
+from core.wallet.types import PaymentRequest, Receipt, TopUpRequest
 
 
 @dataclass(frozen=True)
@@ -128,3 +130,36 @@ class Statements:
         async with self.pool.connection() as conn:
             row = await find_topup(conn, tenant, topup_id)
         return None if row is None else receipt_from_row(topup_id, row)
+
+    async def recorded(self, request: PaymentRequest | TopUpRequest) -> bool:
+        """Whether the database holds the payment's or top-up's row: written in the same
+        transaction as its posting (or its decline), so without it nothing was posted."""
+        async with self.pool.connection() as conn:
+            if isinstance(request, PaymentRequest):
+                cur = await conn.execute(
+                    "SELECT 1 FROM payments WHERE tenant_id = %s AND kiosk_id = %s "
+                    "AND kiosk_tx_id = %s",
+                    (request.tenant_id, request.kiosk_id, request.kiosk_tx_id),
+                )
+            else:
+                cur = await conn.execute(
+                    "SELECT 1 FROM topups WHERE tenant_id = %s AND id = %s",
+                    (request.tenant_id, request.topup_id),
+                )
+            return await cur.fetchone() is not None
+
+    async def payments_missing(
+        self, tenant: str, kiosk_id: str, kiosk_tx_ids: list[str]
+    ) -> list[str]:
+        """Which of the kiosk's transaction ids have no payment here (in the order given)."""
+        async with self.pool.connection() as conn:
+            rows = await (
+                await conn.execute(
+                    """SELECT t.id FROM unnest(%s::text[]) WITH ORDINALITY AS t(id, n)
+                       WHERE NOT EXISTS (SELECT 1 FROM payments p WHERE p.tenant_id = %s
+                                         AND p.kiosk_id = %s AND p.kiosk_tx_id = t.id)
+                       ORDER BY t.n""",
+                    (kiosk_tx_ids, tenant, kiosk_id),
+                )
+            ).fetchall()
+        return [r["id"] for r in rows]

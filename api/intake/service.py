@@ -96,6 +96,13 @@ class Intake:
             receipts[id(message)] = Receipt(msg_id, outcome, workflow_id)
         return [receipts[id(m)] for m in batch]
 
+    async def evaluate_again(
+        self, tenant: str, msg_ids: list[str], types: dict[str, str]
+    ) -> dict[str, str]:
+        """Start the evaluation of messages stored before and never evaluated (a restore
+        lost it): one batch workflow for several. Returns each one's workflow id."""
+        return await self._start(tenant, msg_ids, types, micro_batch=True)
+
     async def _evaluated_by(self, tenant: str, msg_ids: list[str]) -> dict[str, str]:
         if not msg_ids:
             return {}

@@ -16,6 +16,7 @@ from temporalio.client import Client
 from activities.monitoring import offsets
 from activities.monitoring.offsets import StreamPosition
 from activities.wallet.directory import Directory
+from activities.wallet.statements import Statements
 from api.intake.consumer import Handler, Record, Rejected, decode_json
 from api.intake.transactions import KnownTenants
 from api.starters import wallet as wallet_starts
@@ -65,8 +66,9 @@ def topups_handler(client: Client, task_queue: str, pool: Pool, tenants: KnownTe
     """Start a top-up workflow per valid event (not waiting for it: the workflow is durable
     once started); dead-letter the rest with the reason. The offsets are recorded in
     PostgreSQL after the starts (a started top-up is durable; one started twice credits
-    once, by its id)."""
+    once, by its id; one a restore undid is credited again, see api/starters/wallet.py)."""
     directory = Directory(pool)
+    statements = Statements(pool)
 
     async def handle(records: list[Record], position: StreamPosition) -> list[tuple[Record, str]]:
         rejected: list[tuple[Record, str]] = []
@@ -86,7 +88,7 @@ def topups_handler(client: Client, task_queue: str, pool: Pool, tenants: KnownTe
                 rejected.append((record, str(err)))
                 continue
             try:
-                await wallet_starts.top_up(client, task_queue, request, wait=False)
+                await wallet_starts.top_up(client, task_queue, request, statements, wait=False)
             except wallet_starts.MovementConflict as err:
                 rejected.append((record, str(err)))
         await offsets.record_alone(pool, position)

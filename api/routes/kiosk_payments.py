@@ -138,6 +138,7 @@ async def pay(
     body: PaymentIn,
     kiosk: KioskDep,
     directory: DirectoryDep,
+    statements: StatementsDep,
     resources: ResourcesDep,
     settings: SettingsDep,
 ) -> KioskReceiptOut:
@@ -157,7 +158,9 @@ async def pay(
     )
     with resources.payments_in_flight:
         client = await resources.temporal()
-        receipt = await wallet_starts.pay(client, settings.task_queue, request, kiosk.school_id)
+        receipt = await wallet_starts.pay(
+            client, settings.task_queue, request, kiosk.school_id, statements
+        )
     return await kiosk_receipt(receipt, directory, kiosk.tenant, kiosk.school_id)
 
 

@@ -1,16 +1,24 @@
-"""Kiosks offline: the caps they sell within, and the replay of their signed journal."""
+"""Kiosks offline: the caps they sell within, the replay of their signed journal, and after
+a point-in-time restore of Saku's database, which synced sales it no longer holds."""
 
 from __future__ import annotations
 
 import hashlib
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, Field, ValidationError
 
-from api.deps import DirectoryDep, KioskKeysDep, ResourcesDep, SettingsDep
+from api.deps import (
+    DirectoryDep,
+    KioskKeysDep,
+    ResourcesDep,
+    RestoresDep,
+    SettingsDep,
+    StatementsDep,
+)
 from api.kiosk_auth import KioskDep
 from api.routes.kiosk_payments import TX_ID
 from core.kiosk_signing import verify_journal_entry
@@ -33,6 +41,13 @@ class KioskConfig(BaseModel):
     offline_kiosk_cap: str = Field(description="Offline sales this kiosk may hold unsynced")
     categories: list[KioskCategory] = Field(
         default_factory=list, description="The categories the kiosk's screen offers"
+    )
+    restore_epoch: str | None = Field(
+        default=None,
+        description=(
+            "Changes when Saku's database is restored to an earlier point: the kiosk then asks"
+            " which of its synced sales Saku lost (POST /v1/kiosk/offline-sales/missing)"
+        ),
     )
 
 
@@ -62,12 +77,22 @@ class SyncAccepted(BaseModel):
     accepted: int
 
 
+class SyncedSalesIn(BaseModel):
+    kiosk_tx_ids: list[Annotated[str, Field(pattern=TX_ID)]] = Field(
+        min_length=1, max_length=MAX_SALES, description="Sales this kiosk has synced"
+    )
+
+
+class MissingSales(BaseModel):
+    missing: list[str] = Field(description="Those Saku does not hold: send them again")
+
+
 @router.get(
     "/config",
     response_model=KioskConfig,
     summary="The caps to sell within offline, and the categories to offer",
 )
-async def config(kiosk: KioskDep, directory: DirectoryDep) -> KioskConfig:
+async def config(kiosk: KioskDep, directory: DirectoryDep, restores: RestoresDep) -> KioskConfig:
     caps = await directory.offline_caps(kiosk.tenant, kiosk.school_id)
     assert caps is not None  # the kiosk's school: the signature check found the kiosk in it
     return KioskConfig(
@@ -77,7 +102,21 @@ async def config(kiosk: KioskDep, directory: DirectoryDep) -> KioskConfig:
         categories=[
             KioskCategory(id=i, name=n) for i, n in await directory.categories(kiosk.tenant)
         ],
+        restore_epoch=await restores.epoch(),
     )
+
+
+@router.post(
+    "/offline-sales/missing",
+    response_model=MissingSales,
+    summary="Which of these synced sales Saku does not hold (a restore lost them)",
+)
+async def missing_sales(
+    body: SyncedSalesIn, kiosk: KioskDep, statements: StatementsDep
+) -> MissingSales:
+    ids = list(dict.fromkeys(body.kiosk_tx_ids))
+    missing = await statements.payments_missing(kiosk.tenant, kiosk.kiosk_id, ids)
+    return MissingSales(missing=missing)
 
 
 @router.post(
@@ -132,6 +171,8 @@ async def offline_sales(
     digest = hashlib.sha256("\n".join(s.kiosk_tx_id for s in sales).encode()).hexdigest()
     workflow_id = f"offline-sync-{kiosk.tenant}-{kiosk.kiosk_id}-{digest[:16]}"
     client = await resources.temporal()
+    # not `once`: the same journal sent again (after a restore lost its sales) runs again;
+    # each sale is posted once, by its transaction id
     await start_by_key(
         client,
         OfflineSyncWorkflow.run,

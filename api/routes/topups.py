@@ -30,6 +30,7 @@ async def top_up(
     body: TopUpIn,
     principal: Annotated[Principal, Depends(submitters)],
     directory: DirectoryDep,
+    statements: StatementsDep,
     resources: ResourcesDep,
     settings: SettingsDep,
 ) -> ReceiptOut:
@@ -42,7 +43,7 @@ async def top_up(
     except ValueError as err:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(err)) from err
     client = await resources.temporal()
-    receipt = await wallet_starts.top_up(client, settings.task_queue, request)
+    receipt = await wallet_starts.top_up(client, settings.task_queue, request, statements)
     assert receipt is not None
     return ReceiptOut.of(receipt)
 

@@ -4,8 +4,10 @@ A workflow's id is its business key (a kiosk's transaction id, the bank's messag
 id, a case's message id), so starting it again — a retried request, a redelivered record —
 finds the first run instead of making a second: a running one is joined, and a finished
 one answers with its result (`once`), or may run again (not `once`: an erasure asked for
-again). Every start carries the search attributes operators filter by, and none of them
-personal data.
+again). The caller learns whether it found a finished run (`Started.finished`): a
+movement's starter then checks that the database still holds what that run did (a restore
+may have undone it). Every start carries the search attributes operators filter by, and
+none of them personal data.
 """
 
 from __future__ import annotations
@@ -50,6 +52,16 @@ class Labels:
         return TypedSearchAttributes(pairs)
 
 
+@dataclass(frozen=True)
+class Started:
+    """The workflow under the key, and whether it had already finished."""
+
+    handle: WorkflowHandle[Any, Any]
+    # True: a run under the id had finished and `once` kept it from running again; its
+    # result is the answer (no new run was started)
+    finished: bool = False
+
+
 async def start_by_key(
     client: Client,
     run: Any,
@@ -64,7 +76,7 @@ async def start_by_key(
     signal: str | None = None,
     signal_args: Sequence[Any] = (),
     memo: dict[str, Any] | None = None,
-) -> WorkflowHandle[Any, Any]:
+) -> Started:
     """Start the workflow under `id`, or find the one that has it.
 
     `eager`: the first task goes straight to a worker in this process (the API has one).
@@ -88,11 +100,11 @@ async def start_by_key(
     else:
         options |= {"start_signal": signal, "start_signal_args": list(signal_args)}
     try:
-        return await client.start_workflow(run, arg, **options)
+        return Started(await client.start_workflow(run, arg, **options))
     except WorkflowAlreadyStartedError:
         if signal is not None:  # a finished workflow takes no signal: the caller says why
             raise
         # finished before, and `once`: that run stands, and its result is the answer
         if isinstance(run, str):
-            return client.get_workflow_handle(id)
-        return client.get_workflow_handle_for(run, id)
+            return Started(client.get_workflow_handle(id), finished=True)
+        return Started(client.get_workflow_handle_for(run, id), finished=True)

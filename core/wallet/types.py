@@ -23,6 +23,18 @@ class Decline:
 
 
 @dataclass(frozen=True)
+class Redo:
+    """A movement decided before a point-in-time restore that undid its record (Temporal
+    kept the finished run, the restored database has no trace of it): carried out again
+    as it was decided. An approved sale has happened (the child has the food) and a
+    credited top-up was confirmed to the bank: they are posted, never declined now; a
+    declined one stays declined."""
+
+    status: str  # approved | credited | declined: the receipt given then
+    decline: Decline | None = None  # the reason given then, when declined
+
+
+@dataclass(frozen=True)
 class PaymentRequest:
     tenant_id: str
     kiosk_id: str
@@ -35,6 +47,7 @@ class PaymentRequest:
     match_score: int | None = None
     operator_id: str | None = None  # the staff member who approved an override
     offline: bool = False  # sold offline, replayed at sync
+    redo: Redo | None = None  # decided before a restore lost its record
 
     @property
     def msg_id(self) -> str:
@@ -51,6 +64,7 @@ class TopUpRequest:
     payer_name: str
     channel: str  # api | kafka
     created_at_ms: int
+    redo: Redo | None = None  # decided before a restore lost its record
 
     @property
     def msg_id(self) -> str:

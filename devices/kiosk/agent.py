@@ -54,6 +54,7 @@ def refusal_code(err: SakuError) -> str | None:
 
 
 OFFLINE_LIMIT = "Offline limit reached. Please pay when the kiosk is back online."
+CHECK_PAGE = 1000  # synced sales asked about in one request (Saku's bound)
 
 
 class KioskAgent:
@@ -68,6 +69,8 @@ class KioskAgent:
         # offline sales (a kiosk never sells offline on caps it has not been told)
         self.caps: tuple[Decimal, Decimal] | None = None
         self.categories: list[tuple[str, str]] = []  # (id, name) for the screen
+        # the restore of Saku's database Saku last reported (None: never restored)
+        self.restore_epoch: str | None = None
 
     @property
     def offline(self) -> bool:
@@ -78,6 +81,28 @@ class KioskAgent:
         config = await self.client.config()
         self.caps = Decimal(config["offline_student_cap"]), Decimal(config["offline_kiosk_cap"])
         self.categories = [(c["id"], c["name"]) for c in config.get("categories", [])]
+        self.restore_epoch = config.get("restore_epoch")
+
+    async def catch_up_after_restore(self) -> int:
+        """If Saku reports a restore of its database this kiosk has not caught up with,
+        find the synced sales it lost (`check_synced`); returns how many."""
+        epoch = self.restore_epoch
+        if epoch is None or epoch == self.journal.restore_epoch():
+            return 0
+        lost = await self.check_synced()
+        self.journal.caught_up_with(epoch)
+        return lost
+
+    async def check_synced(self) -> int:
+        """Ask Saku which synced sales it does not hold, and mark those unsynced: the next
+        sync sends them again (Saku posts each once, so this is harmless at any time)."""
+        lost, after = 0, 0
+        while page := self.journal.synced(after, CHECK_PAGE):
+            missing = await self.client.missing_sales([tx for _, tx in page])
+            self.journal.mark_unsynced(missing)
+            lost += len(missing)
+            after = page[-1][0]
+        return lost
 
     async def sync_offline(self) -> int:
         """Send the journal's unsynced sales; Saku replays them (each once)."""

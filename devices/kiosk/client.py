@@ -90,6 +90,12 @@ class KioskClient:
         result: dict[str, Any] = sent.json()
         return result
 
+    async def missing_sales(self, kiosk_tx_ids: list[str]) -> list[str]:
+        """Which of these synced sales Saku does not hold."""
+        body = {"kiosk_tx_ids": kiosk_tx_ids}
+        found = (await self._send("POST", "/v1/kiosk/offline-sales/missing", body)).json()
+        return [str(t) for t in found["missing"]]
+
     async def templates(self, student_id: str) -> list[bytes]:
         """One student's templates, for verify (1:1) mode."""
         found = (await self._send("GET", f"/v1/kiosk/students/{student_id}/templates")).json()

@@ -1,6 +1,7 @@
 """The kiosk's offline journal (SQLite): sales made while Saku is unreachable, each signed
 by the kiosk's key when made, within a per-student daily cap and a per-kiosk total, until
-they are synced."""
+they are synced. Synced sales are kept: after a restore of Saku's database, those it lost
+are marked unsynced and sent again."""
 
 from __future__ import annotations
 
@@ -29,6 +30,8 @@ class Journal:
             "NOT NULL, amount TEXT NOT NULL, day TEXT NOT NULL, entry TEXT NOT NULL, "
             "synced INTEGER NOT NULL DEFAULT 0)"
         )
+        # what the kiosk has seen of Saku: the restore epoch it last caught up with
+        self.db.execute("CREATE TABLE IF NOT EXISTS seen (key TEXT PRIMARY KEY, value TEXT)")
         self.db.commit()
 
     def spent_today(self, student_id: str) -> Decimal:
@@ -70,4 +73,32 @@ class Journal:
         with self.db:
             self.db.executemany(
                 "UPDATE sales SET synced = 1 WHERE kiosk_tx_id = ?", [(t,) for t in kiosk_tx_ids]
+            )
+
+    def synced(self, after: int, limit: int) -> list[tuple[int, str]]:
+        """Up to `limit` synced sales after position `after`: (position, kiosk_tx_id)."""
+        rows = self.db.execute(
+            "SELECT rowid, kiosk_tx_id FROM sales WHERE synced = 1 AND rowid > ? "
+            "ORDER BY rowid LIMIT ?",
+            (after, limit),
+        ).fetchall()
+        return [(int(r[0]), str(r[1])) for r in rows]
+
+    def mark_unsynced(self, kiosk_tx_ids: list[str]) -> None:
+        with self.db:
+            self.db.executemany(
+                "UPDATE sales SET synced = 0 WHERE kiosk_tx_id = ?", [(t,) for t in kiosk_tx_ids]
+            )
+
+    def restore_epoch(self) -> str | None:
+        """The restore of Saku's database this kiosk last caught up with."""
+        row = self.db.execute("SELECT value FROM seen WHERE key = 'restore_epoch'").fetchone()
+        return None if row is None else str(row[0])
+
+    def caught_up_with(self, epoch: str) -> None:
+        with self.db:
+            self.db.execute(
+                "INSERT INTO seen (key, value) VALUES ('restore_epoch', ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (epoch,),
             )

@@ -1,6 +1,6 @@
 """One kiosk, as deployed: the agent on its sensor, its screen on localhost, and in the
 background the sensor kept in step with Saku and the offline journal synced when Saku
-answers again."""
+answers again (sales a restore of Saku's database lost included)."""
 
 from __future__ import annotations
 
@@ -67,6 +67,7 @@ def build_kiosk(
         while True:
             try:
                 await agent.refresh_config()
+                await agent.catch_up_after_restore()  # before the sync: it resends the lost
                 await agent.sync_offline()
                 await agent.sync_sensor()
             except (httpx.TransportError, SakuError) as err:  # offline: sell within caps

@@ -77,7 +77,7 @@ def archive_now(settings: Settings, args: argparse.Namespace) -> int:
     async def run() -> ArchiveSummary:
         client = await client_with_worker(settings)
         # a run already under way (the schedule's) is joined rather than doubled
-        handle = await start_by_key(
+        started = await start_by_key(
             client,
             HistoryArchiveWorkflow.run,
             ArchiveRequest("manual", args.settle),
@@ -86,6 +86,7 @@ def archive_now(settings: Settings, args: argparse.Namespace) -> int:
             labels=Labels(None, "dr"),
             once=False,
         )
+        handle = started.handle
         print(f"history archive workflow {handle.id} (see it in the Temporal UI)")
         summary: ArchiveSummary = await handle.result()
         return summary

@@ -136,6 +136,7 @@ def _parse_time(text: str) -> datetime | None:
 
 def restore_command(settings: Settings, args: argparse.Namespace) -> int:
     from activities.dr.restore import RestoreError, restore
+    from activities.dr.restores import mark_restored
     from saku.stack.components import Postgres
 
     to = _parse_time(args.to)
@@ -184,6 +185,15 @@ def restore_command(settings: Settings, args: argparse.Namespace) -> int:
         f"to {'the end of the archived WAL' if to is None else to.isoformat()} "
         f"in {restored.seconds:.1f} s"
     )
+    point = to or restored.last_transaction
+    try:
+        epoch = asyncio.run(mark_restored(restored.url, restored.backup.id, point))
+    except BaseException:
+        instance.stop()
+        raise
+    # kiosks see the epoch and check their synced offline sales; the consumer evaluates
+    # what the restore kept unevaluated (see infra/README.md, "DR runbook")
+    print(f"restore epoch {epoch} recorded in the restored database")
     if args.replace:
         instance.stop()
         print(f"the live data directory is now the restored one; the old one is at {aside}")

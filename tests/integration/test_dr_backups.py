@@ -158,6 +158,14 @@ def test_restore_to_a_time_between_two_writes_restores_exactly_the_first(
     assert first in restored and second not in restored
     live = marks(stack.resolved_database_url())
     assert restored == live[: live.index(first) + 1]  # everything up to the first, exactly
+    # the restore is recorded in the copy (kiosks and the consumer act on it), not the live
+    epoch = re.search(r"restore epoch (\w+) recorded", result.stdout)
+    assert epoch, result.stdout
+    with psycopg.connect(at_port(stack.resolved_database_url(), port)) as conn:
+        recorded = conn.execute("SELECT epoch, restored_to FROM dr_restores").fetchall()
+    assert recorded == [(epoch[1], between)]
+    with psycopg.connect(stack.resolved_database_url()) as conn:
+        assert conn.execute("SELECT count(*) FROM dr_restores").fetchone() == (0,)
     shutil.rmtree(target.parent, ignore_errors=True)
 
 

@@ -19,6 +19,7 @@ from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI, HTTPException
 from temporalio.client import Client
 
+from activities.wallet.statements import Statements
 from api.app import create_app
 from api.starters import wallet as wallet_starts
 from core import topics
@@ -187,12 +188,14 @@ def start_worker(settings: Settings) -> subprocess.Popen[bytes]:
     )
 
 
-async def pay_until_decided(client: Client, queue: str, request: PaymentRequest) -> Receipt:
+async def pay_until_decided(
+    client: Client, queue: str, request: PaymentRequest, pool: Pool
+) -> Receipt:
     """As a kiosk does: ask again with the same transaction id until there is an answer."""
     deadline = time.monotonic() + 90
     while True:
         try:
-            return await wallet_starts.pay(client, queue, request, "school")
+            return await wallet_starts.pay(client, queue, request, "school", Statements(pool))
         except HTTPException as err:
             assert err.status_code == 503 and time.monotonic() < deadline, err.detail
 
@@ -226,7 +229,7 @@ async def test_a_worker_killed_in_the_middle_of_a_payment_neither_loses_nor_doub
             "SELECT 1 FROM ledger_balances WHERE tenant_id = %s AND account_id = %s FOR UPDATE",
             (world.tenant, f"wallet:{student}"),
         )
-        paying = asyncio.create_task(pay_until_decided(temporal, task_queue, request))
+        paying = asyncio.create_task(pay_until_decided(temporal, task_queue, request, pool))
 
         async def blocked() -> bool:
             return await lock_waiters(pool) >= 1

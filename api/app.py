@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi import Depends, FastAPI, Request, Response
 
-from api import errors, metrics
+from api import errors, metrics, web
 from api.body_limit import BodyLimit
 from api.bounds import no_nul_characters
 from api.docs import add_docs
@@ -118,6 +118,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     for router in routers:
         app.include_router(router)
+    web.install(app)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

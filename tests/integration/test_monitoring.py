@@ -707,6 +707,32 @@ async def test_a_case_nobody_decides_is_escalated_at_its_service_level(
         await case.signal(
             CaseWorkflow.decide, CaseDecision("confirmed_fraud", "operator-rina", "late, but sure")
         )
+
+        # the payment was interdicted: the decision waits for a supervisor, and a
+        # confirmation that does not come within the service level is escalated too
+        async def escalations() -> list[str]:
+            async with pool.connection() as conn:
+                cur = await conn.execute(
+                    "SELECT note FROM case_events WHERE tenant_id = %s AND msg_id = %s "
+                    "AND action = 'escalated' ORDER BY id",
+                    (tenant, alert_id),
+                )
+                return [row["note"] for row in await cur.fetchall()]
+
+        async def confirmation_escalated() -> bool:
+            return len(await escalations()) == 2
+
+        assert await eventually(confirmation_escalated, timeout=30)
+        assert "no supervisor confirmed" in (await escalations())[1]
+        assert await case_status() == ("awaiting_confirmation", True)
+        # the decider's own confirmation counts for nothing; a second person's closes it
+        await case.signal(CaseWorkflow.confirm, CaseConfirmation("operator-rina", "mine"))
         await case.signal(CaseWorkflow.confirm, CaseConfirmation("supervisor-sari", "agreed"))
         assert await case.result() == "confirmed_fraud"
+        async with pool.connection() as conn:
+            cur = await conn.execute(
+                "SELECT confirmed_by FROM cases WHERE tenant_id = %s AND msg_id = %s",
+                (tenant, alert_id),
+            )
+            assert (await cur.fetchone()) == {"confirmed_by": "supervisor-sari"}
     assert await case_status() == ("decided", True)  # the escalation stays on record

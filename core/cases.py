@@ -9,7 +9,6 @@ CASE_WORKFLOW = "AlertCase"
 DECIDE_SIGNAL = "decide"  # the operator's decision, signalled to the case workflow
 # a supervisor's confirmation of a decision on an interdicted transaction (four-eyes)
 CONFIRM_SIGNAL = "confirm"
-FOUR_EYES_PATCH = "four-eyes"
 OUTCOMES = ("confirmed_fraud", "false_positive")
 # an undecided case is escalated this long after it was opened (and an unconfirmed decision
 # this long after it was made)

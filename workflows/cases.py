@@ -21,7 +21,6 @@ with workflow.unsafe.imports_passed_through():
         CASE_WORKFLOW,
         CONFIRM_SIGNAL,
         DECIDE_SIGNAL,
-        FOUR_EYES_PATCH,
         CaseConfirmation,
         CaseDecision,
         CaseRequest,
@@ -74,7 +73,7 @@ class CaseWorkflow:
             )
             await workflow.wait_condition(lambda: self._decision is not None)
         assert self._decision is not None
-        if workflow.patched(FOUR_EYES_PATCH):
+        if workflow.patched("four-eyes"):
             await self._decide_with_four_eyes(case, self._decision)
         else:  # a history recorded before: every decision closed the case at once
             await workflow.execute_activity_method(

@@ -10,12 +10,12 @@ them (`api.starters.cases`)."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any, get_args
+from typing import Annotated, Any, cast, get_args
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request, Response
 
-from activities.cases import CaseStatus, QueueSort
+from activities.cases import Cases, CaseStatus, QueueSort
 from activities.web_sessions import WebSession
 from api.deps import CasesDep, ResourcesDep, SettingsDep, StoredEvaluationsDep
 from api.starters.cases import send_confirmation, send_decision, status_changes
@@ -28,6 +28,7 @@ from api.web.pages import (
     local_path,
     redirect,
     render,
+    when,
 )
 from core.cases import OUTCOMES, CaseConfirmation, CaseDecision
 from core.monitoring.explain import explain, number
@@ -80,10 +81,10 @@ async def queue(
     tenant, me = session.principal.tenant, session.principal.subject
     rows = await cases.queue(
         tenant,
-        status=status or None,  # type: ignore[arg-type]
+        status=cast(CaseStatus, status) if status else None,
         typology=typology[:200] or None,
         assigned_to=me if mine else None,
-        sort=sort,  # type: ignore[arg-type]
+        sort=cast(QueueSort, sort),
     )
     return render(
         request,
@@ -107,7 +108,7 @@ def _transaction_fields(tx: dict[str, Any]) -> list[tuple[str, str]]:
         if key == "amount":
             shown = f"{number(float(value))} {tx.get('currency', '')}".strip()
         elif key == "created_at_ms":
-            key, shown = "created_at", datetime.fromtimestamp(value / 1000, UTC).isoformat()
+            key, shown = "created_at", when(datetime.fromtimestamp(value / 1000, UTC))
         else:
             shown = str(value)
         fields.append((key.replace("_", " ").capitalize(), shown))
@@ -242,7 +243,7 @@ async def confirm(
     return await _recorded(cases, principal.tenant, msg_id, "awaiting_confirmation")
 
 
-async def _recorded(cases: Any, tenant: str, msg_id: str, before: CaseStatus | str) -> Response:
+async def _recorded(cases: Cases, tenant: str, msg_id: str, before: str) -> Response:
     """Back to the case, once its workflow has recorded what was sent (or after a while)."""
     after = await status_changes(cases, tenant, msg_id, before, RECORDED_WITHIN_S)
     return redirect(f"{_case_url(msg_id)}?done={'sent' if after != before else 'sent_pending'}")

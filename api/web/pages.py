@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
@@ -65,7 +65,8 @@ def is_page(path: str) -> bool:
     return path == "/" or path.startswith(PAGE_PREFIXES)
 
 
-def _when(at: datetime | None) -> str:
+def when(at: datetime | None) -> str:
+    """A moment as the pages show it: local to the schools, to the minute."""
     if at is None:
         return "-"
     return at.astimezone(DISPLAY_ZONE).strftime("%Y-%m-%d %H:%M WIB")
@@ -78,7 +79,7 @@ _env = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
-_env.filters["when"] = _when
+_env.filters["when"] = when
 _env.filters["number"] = number
 
 
@@ -107,7 +108,10 @@ def local_path(target: str | None, default: str = "/") -> str:
     return target
 
 
-def with_headers(response: Response) -> Response:
+AnyResponse = TypeVar("AnyResponse", bound=Response)
+
+
+def with_headers(response: AnyResponse) -> AnyResponse:
     response.headers.update(SECURITY_HEADERS)
     return response
 
@@ -141,7 +145,7 @@ def render(
         **context,
     )
     response = HTMLResponse(html, status_code=status_code, headers=dict(headers or {}))
-    return with_headers(response)  # type: ignore[return-value]
+    return with_headers(response)
 
 
 def redirect(target: str) -> Response:

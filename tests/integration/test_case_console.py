@@ -67,7 +67,9 @@ async def test_an_interdicted_case_closes_only_with_a_second_persons_confirmatio
         assert case.status_code == 200
         # explained: the typology against its thresholds, each rule's value and band
         assert "typology hand@1 scored 400 &gt;= 350" in case.text
-        assert "value &gt;= 500,000,000" in case.text  # rule 091's band
+        # rule 091 measures the amount against the reporting threshold: 600M / 500M
+        assert '<td data-label="Measured" class="num">1.20</td>' in case.text
+        assert "value &gt;= 1</td>" in case.text
         assert "No event-flow condition applied." in case.text
         assert f"/workflows/{case_workflow_id(world.tenant, alert_id)}" in case.text
 

@@ -60,7 +60,6 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "status_decided": "decided",
         "interdicted": "interdicted",
         "overdue": "overdue by {time}",
-        "escalated_since": "escalated",
         "back_to_queue": "Back to the queue",
         "transaction": "The transaction",
         "field": "Field",

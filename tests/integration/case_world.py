@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import httpx
 from fastapi import FastAPI
 
-from activities.accounts import create_user
+from activities.accounts import create_tenant, create_user
 from activities.monitoring.config_store import ConfigStore, import_bundle
 from core.db import Pool
 from core.security import Principal, Role, issue_token
@@ -31,8 +31,10 @@ class CaseWorld:
 
 
 async def case_world(pool: Pool, tenant: str, *, interdict: float = 350) -> CaseWorld:
-    """`tenant` configured (a reportable payment to a new account scores 400: an alert,
-    interdicted unless `interdict` is above it), with a user per role."""
+    """`tenant` (created if need be) configured (a reportable payment to a new account
+    scores 400: an alert, interdicted unless `interdict` is above it), with a user per role."""
+    async with pool.connection() as conn:
+        await create_tenant(conn, tenant, "Case console tests")
     await import_bundle(ConfigStore(pool), tenant, bundle("1.0.0", interdict=interdict))
     usernames = {}
     async with pool.connection() as conn:

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from playwright.async_api import Browser, BrowserContext, Page
+from playwright.async_api import Browser, BrowserContext, Locator, Page
 from temporalio.client import Client
 
 from core.cases import case_workflow_id
@@ -45,11 +45,16 @@ async def watched_context(
     return context, hosts, problems
 
 
+async def follow(page: Page, control: Locator) -> None:
+    """Click a link or a form's button, and wait for the page it leads to."""
+    async with page.expect_navigation():
+        await control.click()
+
+
 async def sign_in(page: Page, username: str) -> None:
     await page.get_by_label("Username").fill(username)
     await page.get_by_label("Password").fill(PASSWORD)
-    await page.get_by_role("button", name="Sign in").click()
-    await page.wait_for_load_state()
+    await follow(page, page.get_by_role("button", name="Sign in"))
 
 
 async def test_an_operator_works_a_case_and_a_supervisor_confirms_it(
@@ -77,8 +82,7 @@ async def test_an_operator_works_a_case_and_a_supervisor_confirms_it(
     assert "hand@1" in await row.inner_text()
     await screenshot(page, "console-02-queue")
 
-    await row.get_by_role("link", name=alert_id).click()
-    await page.wait_for_load_state()
+    await follow(page, row.get_by_role("link", name=alert_id))
     assert await page.get_by_role("heading", name="Why it alerted").is_visible()
     typologies = await page.locator("#typologies").inner_text()
     assert "hand@1" in typologies and "400" in typologies and "interdiction" in typologies
@@ -94,23 +98,19 @@ async def test_an_operator_works_a_case_and_a_supervisor_confirms_it(
     )
     await screenshot(page, "console-03-case-explained")
 
-    await page.locator("#summary").get_by_role("button", name="Assign to me").click()
-    await page.wait_for_load_state()
+    await follow(page, page.locator("#summary").get_by_role("button", name="Assign to me"))
     assert (await page.locator("#assignee").inner_text()).strip().startswith("you")
     await page.get_by_label("Add a note").fill("Creditor account opened today.")
-    await page.get_by_role("button", name="Save note").click()
-    await page.wait_for_load_state()
+    await follow(page, page.get_by_role("button", name="Save note"))
     assert "Creditor account opened today." in await page.locator("#notes").inner_text()
     await page.get_by_label("Confirmed fraud").check()
     await page.get_by_label("Why (kept in the audit trail)").fill("Mule account pattern.")
     await screenshot(page, "console-04-deciding")
-    await page.get_by_role("button", name="Decide").click()
-    await page.wait_for_load_state()
+    await follow(page, page.get_by_role("button", name="Decide"))
     assert (await page.locator("#case-status").inner_text()) == "awaiting confirmation"
     assert "awaits a supervisor's confirmation" in await page.locator("#proposal").inner_text()
     await screenshot(page, "console-05-awaiting-confirmation")
-    await page.get_by_role("button", name="Sign out").click()
-    await page.wait_for_load_state()
+    await follow(page, page.get_by_role("button", name="Sign out"))
     assert urlsplit(page.url).path == "/sign-in"
     await context.close()
 
@@ -127,8 +127,7 @@ async def test_an_operator_works_a_case_and_a_supervisor_confirms_it(
     assert width <= PHONE["width"], f"the page is {width} px wide on a 360 px screen"
     await page.get_by_label("Why you agree (kept in the audit trail)").fill("Agreed, report it.")
     await screenshot(page, "console-06-supervisor-phone")
-    await page.get_by_role("button", name="Confirm the decision").click()
-    await page.wait_for_load_state()
+    await follow(page, page.get_by_role("button", name="Confirm the decision"))
     assert (await page.locator("#case-status").inner_text()) == "decided"
 
     handle = temporal.get_workflow_handle(case_workflow_id(world.tenant, alert_id))
@@ -165,20 +164,16 @@ async def test_the_queue_filters_and_sorts(
     await page.goto(f"{served_api}/sign-in")
     await sign_in(page, world.usernames["operator"])
     await page.get_by_label("Sort by").select_option("age")
-    await page.get_by_role("button", name="Apply").click()
-    await page.wait_for_load_state()
+    await follow(page, page.get_by_role("button", name="Apply"))
     order = await page.locator("#queue tbody tr").evaluate_all(
         "rows => rows.map(r => r.dataset.case)"
     )
     assert order.index(first) < order.index(second)
-    await (
-        page.locator(f'tr[data-case="{second}"]').get_by_role("button", name="Assign to me").click()
-    )
-    await page.wait_for_load_state()
+    row = page.locator(f'tr[data-case="{second}"]')
+    await follow(page, row.get_by_role("button", name="Assign to me"))
     await page.get_by_label("Only cases assigned to me").check()
     await page.get_by_label("Status").select_option("open")
-    await page.get_by_role("button", name="Apply").click()
-    await page.wait_for_load_state()
+    await follow(page, page.get_by_role("button", name="Apply"))
     mine = await page.locator("#queue tbody tr").evaluate_all(
         "rows => rows.map(r => r.dataset.case)"
     )

@@ -243,7 +243,7 @@ class Cases:
             ).fetchall()
         return [row["typology"] for row in rows]
 
-    async def transaction(self, tenant: str, msg_id: str) -> dict[str, Any] | None:
+    async def transaction_of(self, tenant: str, msg_id: str) -> dict[str, Any] | None:
         """The normalised transaction the case's evaluation read (None once purged)."""
         async with self.pool.connection() as conn:
             row = await (

@@ -103,7 +103,7 @@ def _transaction_fields(tx: dict[str, Any]) -> list[tuple[str, str]]:
     """The transaction's fields as a person reads them (empty ones left out)."""
     fields = []
     for key, value in tx.items():
-        if value is None or value == "" or key in ("tenant_id", "currency"):
+        if value is None or value == "" or value is False or key in ("tenant_id", "currency"):
             continue
         if key == "amount":
             shown = f"{number(float(value))} {tx.get('currency', '')}".strip()
@@ -142,7 +142,7 @@ async def case_page(
         if evaluation
         else None
     )
-    tx = await cases.transaction(tenant, msg_id)
+    tx = await cases.transaction_of(tenant, msg_id)
     account = None
     if tx:
         account = tx.get("creditor_account" if case.tx_type == TxType.TOP_UP else "debtor_account")

@@ -151,7 +151,9 @@ async def test_four_eyes_through_the_json_api(
 
     assert await eventually(awaiting, timeout=20)
     again = await client.post(
-        f"{base}/decision", json={"outcome": "confirmed_fraud", "note": "no"}, headers=rina
+        f"{base}/decision",
+        json={"outcome": "confirmed_fraud", "note": "a second opinion"},
+        headers=rina,
     )
     assert again.status_code == 409
     by_operator = await client.post(f"{base}/confirmation", json={"note": "ok"}, headers=rina)
@@ -242,11 +244,11 @@ async def test_sign_in_uses_the_token_endpoints_passwords_and_lockout(
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://saku.test"
     ) as browser:
-        form = await browser.get("/sign-in")
         without_csrf = await browser.post(
             "/sign-in", data={"username": username, "password": PASSWORD}
         )
         assert without_csrf.status_code == 403
+        form = without_csrf  # a fresh form, as a browser shows it
         for _ in range(stack.sign_in_failures_per_user):
             wrong = await browser.post(
                 "/sign-in",
@@ -278,9 +280,8 @@ async def test_session_cookies_are_httponly_strict_and_secure_over_https(
             signed_out = await session.post("/sign-out", data={"csrf_token": csrf_of(page.text)})
             assert signed_out.status_code == 303
             # the session is gone on the server, not only in this browser
-            again = await session.get(
-                "/console/cases", cookies={"saku_session": cookie.value or ""}
-            )
+            session.cookies.set("saku_session", cookie.value or "")
+            again = await session.get("/console/cases")
             assert again.status_code == 303
         finally:
             await session.aclose()

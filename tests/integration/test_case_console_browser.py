@@ -122,7 +122,7 @@ async def test_an_operator_works_a_case_and_a_supervisor_confirms_it(
     await page.keyboard.press("Tab")
     await page.keyboard.type(PASSWORD)
     await page.keyboard.press("Enter")
-    await page.wait_for_url(f"**/console/cases/{alert_id}")
+    await page.wait_for_url(lambda url: urlsplit(url).path == f"/console/cases/{alert_id}")
     width = await page.evaluate("document.documentElement.scrollWidth")
     assert width <= PHONE["width"], f"the page is {width} px wide on a 360 px screen"
     await page.get_by_label("Why you agree (kept in the audit trail)").fill("Agreed, report it.")

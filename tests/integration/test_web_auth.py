@@ -54,10 +54,12 @@ async def browser_client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
-async def session_for(valkey: redis.Redis, role: Role) -> str:
+async def sign_in_as(client: httpx.AsyncClient, valkey: redis.Redis, role: Role) -> None:
+    """`client` now carries a session of a person of this role (and only that one)."""
     principal = Principal(str(uuid.uuid4()), role, "tenant-a", "school-1", ("student-1",))
     session_id, _ = await WebSessions(valkey, 600).create(principal, f"{role.value}-user")
-    return session_id
+    client.cookies.clear()
+    client.cookies.set(SESSION_COOKIE, session_id)
 
 
 async def test_every_page_declares_its_roles(app: FastAPI) -> None:
@@ -91,8 +93,8 @@ async def test_every_page_refuses_other_roles_with_a_403_page(
         roles = page_roles(route)
         assert roles is not None
         for role in set(Role) - roles:
-            cookies = {SESSION_COOKIE: await session_for(valkey, role)}
-            response = await browser_client.request(method, path, cookies=cookies)
+            await sign_in_as(browser_client, valkey, role)
+            response = await browser_client.request(method, path)
             assert response.status_code == 403, (method, path, role, response.text)
             assert "text/html" in response.headers["content-type"]
             assert "Not for your role" in response.text
@@ -106,9 +108,9 @@ async def test_every_form_refuses_a_post_without_the_sessions_csrf_token(
     for _, path, route in posts:
         roles = page_roles(route)
         assert roles is not None
-        cookies = {SESSION_COOKIE: await session_for(valkey, next(iter(roles)))}
+        await sign_in_as(browser_client, valkey, next(iter(roles)))
         for form in ({}, {"csrf_token": "forged", "note": "a note", "outcome": "false_positive"}):
-            response = await browser_client.post(path, data=form, cookies=cookies)
+            response = await browser_client.post(path, data=form)
             assert response.status_code == 403, (path, form, response.text)
             assert "expired or did not come from Saku" in response.text
 
@@ -116,11 +118,9 @@ async def test_every_form_refuses_a_post_without_the_sessions_csrf_token(
 async def test_pages_carry_the_security_headers(
     app: FastAPI, browser_client: httpx.AsyncClient, valkey: redis.Redis
 ) -> None:
-    cookies = {SESSION_COOKIE: await session_for(valkey, Role.GUARDIAN)}
-    for response in (
-        await browser_client.get("/sign-in"),
-        await browser_client.get("/console/cases", cookies=cookies),  # a 403 page too
-    ):
+    signed_out = await browser_client.get("/sign-in")
+    await sign_in_as(browser_client, valkey, Role.GUARDIAN)
+    for response in (signed_out, await browser_client.get("/console/cases")):  # a 403 page too
         for name, value in SECURITY_HEADERS.items():
             assert response.headers[name] == value, (response.url, name)
     csp = SECURITY_HEADERS["Content-Security-Policy"]

@@ -30,6 +30,7 @@ from activities.wallet.kiosk_keys import KioskKeys
 from activities.wallet.kiosk_nonces import KioskNonces
 from activities.wallet.refunds import Refunds
 from activities.wallet.statements import Statements
+from activities.web_sessions import WebSessions
 from api.resources import Resources
 from core.security import InvalidToken, Principal, Role, decode_token
 from core.settings import Settings
@@ -109,6 +110,10 @@ async def get_template_vault(resources: ResourcesDep) -> TemplateVault:
     return TemplateVault(resources.pool, resources.keyring)
 
 
+async def get_web_sessions(resources: ResourcesDep) -> WebSessions:
+    return WebSessions(resources.valkey, resources.settings.token_ttl_seconds)
+
+
 AccountsDep = Annotated[Accounts, Depends(get_accounts)]
 DirectoryDep = Annotated[Directory, Depends(get_directory)]
 StatementsDep = Annotated[Statements, Depends(get_statements)]
@@ -123,6 +128,7 @@ SensorCommandsDep = Annotated[SensorCommands, Depends(get_sensor_commands)]
 TemplateVaultDep = Annotated[TemplateVault, Depends(get_template_vault)]
 DrillsDep = Annotated[Drills, Depends(get_drills)]
 RestoresDep = Annotated[Restores, Depends(get_restores)]
+WebSessionsDep = Annotated[WebSessions, Depends(get_web_sessions)]
 
 
 def _unauthorized(reason: str) -> HTTPException:

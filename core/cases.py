@@ -7,8 +7,11 @@ from datetime import timedelta
 
 CASE_WORKFLOW = "AlertCase"
 DECIDE_SIGNAL = "decide"  # the operator's decision, signalled to the case workflow
+# a supervisor's confirmation of a decision on an interdicted transaction (four-eyes)
+CONFIRM_SIGNAL = "confirm"
 OUTCOMES = ("confirmed_fraud", "false_positive")
-# an undecided case is escalated this long after it was opened
+# an undecided case is escalated this long after it was opened (and an unconfirmed decision
+# this long after it was made)
 SERVICE_LEVEL = timedelta(hours=24)
 
 
@@ -28,12 +31,29 @@ class CaseDecision:
     outcome: str  # confirmed_fraud | false_positive
     operator: str
     note: str
+    role: str = "operator"  # the decider's role, for the audit trail
 
 
 @dataclass(frozen=True)
 class DecideCase:
     case: CaseRequest
     decision: CaseDecision
+
+
+@dataclass(frozen=True)
+class CaseConfirmation:
+    """A supervisor agrees with the decision on an interdicted transaction."""
+
+    supervisor: str
+    note: str
+    role: str = "supervisor"
+
+
+@dataclass(frozen=True)
+class ConfirmCase:
+    case: CaseRequest
+    decision: CaseDecision
+    confirmation: CaseConfirmation
 
 
 def case_workflow_id(tenant: str, msg_id: str) -> str:

@@ -78,6 +78,11 @@ class Settings(BaseSettings):
     # the largest request body the API reads (413 beyond it): an offline upload of 1,000
     # journal entries, the largest legitimate body, is about 400 KB
     api_max_body_bytes: int = Field(default=1_048_576, ge=1024, alias="SAKU_API_MAX_BODY_BYTES")
+    # the web pages' session cookies are sent over https only (set it where a TLS proxy
+    # serves Saku; a request that arrives over https gets them so anyway)
+    web_secure_cookies: bool = Field(default=False, alias="SAKU_WEB_SECURE_COOKIES")
+    # the Temporal UI the case console links workflows to; unset: the embedded one
+    temporal_ui_url: str | None = Field(default=None, alias="SAKU_TEMPORAL_UI_URL")
 
     # --- wallet ---
     # payments one API process decides at once; more get 503 "busy" at once (kiosks retry)
@@ -166,6 +171,11 @@ class Settings(BaseSettings):
 
     def resolved_backup_dir(self) -> Path:
         return self.backup_dir or self.var_dir / "backups"
+
+    def resolved_temporal_ui_url(self) -> str:
+        return (self.temporal_ui_url or f"http://{EMBEDDED_HOST}:{self.temporal_ui_port}").rstrip(
+            "/"
+        )
 
     def resolved_valkey_url(self) -> str:
         if self.valkey_url:

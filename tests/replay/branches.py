@@ -75,6 +75,8 @@ OLD_BRANCH: dict[str, Callable[[str, dict[str, Any]], bool]] = {
     "batch-opens-its-cases": lambda t, h: t == "EvaluateBatch" and _children(h) > 0,
     # several cases started one after another
     "open-cases-together": lambda t, h: _children_one_after_another(h),
+    # a decision that closed its case at once, whatever the transaction
+    "four-eyes": lambda t, h: "cases.decide" in _activities(h),
 }
 
 

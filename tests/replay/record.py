@@ -42,6 +42,11 @@ CURRENT_TESTS = [
     "tests/integration/test_monitoring.py::test_an_alert_opens_a_case_an_operator_decides",
     # EvaluateBatch, and the case it opens itself (decided)
     "tests/integration/test_monitoring.py::test_a_micro_batch_opens_each_alerts_case_once",
+    # AlertCase through four-eyes: a decision confirmed by a second person, and one that
+    # closes its case alone
+    "tests/integration/test_case_console.py::test_four_eyes_through_the_json_api",
+    "tests/integration/test_case_console.py::"
+    "test_a_case_not_interdicted_closes_on_the_decision_alone",
     # TopUp, KioskPayment
     "tests/integration/test_wallet.py::test_top_up_then_pay_moves_the_balance_exactly",
     # OfflineSync

@@ -75,6 +75,10 @@ OLD_BRANCH: dict[str, Callable[[str, dict[str, Any]], bool]] = {
     "batch-opens-its-cases": lambda t, h: t == "EvaluateBatch" and _children(h) > 0,
     # several cases started one after another
     "open-cases-together": lambda t, h: _children_one_after_another(h),
+    # a case that opened itself by the step that said nothing of handing its alert off
+    "alert-hand-off": lambda t, h: (
+        t == "AlertCase" and ("cases.open" in _activities(h) or "open-case-locally" in markers(h))
+    ),
 }
 
 

@@ -42,6 +42,9 @@ CURRENT_TESTS = [
     "tests/integration/test_monitoring.py::test_an_alert_opens_a_case_an_operator_decides",
     # EvaluateBatch, and the case it opens itself (decided)
     "tests/integration/test_monitoring.py::test_a_micro_batch_opens_each_alerts_case_once",
+    # a case that hands its alert off to a webhook and a syslog collector (decided)
+    "tests/integration/test_alert_handoff.py::"
+    "test_an_alert_reaches_the_webhook_signed_and_syslog_as_cef_over_udp",
     # TopUp, KioskPayment
     "tests/integration/test_wallet.py::test_top_up_then_pay_moves_the_balance_exactly",
     # OfflineSync
@@ -74,6 +77,11 @@ LEGACY = [
         "a03ef8b^",
         "before a03ef8b (batch-opens-its-cases)",
         ["tests/integration/test_replay_scenario.py"],
+    ),
+    (
+        "a0f1167",
+        "before alert-hand-off",
+        ["tests/integration/test_monitoring.py::test_an_alert_opens_a_case_an_operator_decides"],
     ),
 ]
 

@@ -80,7 +80,7 @@ LEGACY = [
     ),
     (
         "a0f1167",
-        "before alert-hand-off",
+        "before 4b1cec8 (alert-hand-off)",
         ["tests/integration/test_monitoring.py::test_an_alert_opens_a_case_an_operator_decides"],
     ),
 ]

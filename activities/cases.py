@@ -13,10 +13,12 @@ from psycopg import AsyncConnection
 from psycopg.types.json import Jsonb
 from temporalio import activity
 
+from core.alert_handoff import HandOff
 from core.cases import (
     CASE_WORKFLOW,
     SERVICE_LEVEL,
     CaseDecision,
+    CaseOpening,
     CaseRequest,
     ConfirmCase,
     DecideCase,
@@ -334,23 +336,49 @@ class Cases:
         return True
 
 
+@dataclass(frozen=True)
+class Opened:
+    """The alerting messages whose cases are open, and where the tenant hands alerts off."""
+
+    msg_ids: list[str]
+    hand_off: HandOff | None
+
+
 class CaseActivities:
-    def __init__(self, pool: Pool, service_level: timedelta = SERVICE_LEVEL) -> None:
+    def __init__(
+        self,
+        pool: Pool,
+        service_level: timedelta = SERVICE_LEVEL,
+        hand_off_retry: timedelta = timedelta(hours=6),
+        hand_off_timeout: timedelta = timedelta(seconds=5),
+    ) -> None:
         self.pool = pool
         self.service_level = service_level
+        self.hand_off_retry = hand_off_retry
+        self.hand_off_timeout = hand_off_timeout
 
     @activity.defn(name="cases.open")
     async def open(self, case: CaseRequest) -> bool:
-        """Open the case from its alerting evaluation; False if there is none (not an alert)."""
+        """Open the case from its alerting evaluation; False if there is none (not an alert).
+        (What cases opened before alerts were handed off replay.)"""
         opened = await self.open_rows(case.tenant_id, [case.msg_id], case.service_level_s)
-        return case.msg_id in opened
+        return case.msg_id in opened.msg_ids
+
+    @activity.defn(name="cases.open_case")
+    async def open_case(self, case: CaseRequest) -> CaseOpening:
+        """Open the case from its alerting evaluation, and say where its alert goes."""
+        opened = await self.open_rows(case.tenant_id, [case.msg_id], case.service_level_s)
+        if case.msg_id not in opened.msg_ids:
+            return CaseOpening(opened=False)
+        return CaseOpening(opened=True, hand_off=opened.hand_off)
 
     async def open_rows(
         self, tenant: str, msg_ids: list[str], service_level_s: int | None = None
-    ) -> list[str]:
+    ) -> Opened:
         """Open a case for each of these messages whose stored evaluation alerted, due for
         escalation after the service level; returns those messages' ids, whether their case
-        was opened now or before."""
+        was opened now or before, and the tenant's receivers (read in the same statement: a
+        tenant without any costs nothing more)."""
         workflow_ids = [case_workflow_id(tenant, msg_id) for msg_id in msg_ids]
         if service_level_s is None:
             service_level_s = int(self.service_level.total_seconds())
@@ -370,10 +398,22 @@ class CaseActivities:
                        FROM alerting
                        ON CONFLICT DO NOTHING
                    )
-                   SELECT msg_id FROM alerting""",
+                   SELECT a.msg_id, h.webhook_url IS NOT NULL AS webhook,
+                          h.syslog_host IS NOT NULL AS syslog
+                   FROM alerting a LEFT JOIN alert_handoff h ON h.tenant_id = a.tenant_id""",
                 (msg_ids, workflow_ids, tenant, service_level_s),
             )
-            return [row["msg_id"] for row in await cur.fetchall()]
+            rows = await cur.fetchall()
+        receivers = rows[0] if rows else None
+        hand_off = None
+        if receivers is not None and (receivers["webhook"] or receivers["syslog"]):
+            hand_off = HandOff(
+                webhook=receivers["webhook"],
+                syslog=receivers["syslog"],
+                retry_for_s=int(self.hand_off_retry.total_seconds()),
+                attempt_timeout_s=max(1, round(self.hand_off_timeout.total_seconds())),
+            )
+        return Opened([row["msg_id"] for row in rows], hand_off)
 
     async def open_with_workflows(self, tenant: str, msg_ids: list[str]) -> None:
         """From an activity: open the cases of these messages' stored alerts, rows and
@@ -386,13 +426,21 @@ class CaseActivities:
         operator's decision (a signal ends the delay) or at the escalation. A case then
         costs the server one write and the worker nothing while it waits, where a first
         task at once (to start a timer) would cost the server more and the worker an
-        activation."""
-        alerting = await self.open_rows(tenant, msg_ids)
+        activation. A tenant that hands its alerts off pays that: its cases start at once,
+        so that the hand-off does not wait for the service level."""
+        opened = await self.open_rows(tenant, msg_ids)
         client, task_queue = activity.client(), activity.info().task_queue
         service_level_s = int(self.service_level.total_seconds())
+        delay = None if opened.hand_off else self.service_level
 
         async def start(msg_id: str) -> None:
-            case = CaseRequest(tenant, msg_id, opened=True, service_level_s=service_level_s)
+            case = CaseRequest(
+                tenant,
+                msg_id,
+                opened=True,
+                service_level_s=service_level_s,
+                hand_off=opened.hand_off,
+            )
             # a retry's start finds the case open (or decided: it is not opened again)
             await start_by_key(
                 client,
@@ -401,10 +449,10 @@ class CaseActivities:
                 id=case_workflow_id(tenant, msg_id),
                 task_queue=task_queue,
                 labels=Labels(tenant, "case", message_id=msg_id),
-                start_delay=self.service_level,
+                start_delay=delay,
             )
 
-        await asyncio.gather(*(start(msg_id) for msg_id in alerting))
+        await asyncio.gather(*(start(msg_id) for msg_id in opened.msg_ids))
 
     @activity.defn(name="cases.escalate")
     async def escalate(self, case: CaseRequest) -> None:

@@ -14,6 +14,7 @@ from api.bounds import no_nul_characters
 from api.docs import add_docs
 from api.resources import Resources
 from api.routes import (
+    alert_handoff,
     auth,
     biometrics,
     cases,
@@ -116,6 +117,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         biometrics.kiosk_router,
         offline.router,
         cases.router,
+        alert_handoff.router,
     )
     for router in routers:
         app.include_router(router)

@@ -17,6 +17,7 @@ from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from activities.accounts import Accounts
+from activities.alert_handoff.store import HandOffStore
 from activities.biometrics.consents import Consents
 from activities.biometrics.sensors import SensorCommands
 from activities.biometrics.vault import TemplateVault
@@ -90,6 +91,10 @@ async def get_cases(resources: ResourcesDep) -> Cases:
     return Cases(resources.pool)
 
 
+async def get_hand_off_store(resources: ResourcesDep) -> HandOffStore:
+    return HandOffStore.from_settings(resources.pool, resources.settings)
+
+
 async def get_consents(resources: ResourcesDep) -> Consents:
     return Consents(resources.pool)
 
@@ -123,6 +128,7 @@ KioskNoncesDep = Annotated[KioskNonces, Depends(get_kiosk_nonces)]
 ConfigStoreDep = Annotated[ConfigStore, Depends(get_config_store)]
 StoredEvaluationsDep = Annotated[StoredEvaluations, Depends(get_stored_evaluations)]
 CasesDep = Annotated[Cases, Depends(get_cases)]
+HandOffStoreDep = Annotated[HandOffStore, Depends(get_hand_off_store)]
 ConsentsDep = Annotated[Consents, Depends(get_consents)]
 SensorCommandsDep = Annotated[SensorCommands, Depends(get_sensor_commands)]
 TemplateVaultDep = Annotated[TemplateVault, Depends(get_template_vault)]

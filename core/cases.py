@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from core.alert_handoff import HandOff
+
 CASE_WORKFLOW = "AlertCase"
 DECIDE_SIGNAL = "decide"  # the operator's decision, signalled to the case workflow
 # a supervisor's confirmation of a decision on an interdicted transaction (four-eyes)
@@ -24,6 +26,17 @@ class CaseRequest:
     opened: bool = False
     # seconds from the case's start to its escalation (a field, so that tests can shorten it)
     service_level_s: int = int(SERVICE_LEVEL.total_seconds())
+    # where the alert is handed off beyond Saku, when whoever started the case opened it and
+    # the tenant has receivers (None: nowhere, or the workflow finds out when it opens it)
+    hand_off: HandOff | None = None
+
+
+@dataclass(frozen=True)
+class CaseOpening:
+    """What opening a case found: whether its message alerted, and where its alert goes."""
+
+    opened: bool
+    hand_off: HandOff | None = None
 
 
 @dataclass(frozen=True)

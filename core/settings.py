@@ -102,6 +102,17 @@ class Settings(BaseSettings):
     # HMAC key that signs webhook bodies; unset: generated once into var/secrets/
     webhook_secret: SecretStr | None = Field(default=None, alias="SAKU_WEBHOOK_SECRET")
 
+    # --- alert hand-off (a tenant's SIEM: signed webhook, syslog/CEF) ---
+    # seals the tenants' alert webhook secrets in the database (every process that configures
+    # or delivers needs the same value); unset: generated once into var/secrets/
+    alert_handoff_key: SecretStr | None = Field(default=None, alias="SAKU_ALERT_HANDOFF_KEY")
+    # how long a case keeps trying to deliver its alert to a receiver (with backoff from 1 s
+    # to 5 min) before it records the delivery as failed; each try is bounded by
+    # SAKU_WEBHOOK_TIMEOUT_S
+    alert_handoff_retry_s: int = Field(
+        default=6 * 3600, ge=1, le=7 * 24 * 3600, alias="SAKU_ALERT_HANDOFF_RETRY_S"
+    )
+
     # --- biometrics ---
     # the key-encryption keys wrapping students' template keys, outside the database (a
     # KMS/HSM in production); unset: var/secrets/biometric-kek.json, mode 0600
@@ -147,6 +158,13 @@ class Settings(BaseSettings):
     def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and len(value.get_secret_value()) < 32:
             raise ValueError("SAKU_JWT_SECRET must be at least 32 characters (HS256 key)")
+        return value
+
+    @field_validator("alert_handoff_key")
+    @classmethod
+    def _key_long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 32:
+            raise ValueError("SAKU_ALERT_HANDOFF_KEY must be at least 32 characters")
         return value
 
     # --- derived addresses -------------------------------------------------------------
@@ -234,6 +252,11 @@ class Settings(BaseSettings):
         if self.webhook_secret is not None:
             return self.webhook_secret.get_secret_value()
         return self.embedded_secret("webhook.key")
+
+    def resolved_alert_handoff_key(self) -> str:
+        if self.alert_handoff_key is not None:
+            return self.alert_handoff_key.get_secret_value()
+        return self.embedded_secret("alert-handoff.key")
 
     def embedded_secret(self, name: str) -> str:
         """A random secret generated once under var/secrets/ (mode 0600), never in the repo."""

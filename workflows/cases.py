@@ -4,7 +4,9 @@ transaction needs a second person, a supervisor, to confirm it (four-eyes): the 
 for the confirmation, escalated if none comes within the service level. Alerting workflows start it
 as an abandoned child, so the case outlives them; a stream's batch starts it with its first
 task delayed by the service level (see `activities.cases`), so that until an operator's
-decision or the escalation the case costs the server one write and the worker nothing."""
+decision or the escalation the case costs the server one write and the worker nothing.
+A tenant that hands its alerts off to its SIEM has its cases started at once, and each
+sends its alert as it opens (`workflows.alert_handoff`)."""
 
 from __future__ import annotations
 
@@ -23,12 +25,14 @@ with workflow.unsafe.imports_passed_through():
         DECIDE_SIGNAL,
         CaseConfirmation,
         CaseDecision,
+        CaseOpening,
         CaseRequest,
         ConfirmCase,
         DecideCase,
         case_workflow_id,
     )
 
+from workflows.alert_handoff import hand_off
 from workflows.policies import RETRY, moved_to_local
 
 STEP = timedelta(seconds=30)
@@ -61,12 +65,29 @@ class CaseWorkflow:
         # Local: one short insert, and a case per alert is the stream's busiest workflow, so
         # it should cost the server little. Cases opened before this change (still waiting
         # for a decision) replay the regular activity they recorded.
+        plan = case.hand_off
         if not case.opened:
-            opened: bool = await moved_to_local("open-case-locally")(
-                CaseActivities.open, case, start_to_close_timeout=STEP, retry_policy=RETRY
-            )
+            # Opening says where the alert is handed off too; cases opened before that
+            # replay the opening they recorded, which said nothing of it.
+            if workflow.patched("alert-hand-off"):
+                opening: CaseOpening = await workflow.execute_local_activity_method(
+                    CaseActivities.open_case, case, start_to_close_timeout=STEP, retry_policy=RETRY
+                )
+                opened, plan = opening.opened, opening.hand_off
+            else:
+                opened = await moved_to_local("open-case-locally")(
+                    CaseActivities.open, case, start_to_close_timeout=STEP, retry_policy=RETRY
+                )
             if not opened:
                 return "no alert"
+        # beside the wait for a decision: a failing receiver holds up nothing
+        handing_off = asyncio.create_task(hand_off(case, plan)) if plan else None
+        outcome = await self._decided(case)
+        if handing_off is not None:
+            await handing_off
+        return outcome
+
+    async def _decided(self, case: CaseRequest) -> str:
         if not await self._decided_within_service_level(case):
             await workflow.execute_activity_method(
                 CaseActivities.escalate, case, start_to_close_timeout=STEP, retry_policy=RETRY

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import redis.asyncio as redis
 
+from activities.alert_handoff.deliver import HandOffActivities
+from activities.alert_handoff.store import HandOffStore
 from activities.biometrics.keyring import KeyRing
 from activities.biometrics.sensors import SensorCommands
 from activities.biometrics.steps import BiometricActivities
@@ -21,6 +24,7 @@ from activities.monitoring.pipeline import MonitoringPipeline
 from activities.reporting.steps import ReportingActivities
 from activities.selfcheck import SelfCheckActivities
 from activities.wallet.payments import WalletActivities
+from activities.wallet.webhook_targets import WebhookPolicy
 from core.db import Pool
 from core.settings import Settings
 
@@ -36,7 +40,16 @@ def build_activities(
     keyring = KeyRing.load(settings.resolved_kek_file())  # outside the database
     selfcheck = SelfCheckActivities(pool, valkey)
     history = HistoryStore(pool, valkey)
-    cases = CaseActivities(pool)
+    cases = CaseActivities(
+        pool,
+        hand_off_retry=timedelta(seconds=settings.alert_handoff_retry_s),
+        hand_off_timeout=timedelta(seconds=settings.webhook_timeout_s),
+    )
+    hand_off = HandOffActivities(
+        HandOffStore.from_settings(pool, settings),
+        WebhookPolicy(settings.webhook_allowed_hosts),
+        timeout_s=settings.webhook_timeout_s,
+    )
     monitoring = MonitoringPipeline(pool, history, publish_alert, balance_cap)
     evaluation = EvaluationActivities(monitoring, cases)
     wallet = WalletActivities(pool, monitoring.screen, balance_cap)
@@ -61,8 +74,15 @@ def build_activities(
         reporting.check_quality,
         reporting.apply_retention,
         cases.open,
+        cases.open_case,
         cases.escalate,
         cases.decide,
+        cases.record_decision,
+        cases.escalate_confirmation,
+        cases.confirm,
+        hand_off.webhook,
+        hand_off.syslog,
+        hand_off.failed,
         dr.take_backup,
         dr.prune_backups,
         dr.run_drill,

@@ -8,12 +8,13 @@ from typing import Any
 
 from fastapi import Depends, FastAPI, Request, Response
 
-from api import errors, metrics
+from api import errors, metrics, web
 from api.body_limit import BodyLimit
 from api.bounds import no_nul_characters
 from api.docs import add_docs
 from api.resources import Resources
 from api.routes import (
+    alert_handoff,
     auth,
     biometrics,
     cases,
@@ -39,8 +40,9 @@ DESCRIPTION = """
 Saku: cashless school pocket money with real-time transaction monitoring.
 
 Every route except `/health/*` needs a bearer token from `POST /auth/token`. Tokens carry a
-role (admin, school_staff, guardian, operator, analyst, integration) and a tenant, and where
-it applies a school or students; a route refuses other roles and other scopes with 403.
+role (admin, school_staff, guardian, operator, supervisor, analyst, integration) and a
+tenant, and where it applies a school or students; a route refuses other roles and other
+scopes with 403.
 
 Kiosk routes (`/v1/kiosk/*`) take no token: the kiosk signs each request with its Ed25519
 key (`X-Saku-*` headers over method, path, body hash, timestamp and nonce); stale
@@ -115,9 +117,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         biometrics.kiosk_router,
         offline.router,
         cases.router,
+        alert_handoff.router,
     )
     for router in routers:
         app.include_router(router)
+    web.install(app)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

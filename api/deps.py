@@ -17,6 +17,7 @@ from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from activities.accounts import Accounts
+from activities.alert_handoff.store import HandOffStore
 from activities.biometrics.consents import Consents
 from activities.biometrics.sensors import SensorCommands
 from activities.biometrics.vault import TemplateVault
@@ -30,6 +31,7 @@ from activities.wallet.kiosk_keys import KioskKeys
 from activities.wallet.kiosk_nonces import KioskNonces
 from activities.wallet.refunds import Refunds
 from activities.wallet.statements import Statements
+from activities.web_sessions import WebSessions
 from api.resources import Resources
 from core.security import InvalidToken, Principal, Role, decode_token
 from core.settings import Settings
@@ -89,6 +91,10 @@ async def get_cases(resources: ResourcesDep) -> Cases:
     return Cases(resources.pool)
 
 
+async def get_hand_off_store(resources: ResourcesDep) -> HandOffStore:
+    return HandOffStore.from_settings(resources.pool, resources.settings)
+
+
 async def get_consents(resources: ResourcesDep) -> Consents:
     return Consents(resources.pool)
 
@@ -109,6 +115,10 @@ async def get_template_vault(resources: ResourcesDep) -> TemplateVault:
     return TemplateVault(resources.pool, resources.keyring)
 
 
+async def get_web_sessions(resources: ResourcesDep) -> WebSessions:
+    return WebSessions(resources.valkey, resources.settings.token_ttl_seconds)
+
+
 AccountsDep = Annotated[Accounts, Depends(get_accounts)]
 DirectoryDep = Annotated[Directory, Depends(get_directory)]
 StatementsDep = Annotated[Statements, Depends(get_statements)]
@@ -118,11 +128,13 @@ KioskNoncesDep = Annotated[KioskNonces, Depends(get_kiosk_nonces)]
 ConfigStoreDep = Annotated[ConfigStore, Depends(get_config_store)]
 StoredEvaluationsDep = Annotated[StoredEvaluations, Depends(get_stored_evaluations)]
 CasesDep = Annotated[Cases, Depends(get_cases)]
+HandOffStoreDep = Annotated[HandOffStore, Depends(get_hand_off_store)]
 ConsentsDep = Annotated[Consents, Depends(get_consents)]
 SensorCommandsDep = Annotated[SensorCommands, Depends(get_sensor_commands)]
 TemplateVaultDep = Annotated[TemplateVault, Depends(get_template_vault)]
 DrillsDep = Annotated[Drills, Depends(get_drills)]
 RestoresDep = Annotated[Restores, Depends(get_restores)]
+WebSessionsDep = Annotated[WebSessions, Depends(get_web_sessions)]
 
 
 def _unauthorized(reason: str) -> HTTPException:

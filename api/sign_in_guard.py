@@ -21,6 +21,7 @@ import logging
 import redis.asyncio as redis
 from fastapi import HTTPException, status
 
+from activities.accounts import Accounts, User
 from core.security import verify_password, verify_unknown_user
 
 log = logging.getLogger(__name__)
@@ -111,3 +112,29 @@ class PasswordChecks:
             return await asyncio.to_thread(verify_password, password_hash, password)
         finally:
             self._slots.release()
+
+
+async def authenticate(
+    throttle: SignInThrottle,
+    checks: PasswordChecks,
+    accounts: Accounts,
+    username: str,
+    password: str,
+    address: str,
+) -> User:
+    """The user these credentials sign in, through the throttle: 429 (with Retry-After)
+    while this username or address is locked out, 401 for a wrong username or password or a
+    disabled user, 503 when too many passwords are being checked. The token endpoint and
+    the web pages' sign-in share it, so both lock out alike."""
+    await throttle.check(username, address)
+    user = await accounts.find_user(username)
+    matches = await checks.verify(user.password_hash if user else None, password)
+    if user is None or user.disabled or not matches:
+        await throttle.failed(username, address)
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            detail="wrong username or password",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    await throttle.succeeded(username)
+    return user

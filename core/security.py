@@ -26,6 +26,8 @@ class Role(StrEnum):
     OPERATOR = "operator"
     ANALYST = "analyst"
     INTEGRATION = "integration"  # a machine client: the bank's core system, a kiosk fleet
+    # confirms an operator's decision on an interdicted transaction (four-eyes)
+    SUPERVISOR = "supervisor"
 
 
 class InvalidToken(Exception):

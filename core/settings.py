@@ -78,6 +78,11 @@ class Settings(BaseSettings):
     # the largest request body the API reads (413 beyond it): an offline upload of 1,000
     # journal entries, the largest legitimate body, is about 400 KB
     api_max_body_bytes: int = Field(default=1_048_576, ge=1024, alias="SAKU_API_MAX_BODY_BYTES")
+    # the web pages' session cookies are sent over https only (set it where a TLS proxy
+    # serves Saku; a request that arrives over https gets them so anyway)
+    web_secure_cookies: bool = Field(default=False, alias="SAKU_WEB_SECURE_COOKIES")
+    # the Temporal UI the case console links workflows to; unset: the embedded one
+    temporal_ui_url: str | None = Field(default=None, alias="SAKU_TEMPORAL_UI_URL")
 
     # --- wallet ---
     # payments one API process decides at once; more get 503 "busy" at once (kiosks retry)
@@ -96,6 +101,17 @@ class Settings(BaseSettings):
     webhook_allow_hosts: str = Field(default="", alias="SAKU_WEBHOOK_ALLOW_HOSTS")
     # HMAC key that signs webhook bodies; unset: generated once into var/secrets/
     webhook_secret: SecretStr | None = Field(default=None, alias="SAKU_WEBHOOK_SECRET")
+
+    # --- alert hand-off (a tenant's SIEM: signed webhook, syslog/CEF) ---
+    # seals the tenants' alert webhook secrets in the database (every process that configures
+    # or delivers needs the same value); unset: generated once into var/secrets/
+    alert_handoff_key: SecretStr | None = Field(default=None, alias="SAKU_ALERT_HANDOFF_KEY")
+    # how long a case keeps trying to deliver its alert to a receiver (with backoff from 1 s
+    # to 5 min) before it records the delivery as failed; each try is bounded by
+    # SAKU_WEBHOOK_TIMEOUT_S
+    alert_handoff_retry_s: int = Field(
+        default=6 * 3600, ge=1, le=7 * 24 * 3600, alias="SAKU_ALERT_HANDOFF_RETRY_S"
+    )
 
     # --- biometrics ---
     # the key-encryption keys wrapping students' template keys, outside the database (a
@@ -144,6 +160,13 @@ class Settings(BaseSettings):
             raise ValueError("SAKU_JWT_SECRET must be at least 32 characters (HS256 key)")
         return value
 
+    @field_validator("alert_handoff_key")
+    @classmethod
+    def _key_long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 32:
+            raise ValueError("SAKU_ALERT_HANDOFF_KEY must be at least 32 characters")
+        return value
+
     # --- derived addresses -------------------------------------------------------------
     def resolved_database_url(self) -> str:
         if self.database_url:
@@ -166,6 +189,11 @@ class Settings(BaseSettings):
 
     def resolved_backup_dir(self) -> Path:
         return self.backup_dir or self.var_dir / "backups"
+
+    def resolved_temporal_ui_url(self) -> str:
+        return (self.temporal_ui_url or f"http://{EMBEDDED_HOST}:{self.temporal_ui_port}").rstrip(
+            "/"
+        )
 
     def resolved_valkey_url(self) -> str:
         if self.valkey_url:
@@ -224,6 +252,11 @@ class Settings(BaseSettings):
         if self.webhook_secret is not None:
             return self.webhook_secret.get_secret_value()
         return self.embedded_secret("webhook.key")
+
+    def resolved_alert_handoff_key(self) -> str:
+        if self.alert_handoff_key is not None:
+            return self.alert_handoff_key.get_secret_value()
+        return self.embedded_secret("alert-handoff.key")
 
     def embedded_secret(self, name: str) -> str:
         """A random secret generated once under var/secrets/ (mode 0600), never in the repo."""

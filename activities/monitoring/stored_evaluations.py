@@ -26,7 +26,7 @@ import orjson
 
 from activities.monitoring.config_store import ConfigStore, Key
 from core.db import Pool
-from core.monitoring.config import ERROR_OUTCOME, NetworkMap, document
+from core.monitoring.config import ERROR_OUTCOME, NetworkMap, RuleConfig, document
 from core.monitoring.results import RuleResult
 from core.monitoring.types import Evaluation
 
@@ -173,3 +173,8 @@ class StoredEvaluations:
             rows = await cur.fetchall()
         await complete(self.configs, tenant, rows)
         return [_stored(row) for row in rows]
+
+    async def rules_used(self, evaluation: StoredEvaluation) -> dict[Key, RuleConfig]:
+        """The rule configs the evaluation ran, by (id, cfg): their bands explain it."""
+        keys = {(r["id"], r["cfg"]) for r in evaluation.result.get("rule_results", ())}
+        return await self.configs.rule_configs(evaluation.tenant_id, keys)

@@ -8,6 +8,10 @@ names) and again before every delivery, against every address the name resolves 
 the delivery connects to the address that was checked, so a name that resolves elsewhere
 between the check and the connection (DNS rebinding) gains nothing. Hosts on an explicit
 allow-list (SAKU_WEBHOOK_ALLOW_HOSTS, for development receivers) are exempt.
+
+The same holds for the receivers a tenant's alerts are handed off to (a SIEM's webhook and
+syslog collector, `activities.alert_handoff`); a syslog collector is addressed by host and
+port (`check_host`, `resolve_host`) rather than by a URL.
 """
 
 from __future__ import annotations
@@ -88,22 +92,53 @@ class WebhookPolicy:
             return parts
         if parts.scheme != "https":
             raise WebhookTargetRefused("a webhook URL must be https")
-        host = parts.hostname.lower()
+        self._refuse_unless_public_host(parts.hostname.lower())
+        return parts
+
+    def _refuse_unless_public_host(self, host: str) -> None:
         if host in _LOCAL_NAMES or host.endswith(_LOCAL_SUFFIXES):
-            raise WebhookTargetRefused(f"{host} is a local name, which webhooks may not reach")
+            raise WebhookTargetRefused(f"{host} is a local name, which Saku may not send to")
         try:
             address = ipaddress.ip_address(host)
         except ValueError:
-            return parts  # a name: checked against its addresses before each delivery
+            return  # a name: checked against its addresses before each delivery
         self._refuse_unless_public(host, address)
-        return parts
+
+    @staticmethod
+    def _receiver(host: str, port: int) -> SplitResult:
+        netloc = f"[{host}]" if ":" in host else host
+        return urlsplit(f"//{netloc}:{port}")
+
+    def check_host(self, host: str, port: int) -> None:
+        """What `check` asks of a URL's host, for a receiver addressed by host and port (a
+        syslog collector): a public name or address, unless the host is allow-listed."""
+        printable = all("!" <= c <= "~" and c not in "/@?#[]%" for c in host)
+        if not host or len(host) > 253 or not printable:
+            raise WebhookTargetRefused(f"{host!r} is not a host name or address")
+        if not 1 <= port <= 65535:
+            raise WebhookTargetRefused(f"port {port} is not in 1-65535")
+        if not self._allowed(self._receiver(host, port)):
+            self._refuse_unless_public_host(host.lower())
+
+    async def resolve_host(self, host: str, port: int) -> str:
+        """The checked address to connect to for a receiver at host:port: every address the
+        name resolves to must be public, as in `resolve`. OSError if it does not resolve."""
+        self.check_host(host, port)
+        infos = await asyncio.get_running_loop().getaddrinfo(host, port)
+        addresses = [ipaddress.ip_address(info[4][0]) for info in infos]
+        if not addresses:
+            raise OSError(f"{host} resolves to no address")
+        if not self._allowed(self._receiver(host, port)):
+            for address in addresses:
+                self._refuse_unless_public(host, address)
+        return str(addresses[0])
 
     @staticmethod
     def _refuse_unless_public(host: str, address: Address) -> None:
         kind = _kind(address)
         if kind is not None:
             raise WebhookTargetRefused(
-                f"{host} is a {kind} address ({address}), which webhooks may not reach"
+                f"{host} is a {kind} address ({address}), which Saku may not send to"
             )
 
     async def resolve(self, url: str) -> Target:

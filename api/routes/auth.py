@@ -9,6 +9,7 @@ from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel
 
 from api.deps import AccountsDep, RequireRoles, ResourcesDep, SettingsDep
+from api.sign_in_guard import authenticate
 from core.security import Principal, Role, issue_token
 
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -55,20 +56,14 @@ async def token(
             detail=f"a username is at most {MAX_USERNAME} and a password at most "
             f"{MAX_PASSWORD} characters",
         )
-    address = request.client.host if request.client else "unknown"
-    await resources.sign_in_throttle.check(form.username, address)
-    user = await accounts.find_user(form.username)
-    matches = await resources.password_checks.verify(
-        user.password_hash if user else None, form.password
+    user = await authenticate(
+        resources.sign_in_throttle,
+        resources.password_checks,
+        accounts,
+        form.username,
+        form.password,
+        request.client.host if request.client else "unknown",
     )
-    if user is None or user.disabled or not matches:
-        await resources.sign_in_throttle.failed(form.username, address)
-        raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED,
-            detail="wrong username or password",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
-    await resources.sign_in_throttle.succeeded(form.username)
     access = issue_token(
         user.principal(),
         secret=settings.resolved_jwt_secret(),

@@ -1,24 +1,29 @@
-"""Alert cases: operators list them and decide each (confirmed fraud or false positive)."""
+"""Alert cases: operators list, assign, annotate and decide them (confirmed fraud or false
+positive); a decision on an interdicted transaction is confirmed by a supervisor."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from datetime import datetime
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, status
 from pydantic import BaseModel, Field
-from temporalio.exceptions import WorkflowAlreadyStartedError
-from temporalio.service import RPCError
 
-from activities.cases import CaseStatus
+from activities.cases import Case, CaseStatus
 from api.deps import CasesDep, RequireRoles, ResourcesDep
-from core.cases import DECIDE_SIGNAL, CaseDecision, CaseRequest, case_workflow_id
+from api.starters.cases import send_confirmation, send_decision
+from core.cases import CaseConfirmation, CaseDecision
 from core.security import Principal, Role
-from core.temporal.start import Labels, start_by_key
-from workflows.cases import CaseWorkflow
 
 router = APIRouter(prefix="/tenants/{tenant_id}/cases", tags=["cases"])
-readers = RequireRoles(Role.OPERATOR, Role.ADMIN, Role.ANALYST)
-deciders = RequireRoles(Role.OPERATOR, Role.ADMIN)
+readers = RequireRoles(Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN, Role.ANALYST)
+workers = RequireRoles(Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN)
+deciders = RequireRoles(Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN)
+supervisors = RequireRoles(Role.SUPERVISOR)
+
+
+def _iso(at: datetime | None) -> str | None:
+    return at.isoformat() if at else None
 
 
 class CaseOut(BaseModel):
@@ -26,15 +31,62 @@ class CaseOut(BaseModel):
     evaluation_id: str
     tx_type: str
     status: str
+    interdicted: bool
     outcome: str | None
     decided_by: str | None
     opened_at: str
+    due_at: str | None
     escalated_at: str | None
     decided_at: str | None
+    assigned_to: str | None
+    proposed_outcome: str | None = Field(description="a decision awaiting its confirmation")
+    confirmed_by: str | None
+    confirmed_at: str | None
+
+    @classmethod
+    def of(cls, case: Case) -> CaseOut:
+        return cls(
+            msg_id=case.msg_id,
+            evaluation_id=case.evaluation_id,
+            tx_type=case.tx_type,
+            status=case.status,
+            interdicted=case.interdicted,
+            outcome=case.outcome,
+            decided_by=case.decided_by,
+            opened_at=case.opened_at.isoformat(),
+            due_at=_iso(case.due_at),
+            escalated_at=_iso(case.escalated_at),
+            decided_at=_iso(case.decided_at),
+            assigned_to=case.assigned_to,
+            proposed_outcome=case.proposed_outcome,
+            confirmed_by=case.confirmed_by,
+            confirmed_at=_iso(case.confirmed_at),
+        )
+
+
+class CaseEventOut(BaseModel):
+    at: str
+    actor: str
+    actor_role: str
+    action: str
+    note: str
+    details: dict[str, Any]
+
+
+class CaseWithTrail(CaseOut):
+    trail: list[CaseEventOut] = Field(description="the case's audit trail, oldest first")
 
 
 class DecisionIn(BaseModel):
     outcome: Literal["confirmed_fraud", "false_positive"]
+    note: str = Field(min_length=3, max_length=1000, description="Why: kept in the audit trail")
+
+
+class NoteIn(BaseModel):
+    note: str = Field(min_length=3, max_length=1000)
+
+
+class ConfirmationIn(BaseModel):
     note: str = Field(min_length=3, max_length=1000, description="Why: kept in the audit trail")
 
 
@@ -46,27 +98,86 @@ async def cases(
     state: Annotated[CaseStatus | None, Query(alias="status")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[CaseOut]:
-    return [
-        CaseOut(
-            msg_id=case.msg_id,
-            evaluation_id=case.evaluation_id,
-            tx_type=case.tx_type,
-            status=case.status,
-            outcome=case.outcome,
-            decided_by=case.decided_by,
-            opened_at=case.opened_at.isoformat(),
-            escalated_at=case.escalated_at.isoformat() if case.escalated_at else None,
-            decided_at=case.decided_at.isoformat() if case.decided_at else None,
+    return [CaseOut.of(case) for case in await store.newest(tenant_id, state, limit)]
+
+
+@router.get(
+    "/{msg_id}",
+    response_model=CaseWithTrail,
+    summary="A case with its audit trail (the look is recorded on it)",
+    responses={404: {"description": "no such case"}},
+)
+async def case(
+    tenant_id: str,
+    msg_id: str,
+    principal: Annotated[Principal, Depends(readers)],
+    store: CasesDep,
+) -> CaseWithTrail:
+    found = await store.get(tenant_id, msg_id)
+    if found is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no case {msg_id!r}")
+    await store.record_view(tenant_id, msg_id, principal.subject, principal.role.value)
+    trail = [
+        CaseEventOut(
+            at=e.at.isoformat(),
+            actor=e.actor,
+            actor_role=e.actor_role,
+            action=e.action,
+            note=e.note,
+            details=e.details,
         )
-        for case in await store.newest(tenant_id, state, limit)
+        for e in await store.events(tenant_id, msg_id)
     ]
+    return CaseWithTrail(**CaseOut.of(found).model_dump(), trail=trail)
+
+
+@router.post(
+    "/{msg_id}/assignment",
+    status_code=204,
+    summary="Assign a case not yet decided to the caller",
+    responses={404: {"description": "no such case, or it is decided"}},
+)
+async def assign(
+    tenant_id: str,
+    msg_id: str,
+    principal: Annotated[Principal, Depends(workers)],
+    store: CasesDep,
+) -> None:
+    if not await store.assign(tenant_id, msg_id, principal.subject, principal.role.value):
+        raise HTTPException(
+            status.HTTP_404_NOT_FOUND, detail=f"no case {msg_id!r} to assign (or it is decided)"
+        )
+
+
+@router.post(
+    "/{msg_id}/notes",
+    status_code=201,
+    summary="Add a note to a case's audit trail",
+    responses={404: {"description": "no such case"}},
+)
+async def note(
+    tenant_id: str,
+    msg_id: str,
+    body: NoteIn,
+    principal: Annotated[Principal, Depends(workers)],
+    store: CasesDep,
+) -> dict[str, str]:
+    if not await store.add_note(
+        tenant_id, msg_id, principal.subject, principal.role.value, body.note
+    ):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no case {msg_id!r}")
+    return {"msg_id": msg_id}
 
 
 @router.post(
     "/{msg_id}/decision",
     status_code=202,
-    summary="Decide a case: its workflow records the decision and closes it",
-    responses={404: {"description": "no such case"}, 409: {"description": "already decided"}},
+    summary="Decide a case: its workflow records the decision and closes the case, or, for "
+    "an interdicted transaction, waits for a supervisor's confirmation",
+    responses={
+        404: {"description": "no such case"},
+        409: {"description": "already decided"},
+    },
 )
 async def decide(
     tenant_id: str,
@@ -76,28 +187,29 @@ async def decide(
     store: CasesDep,
     resources: ResourcesDep,
 ) -> dict[str, str]:
-    case_status = await store.status(tenant_id, msg_id)
-    if case_status is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no case {msg_id!r}")
-    if case_status == "decided":
-        raise HTTPException(status.HTTP_409_CONFLICT, detail=f"case {msg_id!r} is decided")
-    workflow_id = case_workflow_id(tenant_id, msg_id)
-    client = await resources.temporal()
-    try:
-        # Signal-with-start, not a plain signal: a batch starts its cases with their first
-        # task delayed by the service level, and only a signal-with-start ends that delay
-        # (a plain one would wait with the case). The case's row exists, so were its
-        # workflow missing this would start it as opened.
-        await start_by_key(
-            client,
-            CaseWorkflow.run,
-            CaseRequest(tenant_id, msg_id, opened=True),
-            id=workflow_id,
-            task_queue=resources.settings.task_queue,
-            labels=Labels(tenant_id, "case", message_id=msg_id),
-            signal=DECIDE_SIGNAL,  # a decided (finished) case stays so: refused
-            signal_args=[CaseDecision(body.outcome, principal.subject, body.note)],
-        )
-    except (RPCError, WorkflowAlreadyStartedError) as err:
-        raise HTTPException(status.HTTP_409_CONFLICT, detail=f"case {msg_id!r}: {err}") from err
+    decision = CaseDecision(body.outcome, principal.subject, body.note, principal.role.value)
+    workflow_id = await send_decision(resources, store, tenant_id, msg_id, decision)
+    return {"workflow_id": workflow_id}
+
+
+@router.post(
+    "/{msg_id}/confirmation",
+    status_code=202,
+    summary="Confirm the decision on an interdicted transaction (a supervisor other than "
+    "the decision's maker): the case workflow then closes the case",
+    responses={
+        404: {"description": "no such case"},
+        409: {"description": "the case awaits no confirmation, or the caller decided it"},
+    },
+)
+async def confirm(
+    tenant_id: str,
+    msg_id: str,
+    body: ConfirmationIn,
+    principal: Annotated[Principal, Depends(supervisors)],
+    store: CasesDep,
+    resources: ResourcesDep,
+) -> dict[str, str]:
+    confirmation = CaseConfirmation(principal.subject, body.note, principal.role.value)
+    workflow_id = await send_confirmation(resources, store, tenant_id, msg_id, confirmation)
     return {"workflow_id": workflow_id}

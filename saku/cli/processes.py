@@ -286,6 +286,7 @@ def run_saku(settings: Settings, *, then: Callable[[], bool] | None, stop_after:
         ok = asyncio.run(_selfcheck(settings)) and asyncio.run(_monitoring_check(settings))
         asyncio.run(print_status(settings))
         print(f"API:         http://{settings.api_host}:{settings.api_port}/docs")
+        print(f"Console:     http://{settings.api_host}:{settings.api_port}/console")
         if not settings.temporal_address:
             print(
                 f"Temporal UI: http://127.0.0.1:{settings.temporal_ui_port}/namespaces/"

@@ -1,7 +1,9 @@
 """Every route but health refuses a missing token (401), a wrong role or scope (403).
 
 Kiosk routes (under /v1/kiosk/) are the exception: a kiosk signs each request with its
-Ed25519 key instead, so they refuse an unsigned request, and any bearer token, with 401."""
+Ed25519 key instead, so they refuse an unsigned request, and any bearer token, with 401.
+So are the web pages (api/web/): a session cookie signs a person in there, and
+tests/integration/test_web_auth.py walks them."""
 
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from starlette.routing import BaseRoute
 from activities.accounts import create_tenant, create_user
 from api.deps import RequireRoles
 from api.kiosk_auth import KioskCaller
+from api.web.pages import is_page
 from core.kiosk_signing import generate_key_pair, sign_request
 from core.security import Principal, Role, issue_token
 from core.settings import Settings
@@ -95,7 +98,7 @@ def concrete_routes(app: FastAPI, *, kiosk: bool) -> list[tuple[str, str, APIRou
     routes = []
     for route in all_routes(app.routes):
         path = getattr(route, "path", "")
-        if path in PUBLIC or path.startswith(KIOSK_PREFIX) != kiosk:
+        if path in PUBLIC or is_page(path) or path.startswith(KIOSK_PREFIX) != kiosk:
             continue
         assert isinstance(route, APIRoute), f"unexpected non-API route {path}"
         concrete = re.sub(r"\{(\w+)\}", lambda m: SAMPLE_PATH_VALUES.get(m[1], "x"), path)

@@ -36,7 +36,7 @@ from api.app import create_app
 from api.intake.messages import parse_message
 from api.intake.service import Intake
 from core import topics
-from core.cases import CaseDecision, case_workflow_id
+from core.cases import CaseConfirmation, CaseDecision, case_workflow_id
 from core.db import Pool
 from core.monitoring.transactions import TxType
 from core.monitoring.types import EvaluationRequest
@@ -478,17 +478,50 @@ async def test_activating_a_new_network_map_changes_the_next_evaluations(
 
 
 # Every alert opens a case, in a workflow of its own; an operator decides it through the API,
-# and the decision is recorded, audited and final.
+# a supervisor confirms the decision when the transaction was interdicted (four-eyes), and
+# the decision is recorded, audited and final.
 
 
-def operator(settings: Settings, tenant_id: str) -> dict[str, str]:
+def operator(settings: Settings, tenant_id: str, who: str = "operator-rina") -> dict[str, str]:
     token = issue_token(
-        Principal("operator-rina", Role.OPERATOR, tenant_id),
+        Principal(who, Role.OPERATOR, tenant_id),
         secret=settings.resolved_jwt_secret(),
         issuer=settings.jwt_issuer,
         ttl_seconds=300,
     )
     return {"Authorization": f"Bearer {token}"}
+
+
+def supervisor(settings: Settings, tenant_id: str, who: str = "supervisor-sari") -> dict[str, str]:
+    token = issue_token(
+        Principal(who, Role.SUPERVISOR, tenant_id),
+        secret=settings.resolved_jwt_secret(),
+        issuer=settings.jwt_issuer,
+        ttl_seconds=300,
+    )
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def confirm_when_awaited(
+    client: httpx.AsyncClient, settings: Settings, tenant: str, msg_id: str
+) -> None:
+    """The supervisor's half of four-eyes, once the operator's decision is recorded."""
+
+    async def awaiting() -> bool:
+        listed = await client.get(
+            f"/tenants/{tenant}/cases",
+            params={"status": "awaiting_confirmation"},
+            headers=operator(settings, tenant),
+        )
+        return msg_id in [c["msg_id"] for c in listed.json()]
+
+    assert await eventually(awaiting, timeout=20)
+    confirmed = await client.post(
+        f"/tenants/{tenant}/cases/{msg_id}/confirmation",
+        json={"note": "agreed: the evidence holds"},
+        headers=supervisor(settings, tenant),
+    )
+    assert confirmed.status_code == 202, confirmed.text
 
 
 async def test_an_alert_opens_a_case_an_operator_decides(
@@ -522,13 +555,16 @@ async def test_an_alert_opens_a_case_an_operator_decides(
         headers=staff,
     )
     assert decided.status_code == 202, decided.text
+    # the payment was interdicted (score 400 >= 350): a supervisor confirms the decision
+    await confirm_when_awaited(client, processes, tenant, alert_id)
     result = await temporal.get_workflow_handle(case_workflow_id(tenant, alert_id)).result()
     assert result == "confirmed_fraud"
     [case] = (await client.get(f"/tenants/{tenant}/cases", headers=staff)).json()
-    assert (case["status"], case["outcome"], case["decided_by"]) == (
+    assert (case["status"], case["outcome"], case["decided_by"], case["confirmed_by"]) == (
         "decided",
         "confirmed_fraud",
         "operator-rina",
+        "supervisor-sari",
     )
     again = await client.post(
         f"/tenants/{tenant}/cases/{alert_id}/decision",
@@ -595,6 +631,7 @@ async def test_a_micro_batch_opens_each_alerts_case_once(
         headers=operator(processes, tenant),
     )
     assert decided.status_code == 202, decided.text
+    await confirm_when_awaited(client, processes, tenant, alert_id)  # it was interdicted
     assert await case.result() == "false_positive"
 
 
@@ -620,7 +657,14 @@ async def test_a_case_nobody_decides_is_escalated_at_its_service_level(
         temporal,
         task_queue,
         [EvaluateBatchWorkflow, CaseWorkflow],
-        [evaluation.evaluate_batch, cases.escalate, cases.decide],
+        [
+            evaluation.evaluate_batch,
+            cases.escalate,
+            cases.decide,
+            cases.record_decision,
+            cases.escalate_confirmation,
+            cases.confirm,
+        ],
     )
     alerting = financial_transaction(amount=REPORTABLE, tenant_id=tenant)
     quiet = financial_transaction(amount=1_000.0, tenant_id=tenant)  # two triggers: a batch
@@ -663,5 +707,32 @@ async def test_a_case_nobody_decides_is_escalated_at_its_service_level(
         await case.signal(
             CaseWorkflow.decide, CaseDecision("confirmed_fraud", "operator-rina", "late, but sure")
         )
+
+        # the payment was interdicted: the decision waits for a supervisor, and a
+        # confirmation that does not come within the service level is escalated too
+        async def escalations() -> list[str]:
+            async with pool.connection() as conn:
+                cur = await conn.execute(
+                    "SELECT note FROM case_events WHERE tenant_id = %s AND msg_id = %s "
+                    "AND action = 'escalated' ORDER BY id",
+                    (tenant, alert_id),
+                )
+                return [row["note"] for row in await cur.fetchall()]
+
+        async def confirmation_escalated() -> bool:
+            return len(await escalations()) == 2
+
+        assert await eventually(confirmation_escalated, timeout=30)
+        assert "no supervisor confirmed" in (await escalations())[1]
+        assert await case_status() == ("awaiting_confirmation", True)
+        # the decider's own confirmation counts for nothing; a second person's closes it
+        await case.signal(CaseWorkflow.confirm, CaseConfirmation("operator-rina", "mine"))
+        await case.signal(CaseWorkflow.confirm, CaseConfirmation("supervisor-sari", "agreed"))
         assert await case.result() == "confirmed_fraud"
+        async with pool.connection() as conn:
+            cur = await conn.execute(
+                "SELECT confirmed_by FROM cases WHERE tenant_id = %s AND msg_id = %s",
+                (tenant, alert_id),
+            )
+            assert (await cur.fetchone()) == {"confirmed_by": "supervisor-sari"}
     assert await case_status() == ("decided", True)  # the escalation stays on record

@@ -44,7 +44,8 @@ def markers(history: dict[str, Any]) -> set[str]:
     return found
 
 
-def _activities(history: dict[str, Any]) -> list[str]:
+def activity_types(history: dict[str, Any]) -> list[str]:
+    """The regular activities a history scheduled, by type, in order."""
     return [
         e["activityTaskScheduledEventAttributes"]["activityType"]["name"]
         for e in _events(history, "EVENT_TYPE_ACTIVITY_TASK_SCHEDULED")
@@ -68,13 +69,20 @@ def _children_one_after_another(history: dict[str, Any]) -> bool:
 # patch id -> whether a history without its marker shows the old branch
 OLD_BRANCH: dict[str, Callable[[str, dict[str, Any]], bool]] = {
     # the batch as a regular activity
-    "evaluate-batch-locally": lambda t, h: "monitoring.evaluate_batch" in _activities(h),
+    "evaluate-batch-locally": lambda t, h: "monitoring.evaluate_batch" in activity_types(h),
     # the case row opened by a regular activity
-    "open-case-locally": lambda t, h: "cases.open" in _activities(h),
+    "open-case-locally": lambda t, h: "cases.open" in activity_types(h),
     # the batch's workflow starting its cases as children
     "batch-opens-its-cases": lambda t, h: t == "EvaluateBatch" and _children(h) > 0,
     # several cases started one after another
     "open-cases-together": lambda t, h: _children_one_after_another(h),
+    # a decision that closed its case at once, whatever the transaction
+    "four-eyes": lambda t, h: "cases.decide" in activity_types(h),
+    # a case that opened itself by the step that said nothing of handing its alert off
+    "alert-hand-off": lambda t, h: (
+        t == "AlertCase"
+        and ("cases.open" in activity_types(h) or "open-case-locally" in markers(h))
+    ),
 }
 
 

@@ -32,7 +32,7 @@ from pathlib import Path
 
 from activities.dr.history_archive import ArchivedHistory, write_archive_file
 from saku.replay import replay_archive, workflow_types
-from tests.replay.branches import ROOT, branches, patch_ids_in_code
+from tests.replay.branches import ROOT, activity_types, branches, patch_ids_in_code
 
 CORPUS = ROOT / "tests" / "replay" / "corpus"
 CURRENT_TESTS = [
@@ -42,6 +42,14 @@ CURRENT_TESTS = [
     "tests/integration/test_monitoring.py::test_an_alert_opens_a_case_an_operator_decides",
     # EvaluateBatch, and the case it opens itself (decided)
     "tests/integration/test_monitoring.py::test_a_micro_batch_opens_each_alerts_case_once",
+    # AlertCase through four-eyes: a decision confirmed by a second person, and one that
+    # closes its case alone
+    "tests/integration/test_case_console.py::test_four_eyes_through_the_json_api",
+    "tests/integration/test_case_console.py::"
+    "test_a_case_not_interdicted_closes_on_the_decision_alone",
+    # a case that hands its alert off to a webhook and a syslog collector (decided)
+    "tests/integration/test_alert_handoff.py::"
+    "test_an_alert_reaches_the_webhook_signed_and_syslog_as_cef_over_udp",
     # TopUp, KioskPayment
     "tests/integration/test_wallet.py::test_top_up_then_pay_moves_the_balance_exactly",
     # OfflineSync
@@ -75,6 +83,11 @@ LEGACY = [
         "before a03ef8b (batch-opens-its-cases)",
         ["tests/integration/test_replay_scenario.py"],
     ),
+    (
+        "a0f1167",
+        "before 4b1cec8 (alert-hand-off)",
+        ["tests/integration/test_monitoring.py::test_an_alert_opens_a_case_an_operator_decides"],
+    ),
 ]
 
 
@@ -104,17 +117,18 @@ def _recorded(path: Path, note: str) -> Iterator[ArchivedHistory]:
         yield ArchivedHistory(**json.loads(line), note=note)
 
 
-Key = tuple[str, frozenset[str], frozenset[str]]
+Key = tuple[str, frozenset[str], frozenset[str], frozenset[str]]
 
 
 def select(recorded: list[tuple[ArchivedHistory, bool]]) -> dict[Key, ArchivedHistory]:
-    """One history of each (workflow type, patch branches taken, kinds of event): the current
-    code's rather than an older commit's, then the smallest."""
+    """One history of each (workflow type, patch branches taken, kinds of event, activities
+    run): the current code's rather than an older commit's, then the smallest."""
     chosen: dict[Key, tuple[tuple[bool, int], ArchivedHistory]] = {}
     for entry, legacy in recorded:
         taken = frozenset(branches(entry.workflow_type, entry.history))
         kinds = frozenset(e["eventType"] for e in entry.history["events"])
-        key = (entry.workflow_type, taken, kinds)
+        steps = frozenset(activity_types(entry.history))
+        key = (entry.workflow_type, taken, kinds, steps)
         rank = (legacy, len(entry.line()))
         if key not in chosen or rank < chosen[key][0]:
             chosen[key] = (rank, entry)
@@ -122,8 +136,8 @@ def select(recorded: list[tuple[ArchivedHistory, bool]]) -> dict[Key, ArchivedHi
 
 
 def missing(chosen: dict[Key, ArchivedHistory]) -> list[str]:
-    types = {t for t, _, _ in chosen}
-    taken = {b for _, bs, _ in chosen for b in bs}
+    types = {t for t, _, _, _ in chosen}
+    taken = {b for _, bs, _, _ in chosen for b in bs}
     gaps = [f"workflow type {t}" for t in workflow_types() if t not in types]
     for patch in sorted(patch_ids_in_code()):
         gaps += [f"patch branch {patch} {b}" for b in ("new", "old") if f"{patch} {b}" not in taken]
@@ -134,7 +148,7 @@ def write_corpus(chosen: dict[Key, ArchivedHistory], into: Path) -> None:
     """A file per workflow type and patch branches taken."""
     shutil.rmtree(into, ignore_errors=True)
     files: dict[Path, list[ArchivedHistory]] = {}
-    for (workflow_type, taken, _), entry in sorted(chosen.items(), key=_order):
+    for (workflow_type, taken, _, _), entry in sorted(chosen.items(), key=_order):
         label = "-".join(sorted(b.replace(" ", "-") for b in taken)) or "plain"
         path = into / entry.namespace / workflow_type / f"{label}.jsonl.gz"
         files.setdefault(path, []).append(entry)
@@ -143,7 +157,7 @@ def write_corpus(chosen: dict[Key, ArchivedHistory], into: Path) -> None:
 
 
 def _order(item: tuple[Key, ArchivedHistory]) -> tuple[str, list[str], str]:
-    (workflow_type, taken, _), entry = item
+    (workflow_type, taken, _, _), entry = item
     return workflow_type, sorted(taken), entry.run_id
 
 
@@ -183,7 +197,7 @@ def main() -> int:
         shutil.rmtree(args.into, ignore_errors=True)
         shutil.copytree(draft, args.into)
     size = sum(p.stat().st_size for p in args.into.rglob("*") if p.is_file())
-    for (workflow_type, taken, _), entry in sorted(chosen.items(), key=_order):
+    for (workflow_type, taken, _, _), entry in sorted(chosen.items(), key=_order):
         print(f"{workflow_type:20} {', '.join(sorted(taken)) or '-':70} {entry.note}")
     print(f"{report.summary}; {len(chosen)} histories, {size:,} bytes in {args.into}")
     return 0

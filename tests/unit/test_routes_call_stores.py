@@ -1,6 +1,7 @@
-"""Routes call stores, never SQL: no module under api/routes/ (nor the kiosk signature check,
-which every kiosk route runs) opens a connection, a cursor or executes a statement, or reaches
-for the pool to build a store of its own. Stores come as dependencies from api/deps.py."""
+"""Routes call stores, never SQL: no module under api/routes/ or api/web/ (nor the kiosk
+signature check, which every kiosk route runs) opens a connection, a cursor or executes a
+statement, or reaches for the pool to build a store of its own. Stores come as dependencies
+from api/deps.py."""
 
 from __future__ import annotations
 
@@ -8,7 +9,11 @@ import ast
 from pathlib import Path
 
 API = Path(__file__).resolve().parents[2] / "api"
-ROUTE_MODULES = [*sorted((API / "routes").glob("*.py")), API / "kiosk_auth.py"]
+ROUTE_MODULES = [
+    *sorted((API / "routes").glob("*.py")),
+    *sorted((API / "web").glob("*.py")),
+    API / "kiosk_auth.py",
+]
 SQL_CALLS = {"execute", "executemany", "cursor", "connection", "transaction"}
 
 

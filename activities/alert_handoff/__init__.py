@@ -1,0 +1,1 @@
+"""Alerts handed off beyond Saku to a tenant's SIEM: a signed webhook and a CEF syslog line."""

@@ -11,12 +11,14 @@ from fastapi import Depends, FastAPI, Request, Response
 from api import errors, metrics
 from api.body_limit import BodyLimit
 from api.bounds import no_nul_characters
+from api.codec import CodecCors
 from api.docs import add_docs
 from api.resources import Resources
 from api.routes import (
     auth,
     biometrics,
     cases,
+    codec,
     evaluations,
     guardians,
     health,
@@ -97,6 +99,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodyLimit, max_bytes=settings.api_max_body_bytes)
     app.middleware("http")(metrics.observe)
     app.middleware("http")(_correlate)
+    # outermost: the browser's preflight for the codec is answered before anything else
+    app.add_middleware(CodecCors, origins=settings.temporal_ui_origins)
     routers = (
         health.router,
         auth.router,
@@ -115,6 +119,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         biometrics.kiosk_router,
         offline.router,
         cases.router,
+        codec.router,
     )
     for router in routers:
         app.include_router(router)

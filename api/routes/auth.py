@@ -4,17 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi import APIRouter, Depends, Request
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel
 
 from api.deps import AccountsDep, RequireRoles, ResourcesDep, SettingsDep
+from api.sign_in import sign_in
 from core.security import Principal, Role, issue_token
 
 router = APIRouter(prefix="/auth", tags=["auth"])
-# as long as any user's can be (users.username and POST /tenants/{tenant}/users)
-MAX_USERNAME = 64
-MAX_PASSWORD = 256
 
 
 class Token(BaseModel):
@@ -49,28 +47,9 @@ async def token(
     accounts: AccountsDep,
     settings: SettingsDep,
 ) -> Token:
-    if len(form.username) > MAX_USERNAME or len(form.password) > MAX_PASSWORD:
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
-            detail=f"a username is at most {MAX_USERNAME} and a password at most "
-            f"{MAX_PASSWORD} characters",
-        )
-    address = request.client.host if request.client else "unknown"
-    await resources.sign_in_throttle.check(form.username, address)
-    user = await accounts.find_user(form.username)
-    matches = await resources.password_checks.verify(
-        user.password_hash if user else None, form.password
-    )
-    if user is None or user.disabled or not matches:
-        await resources.sign_in_throttle.failed(form.username, address)
-        raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED,
-            detail="wrong username or password",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
-    await resources.sign_in_throttle.succeeded(form.username)
+    principal = await sign_in(request, form.username, form.password, resources, accounts)
     access = issue_token(
-        user.principal(),
+        principal,
         secret=settings.resolved_jwt_secret(),
         issuer=settings.jwt_issuer,
         ttl_seconds=settings.token_ttl_seconds,

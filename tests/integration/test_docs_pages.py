@@ -12,7 +12,6 @@ from tests.browser import browser, screenshot, served_api
 __all__ = ["browser", "served_api"]
 
 
-
 async def test_swagger_ui_renders_offline(browser: Browser, served_api: str) -> None:
     page = await browser.new_page()
     hosts: set[str] = set()

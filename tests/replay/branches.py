@@ -75,6 +75,8 @@ OLD_BRANCH: dict[str, Callable[[str, dict[str, Any]], bool]] = {
     "batch-opens-its-cases": lambda t, h: t == "EvaluateBatch" and _children(h) > 0,
     # several cases started one after another
     "open-cases-together": lambda t, h: _children_one_after_another(h),
+    # a payment's or top-up's outcome not set as its search attributes
+    "wallet-search-attributes": lambda t, h: t in ("KioskPayment", "TopUp"),
 }
 
 

@@ -81,7 +81,7 @@ async def decode(
         workflows=sorted(grant.workflows),
         payloads=len(payloads),
         sealed=grant.sealed,
-        via="codec endpoint" + (" (cookie)" if CODEC_COOKIE in request.cookies else ""),
+        via="codec endpoint" + ("" if "authorization" in request.headers else " (cookie)"),
     )
     return render(opened)
 

@@ -191,11 +191,12 @@ def decode_message(message: Message, codec: EncryptionCodec) -> None:
     """Open, in place, every payload anywhere in a Temporal message (a history, an event):
     what `temporal workflow show --codec-endpoint` shows, for keeping histories readable
     without the keys (the replay corpus)."""
-    for payload in _payloads(message):
+    for payload in payloads_in(message):
         payload.CopyFrom(codec.open(payload))
 
 
-def _payloads(message: Message) -> Iterator[Payload]:
+def payloads_in(message: Message) -> Iterator[Payload]:
+    """Every payload anywhere in a Temporal message."""
     if isinstance(message, Payload):
         yield message
         return
@@ -206,9 +207,9 @@ def _payloads(message: Message) -> Iterator[Payload]:
             value_field = field.message_type.fields_by_name["value"]
             if value_field.message_type is not None:
                 for item in value.values():
-                    yield from _payloads(item)
+                    yield from payloads_in(item)
         elif field.is_repeated:
             for item in value:
-                yield from _payloads(item)
+                yield from payloads_in(item)
         else:
-            yield from _payloads(value)
+            yield from payloads_in(value)

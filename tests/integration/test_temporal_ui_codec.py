@@ -9,12 +9,14 @@ page shows only ciphertext. The CLI: `temporal workflow show` with `--codec-endp
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import shutil
 import uuid
 
 import httpx
 from playwright.async_api import Browser, Page
+from temporalio.client import Client
 
 from activities.accounts import create_user
 from core.db import Pool
@@ -24,6 +26,7 @@ from tests.browser import browser, screenshot, served_api
 from tests.integration.wallet_world import World, build_world
 
 __all__ = ["browser", "served_api"]
+SEALED = "YmluYXJ5L2VuY3J5cHRlZA=="  # "binary/encrypted" as the UI shows raw metadata
 
 
 async def a_payment(
@@ -54,6 +57,7 @@ async def test_the_temporal_ui_shows_a_payment_decoded_for_a_signed_in_operator_
     stack: Settings,
     pool: Pool,
     client: httpx.AsyncClient,
+    temporal: Client,
     browser: Browser,
     served_api: str,
 ) -> None:
@@ -63,8 +67,14 @@ async def test_the_temporal_ui_shows_a_payment_decoded_for_a_signed_in_operator_
         await create_user(
             conn, tenant_id=world.tenant, username=username, password=password, role=Role.OPERATOR
         )
+    history = await temporal.get_workflow_handle(workflow_id).fetch_history()
+    run_id = history.run_id
+    [request] = history.events[0].workflow_execution_started_event_attributes.input.payloads
+    sealed_input = request.data
     ui = f"http://127.0.0.1:{stack.temporal_ui_port}"
-    workflow_page = f"{ui}/namespaces/{stack.temporal_namespace}/workflows/{workflow_id}"
+    workflow_page = (
+        f"{ui}/namespaces/{stack.temporal_namespace}/workflows/{workflow_id}/{run_id}/history"
+    )
 
     signed_in = await browser.new_context()
     page = await signed_in.new_page()
@@ -84,10 +94,13 @@ async def test_the_temporal_ui_shows_a_payment_decoded_for_a_signed_in_operator_
     page = await anonymous.new_page()
     await codec_settings(page, f"{served_api}/codec")
     await page.goto(workflow_page)
-    await page.get_by_text("binary/encrypted").first.wait_for(timeout=30_000)
-    await asyncio.sleep(1)  # a decode that were to succeed would have been drawn by now
-    assert student not in await page.content()
+    await page.get_by_text(workflow_id).first.wait_for(timeout=30_000)
+    await asyncio.sleep(3)  # the codec's refusal, and the UI drawing what it has
     await screenshot(page, "temporal-ui-payment-sealed")
+    content = await page.content()
+    assert student not in content
+    assert "Codec Server could not connect" in content  # its refusal, as the UI says it
+    assert base64.b64encode(sealed_input).decode()[:60] in content  # the ciphertext shown
     await anonymous.close()
 
 
@@ -126,10 +139,28 @@ async def test_temporal_workflow_show_decodes_through_the_codec_endpoint(
 
     code, sealed = await show()
     assert code == 0, sealed
-    assert student not in sealed and "YmluYXJ5L2VuY3J5cHRlZA==" in sealed  # binary/encrypted
+    assert SEALED in sealed and not any(student in d for d in payload_data(sealed))
     endpoint = ["--codec-endpoint", f"{served_api}/codec"]
     code, opened = await show(*endpoint, "--codec-auth", operator["Authorization"])
     assert code == 0, opened
-    assert student in opened
+    assert any(student in d for d in payload_data(opened))
     code, refused = await show(*endpoint, "--codec-auth", stranger["Authorization"])
-    assert student not in refused
+    assert code != 0 and student not in refused  # the CLI gives up; nothing decoded
+
+
+def payload_data(shown: str) -> list[str]:
+    """The data of every payload in `temporal workflow show --output json`, as text."""
+    found: list[str] = []
+
+    def walk(value: object) -> None:
+        if isinstance(value, dict):
+            if "metadata" in value and isinstance(value.get("data"), str):
+                found.append(base64.b64decode(value["data"]).decode(errors="replace"))
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+
+    walk(json.loads(shown))
+    return found

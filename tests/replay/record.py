@@ -42,7 +42,7 @@ CURRENT_TESTS = [
     "tests/integration/test_monitoring.py::test_an_alert_opens_a_case_an_operator_decides",
     # EvaluateBatch, and the case it opens itself (decided)
     "tests/integration/test_monitoring.py::test_a_micro_batch_opens_each_alerts_case_once",
-    # TopUp, KioskPayment
+    # TopUp, KioskPayment (their outcome as search attributes: wallet-search-attributes new)
     "tests/integration/test_wallet.py::test_top_up_then_pay_moves_the_balance_exactly",
     # OfflineSync
     "tests/integration/test_kiosk_offline.py::"
@@ -74,6 +74,11 @@ LEGACY = [
         "a03ef8b^",
         "before a03ef8b (batch-opens-its-cases)",
         ["tests/integration/test_replay_scenario.py"],
+    ),
+    (
+        "c1f6082^",
+        "before c1f6082 (wallet-search-attributes)",
+        ["tests/integration/test_wallet.py::test_top_up_then_pay_moves_the_balance_exactly"],
     ),
 ]
 

@@ -11,6 +11,7 @@ from fastapi import Depends, FastAPI, Request, Response
 from api import errors, metrics, web
 from api.body_limit import BodyLimit
 from api.bounds import no_nul_characters
+from api.codec import CodecCors
 from api.docs import add_docs
 from api.resources import Resources
 from api.routes import (
@@ -18,6 +19,7 @@ from api.routes import (
     auth,
     biometrics,
     cases,
+    codec,
     evaluations,
     guardians,
     health,
@@ -99,6 +101,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodyLimit, max_bytes=settings.api_max_body_bytes)
     app.middleware("http")(metrics.observe)
     app.middleware("http")(_correlate)
+    # outermost: the browser's preflight for the codec is answered before anything else
+    app.add_middleware(CodecCors, origins=settings.temporal_ui_origins)
     routers = (
         health.router,
         auth.router,
@@ -118,6 +122,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         offline.router,
         cases.router,
         alert_handoff.router,
+        codec.router,
     )
     for router in routers:
         app.include_router(router)

@@ -26,6 +26,7 @@ from activities.dr.drills import Drills
 from activities.dr.restores import Restores
 from activities.monitoring.config_store import ConfigStore
 from activities.monitoring.stored_evaluations import StoredEvaluations
+from activities.payload_audit import PayloadAudit
 from activities.wallet.directory import Directory
 from activities.wallet.kiosk_keys import KioskKeys
 from activities.wallet.kiosk_nonces import KioskNonces
@@ -119,6 +120,10 @@ async def get_web_sessions(resources: ResourcesDep) -> WebSessions:
     return WebSessions(resources.valkey, resources.settings.token_ttl_seconds)
 
 
+async def get_payload_audit(resources: ResourcesDep) -> PayloadAudit:
+    return PayloadAudit(resources.pool)
+
+
 AccountsDep = Annotated[Accounts, Depends(get_accounts)]
 DirectoryDep = Annotated[Directory, Depends(get_directory)]
 StatementsDep = Annotated[Statements, Depends(get_statements)]
@@ -135,6 +140,7 @@ TemplateVaultDep = Annotated[TemplateVault, Depends(get_template_vault)]
 DrillsDep = Annotated[Drills, Depends(get_drills)]
 RestoresDep = Annotated[Restores, Depends(get_restores)]
 WebSessionsDep = Annotated[WebSessions, Depends(get_web_sessions)]
+PayloadAuditDep = Annotated[PayloadAudit, Depends(get_payload_audit)]
 
 
 def _unauthorized(reason: str) -> HTTPException:
@@ -143,20 +149,44 @@ def _unauthorized(reason: str) -> HTTPException:
     )
 
 
+def _principal_of(settings: Settings, token: str) -> Principal:
+    try:
+        return decode_token(
+            token, secret=settings.resolved_jwt_secret(), issuer=settings.jwt_issuer
+        )
+    except InvalidToken as err:
+        raise _unauthorized(f"invalid token: {err}") from err
+
+
 def get_principal(
     settings: Annotated[Settings, Depends(get_settings)],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise _unauthorized("a bearer token is required (get one from POST /auth/token)")
-    try:
-        return decode_token(
-            credentials.credentials,
-            secret=settings.resolved_jwt_secret(),
-            issuer=settings.jwt_issuer,
+    return _principal_of(settings, credentials.credentials)
+
+
+# The codec endpoint's session cookie (set by its sign-in page, POST /codec/session): the
+# Temporal UI calls the codec from the browser and can send cookies, never a Saku token.
+CODEC_COOKIE = "saku_codec"
+
+
+def get_codec_principal(
+    request: Request,
+    settings: Annotated[Settings, Depends(get_settings)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    """A bearer token (the CLI's `--codec-auth`), or else the codec's session cookie."""
+    if credentials is not None and credentials.scheme.lower() == "bearer":
+        return _principal_of(settings, credentials.credentials)
+    cookie = request.cookies.get(CODEC_COOKIE)
+    if not cookie:
+        raise _unauthorized(
+            "a bearer token is required, or sign in at /codec/sign-in (the Temporal UI sends "
+            "that session when its codec settings include cross-origin credentials)"
         )
-    except InvalidToken as err:
-        raise _unauthorized(f"invalid token: {err}") from err
+    return _principal_of(settings, cookie)
 
 
 class RequireRoles:
@@ -170,6 +200,9 @@ class RequireRoles:
     def __call__(
         self, request: Request, principal: Annotated[Principal, Depends(get_principal)]
     ) -> Principal:
+        return self.check(request, principal)
+
+    def check(self, request: Request, principal: Principal) -> Principal:
         if principal.role not in self.roles:
             allowed = ", ".join(sorted(r.value for r in self.roles))
             raise HTTPException(
@@ -193,3 +226,12 @@ class RequireRoles:
                 status.HTTP_403_FORBIDDEN, detail="this guardian is not linked to that student"
             )
         return principal
+
+
+class RequireCodecRoles(RequireRoles):
+    """`RequireRoles` for the codec endpoint, whose caller may come with its session cookie."""
+
+    def __call__(
+        self, request: Request, principal: Annotated[Principal, Depends(get_codec_principal)]
+    ) -> Principal:
+        return self.check(request, principal)

@@ -17,13 +17,15 @@ from activities.biometrics.keyring import KeyRing
 from activities.monitoring.alerts import kafka_alert_publisher
 from activities.monitoring.history import HistoryStore
 from activities.registry import build_activities
+from api.codec import WorkflowTenants
 from api.intake.service import Intake
 from api.sign_in_guard import PasswordChecks, SignInThrottle
 from api.starters.wallet import InFlight
 from core import topics
 from core.db import Pool, create_pool
 from core.settings import Settings
-from core.temporal.client import connect
+from core.temporal.client import connect, payload_keys_for
+from core.temporal.codec import EncryptionCodec
 from core.temporal.worker import create_worker
 from workflows.registry import ALL_WORKFLOWS
 
@@ -53,6 +55,9 @@ class Resources:
         )
         # the key-encryption keys for biometric templates: outside the database
         self.keyring = KeyRing.load(settings.resolved_kek_file())
+        # the codec endpoint's: the keys sealing workflow payloads, and whose workflow is whose
+        self.payload_codec = EncryptionCodec(payload_keys_for(settings))
+        self.workflow_tenants = WorkflowTenants()
 
     async def open(self) -> None:
         # wait=False: the pool keeps trying in the background if PostgreSQL is not up yet

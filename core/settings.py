@@ -153,6 +153,17 @@ class Settings(BaseSettings):
     password_checks_at_once: int = Field(default=2, ge=1, alias="SAKU_PASSWORD_CHECKS_AT_ONCE")
     password_checks_queue: int = Field(default=16, ge=0, alias="SAKU_PASSWORD_CHECKS_QUEUE")
 
+    # --- workflow payloads (core/temporal/codec.py) ---
+    # the keys sealing workflow payloads, `id:base64key,...` (32-byte keys, the first one
+    # writes); unset: a key file with mode 0600, created on first use
+    payload_keys: SecretStr | None = Field(default=None, alias="SAKU_PAYLOAD_KEYS")
+    payload_key_file: Path | None = Field(default=None, alias="SAKU_PAYLOAD_KEY_FILE")
+    # the codec endpoint as the Temporal UI's browser reaches it; unset: this API's /codec
+    codec_endpoint: str | None = Field(default=None, alias="SAKU_CODEC_ENDPOINT")
+    # the origins (comma-separated) of the Temporal UI pages that may call the codec
+    # endpoint from the browser; unset: the embedded UI's
+    temporal_ui_origin: str | None = Field(default=None, alias="SAKU_TEMPORAL_UI_ORIGIN")
+
     @field_validator("jwt_secret")
     @classmethod
     def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
@@ -243,6 +254,24 @@ class Settings(BaseSettings):
 
     def resolved_kek_file(self) -> Path:
         return self.biometric_kek_file or self.secrets_dir / "biometric-kek.json"
+
+    def resolved_payload_key_file(self) -> Path:
+        return self.payload_key_file or self.secrets_dir / "payload-keys.json"
+
+    def resolved_codec_endpoint(self) -> str:
+        if self.codec_endpoint:
+            return self.codec_endpoint.rstrip("/")
+        host = EMBEDDED_HOST if self.api_host in ("0.0.0.0", "::", "") else self.api_host
+        return f"http://{host}:{self.api_port}/codec"
+
+    @property
+    def temporal_ui_origins(self) -> tuple[str, ...]:
+        if self.temporal_ui_origin:
+            return tuple(
+                o.strip().rstrip("/") for o in self.temporal_ui_origin.split(",") if o.strip()
+            )
+        port = self.temporal_ui_port
+        return (f"http://{EMBEDDED_HOST}:{port}", f"http://localhost:{port}")
 
     @property
     def webhook_allowed_hosts(self) -> tuple[str, ...]:

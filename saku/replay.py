@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from temporalio.client import WorkflowHistory
+from temporalio.converter import DataConverter
 
 from activities.dr.history_archive import ArchivedHistory, read_archive
 from core.temporal.worker import create_replayer
@@ -126,9 +127,12 @@ def _message(error: BaseException) -> str:
     return found[1] if found else " ".join(text.split())
 
 
-async def replay_histories(entries: Iterable[tuple[Path, ArchivedHistory]]) -> ReplayReport:
-    """Replay every history; a failure is reported, not raised."""
-    replayer = create_replayer(ALL_WORKFLOWS)
+async def replay_histories(
+    entries: Iterable[tuple[Path, ArchivedHistory]], converter: DataConverter | None = None
+) -> ReplayReport:
+    """Replay every history; a failure is reported, not raised. `converter`: the one with
+    the payload keys, for histories archived encrypted (the committed corpus is not)."""
+    replayer = create_replayer(ALL_WORKFLOWS, converter)
     report = ReplayReport()
     seen: dict[str, tuple[Path, ArchivedHistory]] = {}
 
@@ -156,6 +160,12 @@ async def replay_histories(entries: Iterable[tuple[Path, ArchivedHistory]]) -> R
 
 
 async def replay_archive(
-    directory: Path, *, since: date | None = None, workflow_type: str | None = None
+    directory: Path,
+    *,
+    since: date | None = None,
+    workflow_type: str | None = None,
+    converter: DataConverter | None = None,
 ) -> ReplayReport:
-    return await replay_histories(read_archive(directory, since=since, workflow_type=workflow_type))
+    return await replay_histories(
+        read_archive(directory, since=since, workflow_type=workflow_type), converter
+    )

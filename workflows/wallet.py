@@ -14,10 +14,12 @@ from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
+from temporalio.common import SearchAttributeUpdate
 
 with workflow.unsafe.imports_passed_through():
     from activities.wallet.payments import WalletActivities
     from core.monitoring.results import ALERT
+    from core.temporal import search_attributes as sa
     from core.wallet.authorisation import MONITORING_HOLD, TOPUP_HOLD
     from core.wallet.types import (
         Decline,
@@ -35,9 +37,16 @@ STEP_TIMEOUT = timedelta(seconds=10)
 
 
 async def _screen_and_settle(
-    screen: Any, settle: Any, request: PaymentRequest | TopUpRequest, hold: Decline | None
+    screen: Any,
+    settle: Any,
+    request: PaymentRequest | TopUpRequest,
+    hold: Decline | None,
+    *,
+    searchable: bool = False,
 ) -> Receipt:
-    """`screen` then `settle`: two of WalletActivities' methods, for a payment or a top-up."""
+    """`screen` then `settle`: two of WalletActivities' methods, for a payment or a top-up.
+    `searchable`: the workflow's outcome becomes its search attributes (one movement per
+    workflow; an offline journal's workflow holds many)."""
     screening: Screening = await workflow.execute_local_activity_method(
         screen, request, start_to_close_timeout=STEP_TIMEOUT, retry_policy=RETRY
     )
@@ -48,14 +57,32 @@ async def _screen_and_settle(
     receipt: Receipt = await workflow.execute_local_activity_method(
         settle, args=[request, settlement], start_to_close_timeout=STEP_TIMEOUT, retry_policy=RETRY
     )
+    # Histories recorded before the attributes were set replay without them
+    if searchable and workflow.patched("wallet-search-attributes"):
+        _search_by_outcome(receipt, screening)
     if screening.monitoring_status == ALERT:
         await open_cases(request.tenant_id, [request.msg_id])
     return receipt
 
 
-async def _pay(request: PaymentRequest, hold: Decline | None) -> Receipt:
+def _search_by_outcome(receipt: Receipt, screening: Screening) -> None:
+    """SakuStatus (approved, declined, credited) and, when the monitoring engine scored the
+    movement, SakuScore: what operators filter by ("the declined payments")."""
+    pairs: list[SearchAttributeUpdate[Any]] = [sa.STATUS.value_set(receipt.status)]
+    if screening.score is not None:
+        pairs.append(sa.SCORE.value_set(screening.score))
+    workflow.upsert_search_attributes(pairs)
+
+
+async def _pay(
+    request: PaymentRequest, hold: Decline | None, *, searchable: bool = False
+) -> Receipt:
     return await _screen_and_settle(
-        WalletActivities.screen_payment, WalletActivities.settle_payment, request, hold
+        WalletActivities.screen_payment,
+        WalletActivities.settle_payment,
+        request,
+        hold,
+        searchable=searchable,
     )
 
 
@@ -68,7 +95,7 @@ class KioskPaymentWorkflow:
     async def run(self, request: PaymentRequest) -> Receipt:
         # an offline sale has happened already: it is evaluated (alerts), never held
         hold = None if request.offline else MONITORING_HOLD
-        return await _pay(request, hold)
+        return await _pay(request, hold, searchable=True)
 
 
 @workflow.defn(name="TopUp", sandboxed=False)
@@ -76,7 +103,11 @@ class TopUpWorkflow:
     @workflow.run
     async def run(self, request: TopUpRequest) -> Receipt:
         return await _screen_and_settle(
-            WalletActivities.screen_topup, WalletActivities.settle_topup, request, TOPUP_HOLD
+            WalletActivities.screen_topup,
+            WalletActivities.settle_topup,
+            request,
+            TOPUP_HOLD,
+            searchable=True,
         )
 
 

@@ -44,6 +44,7 @@ class Verdict:
     evaluation_id: str
     status: str  # ALRT | NALT
     interdicted: bool
+    score: float = 0.0  # the highest typology score (the Temporal UI's SakuScore)
 
 
 class Screen(Protocol):
@@ -227,7 +228,10 @@ class MonitoringPipeline:
         [evaluation] = self.decide(prepared, [tx.msg_id], workflow_id, run_id)
         if await self.store([evaluation]) == [tx.msg_id]:
             return Verdict(
-                evaluation.evaluation_id, evaluation.status, evaluation.adjudication.interdicted
+                evaluation.evaluation_id,
+                evaluation.status,
+                evaluation.adjudication.interdicted,
+                engine.highest_score([evaluation]),
             )
         return await self._stored_verdict(tx.tenant_id, tx.msg_id)
 
@@ -235,13 +239,17 @@ class MonitoringPipeline:
         async with self.pool.connection() as conn:
             row = await (
                 await conn.execute(
-                    "SELECT evaluation_id, status, interdicted FROM evaluations "
-                    "WHERE tenant_id = %s AND msg_id = %s",
+                    "SELECT evaluation_id, status, interdicted, COALESCE((SELECT"
+                    " max((t->>'score')::float8) FROM jsonb_array_elements("
+                    "result->'adjudication'->'typologies') t), 0) AS score"
+                    " FROM evaluations WHERE tenant_id = %s AND msg_id = %s",
                     (tenant, msg_id),
                 )
             ).fetchone()
         assert row is not None, "stored by the first attempt"
-        return Verdict(str(row["evaluation_id"]), row["status"], row["interdicted"])
+        return Verdict(
+            str(row["evaluation_id"]), row["status"], row["interdicted"], float(row["score"])
+        )
 
 
 def _alert(evaluation: Evaluation) -> dict[str, object]:

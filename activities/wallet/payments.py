@@ -88,6 +88,7 @@ class WalletActivities:
             evaluation_id=verdict.evaluation_id,
             monitoring_status=verdict.status,
             interdicted=verdict.interdicted,
+            score=verdict.score,
         )
 
     @activity.defn(name="wallet.screen_payment")

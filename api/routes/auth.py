@@ -4,18 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi import APIRouter, Depends, Request
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel
 
 from api.deps import AccountsDep, RequireRoles, ResourcesDep, SettingsDep
-from api.sign_in_guard import authenticate
+from api.sign_in import sign_in
 from core.security import Principal, Role, issue_token
 
 router = APIRouter(prefix="/auth", tags=["auth"])
-# as long as any user's can be (users.username and POST /tenants/{tenant}/users)
-MAX_USERNAME = 64
-MAX_PASSWORD = 256
 
 
 class Token(BaseModel):
@@ -50,22 +47,9 @@ async def token(
     accounts: AccountsDep,
     settings: SettingsDep,
 ) -> Token:
-    if len(form.username) > MAX_USERNAME or len(form.password) > MAX_PASSWORD:
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
-            detail=f"a username is at most {MAX_USERNAME} and a password at most "
-            f"{MAX_PASSWORD} characters",
-        )
-    user = await authenticate(
-        resources.sign_in_throttle,
-        resources.password_checks,
-        accounts,
-        form.username,
-        form.password,
-        request.client.host if request.client else "unknown",
-    )
+    principal = await sign_in(request, form.username, form.password, resources, accounts)
     access = issue_token(
-        user.principal(),
+        principal,
         secret=settings.resolved_jwt_secret(),
         issuer=settings.jwt_issuer,
         ttl_seconds=settings.token_ttl_seconds,

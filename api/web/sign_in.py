@@ -11,7 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 
 from api.deps import AccountsDep, ResourcesDep, SettingsDep, WebSessionsDep
-from api.routes.auth import MAX_PASSWORD, MAX_USERNAME
+from api.sign_in import MAX_PASSWORD, MAX_USERNAME
 from api.sign_in_guard import authenticate
 from api.web.i18n import LANGUAGES
 from api.web.pages import (

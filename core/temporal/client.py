@@ -25,26 +25,49 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from core.settings import Settings
 from core.temporal import search_attributes
+from core.temporal.codec import data_converter, payload_keys
 from core.temporal.interceptors import CorrelationInterceptor
+from core.temporal.payload_keys import PayloadKeys
 
 log = logging.getLogger(__name__)
 
 NAMESPACE_RETENTION = timedelta(days=30)
-# How payloads become bytes, for clients, workers and the replay of archived histories alike
-DATA_CONVERTER = DataConverter.default
 
 
-async def connect_client(address: str, namespace: str, *, with_interceptors: bool = True) -> Client:
+def converter_for(settings: Settings) -> DataConverter:
+    """How payloads become bytes, for clients, workers and the replay of archived histories
+    alike: JSON, sealed with the payload keys the settings name (`core.temporal.codec`)."""
+    return data_converter(payload_keys_for(settings))
+
+
+def payload_keys_for(settings: Settings) -> PayloadKeys:
+    secret = settings.payload_keys.get_secret_value() if settings.payload_keys else None
+    return payload_keys(settings.resolved_payload_key_file(), secret)
+
+
+async def connect_client(
+    address: str,
+    namespace: str,
+    *,
+    converter: DataConverter | None = None,
+    with_interceptors: bool = True,
+) -> Client:
+    """A client; without a converter it reads and writes plaintext payloads only (enough for
+    health checks and namespace set-up, which carry none)."""
     return await Client.connect(
         address,
         namespace=namespace,
-        data_converter=DATA_CONVERTER,
+        data_converter=converter or data_converter(None),
         interceptors=[CorrelationInterceptor()] if with_interceptors else [],
     )
 
 
 async def connect(settings: Settings) -> Client:
-    return await connect_client(settings.resolved_temporal_address(), settings.temporal_namespace)
+    return await connect_client(
+        settings.resolved_temporal_address(),
+        settings.temporal_namespace,
+        converter=converter_for(settings),
+    )
 
 
 async def workflow_pollers(client: Client, task_queue: str) -> int:

@@ -6,10 +6,11 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from temporalio.client import Client
+from temporalio.converter import DataConverter
 from temporalio.worker import Replayer, Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
-from core.temporal.client import DATA_CONVERTER
+from core.temporal.codec import data_converter
 from core.temporal.interceptors import CorrelationInterceptor
 
 # Saku's shared package holds only pure types and constants on the workflow path; passing it
@@ -38,12 +39,13 @@ def create_worker(
     )
 
 
-def create_replayer(workflows: Sequence[type]) -> Replayer:
+def create_replayer(workflows: Sequence[type], converter: DataConverter | None = None) -> Replayer:
     """A replayer of recorded histories that runs workflow code as Saku's worker does: the
-    same sandbox, data converter and interceptors (a worker takes them from its client)."""
+    same sandbox, data converter and interceptors (a worker takes them from its client).
+    Without a converter it replays histories kept in plaintext (the committed corpus)."""
     return Replayer(
         workflows=workflows,
         workflow_runner=WORKFLOW_RUNNER,
-        data_converter=DATA_CONVERTER,
+        data_converter=converter or data_converter(None),
         interceptors=[CorrelationInterceptor()],
     )

@@ -88,6 +88,7 @@ class Screening:
     evaluation_id: str | None = None
     monitoring_status: str | None = None  # ALRT | NALT
     interdicted: bool = False
+    score: float | None = None  # the highest typology score, when monitored
 
 
 @dataclass(frozen=True)

@@ -108,6 +108,7 @@ def archive_now(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def replay_archived(settings: Settings, args: argparse.Namespace) -> int:
+    from core.temporal.client import converter_for
     from saku.replay import replay_archive, workflow_types
 
     directory: Path = args.dir or settings.resolved_backup_dir() / "histories"
@@ -117,7 +118,12 @@ def replay_archived(settings: Settings, args: argparse.Namespace) -> int:
     if args.workflow_type is not None and args.workflow_type not in known:
         raise StackError(f"no workflow type {args.workflow_type!r}; Saku's are {', '.join(known)}")
     report = asyncio.run(
-        replay_archive(directory, since=args.since, workflow_type=args.workflow_type)
+        replay_archive(
+            directory,
+            since=args.since,
+            workflow_type=args.workflow_type,
+            converter=converter_for(settings),
+        )
     )
     for failure in report.failures:
         print(failure.line())

@@ -208,6 +208,7 @@ def restore_command(settings: Settings, args: argparse.Namespace) -> int:
 def drill(settings: Settings, args: argparse.Namespace) -> int:
     from core.dr.layout import histories_dir
     from core.dr.types import DrillReport, DrillRequest
+    from core.temporal.client import converter_for
     from saku.replay import replay_archive
     from workflows.restore_drill import RestoreDrillWorkflow
 
@@ -227,7 +228,9 @@ def drill(settings: Settings, args: argparse.Namespace) -> int:
     replayed_ok = True
     if histories_dir(settings).exists():
         # the archived workflow histories against the current workflow code
-        replay = asyncio.run(replay_archive(histories_dir(settings)))
+        replay = asyncio.run(
+            replay_archive(histories_dir(settings), converter=converter_for(settings))
+        )
         report = replace(report, histories=replay.summary)
         replayed_ok = not replay.failures
     for line in report.lines():

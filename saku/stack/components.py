@@ -409,6 +409,10 @@ class Temporal(EmbeddedComponent):
             str(self.settings.temporal_port),
             "--ui-port",
             str(self.settings.temporal_ui_port),
+            # the UI asks Saku's API to decode payloads (core/temporal/codec.py): an operator
+            # signed in there sees them decoded, everyone else sees ciphertext
+            "--ui-codec-endpoint",
+            self.settings.resolved_codec_endpoint(),
             "--namespace",
             self.settings.temporal_namespace,
             "--log-level",

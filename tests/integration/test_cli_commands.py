@@ -5,6 +5,7 @@ test runs each command."""
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
@@ -15,11 +16,15 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse, urlunparse
 
 import httpx
 import psycopg
 import pytest
+from pydantic import SecretStr
+from temporalio.api.common.v1 import Payload
+from temporalio.converter import DataConverter
 
 from activities.accounts import create_tenant
 from activities.biometrics.keyring import KeyRing
@@ -27,6 +32,8 @@ from activities.biometrics.vault import TemplateVault
 from activities.wallet.directory import Directory
 from core.db import create_pool, discover_migrations, migrate
 from core.settings import Settings
+from core.temporal.codec import EncryptionCodec
+from core.temporal.payload_keys import PayloadKeys
 from tests.stackutil import free_port
 
 pytestmark = pytest.mark.integration
@@ -128,6 +135,45 @@ def test_keys_rotate_without_a_readable_key_file_says_so(stack: Settings, tmp_pa
     assert result.returncode == 1
     assert result.stdout.startswith("cannot rotate: ") and "not a valid key file" in result.stdout
     assert "Traceback" not in result.stderr
+
+
+async def test_keys_rotate_payload_writes_with_a_new_key_and_old_payloads_stay_readable(
+    tmp_path: Path,
+) -> None:
+    key_file = tmp_path / "secrets" / "payload-keys.json"
+    settings = Settings(_env_file=None, SAKU_VAR_DIR=tmp_path, SAKU_PAYLOAD_KEY_FILE=key_file)
+    running = PayloadKeys.load(key_file)  # a process that was running before the rotation
+    assert running.ids == ["p1"] and key_file.stat().st_mode & 0o777 == 0o600
+    before = EncryptionCodec(running).seal(to_payload({"tenant_id": "t1", "amount": "5000"}))
+
+    result = saku(settings, "keys", "rotate-payload")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        f"payload key p2 seals workflow payloads from now on ({key_file})",
+        "still readable: p1",
+    ]
+    rotated = PayloadKeys.load(key_file, create=False)
+    assert rotated.writing[0] == "p2" and rotated.ids == ["p1", "p2"]
+    after = EncryptionCodec(rotated).seal(to_payload({"tenant_id": "t1", "amount": "7000"}))
+    assert after.metadata["encryption-key-id"] == b"p2"
+    # the old payload opens with the new key file, the new one in the process from before
+    assert from_payload(EncryptionCodec(rotated).open(before))["amount"] == "5000"
+    assert from_payload(EncryptionCodec(running).open(after))["amount"] == "7000"
+
+    from_setting = settings.model_copy(
+        update={"payload_keys": SecretStr("k1:" + base64.b64encode(os.urandom(32)).decode())}
+    )
+    refused = saku(from_setting, "keys", "rotate-payload")
+    assert refused.returncode == 1 and refused.stdout.startswith("cannot rotate: ")
+    assert "SAKU_PAYLOAD_KEYS" in refused.stdout and "Traceback" not in refused.stderr
+
+
+def to_payload(value: object) -> Payload:
+    return DataConverter.default.payload_converter.to_payload(value)
+
+
+def from_payload(payload: Payload) -> Any:
+    return DataConverter.default.payload_converter.from_payload(payload)
 
 
 def test_kiosk_serves_its_screen_while_saku_is_away_and_stops_on_sigterm(

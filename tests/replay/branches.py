@@ -83,6 +83,8 @@ OLD_BRANCH: dict[str, Callable[[str, dict[str, Any]], bool]] = {
         t == "AlertCase"
         and ("cases.open" in activity_types(h) or "open-case-locally" in markers(h))
     ),
+    # a payment's or top-up's outcome not set as its search attributes
+    "wallet-search-attributes": lambda t, h: t in ("KioskPayment", "TopUp"),
 }
 
 

@@ -50,7 +50,7 @@ CURRENT_TESTS = [
     # a case that hands its alert off to a webhook and a syslog collector (decided)
     "tests/integration/test_alert_handoff.py::"
     "test_an_alert_reaches_the_webhook_signed_and_syslog_as_cef_over_udp",
-    # TopUp, KioskPayment
+    # TopUp, KioskPayment (their outcome as search attributes: wallet-search-attributes new)
     "tests/integration/test_wallet.py::test_top_up_then_pay_moves_the_balance_exactly",
     # OfflineSync
     "tests/integration/test_kiosk_offline.py::"
@@ -87,6 +87,9 @@ LEGACY = [
         "a0f1167",
         "before 4b1cec8 (alert-hand-off)",
         ["tests/integration/test_monitoring.py::test_an_alert_opens_a_case_an_operator_decides"],
+        "c1f6082^",
+        "before c1f6082 (wallet-search-attributes)",
+        ["tests/integration/test_wallet.py::test_top_up_then_pay_moves_the_balance_exactly"],
     ),
 ]
 

@@ -6,7 +6,9 @@ to `$SAKU_REPLAY_RECORD` (JSON lines, one history each, in the archive's record 
 
 It needs nothing of Saku but the session's `stack` fixture (settings with
 `resolved_temporal_address()` and `temporal_namespace`), so the same file records runs of
-older commits too (see tests/replay/record.py)."""
+older commits too (see tests/replay/record.py). Where the code seals payloads
+(core/temporal/codec.py), they are opened with the stack's keys before they are written:
+the corpus must replay without keys that leave with the stack."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ import asyncio
 import json
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC
 from pathlib import Path
 from typing import Any
@@ -34,7 +36,7 @@ def _record_histories(stack: Any) -> Iterator[None]:
 
     def export() -> None:
         try:
-            lines = asyncio.run(_export(address, namespace))
+            lines = asyncio.run(_export(address, namespace, _opener(stack)))
             path = Path(target)
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text("".join(f"{line}\n" for line in lines))
@@ -50,12 +52,29 @@ def _record_histories(stack: Any) -> Iterator[None]:
         raise failed[0]
 
 
-async def _export(address: str, namespace: str) -> list[str]:
+def _opener(stack: Any) -> Callable[[Any], None]:
+    """What opens a history's sealed payloads in place (nothing, on code without a codec)."""
+    try:
+        from core.temporal.client import payload_keys_for
+        from core.temporal.codec import EncryptionCodec, decode_message
+    except ImportError:
+        return lambda history: None
+    codec = EncryptionCodec(payload_keys_for(stack))
+
+    def open_events(events: Any) -> None:
+        for event in events:
+            decode_message(event, codec)
+
+    return open_events
+
+
+async def _export(address: str, namespace: str, open_payloads: Callable[[Any], None]) -> list[str]:
     client = await Client.connect(address, namespace=namespace)
     lines = []
     async for execution in client.list_workflows('ExecutionStatus != "Running"'):
         handle = client.get_workflow_handle(execution.id, run_id=execution.run_id)
         history = await handle.fetch_history()
+        open_payloads(history.events)
         assert execution.close_time is not None
         record = {
             "namespace": namespace,

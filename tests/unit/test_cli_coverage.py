@@ -57,6 +57,10 @@ TESTED: dict[str, tuple[str, str]] = {
         "test_cli_commands.py",
         "test_keys_rotate_rewraps_every_data_key_and_templates_still_open",
     ),
+    "saku keys rotate-payload": (
+        "test_cli_commands.py",
+        "test_keys_rotate_payload_writes_with_a_new_key_and_old_payloads_stay_readable",
+    ),
     "saku reports build": (
         "test_reports_cli.py",
         "test_reports_build_without_a_worker_says_what_to_start",

@@ -13,7 +13,8 @@
 
 It refuses to write a corpus that misses a workflow type or a patch branch of the code, or
 one that the current code does not replay. Needs git, uv, and a few minutes; the stacks
-are private (free ports, temporary folders) and removed afterwards. Refresh it when a
+are private (free ports, temporary folders) and removed afterwards (`--reuse-legacy`: step 2
+takes the older commits' histories from the corpus as it is, in a minute or two). Refresh it when a
 workflow type or a patch is added, and commit the corpus with the change.
 """
 
@@ -30,7 +31,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from activities.dr.history_archive import ArchivedHistory, write_archive_file
+from activities.dr.history_archive import ArchivedHistory, read_archive, write_archive_file
 from saku.replay import replay_archive, workflow_types
 from tests.replay.branches import ROOT, activity_types, branches, patch_ids_in_code
 
@@ -85,11 +86,11 @@ LEGACY = [
     ),
     (
         "a0f1167",
-        "before 4b1cec8 (alert-hand-off)",
-        ["tests/integration/test_monitoring.py::test_an_alert_opens_a_case_an_operator_decides"],
-        "c1f6082^",
-        "before c1f6082 (wallet-search-attributes)",
-        ["tests/integration/test_wallet.py::test_top_up_then_pay_moves_the_balance_exactly"],
+        "before 4b1cec8 (alert-hand-off) and c1f6082 (wallet-search-attributes)",
+        [
+            "tests/integration/test_monitoring.py::test_an_alert_opens_a_case_an_operator_decides",
+            "tests/integration/test_wallet.py::test_top_up_then_pay_moves_the_balance_exactly",
+        ],
     ),
 ]
 
@@ -113,6 +114,12 @@ def _record_legacy(commit: str, tests: list[str], scratch: Path, target: Path) -
     shutil.copy(ROOT / "tests" / "replay" / "recorder.py", checkout / "tests" / "replay")
     subprocess.run(["uv", "sync", "--frozen", "-q"], cwd=checkout, check=True)
     _pytest(checkout, tests, target)
+
+
+def _legacy_in(corpus: Path) -> list[ArchivedHistory]:
+    """The corpus's histories recorded at LEGACY's commits (their notes say which)."""
+    commits = tuple(f"recorded at {commit}," for commit, _, _ in LEGACY)
+    return [e for _, e in read_archive(corpus) if (e.note or "").startswith(commits)]
 
 
 def _recorded(path: Path, note: str) -> Iterator[ArchivedHistory]:
@@ -167,6 +174,12 @@ def _order(item: tuple[Key, ArchivedHistory]) -> tuple[str, list[str], str]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--into", type=Path, default=CORPUS)
+    parser.add_argument(
+        "--reuse-legacy",
+        action="store_true",
+        help="take the older commits' histories from the corpus as it is instead of recording "
+        "them again (they never change): only the current code's are recorded",
+    )
     args = parser.parse_args()
     head = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
@@ -180,10 +193,14 @@ def main() -> int:
         recorded += [
             (e, False) for e in _recorded(scratch / "current.jsonl", f"recorded at {head}")
         ]
-        for commit, what, tests in LEGACY:
-            target = scratch / f"{commit}.jsonl"
-            _record_legacy(commit, tests, scratch, target)
-            recorded += [(e, True) for e in _recorded(target, f"recorded at {commit}, {what}")]
+        if args.reuse_legacy:
+            recorded += [(e, True) for e in _legacy_in(args.into)]
+        else:
+            for commit, what, tests in LEGACY:
+                target = scratch / f"{commit}.jsonl"
+                _record_legacy(commit, tests, scratch, target)
+                note = f"recorded at {commit}, {what}"
+                recorded += [(e, True) for e in _recorded(target, note)]
     chosen = select(recorded)
     gaps = missing(chosen)
     if gaps:

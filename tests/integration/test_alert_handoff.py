@@ -121,6 +121,22 @@ async def tenant(pool: Pool, bank: str) -> str:
     return bank
 
 
+async def confirm(api: httpx.AsyncClient, settings: Settings, tenant: str, alert_id: str) -> None:
+    """A supervisor confirms the decision on an interdicted transaction, once the case
+    workflow has recorded it (409 until then: the case awaits no confirmation yet)."""
+
+    async def confirmed() -> bool:
+        answer = await api.post(
+            f"/tenants/{tenant}/cases/{alert_id}/confirmation",
+            json={"note": "checked and agreed"},
+            headers=token(settings, Role.SUPERVISOR, tenant),
+        )
+        assert answer.status_code in (202, 409), answer.text
+        return answer.status_code == 202
+
+    assert await eventually(confirmed, timeout=20)
+
+
 def token(settings: Settings, role: Role, tenant: str) -> dict[str, str]:
     issued = issue_token(
         Principal(f"{role.value}-user", role, tenant),
@@ -296,6 +312,7 @@ async def test_an_alert_reaches_the_webhook_signed_and_syslog_as_cef_over_udp(
         headers=token(processes, Role.OPERATOR, tenant),
     )
     assert decided.status_code == 202, decided.text
+    await confirm(api, processes, tenant, alert_id)  # interdicted: four eyes
     assert await case.result() == "confirmed_fraud"
     assert len(receiver.to("siem")) == 1 and len(udp.messages) == 1
 
@@ -392,6 +409,7 @@ async def test_a_receiver_that_keeps_failing_holds_up_no_decision_and_is_recorde
             headers=token(impatient, Role.OPERATOR, tenant),
         )
         assert decided.status_code == 202, decided.text
+        await confirm(api, impatient, tenant, alert_id)  # interdicted: four eyes
 
         async def decided_in_db() -> bool:
             async with pool.connection() as conn:

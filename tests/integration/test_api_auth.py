@@ -37,6 +37,7 @@ PUBLIC = {
     "/docs/oauth2-redirect": "API documentation page (no data)",
     "/redoc": "API documentation page (no data)",
     "/docs-assets": "the documentation pages' scripts, styles and icon (packaged, no data)",
+    "/docs-assets/redoc.standalone.js": "ReDoc's script, with its maker's logo made local",
 }
 TENANT = "tenant-a"
 OTHER_TENANT = "tenant-b"

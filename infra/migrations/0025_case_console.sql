@@ -54,3 +54,6 @@ CREATE TRIGGER case_events_no_change BEFORE UPDATE OR DELETE ON case_events
 -- TRUNCATE skips row triggers
 CREATE TRIGGER case_events_no_truncate BEFORE TRUNCATE ON case_events
     FOR EACH STATEMENT EXECUTE FUNCTION case_events_append_only();
+
+-- no statistics on tenant_id (see 0016_no_statistics_on_tenant_id.sql)
+ALTER TABLE case_events ALTER COLUMN tenant_id SET STATISTICS 0;

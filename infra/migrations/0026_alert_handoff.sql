@@ -32,3 +32,7 @@ CREATE TABLE alert_deliveries (
 );
 CREATE INDEX alert_deliveries_undelivered_idx ON alert_deliveries (tenant_id, updated_at)
     WHERE status <> 'delivered';
+
+-- no statistics on tenant_id (see 0016_no_statistics_on_tenant_id.sql)
+ALTER TABLE alert_handoff ALTER COLUMN tenant_id SET STATISTICS 0;
+ALTER TABLE alert_deliveries ALTER COLUMN tenant_id SET STATISTICS 0;

@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import psutil
 
+from core.settings import Settings
+from saku.stack.components import embedded_components
+
 # (role, what its command line contains), first match wins
 ROLES: Sequence[tuple[str, str]] = (
+    ("saku api", "saku api"),
     ("saku worker", "saku worker"),
     ("saku consume", "saku consume"),
     ("PostgreSQL", "postgres"),
@@ -30,15 +34,17 @@ def _role(process: psutil.Process) -> str:
     return next((role for role, marker in ROLES if marker in command), "other")
 
 
-# Processes with a single thread, whose scheduler statistics are the whole process's
-_SINGLE_THREADED = frozenset({"PostgreSQL"})
+# Processes whose main thread's scheduler statistics are the whole process's work:
+# PostgreSQL's have a single thread, and Valkey serves every command on its main thread
+_SINGLE_THREADED = frozenset({"PostgreSQL", "Valkey"})
 
 
 def _cpu_seconds(process: psutil.Process, role: str) -> float:
     """The process's CPU time so far (user + system). User and system times are counted in
-    10 ms ticks: too coarse for PostgreSQL's backends, which work a few milliseconds at a
-    time (a short run often showed none at all). Their thread's scheduler statistics keep
-    it to the nanosecond (Linux; PostgreSQL runs a process, not a thread, per connection)."""
+    10 ms ticks: too coarse for PostgreSQL's backends and Valkey, which work a few
+    milliseconds or less at a time (a short run often showed none at all). Their main
+    thread's scheduler statistics keep it to the nanosecond (Linux; PostgreSQL runs a
+    process, not a thread, per connection)."""
     if role in _SINGLE_THREADED:
         try:
             with open(f"/proc/{process.pid}/schedstat") as schedstat:
@@ -49,10 +55,40 @@ def _cpu_seconds(process: psutil.Process, role: str) -> float:
     return float(times.user + times.system)
 
 
-def cpu_seconds() -> dict[int, tuple[str, float]]:
-    """Every process's role and CPU seconds so far."""
+def ours(settings: Settings) -> list[int]:
+    """The processes a benchmark measures: this one (and what it starts) and the embedded
+    stack's servers. Their descendants count too (PostgreSQL's backends); other stacks on
+    a shared machine do not."""
+    roots = [os.getpid()]
+    for component in embedded_components(settings):
+        pid = component.process.running_pid()
+        if pid is not None:
+            roots.append(pid)
+    return roots
+
+
+def _processes(roots: Iterable[int] | None) -> Iterable[psutil.Process]:
+    if roots is None:
+        yield from psutil.process_iter()
+        return
+    seen: set[int] = set()
+    for pid in roots:
+        try:
+            root = psutil.Process(pid)
+            tree = [root, *root.children(recursive=True)]
+        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+            continue
+        for process in tree:
+            if process.pid not in seen:
+                seen.add(process.pid)
+                yield process
+
+
+def cpu_seconds(roots: Iterable[int] | None = None) -> dict[int, tuple[str, float]]:
+    """The role and CPU seconds so far of every process, or of the process trees under
+    `roots`."""
     seen: dict[int, tuple[str, float]] = {}
-    for process in psutil.process_iter():
+    for process in _processes(roots):
         try:
             role = _role(process)
             seen[process.pid] = (role, _cpu_seconds(process, role))

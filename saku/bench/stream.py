@@ -38,7 +38,7 @@ from core.monitoring.results import ALERT
 from core.settings import Settings
 from core.temporal.client import connect
 from core.temporal.worker import create_worker
-from saku.bench.cpu import cpu_by_role, cpu_seconds
+from saku.bench.cpu import cpu_by_role, cpu_seconds, ours
 from saku.bench.report import machine, percentile, start_saku, table
 from saku.iso20022_samples import FinancialTransaction, end_to_end_id, financial_transaction
 from saku.stack.components import delete_topics, ensure_topics
@@ -340,7 +340,8 @@ async def _stream(
         # do not walk them over and over while it shares the machine with the stack.
         gc.collect()
         gc.freeze()
-        cpu_before = cpu_seconds()
+        measured = ours(settings)
+        cpu_before = cpu_seconds(measured)
         began = time.time()
         sent = await _produce(settings, payments, opts.rate)
         produced = time.time()
@@ -355,7 +356,7 @@ async def _stream(
             decided = now_decided
             if time.time() - last_progress > 60:
                 break  # stalled
-        cpu = cpu_by_role(cpu_before, cpu_seconds())
+        cpu = cpu_by_role(cpu_before, cpu_seconds(measured))
         decisions = {m: d for m, d in (await _decisions(pool, tenant)).items() if m in sent}
         stored = {m: at for m, (at, _, _) in decisions.items()}
         done = {m: at for m, (_, at, _) in decisions.items()}

@@ -23,6 +23,12 @@ def register(commands: Any) -> None:
     kiosk.add_argument("--rate", type=float, default=50.0, help="payments/s offered")
     kiosk.add_argument("--students", type=int, default=300, help="students with wallets")
     kiosk.add_argument("--kiosks", type=int, default=3, help="kiosks paying")
+    kiosk.add_argument(
+        "--api-processes",
+        type=int,
+        default=1,
+        help="`saku api` processes (each with its in-process worker) the payments are spread over",
+    )
     kiosk.set_defaults(handler=kiosk_bench)
 
 
@@ -47,9 +53,16 @@ def kiosk_bench(settings: Settings, args: argparse.Namespace) -> int:
     if args.rate <= 0 or args.payments <= 0:
         print("--rate and --payments must be positive")
         return 2
+    if args.api_processes < 1:
+        print("--api-processes must be at least 1")
+        return 2
     asyncio.run(manager.up(settings))
     options = KioskOptions(
-        payments=args.payments, rate=args.rate, students=args.students, kiosks=args.kiosks
+        payments=args.payments,
+        rate=args.rate,
+        students=args.students,
+        kiosks=args.kiosks,
+        api_processes=args.api_processes,
     )
     print(asyncio.run(run_kiosk_bench(settings, options)))
     return 0

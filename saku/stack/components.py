@@ -264,6 +264,9 @@ class Postgres(EmbeddedComponent):
             # the restore drill measures its RPO by the last commit's time
             "-c",
             "track_commit_timestamp=on",
+            # statements counted by the server (`saku bench kiosk` reports them per payment)
+            "-c",
+            "shared_preload_libraries=pg_stat_statements",
         ]
 
     async def check(self) -> ComponentHealth:

@@ -40,6 +40,7 @@ PUBLIC = {
     "/codec/sign-in": "the codec's sign-in page (a form, no data)",
     "/codec/session": "the codec's sign-in (username and password) and sign-out (clears its "
     "own cookie)",
+    "/docs-assets/redoc.standalone.js": "ReDoc's script, with its maker's logo made local",
 }
 TENANT = "tenant-a"
 OTHER_TENANT = "tenant-b"

@@ -254,6 +254,8 @@ def test_bench_stream_prints_its_table_for_a_small_stream(stack: Settings) -> No
 def test_bench_kiosk_prints_latencies_and_refuses_a_bad_rate(stack: Settings) -> None:
     bad = saku(stack, "bench", "kiosk", "--rate", "0")
     assert bad.returncode == 2 and "--rate and --payments must be positive" in bad.stdout
+    bad = saku(stack, "bench", "kiosk", "--api-processes", "0")
+    assert bad.returncode == 2 and "--api-processes must be at least 1" in bad.stdout
     result = saku(
         stack,
         "bench",
@@ -266,8 +268,12 @@ def test_bench_kiosk_prints_latencies_and_refuses_a_bad_rate(stack: Settings) ->
         "5",
         "--kiosks",
         "1",
+        "--api-processes",
+        "2",
         timeout=300,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert re.search(r"decided\s+[\d.]+ payments/s \(10 of 10\)", result.stdout), result.stdout
     assert re.search(r"latency request -> decision\s+p50 [\d.]+, p95 [\d.]+", result.stdout)
+    assert re.search(r"API processes\s+2 `saku api`", result.stdout), result.stdout
+    assert re.search(r"^  saku api\s+[\d.]+ ms \(2 processes", result.stdout, re.MULTILINE)

@@ -1,11 +1,13 @@
-"""Failover of the embedded PostgreSQL while signed kiosk payments run through the real API,
-as an operator runs it: `saku dr replica up` starts a synchronous streaming standby, the
-primary is killed (its whole process group, SIGKILL: a dead server, not a polite stop),
-`saku dr failover` promotes the standby, and the API, never restarted, carries on against
-it through its multi-host database URL. Kiosks send a payment again until it is
-acknowledged, as real ones do. No acknowledged payment is lost, none is posted twice, the
-ledger verifies on the promoted server, and the interruption is printed. Then
-`saku dr replica rejoin` rewinds the dead primary into the new primary's standby.
+"""Failover of the embedded PostgreSQL while signed kiosk payments run through the real API
+and the bank's stream runs through the Kafka consumer, as an operator runs it: `saku dr
+replica up` starts a synchronous streaming standby, the primary is killed (its whole process
+group, SIGKILL: a dead server, not a polite stop), `saku dr failover` promotes the standby,
+and the API and consumer, never restarted, carry on against it through their multi-host
+database URL. Kiosks send a payment again until it is acknowledged, as real ones do. No
+acknowledged payment is lost, none is posted twice, the ledger verifies on the promoted
+server, every streamed message is stored and evaluated exactly once, and the interruption
+is printed. Then `saku dr replica rejoin` rewinds the dead primary into the new primary's
+standby.
 
 The PostgreSQL pair is the test's own (it is killed); Valkey, Temporal and Kafka are the
 session's, with a task queue and topics of the test's own."""
@@ -31,7 +33,9 @@ import psycopg
 import pytest
 from psycopg.conninfo import conninfo_to_dict
 
+from activities.accounts import create_tenant
 from activities.dr.replica import standbys
+from activities.monitoring.config_store import ConfigStore, import_bundle
 from activities.reporting.dbt import dbt_environment
 from activities.wallet.ledger import Ledger
 from api.app import create_app
@@ -40,6 +44,9 @@ from core.settings import Settings
 from saku.stack import manager
 from saku.stack.components import Postgres, PostgresReplica, ensure_topics
 from saku.stack.process import free_port
+from saku.wiring import run_consumer
+from tests.integration.test_dr_offsets import evaluations, payments, stored
+from tests.integration.test_monitoring import bundle, msg_id, produce
 from tests.integration.wallet_world import World, build_world
 from tests.stackutil import eventually
 
@@ -48,6 +55,7 @@ pytestmark = pytest.mark.integration
 KIOSKS = 3  # tills paying at once
 PRICE = Decimal(1000)
 AFTER_PROMOTION = 10  # payments acknowledged by each till after the promotion, then stop
+STREAM_AFTER_PROMOTION = 5  # the bank's batches streamed after the promotion, then stop
 
 
 async def saku(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
@@ -134,7 +142,37 @@ class Till:
                     return
 
 
-async def test_failover_under_kiosk_payments_loses_and_duplicates_nothing(
+async def a_bank(pool: Pool) -> str:
+    """A bank's tenant of the test's own, with the monitoring configuration."""
+    tenant = f"bank-{uuid.uuid4().hex[:8]}"
+    async with pool.connection() as conn:
+        await create_tenant(conn, tenant, "Test bank")
+    await import_bundle(ConfigStore(pool), tenant, bundle("1.0.0"))
+    return tenant
+
+
+@dataclass
+class Bank:
+    """The bank's core system streaming payments (every message of each) onto Kafka."""
+
+    settings: Settings
+    tenant: str
+    sent: list[str] = field(default_factory=list)  # msg ids
+
+    async def run(self, promoted: asyncio.Event, stop: asyncio.Event) -> None:
+        after = 0
+        while not stop.is_set():
+            batch = payments(self.tenant, 2)
+            await produce(self.settings, *batch)  # Kafka itself does not fail over
+            self.sent += [msg_id(m) for m in batch]
+            if promoted.is_set():
+                after += 1
+                if after >= STREAM_AFTER_PROMOTION:
+                    return
+            await asyncio.sleep(0.2)
+
+
+async def test_failover_under_kiosk_payments_and_the_stream_loses_and_duplicates_nothing(
     pair: Settings,
 ) -> None:
     up = await saku(pair, "replica", "up")
@@ -156,7 +194,10 @@ async def test_failover_under_kiosk_payments_loses_and_duplicates_nothing(
             await world.top_up(student, "1000000")
             tills.append(Till(world, student))
         promoted, stop = asyncio.Event(), asyncio.Event()
+        bank = Bank(pair, await a_bank(pool))
+        consuming = asyncio.create_task(run_consumer(pair, stop))
         running = [asyncio.create_task(t.run(promoted, stop)) for t in tills]
+        running.append(asyncio.create_task(bank.run(promoted, stop)))
         try:
 
             async def paying() -> bool:
@@ -173,10 +214,12 @@ async def test_failover_under_kiosk_payments_loses_and_duplicates_nothing(
             assert failed_over.returncode == 0, failed_over.stdout + failed_over.stderr
             assert "postgres-replica on port" in failed_over.stdout
             await asyncio.wait_for(asyncio.gather(*running), 120)
+            await check_stream_evaluated_once(pair, bank)
         finally:
             stop.set()
             for task in running:
                 task.cancel()
+            await consuming
         await check_nothing_lost_or_doubled(pool, world, tills)
         report_interruption(tills, killed_at, promoted_at)
 
@@ -219,6 +262,25 @@ async def check_nothing_lost_or_doubled(pool: Pool, world: World, tills: list[Ti
         assert Decimal(await world.balance(till.student)) == Decimal(1000000) - spent
     result = await Ledger(pool).verify(world.tenant)
     assert result.ok, result.problems
+
+
+async def check_stream_evaluated_once(settings: Settings, bank: Bank) -> None:
+    """Every message the bank streamed before, during and after the failover is stored once
+    and its payment evaluated once (one evaluation per payment: its pacs.002), on the
+    promoted server."""
+    url = settings.resolved_database_url()
+    payments_sent = len(bank.sent) // 4
+
+    async def all_evaluated() -> bool:
+        return len(await asyncio.to_thread(evaluations, url, bank.tenant)) >= payments_sent
+
+    assert await eventually(all_evaluated, 120)
+    await asyncio.sleep(1)  # and nothing more arrives
+    decided = await asyncio.to_thread(evaluations, url, bank.tenant)
+    assert len(decided) == payments_sent
+    assert all(count == 1 for _, count in decided.values())
+    assert await asyncio.to_thread(stored, url, bank.tenant) == sorted(bank.sent)
+    print(f"\nfailover: {len(bank.sent)} streamed messages, each stored and evaluated once")
 
 
 def report_interruption(tills: list[Till], killed_at: float, promoted_at: float) -> None:

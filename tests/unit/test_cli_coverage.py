@@ -93,19 +93,19 @@ TESTED: dict[str, tuple[str, str]] = {
     ),
     "saku dr replica up": (
         "test_failover.py",
-        "test_failover_under_kiosk_payments_loses_and_duplicates_nothing",
+        "test_failover_under_kiosk_payments_and_the_stream_loses_and_duplicates_nothing",
     ),
     "saku dr replica down": (
         "test_failover.py",
-        "test_failover_under_kiosk_payments_loses_and_duplicates_nothing",
+        "test_failover_under_kiosk_payments_and_the_stream_loses_and_duplicates_nothing",
     ),
     "saku dr replica rejoin": (
         "test_failover.py",
-        "test_failover_under_kiosk_payments_loses_and_duplicates_nothing",
+        "test_failover_under_kiosk_payments_and_the_stream_loses_and_duplicates_nothing",
     ),
     "saku dr failover": (
         "test_failover.py",
-        "test_failover_under_kiosk_payments_loses_and_duplicates_nothing",
+        "test_failover_under_kiosk_payments_and_the_stream_loses_and_duplicates_nothing",
     ),
     "saku bench stream": (
         "test_cli_commands.py",

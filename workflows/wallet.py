@@ -18,12 +18,14 @@ from temporalio.common import SearchAttributeUpdate
 
 with workflow.unsafe.imports_passed_through():
     from activities.wallet.payments import WalletActivities
+    from activities.wallet.payouts import PayoutActivities
     from core.monitoring.results import ALERT
     from core.temporal import search_attributes as sa
     from core.wallet.authorisation import MONITORING_HOLD, TOPUP_HOLD
     from core.wallet.types import (
         Decline,
         PaymentRequest,
+        PayoutRef,
         Receipt,
         Screening,
         Settlement,
@@ -120,3 +122,19 @@ class OfflineSyncWorkflow:
     @workflow.run
     async def run(self, sales: list[PaymentRequest]) -> list[Receipt]:
         return [await _pay(sale, None) for sale in sorted(sales, key=lambda s: s.sold_at_ms)]
+
+
+@workflow.defn(name="Payout", sandboxed=False)
+class PayoutWorkflow:
+    """A leaver's balance, already posted into payouts pending: the request reaches the
+    bank's payouts topic (retried until it does), then the payout is marked sent."""
+
+    @workflow.run
+    async def run(self, ref: PayoutRef) -> str:
+        status: str = await workflow.execute_activity_method(
+            PayoutActivities.send,
+            ref,
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=RETRY,
+        )
+        return status

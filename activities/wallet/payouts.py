@@ -266,9 +266,7 @@ def _payee(guardians: dict[str, str], chosen: str | None, student_id: str) -> tu
             raise NotFound(f"guardian {chosen!r} is not a guardian of {student_id!r}")
         return chosen, guardians[chosen]
     if not guardians:
-        raise Conflict(
-            f"{student_id!r} has no guardian to pay the balance back to: link one first"
-        )
+        raise Conflict(f"{student_id!r} has no guardian to pay the balance back to: link one first")
     if len(guardians) > 1:
         raise DirectoryError(
             f"{student_id!r} has {len(guardians)} guardians: name the one to pay back"

@@ -75,7 +75,7 @@ DONE = frozenset(
 
 def _school(session: WebSession) -> str:
     school = session.principal.school
-    if school is None:  # a staff account must belong to a school; this one does not
+    if not school:  # a staff account must belong to a school; this one does not
         raise PageError(403, "")
     return school
 
@@ -83,8 +83,9 @@ def _school(session: WebSession) -> str:
 async def _office(request: Request, session: WebSession) -> str:
     """The staff member's school; the pages from here on speak the office's language (a
     403 before this point speaks the sign-in's, as every page's does)."""
+    school = _school(session)
     request.state.page_language = OFFICE_LANGUAGE
-    return _school(session)
+    return school
 
 
 viewers = PageUser(Role.SCHOOL_STAFF)

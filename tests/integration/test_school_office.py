@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from decimal import Decimal
+from pathlib import Path
 
 import httpx
 import pytest
@@ -17,6 +18,11 @@ from activities.wallet.ledger import Ledger
 from core.db import Pool
 from core.security import Role
 from core.settings import Settings
+from devices.kiosk.agent import KioskAgent
+from devices.kiosk.client import KioskClient, KioskIdentity
+from devices.kiosk.journal import Journal
+from devices.kiosk.sensor import Sensor
+from devices.kiosk.slots import SlotMap
 from tests.integration.office_world import payout_requests, signed, staff_session
 from tests.integration.wallet_world import World, build_world
 
@@ -66,6 +72,51 @@ async def test_the_canteen_today_adds_up_and_shows_each_kiosk(
     pages.cookies.set("saku_lang", "en")
     english = await pages.get("/office/today")
     assert "Sales by category" in english.text and "Not enough money" in english.text
+
+
+async def test_the_office_sees_a_kiosks_journal_and_its_last_sync(
+    stack: Settings,
+    pool: Pool,
+    client: httpx.AsyncClient,
+    pages: httpx.AsyncClient,
+    app: FastAPI,
+    tmp_path: Path,
+) -> None:
+    world = await build_world(stack, pool, client)
+    student = await world.student()
+    await world.top_up(student, "10000")
+    kiosk = world.kiosk
+    identity = KioskIdentity(world.tenant, kiosk.id, kiosk.key_id, kiosk.private_key)
+    http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://saku.test")
+    agent = KioskAgent(
+        KioskClient(http, identity),
+        Sensor("/dev/null"),
+        SlotMap(tmp_path / "slots.sqlite"),
+        Journal(tmp_path / "journal.sqlite", identity),
+    )
+    await staff_session(pages, stack, world)
+    row = f'data-kiosk="{kiosk.id}"'
+    try:
+        for n, amount in ((1, "2000"), (2, "1500")):  # sold while Saku was out of reach
+            agent.journal.record(
+                {
+                    "kiosk_tx_id": f"off-{n}",
+                    "student_id": student,
+                    "amount": amount,
+                    "auth_method": "pin",
+                }
+            )
+        await agent.refresh_config()  # back online: it reports its journal
+        today = (await pages.get("/office/today")).text
+        kiosk_row = today.split(row, 1)[1].split("</tr>", 1)[0]
+        assert "2 senilai Rp 3.500" in kiosk_row and "belum pernah" in kiosk_row
+        assert await agent.sync_offline() == 2
+        await agent.refresh_config()
+        today = (await pages.get("/office/today")).text
+        kiosk_row = today.split(row, 1)[1].split("</tr>", 1)[0]
+        assert "0 senilai Rp 0" in kiosk_row and "belum pernah" not in kiosk_row
+    finally:
+        await http.aclose()
 
 
 async def test_a_kiosk_report_out_of_bounds_is_refused(

@@ -52,3 +52,5 @@ CREATE TABLE payouts (
     FOREIGN KEY (tenant_id, posting_id) REFERENCES postings (tenant_id, id)
 );
 CREATE INDEX payouts_student_idx ON payouts (tenant_id, student_id, created_at DESC);
+-- no statistics on tenant_id (0016 says why)
+ALTER TABLE payouts ALTER COLUMN tenant_id SET STATISTICS 0;

@@ -164,6 +164,7 @@ async def students(
     request: Request,
     session: Viewer,
     office: SchoolOfficeDep,
+    consents: ConsentsDep,
     q: str = "",
     status: str = "",
 ) -> Response:
@@ -180,6 +181,7 @@ async def students(
         "office/students.html",
         session,
         rows=rows,
+        consent=await consents.statuses(session.principal.tenant, [r.id for r in rows]),
         query=q,
         status=status,
         statuses=STATUSES,

@@ -105,7 +105,9 @@ async def test_staff_run_the_canteen_day_and_a_student_leaves(
     await follow(page, page.get_by_role("button", name="Cari"))
     rows = page.locator("#students tbody tr")
     assert await rows.count() == 1
-    assert "Rp 15.000" in await rows.first.inner_text()
+    found = await rows.first.inner_text()
+    assert "Rp 15.000" in found and "1 terdaftar" in found
+    assert "diberikan" in found and "tidak diberikan" not in found
     await check(page, "02-students-search")
     await follow(page, rows.first.get_by_role("link"))
     assert (await page.locator("#student-fingers").inner_text()) == "1 terdaftar"

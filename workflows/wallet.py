@@ -14,7 +14,7 @@ from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
-from temporalio.common import SearchAttributeUpdate
+from temporalio.common import RetryPolicy, SearchAttributeUpdate
 
 with workflow.unsafe.imports_passed_through():
     from activities.wallet.payments import WalletActivities
@@ -124,6 +124,13 @@ class OfflineSyncWorkflow:
         return [await _pay(sale, None) for sale in sorted(sales, key=lambda s: s.sold_at_ms)]
 
 
+# money owed to a guardian: the request is retried until the bank's topic has it, however
+# long Kafka is away (never given up on, unlike a storage step's RETRY)
+UNTIL_SENT = RetryPolicy(
+    initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1)
+)
+
+
 @workflow.defn(name="Payout", sandboxed=False)
 class PayoutWorkflow:
     """A leaver's balance, already posted into payouts pending: the request reaches the
@@ -135,6 +142,6 @@ class PayoutWorkflow:
             PayoutActivities.send,
             ref,
             start_to_close_timeout=timedelta(seconds=30),
-            retry_policy=RETRY,
+            retry_policy=UNTIL_SENT,
         )
         return status

@@ -24,6 +24,7 @@ from activities.monitoring.pipeline import MonitoringPipeline
 from activities.reporting.steps import ReportingActivities
 from activities.selfcheck import SelfCheckActivities
 from activities.wallet.payments import WalletActivities
+from activities.wallet.payouts import PayoutActivities, Payouts
 from activities.wallet.webhook_targets import WebhookPolicy
 from core.db import Pool
 from core.settings import Settings
@@ -34,8 +35,11 @@ def build_activities(
     valkey: redis.Redis,
     publish_alert: AlertPublisher,
     settings: Settings,
+    publish_payout: AlertPublisher | None = None,
 ) -> list[Callable[..., Any]]:
-    """All activities, bound to the given dependencies (real ones, or fakes in unit tests)."""
+    """All activities, bound to the given dependencies (real ones, or fakes in unit tests).
+    `publish_payout` puts payout requests on the bank's payouts topic (without it, a payout
+    waits for a worker that has one)."""
     balance_cap = settings.balance_cap_decimal
     keyring = KeyRing.load(settings.resolved_kek_file())  # outside the database
     selfcheck = SelfCheckActivities(pool, valkey)
@@ -53,6 +57,7 @@ def build_activities(
     monitoring = MonitoringPipeline(pool, history, publish_alert, balance_cap)
     evaluation = EvaluationActivities(monitoring, cases)
     wallet = WalletActivities(pool, monitoring.screen, balance_cap)
+    payouts = PayoutActivities(Payouts(pool), publish_payout)
     biometrics = BiometricActivities(TemplateVault(pool, keyring), SensorCommands(pool))
     reporting = ReportingActivities(pool, settings, publish_alert)
     dr = DrActivities(pool, settings, keyring)
@@ -66,6 +71,7 @@ def build_activities(
         wallet.settle_payment,
         wallet.screen_topup,
         wallet.settle_topup,
+        payouts.send,
         biometrics.queue_loads,
         biometrics.outstanding,
         biometrics.erase_at_rest,

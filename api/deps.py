@@ -30,6 +30,8 @@ from activities.payload_audit import PayloadAudit
 from activities.wallet.directory import Directory
 from activities.wallet.kiosk_keys import KioskKeys
 from activities.wallet.kiosk_nonces import KioskNonces
+from activities.wallet.office import SchoolOffice
+from activities.wallet.payouts import Payouts
 from activities.wallet.refunds import Refunds
 from activities.wallet.statements import Statements
 from activities.web_sessions import WebSessions
@@ -70,6 +72,14 @@ async def get_statements(resources: ResourcesDep) -> Statements:
 
 async def get_refunds(resources: ResourcesDep) -> Refunds:
     return Refunds(resources.pool)
+
+
+async def get_payouts(resources: ResourcesDep) -> Payouts:
+    return Payouts(resources.pool)
+
+
+async def get_school_office(resources: ResourcesDep) -> SchoolOffice:
+    return SchoolOffice(resources.pool)
 
 
 async def get_kiosk_keys(resources: ResourcesDep) -> KioskKeys:
@@ -128,6 +138,8 @@ AccountsDep = Annotated[Accounts, Depends(get_accounts)]
 DirectoryDep = Annotated[Directory, Depends(get_directory)]
 StatementsDep = Annotated[Statements, Depends(get_statements)]
 RefundsDep = Annotated[Refunds, Depends(get_refunds)]
+PayoutsDep = Annotated[Payouts, Depends(get_payouts)]
+SchoolOfficeDep = Annotated[SchoolOffice, Depends(get_school_office)]
 KioskKeysDep = Annotated[KioskKeys, Depends(get_kiosk_keys)]
 KioskNoncesDep = Annotated[KioskNonces, Depends(get_kiosk_nonces)]
 ConfigStoreDep = Annotated[ConfigStore, Depends(get_config_store)]

@@ -82,6 +82,7 @@ class Resources:
             self.valkey,
             kafka_alert_publisher(producer, topic),
             self.settings,
+            kafka_alert_publisher(producer, self.settings.topic(topics.PAYOUTS.name)),
         )
         self._worker = create_worker(client, self.settings.task_queue, ALL_WORKFLOWS, activities)
         await self._worker.run()

@@ -20,5 +20,6 @@ TOPUPS = Topic("topups", 3, "top-up events from the bank")
 ALERTS = Topic("alerts", 3, "alerts raised by the monitoring engine")
 DEAD_LETTER = Topic("deadletter", 1, "messages that could not be accepted, with the reason")
 SELFCHECK = Topic("selfcheck", 1, "round trips proving the stack and processes work")
+PAYOUTS = Topic("payouts", 3, "payout requests to the bank: leavers' balances to a guardian")
 
-ALL: tuple[Topic, ...] = (TRANSACTIONS, TOPUPS, ALERTS, DEAD_LETTER, SELFCHECK)
+ALL: tuple[Topic, ...] = (TRANSACTIONS, TOPUPS, ALERTS, DEAD_LETTER, SELFCHECK, PAYOUTS)

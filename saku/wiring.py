@@ -69,7 +69,13 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
             client,
             settings.task_queue,
             ALL_WORKFLOWS,
-            build_activities(pool, valkey, publish, settings),
+            build_activities(
+                pool,
+                valkey,
+                publish,
+                settings,
+                kafka_alert_publisher(producer, settings.topic(topics.PAYOUTS.name)),
+            ),
         )
         # leaving the block shuts the worker down gracefully: running activities finish
         async with worker:

@@ -13,7 +13,12 @@ from workflows.noop import NoOpWorkflow
 from workflows.reporting import ReportingWorkflow
 from workflows.restore_drill import RestoreDrillWorkflow
 from workflows.selfcheck import SelfCheckWorkflow
-from workflows.wallet import KioskPaymentWorkflow, OfflineSyncWorkflow, TopUpWorkflow
+from workflows.wallet import (
+    KioskPaymentWorkflow,
+    OfflineSyncWorkflow,
+    PayoutWorkflow,
+    TopUpWorkflow,
+)
 
 ALL_WORKFLOWS: list[type] = [
     SelfCheckWorkflow,
@@ -23,6 +28,7 @@ ALL_WORKFLOWS: list[type] = [
     KioskPaymentWorkflow,
     TopUpWorkflow,
     OfflineSyncWorkflow,
+    PayoutWorkflow,
     DistributeTemplateWorkflow,
     EraseBiometricsWorkflow,
     ReportingWorkflow,

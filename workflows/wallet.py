@@ -14,16 +14,18 @@ from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
-from temporalio.common import SearchAttributeUpdate
+from temporalio.common import RetryPolicy, SearchAttributeUpdate
 
 with workflow.unsafe.imports_passed_through():
     from activities.wallet.payments import WalletActivities
+    from activities.wallet.payouts import PayoutActivities
     from core.monitoring.results import ALERT
     from core.temporal import search_attributes as sa
     from core.wallet.authorisation import MONITORING_HOLD, TOPUP_HOLD
     from core.wallet.types import (
         Decline,
         PaymentRequest,
+        PayoutRef,
         Receipt,
         Screening,
         Settlement,
@@ -120,3 +122,26 @@ class OfflineSyncWorkflow:
     @workflow.run
     async def run(self, sales: list[PaymentRequest]) -> list[Receipt]:
         return [await _pay(sale, None) for sale in sorted(sales, key=lambda s: s.sold_at_ms)]
+
+
+# money owed to a guardian: the request is retried until the bank's topic has it, however
+# long Kafka is away (never given up on, unlike a storage step's RETRY)
+UNTIL_SENT = RetryPolicy(
+    initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1)
+)
+
+
+@workflow.defn(name="Payout", sandboxed=False)
+class PayoutWorkflow:
+    """A leaver's balance, already posted into payouts pending: the request reaches the
+    bank's payouts topic (retried until it does), then the payout is marked sent."""
+
+    @workflow.run
+    async def run(self, ref: PayoutRef) -> str:
+        status: str = await workflow.execute_activity_method(
+            PayoutActivities.send,
+            ref,
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=UNTIL_SENT,
+        )
+        return status

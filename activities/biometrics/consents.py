@@ -41,3 +41,32 @@ class Consents:
             [ConsentEvent(e["party"], Decision(e["decision"]), e["at"]) for e in events],
             [g["guardian_id"] for g in guardians],
         )
+
+    async def statuses(self, tenant: str, students: list[str]) -> dict[str, ConsentStatus]:
+        """`status` of each of these students, in two queries (a page lists many)."""
+        async with self.pool.connection() as conn:
+            events = await (
+                await conn.execute(
+                    "SELECT student_id, party, decision, at FROM biometric_consent_events "
+                    "WHERE tenant_id = %s AND student_id = ANY(%s) ORDER BY at, id",
+                    (tenant, students),
+                )
+            ).fetchall()
+            guardians = await (
+                await conn.execute(
+                    "SELECT student_id, guardian_id FROM student_guardians "
+                    "WHERE tenant_id = %s AND student_id = ANY(%s)",
+                    (tenant, students),
+                )
+            ).fetchall()
+        return {
+            student: status(
+                [
+                    ConsentEvent(e["party"], Decision(e["decision"]), e["at"])
+                    for e in events
+                    if e["student_id"] == student
+                ],
+                [g["guardian_id"] for g in guardians if g["student_id"] == student],
+            )
+            for student in students
+        }

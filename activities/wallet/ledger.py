@@ -3,7 +3,8 @@
 Amounts are signed: a credit is positive, a debit negative, and a posting's entries sum to
 zero (checked here, and again by a deferred trigger at commit). A student's wallet is
 credited by a top-up (from top-up clearing) and a refund (from the merchant), and debited by
-a purchase (to the merchant); it can never go below zero. Every posting carries the caller's
+a purchase (to the merchant) and a payout (a leaver's balance, into payouts pending until
+the bank pays a guardian); it can never go below zero. Every posting carries the caller's
 idempotency key: the same key with the same entries posts once; with other entries it is
 refused.
 """
@@ -22,8 +23,10 @@ from psycopg.rows import DictRow
 
 from core.db import Pool
 
-AccountKind = Literal["student_wallet", "merchant_settlement", "topup_clearing", "offline_debt"]
-PostingKind = Literal["topup", "purchase", "refund"]
+AccountKind = Literal[
+    "student_wallet", "merchant_settlement", "topup_clearing", "offline_debt", "payouts_pending"
+]
+PostingKind = Literal["topup", "purchase", "refund", "payout"]
 CENT = Decimal("0.0001")  # the ledger's precision: numeric(20, 4)
 
 
@@ -55,6 +58,7 @@ class Verification:
     topups: Decimal = Decimal(0)
     purchases: Decimal = Decimal(0)
     refunds: Decimal = Decimal(0)
+    payouts: Decimal = Decimal(0)  # leavers' balances paid back to guardians
 
     @property
     def ok(self) -> bool:
@@ -116,6 +120,11 @@ def topup_repaying(
 
 def refund(wallet: str, merchant: str, amount: Decimal) -> list[Entry]:
     return [Entry(merchant, -amount), Entry(wallet, amount)]
+
+
+def payout(wallet: str, pending: str, amount: Decimal) -> list[Entry]:
+    """A leaver's balance leaves the wallet, owed to a guardian until the bank pays it."""
+    return [Entry(wallet, -amount), Entry(pending, amount)]
 
 
 async def post_in(
@@ -228,8 +237,8 @@ class Ledger:
 
     async def verify(self, tenant: str | None = None) -> Verification:
         """Check every posting balances, every cached balance equals its entries, and the sum
-        of all wallets equals top-ups minus purchases plus refunds (counted on the other side
-        of each posting: clearing and merchant accounts)."""
+        of all wallets equals top-ups minus purchases plus refunds minus payouts (counted on the
+        other side of each posting: clearing, merchant and payouts-pending accounts)."""
         result = Verification()
         where, params = ("WHERE e.tenant_id = %s", (tenant,)) if tenant else ("", ())
         async with self.pool.connection() as conn:
@@ -271,7 +280,10 @@ class Ledger:
                               AS purchases,
                           coalesce(-sum(e.amount) FILTER (
                               WHERE p.kind = 'refund' AND a.kind = 'merchant_settlement'), 0)
-                              AS refunds
+                              AS refunds,
+                          coalesce(sum(e.amount) FILTER (
+                              WHERE p.kind = 'payout' AND a.kind = 'payouts_pending'), 0)
+                              AS payouts
                         FROM ledger_entries e
                         JOIN ledger_accounts a ON a.tenant_id = e.tenant_id AND a.id = e.account_id
                         JOIN postings p ON p.tenant_id = e.tenant_id AND p.id = e.posting_id
@@ -285,10 +297,11 @@ class Ledger:
         result.topups = Decimal(totals["topups"])
         result.purchases = Decimal(totals["purchases"])
         result.refunds = Decimal(totals["refunds"])
-        expected = result.topups - result.purchases + result.refunds
+        result.payouts = Decimal(totals["payouts"])
+        expected = result.topups - result.purchases + result.refunds - result.payouts
         if result.wallets - result.debts != expected:
             result.problems.append(
                 f"wallets hold {result.wallets} less debts {result.debts}, but top-ups - "
-                f"purchases + refunds = {expected}"
+                f"purchases + refunds - payouts = {expected}"
             )
         return result

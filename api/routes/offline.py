@@ -8,7 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, Field, ValidationError
 
 from api.deps import (
@@ -16,6 +16,7 @@ from api.deps import (
     KioskKeysDep,
     ResourcesDep,
     RestoresDep,
+    SchoolOfficeDep,
     SettingsDep,
     StatementsDep,
 )
@@ -92,7 +93,22 @@ class MissingSales(BaseModel):
     response_model=KioskConfig,
     summary="The caps to sell within offline, and the categories to offer",
 )
-async def config(kiosk: KioskDep, directory: DirectoryDep, restores: RestoresDep) -> KioskConfig:
+async def config(
+    kiosk: KioskDep,
+    directory: DirectoryDep,
+    restores: RestoresDep,
+    office: SchoolOfficeDep,
+    unsynced: Annotated[
+        int | None,
+        Query(ge=0, le=10_000_000, description="Sales the kiosk's journal holds unsynced"),
+    ] = None,
+    unsynced_amount: Annotated[
+        Decimal | None,
+        Query(ge=0, le=10**12, decimal_places=4, description="Their amount (IDR)"),
+    ] = None,
+) -> KioskConfig:
+    if unsynced is not None and unsynced_amount is not None:  # for the school office
+        await office.report_journal(kiosk.tenant, kiosk.kiosk_id, unsynced, unsynced_amount)
     caps = await directory.offline_caps(kiosk.tenant, kiosk.school_id)
     assert caps is not None  # the kiosk's school: the signature check found the kiosk in it
     return KioskConfig(
@@ -132,6 +148,7 @@ async def offline_sales(
     keys: KioskKeysDep,
     resources: ResourcesDep,
     settings: SettingsDep,
+    office: SchoolOfficeDep,
 ) -> SyncAccepted:
     public: dict[str, bytes | None] = {}
     sales = []
@@ -182,4 +199,5 @@ async def offline_sales(
         labels=Labels(kiosk.tenant, "offline-sync", school=kiosk.school_id),
         once=False,
     )
+    await office.synced(kiosk.tenant, kiosk.kiosk_id)
     return SyncAccepted(workflow_id=workflow_id, accepted=len(requests))

@@ -1,5 +1,6 @@
 """Schools and what belongs to them: canteen merchants, kiosks, students; the school's
-payments, and the staff's refunds and voids (each audited)."""
+payments, and the staff's refunds and voids (each audited); a student leaving (their
+fingerprints erased, their balance paid back to a guardian)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from activities.wallet.directory import NotFound
 from api.bounds import PositiveMoney, within_cap
 from api.deps import (
     DirectoryDep,
+    PayoutsDep,
     RefundsDep,
     RequireRoles,
     ResourcesDep,
@@ -20,8 +22,7 @@ from api.deps import (
     StatementsDep,
 )
 from api.errors import as_http
-from api.routes.biometrics import start_erasure
-from core.biometrics.types import ErasureRequest
+from api.starters.leaving import student_leaves
 from core.security import Principal, Role
 
 router = APIRouter(prefix="/v1/schools", tags=["schools"])
@@ -65,11 +66,33 @@ class StudentIn(BaseModel):
 class StudentStatusIn(BaseModel):
     status: Literal["active", "suspended", "left"]
     reason: str = Field(min_length=3, max_length=300)
+    guardian_id: str | None = Field(
+        default=None,
+        pattern=ID,
+        description="When the student leaves: the guardian their balance is paid back to "
+        "(needed only if they have several)",
+    )
 
 
 class Created(BaseModel):
     id: str
     created: bool = Field(description="false: it existed already (nothing changed)")
+
+
+class PayoutOut(BaseModel):
+    id: str
+    guardian_id: str
+    amount: str
+    status: str = Field(
+        description="requested: posted, on its way to the bank; sent: the bank has it"
+    )
+
+
+class StudentStatusOut(Created):
+    status: str
+    payout: PayoutOut | None = Field(
+        default=None, description="A leaver's balance, paid back to a guardian by the bank"
+    )
 
 
 class PaymentOut(BaseModel):
@@ -175,8 +198,12 @@ async def create_student(
 
 @router.put(
     "/{school_id}/students/{student_id}/status",
-    response_model=Created,
-    summary="Suspend, reactivate, or record that a student left (erasing their fingerprints)",
+    response_model=StudentStatusOut,
+    summary="Suspend, reactivate, or record that a student left (their fingerprints erased, "
+    "their balance paid back to a guardian through the bank)",
+    responses={
+        409: {"description": "a balance to pay back, but no guardian to pay it to"},
+    },
 )
 async def student_status(
     school_id: str,
@@ -184,17 +211,39 @@ async def student_status(
     body: StudentStatusIn,
     principal: Annotated[Principal, Depends(staff)],
     directory: DirectoryDep,
+    payouts: PayoutsDep,
     resources: ResourcesDep,
-    settings: SettingsDep,
-) -> Created:
+) -> StudentStatusOut:
+    if body.status == "left":
+        with as_http():
+            leaving = await student_leaves(
+                resources,
+                payouts,
+                principal,
+                school_id,
+                student_id,
+                body.reason,
+                body.guardian_id,
+            )
+        paid = leaving.payout
+        return StudentStatusOut(
+            id=student_id,
+            created=False,
+            status="left",
+            payout=None
+            if paid is None
+            else PayoutOut(
+                id=paid.id,
+                guardian_id=paid.guardian_id,
+                amount=f"{paid.amount:f}",
+                status=paid.status,
+            ),
+        )
     with as_http():
         if await directory.student_school(principal.tenant, student_id) != school_id:
             raise NotFound(f"school {school_id!r} has no student {student_id!r}")
         await directory.set_student_status(principal.tenant, student_id, body.status)
-    if body.status == "left":  # biometric data goes with the student, everywhere
-        request = ErasureRequest(principal.tenant, student_id, body.reason, principal.subject)
-        await start_erasure(await resources.temporal(), settings.task_queue, request)
-    return Created(id=student_id, created=False)
+    return StudentStatusOut(id=student_id, created=False, status=body.status)
 
 
 @router.get(

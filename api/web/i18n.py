@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from api.web.office_texts import OFFICE_TEXTS
+
 LANGUAGES = ("en", "id")
 DEFAULT_LANGUAGE = "en"
 LANGUAGE_NAMES = {"en": "English", "id": "Bahasa Indonesia"}
@@ -283,6 +285,12 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "unit_s": "{n} dtk",
     },
 }
+
+
+# each area's own words, kept beside its pages
+for _texts in (OFFICE_TEXTS,):
+    for _lang, _entries in _texts.items():
+        CATALOGUE[_lang].update(_entries)
 
 
 def t(key: str, lang: str = DEFAULT_LANGUAGE, **values: object) -> str:

@@ -44,7 +44,7 @@ SIGN_IN_CSRF_COOKIE = "saku_sign_in_csrf"
 LANGUAGE_COOKIE = "saku_lang"
 # every path the web pages own (besides "/"); the JSON API's auth tests leave them to the
 # pages' own (tests/integration/test_web_auth.py)
-PAGE_PREFIXES = ("/sign-in", "/sign-out", "/language", "/console", ASSETS_URL)
+PAGE_PREFIXES = ("/sign-in", "/sign-out", "/language", "/console", "/office", ASSETS_URL)
 # times are shown where the schools are
 DISPLAY_ZONE = ZoneInfo("Asia/Jakarta")
 
@@ -84,10 +84,14 @@ _env.filters["number"] = number
 
 
 def language(request: Request) -> str:
-    """The person's language: their choice (a cookie), else their browser's, else English."""
+    """The person's language: their choice (a cookie), else the page area's own default
+    (`request.state.page_language`), else their browser's, else English."""
     chosen = request.cookies.get(LANGUAGE_COOKIE, "")
     if chosen in LANGUAGES:
         return chosen
+    area_default = getattr(request.state, "page_language", None)
+    if area_default in LANGUAGES:
+        return str(area_default)
     for part in request.headers.get("accept-language", "").split(","):
         code = part.split(";")[0].strip().lower()[:2]
         if code in LANGUAGES:
@@ -155,6 +159,7 @@ def redirect(target: str) -> Response:
 # --- where each role goes ----------------------------------------------------------------
 
 CONSOLE_ROLES = frozenset({Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN})
+OFFICE_ROLES = frozenset({Role.SCHOOL_STAFF})
 
 
 def areas(role: Role) -> list[tuple[str, str]]:
@@ -162,6 +167,8 @@ def areas(role: Role) -> list[tuple[str, str]]:
     found = []
     if role in CONSOLE_ROLES:
         found.append(("/console/cases", "console"))
+    if role in OFFICE_ROLES:
+        found.append(("/office", "office"))
     return found
 
 

@@ -120,3 +120,16 @@ class Receipt:
 def money(value: object) -> str:
     """The canonical decimal string of an amount, as the ledger stores it (4 places)."""
     return f"{Decimal(str(value)).quantize(Decimal('0.0001')):f}"
+
+
+@dataclass(frozen=True)
+class PayoutRef:
+    """A payout request to send to the bank (a leaver's balance to a guardian): its
+    reference only; the amount and the guardian stay in the database."""
+
+    tenant_id: str
+    payout_id: str
+
+
+def payout_workflow_id(tenant: str, payout_id: str) -> str:
+    return f"payout-{tenant}-{payout_id}"

@@ -78,7 +78,7 @@ class KioskAgent:
         return self.client.reachable is False
 
     async def refresh_config(self) -> None:
-        config = await self.client.config()
+        config = await self.client.config(self.journal.unsynced())
         self.caps = Decimal(config["offline_student_cap"]), Decimal(config["offline_kiosk_cap"])
         self.categories = [(c["id"], c["name"]) for c in config.get("categories", [])]
         self.restore_epoch = config.get("restore_epoch")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -81,8 +82,13 @@ class KioskClient:
     async def command_done(self, command_id: int) -> None:
         await self._send("POST", f"/v1/kiosk/sensor/commands/{command_id}/done")
 
-    async def config(self) -> dict[str, Any]:
-        result: dict[str, Any] = (await self._send("GET", "/v1/kiosk/config")).json()
+    async def config(self, unsynced: tuple[int, Decimal] | None = None) -> dict[str, Any]:
+        """The kiosk's config; `unsynced` reports the journal's unsynced sales and amount
+        (the school office shows them)."""
+        path = "/v1/kiosk/config"
+        if unsynced is not None:
+            path += f"?unsynced={unsynced[0]}&unsynced_amount={unsynced[1]:f}"
+        result: dict[str, Any] = (await self._send("GET", path)).json()
         return result
 
     async def offline_sales(self, entries: list[dict[str, Any]]) -> dict[str, Any]:

@@ -46,6 +46,11 @@ class Journal:
         rows = self.db.execute("SELECT amount FROM sales WHERE synced = 0").fetchall()
         return sum((Decimal(r[0]) for r in rows), Decimal(0))
 
+    def unsynced(self) -> tuple[int, Decimal]:
+        """How many sales are not synced yet, and their amount (what the kiosk reports)."""
+        rows = self.db.execute("SELECT amount FROM sales WHERE synced = 0").fetchall()
+        return len(rows), sum((Decimal(r[0]) for r in rows), Decimal(0))
+
     def record(self, sale: dict[str, Any], now: datetime | None = None) -> dict[str, Any]:
         """Sign and keep one sale; returns the journal entry as it will be sent."""
         at = now or datetime.now(UTC)

@@ -15,7 +15,7 @@ def register(commands: Any) -> None:
     verify = sub.add_parser(
         "verify",
         help="postings balance, cached balances match, wallets - debts = top-ups - purchases"
-        " + refunds",
+        " + refunds - payouts",
     )
     verify.add_argument("--tenant", help="one tenant (default: all)")
     verify.set_defaults(handler=verify_ledger)
@@ -33,7 +33,7 @@ def verify_ledger(settings: Settings, args: argparse.Namespace) -> int:
     print(
         f"wallets {result.wallets:,.2f} - debts {result.debts:,.2f} = top-ups "
         f"{result.topups:,.2f} - purchases "
-        f"{result.purchases:,.2f} + refunds {result.refunds:,.2f}"
+        f"{result.purchases:,.2f} + refunds {result.refunds:,.2f} - payouts {result.payouts:,.2f}"
     )
     for problem in result.problems:
         print(f"PROBLEM: {problem}")

@@ -16,7 +16,7 @@ from activities.wallet.ledger import Ledger
 from core.db import Pool, create_pool
 from core.settings import Settings
 from saku.simulate.day import CanteenDay, DayOptions
-from saku.simulate.school import School, set_up_school
+from saku.simulate.school import School, set_up_school, staff_sign_in
 
 
 async def _count(pool: Pool, sql: str, *params: object) -> int:
@@ -147,7 +147,10 @@ async def run_canteen_day(
             finally:
                 day.close_kiosks()
         lines, ok = await _summary(pool, school)
+        staff = await staff_sign_in(pool, school)
     print("\nthe day at SD Negeri Harapan (tenant " + school.tenant + ")")
     for line in lines:
         print("  " + line)
+    print(f"\nclick through the day: sign in at {base_url}/sign-in")
+    print(f"  school office  {base_url}/office  staff: {staff[0]} / password: {staff[1]}")
     return ok

@@ -6,12 +6,13 @@ guardian controls."""
 from __future__ import annotations
 
 import random
+import secrets
 import uuid
 from dataclasses import dataclass, field
 from datetime import time
 from decimal import Decimal
 
-from activities.accounts import create_tenant
+from activities.accounts import create_tenant, create_user
 from activities.biometrics.consents import Consents
 from activities.monitoring.config_store import ConfigStore, import_bundle
 from activities.monitoring.defaults import default_bundle
@@ -138,3 +139,19 @@ async def set_up_school(pool: Pool, students: int, kiosks: int, rng: random.Rand
                 tenant, student.id, CategoryControl("sugary-drinks", blocked=True)
             )
     return School(tenant, school, identities, people)
+
+
+async def staff_sign_in(pool: Pool, school: School) -> tuple[str, str]:
+    """A school office user of the simulated school, for a newcomer to click through the day
+    with: (username, a fresh random password)."""
+    username, password = f"staff-{school.tenant}", secrets.token_urlsafe(12)
+    async with pool.connection() as conn:
+        await create_user(
+            conn,
+            tenant_id=school.tenant,
+            username=username,
+            password=password,
+            role=Role.SCHOOL_STAFF,
+            school_id=school.school_id,
+        )
+    return username, password

@@ -15,6 +15,7 @@ from decimal import Decimal
 import psycopg
 import pytest
 
+from core.security import verify_password
 from core.settings import Settings
 from saku.stack import manager
 from tests.stackutil import private_settings, remove_var_dir
@@ -56,7 +57,7 @@ def day() -> Iterator[tuple[Settings, str]]:
 
 
 def test_a_small_canteen_day_runs_end_to_end(day: tuple[Settings, str]) -> None:
-    _, out = day
+    settings, out = day
     for phase in (
         "enrolment: 9 students",
         "every kiosk loaded",
@@ -72,6 +73,15 @@ def test_a_small_canteen_day_runs_end_to_end(day: tuple[Settings, str]) -> None:
     assert re.search(r"offline\s+[1-9]\d* sales replayed", out), out
     assert re.search(r"alerts\s+.*offline-cap-evasion@1.0.0 [1-9]", out), out
     assert re.search(r"ledger\s+.*: OK$", out, re.MULTILINE), out
+    # a newcomer can click through the day: the office's address and a ready sign-in
+    office = re.search(r"school office  (http://\S+/office)  staff: (\S+) / password: (\S+)", out)
+    assert office is not None, out
+    with psycopg.connect(settings.resolved_database_url()) as conn:
+        user = conn.execute(
+            "SELECT role, school_id, password_hash FROM users WHERE username = %s", (office[2],)
+        ).fetchone()
+    assert user is not None and user[:2] == ("school_staff", "sdn-harapan"), user
+    assert verify_password(str(user[2]), office[3])
 
 
 ALERTING_TYPOLOGIES = """SELECT count(*) FROM evaluations e,

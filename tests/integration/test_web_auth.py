@@ -127,3 +127,26 @@ async def test_pages_carry_the_security_headers(
     assert "unsafe-inline" not in csp and "frame-ancestors 'none'" in csp
     asset = await browser_client.get("/web-assets/saku.css")
     assert asset.status_code == 200 and asset.headers["x-content-type-options"] == "nosniff"
+
+
+async def test_the_school_office_is_walked_and_for_school_staff_only(app: FastAPI) -> None:
+    office = {(m, p) for m, p, r in page_routes(app) if p.startswith("/office")}
+    # the walks above cover every one of them: the canteen day, students, leaving,
+    # refunds and voids, kiosks and their keys
+    assert {
+        ("GET", "/office/today"),
+        ("GET", "/office/students"),
+        ("GET", "/office/students/x"),
+        ("POST", "/office/students/x/leave"),
+        ("GET", "/office/payments"),
+        ("POST", "/office/payments/x/x/refund"),
+        ("POST", "/office/payments/x/x/void"),
+        ("GET", "/office/kiosks"),
+        ("POST", "/office/kiosks"),
+        ("POST", "/office/kiosks/x/keys"),
+        ("POST", "/office/kiosks/x/keys/rotate"),
+        ("POST", "/office/kiosks/x/keys/x/revoke"),
+    } <= office
+    for method, path, route in page_routes(app):
+        if path.startswith("/office"):
+            assert page_roles(route) == {Role.SCHOOL_STAFF}, (method, path)

@@ -24,7 +24,7 @@ class Saku:
         self.epoch = epoch
         self.asked: list[int] = []  # ids per request
 
-    async def config(self) -> dict[str, Any]:
+    async def config(self, unsynced: object = None) -> dict[str, Any]:
         return {
             "offline_student_cap": "25000",
             "offline_kiosk_cap": "1000000",

@@ -1,0 +1,313 @@
+"""A student who leaves: their wallet closes and what is left in it goes back to a guardian.
+
+`Payouts.leave` does it in one database transaction: the student is marked as left (so
+they can no longer pay), and the balance is posted from the wallet into the tenant's
+payouts-pending account (money owed to the guardian until the bank pays it), recorded as a
+payout request, audited, and the guardians are told. A student who has already left is
+left as they are (a form sent twice pays out once). `PayoutActivities.send` then puts the
+request on the bank-facing payouts topic (the `Payout` workflow runs it, so it is retried
+until the bank has it) and marks it sent.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from psycopg import AsyncConnection
+from psycopg.rows import DictRow
+from psycopg.types.json import Jsonb
+from temporalio import activity
+
+from activities.monitoring.alerts import AlertPublisher
+from activities.wallet import notifications
+from activities.wallet.directory import Conflict, DirectoryError, NotFound, wallet_account
+from activities.wallet.ledger import payout, post_in
+from core.db import Pool
+from core.wallet.types import PayoutRef
+
+PAYOUTS_PENDING = "payouts:pending"
+
+
+@dataclass(frozen=True)
+class Payout:
+    id: str
+    student_id: str
+    guardian_id: str
+    guardian_name: str
+    amount: Decimal
+    reason: str
+    status: str  # requested | sent
+    created_at: datetime
+    sent_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Leaving:
+    student_id: str
+    payout: Payout | None  # None: the wallet was empty, nothing to pay back
+    already_left: bool  # True: they had left before; nothing changed
+
+
+_PAYOUT_COLUMNS = """p.id, p.student_id, p.guardian_id, g.display_name AS guardian_name,
+    p.amount, p.reason, p.status, p.created_at, p.sent_at"""
+
+
+def _payout(row: DictRow) -> Payout:
+    return Payout(
+        id=row["id"],
+        student_id=row["student_id"],
+        guardian_id=row["guardian_id"],
+        guardian_name=row["guardian_name"],
+        amount=Decimal(row["amount"]),
+        reason=row["reason"],
+        status=row["status"],
+        created_at=row["created_at"],
+        sent_at=row["sent_at"],
+    )
+
+
+async def _latest_payout(
+    conn: AsyncConnection[DictRow], tenant: str, student_id: str
+) -> Payout | None:
+    row = await (
+        await conn.execute(
+            f"""SELECT {_PAYOUT_COLUMNS} FROM payouts p
+                JOIN guardians g ON g.tenant_id = p.tenant_id AND g.id = p.guardian_id
+                WHERE p.tenant_id = %s AND p.student_id = %s
+                ORDER BY p.created_at DESC LIMIT 1""",
+            (tenant, student_id),
+        )
+    ).fetchone()
+    return None if row is None else _payout(row)
+
+
+class Payouts:
+    def __init__(self, pool: Pool) -> None:
+        self.pool = pool
+
+    async def guardians(self, tenant: str, student_id: str) -> list[tuple[str, str]]:
+        """The student's guardians: (id, display name), by name."""
+        async with self.pool.connection() as conn:
+            rows = await (
+                await conn.execute(
+                    """SELECT g.id, g.display_name FROM student_guardians sg
+                       JOIN guardians g ON g.tenant_id = sg.tenant_id AND g.id = sg.guardian_id
+                       WHERE sg.tenant_id = %s AND sg.student_id = %s
+                       ORDER BY g.display_name, g.id""",
+                    (tenant, student_id),
+                )
+            ).fetchall()
+        return [(r["id"], r["display_name"]) for r in rows]
+
+    async def leave(
+        self,
+        tenant: str,
+        school_id: str,
+        student_id: str,
+        guardian_id: str | None,
+        reason: str,
+        actor: str,
+        actor_role: str,
+    ) -> Leaving:
+        """Mark the student as left and pay their balance back to a guardian (`guardian_id`,
+        or their only guardian). Refuses, changing nothing, a balance with no guardian to
+        pay it to, or a guardian who is not theirs."""
+        if not reason.strip():
+            raise DirectoryError("say why the student leaves (kept in the audit trail)")
+        guardians = dict(await self.guardians(tenant, student_id))
+        async with self.pool.connection() as conn, conn.transaction():
+            student = await (
+                await conn.execute(
+                    "SELECT school_id, status FROM students WHERE tenant_id = %s AND id = %s "
+                    "FOR UPDATE",
+                    (tenant, student_id),
+                )
+            ).fetchone()
+            if student is None or student["school_id"] != school_id:
+                raise NotFound(f"school {school_id!r} has no student {student_id!r}")
+            if student["status"] == "left":
+                return Leaving(student_id, await _latest_payout(conn, tenant, student_id), True)
+            await conn.execute(
+                "UPDATE students SET status = 'left' WHERE tenant_id = %s AND id = %s",
+                (tenant, student_id),
+            )
+            # the wallet's row is locked: a payment deciding now waits, then finds it empty
+            row = await (
+                await conn.execute(
+                    "SELECT balance FROM ledger_balances WHERE tenant_id = %s AND account_id = %s "
+                    "FOR UPDATE",
+                    (tenant, wallet_account(student_id)),
+                )
+            ).fetchone()
+            balance = Decimal(row["balance"]) if row else Decimal(0)
+            paid = None
+            if balance > 0:
+                guardian = _payee(guardians, guardian_id, student_id)
+                paid = await self._pay_out(
+                    conn, tenant, student_id, guardian, balance, reason, actor
+                )
+            elif guardian_id is not None and guardian_id not in guardians:
+                raise NotFound(f"guardian {guardian_id!r} is not a guardian of {student_id!r}")
+            await conn.execute(
+                """INSERT INTO audit_log (tenant_id, actor, actor_role, action, target, reason,
+                       details) VALUES (%s, %s, %s, 'student.leave', %s, %s, %s)""",
+                (
+                    tenant,
+                    actor,
+                    actor_role,
+                    f"student:{student_id}",
+                    reason,
+                    Jsonb(
+                        {"balance": f"{balance:f}", "payout": paid.id if paid else None}
+                        | ({"guardian": paid.guardian_id} if paid else {})
+                    ),
+                ),
+            )
+            await notifications.notify_guardians(
+                conn,
+                tenant,
+                student_id,
+                "student_left",
+                {
+                    "amount": f"{balance:f}",
+                    "payoutId": paid.id if paid else None,
+                    "guardianId": paid.guardian_id if paid else None,
+                },
+                f"leave:{student_id}:{paid.id if paid else 'empty'}",
+            )
+        return Leaving(student_id, paid, False)
+
+    async def _pay_out(
+        self,
+        conn: AsyncConnection[DictRow],
+        tenant: str,
+        student_id: str,
+        guardian: tuple[str, str],
+        amount: Decimal,
+        reason: str,
+        actor: str,
+    ) -> Payout:
+        await conn.execute(
+            "INSERT INTO ledger_accounts (tenant_id, id, kind) VALUES (%s, %s, 'payouts_pending') "
+            "ON CONFLICT DO NOTHING",
+            (tenant, PAYOUTS_PENDING),
+        )
+        payout_id = f"po-{uuid.uuid4().hex[:20]}"
+        posted = await post_in(
+            conn,
+            tenant,
+            f"payout:{payout_id}",
+            "payout",
+            payout(wallet_account(student_id), PAYOUTS_PENDING, amount),
+            memo=reason,
+        )
+        row = await (
+            await conn.execute(
+                """INSERT INTO payouts (tenant_id, id, student_id, guardian_id, amount, reason,
+                       requested_by, posting_id) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)
+                   RETURNING created_at""",
+                (
+                    tenant,
+                    payout_id,
+                    student_id,
+                    guardian[0],
+                    amount,
+                    reason,
+                    actor,
+                    posted.posting_id,
+                ),
+            )
+        ).fetchone()
+        assert row is not None
+        return Payout(
+            payout_id,
+            student_id,
+            guardian[0],
+            guardian[1],
+            amount,
+            reason,
+            "requested",
+            row["created_at"],
+            None,
+        )
+
+    async def latest(self, tenant: str, student_id: str) -> Payout | None:
+        async with self.pool.connection() as conn:
+            return await _latest_payout(conn, tenant, student_id)
+
+    async def get(self, tenant: str, payout_id: str) -> Payout | None:
+        async with self.pool.connection() as conn:
+            row = await (
+                await conn.execute(
+                    f"""SELECT {_PAYOUT_COLUMNS} FROM payouts p
+                        JOIN guardians g ON g.tenant_id = p.tenant_id AND g.id = p.guardian_id
+                        WHERE p.tenant_id = %s AND p.id = %s""",
+                    (tenant, payout_id),
+                )
+            ).fetchone()
+        return None if row is None else _payout(row)
+
+    async def mark_sent(self, tenant: str, payout_id: str) -> None:
+        async with self.pool.connection() as conn:
+            await conn.execute(
+                "UPDATE payouts SET status = 'sent', sent_at = now() "
+                "WHERE tenant_id = %s AND id = %s AND status = 'requested'",
+                (tenant, payout_id),
+            )
+
+
+def _payee(guardians: dict[str, str], chosen: str | None, student_id: str) -> tuple[str, str]:
+    if chosen is not None:
+        if chosen not in guardians:
+            raise NotFound(f"guardian {chosen!r} is not a guardian of {student_id!r}")
+        return chosen, guardians[chosen]
+    if not guardians:
+        raise Conflict(f"{student_id!r} has no guardian to pay the balance back to: link one first")
+    if len(guardians) > 1:
+        raise DirectoryError(
+            f"{student_id!r} has {len(guardians)} guardians: name the one to pay back"
+        )
+    return next(iter(guardians.items()))
+
+
+def payout_request(tenant: str, payout: Payout) -> dict[str, str]:
+    """The request the bank reads on the payouts topic (the payout id is its idempotency
+    key: a request sent twice is paid once)."""
+    return {
+        "type": "payout.requested",
+        "payoutId": payout.id,
+        "tenantId": tenant,
+        "studentId": payout.student_id,
+        "guardianId": payout.guardian_id,
+        "guardianName": payout.guardian_name,
+        "amount": f"{payout.amount:f}",
+        "currency": "IDR",
+        "reason": payout.reason,
+        "requestedAt": payout.created_at.isoformat(),
+    }
+
+
+class PayoutActivities:
+    def __init__(self, payouts: Payouts, publish: AlertPublisher | None) -> None:
+        self.payouts = payouts
+        self.publish = publish
+
+    @activity.defn(name="wallet.send_payout")
+    async def send(self, ref: PayoutRef) -> str:
+        """Put the payout request on the payouts topic, once it is not sent yet; its
+        status afterwards."""
+        found = await self.payouts.get(ref.tenant_id, ref.payout_id)
+        if found is None:
+            raise LookupError(f"no payout {ref.payout_id!r}")  # retried: it commits first
+        if found.status == "sent":
+            return "sent"
+        if self.publish is None:
+            raise RuntimeError("this worker has no payouts topic to publish to")
+        value = json.dumps(payout_request(ref.tenant_id, found)).encode()
+        await self.publish(ref.tenant_id, found.id.encode(), value)
+        await self.payouts.mark_sent(ref.tenant_id, ref.payout_id)
+        return "sent"

@@ -1,0 +1,297 @@
+"""The school office over HTTP: staff see their own school only (another school's student
+or kiosk is not found), bad input is a clear 4xx page, the canteen day adds up, a kiosk's
+journal report and last sync show, and a student leaving — through the API as through the
+page — pays their balance back to a guardian once (ledger-posted, on the payouts topic) and
+stops them paying."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from decimal import Decimal
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from activities.wallet.ledger import Ledger
+from core.db import Pool
+from core.security import Role
+from core.settings import Settings
+from devices.kiosk.agent import KioskAgent
+from devices.kiosk.client import KioskClient, KioskIdentity
+from devices.kiosk.journal import Journal
+from devices.kiosk.sensor import Sensor
+from devices.kiosk.slots import SlotMap
+from tests.integration.office_world import payout_requests, signed, staff_session
+from tests.integration.wallet_world import World, build_world
+
+pytestmark = pytest.mark.integration
+CSRF = r'name="csrf_token" value="'
+
+
+@pytest.fixture
+async def pages(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """A browser-like client of its own (its cookies are its session)."""
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://saku.test") as client:
+        yield client
+
+
+async def csrf_of(pages: httpx.AsyncClient, path: str) -> str:
+    page = await pages.get(path)
+    assert page.status_code == 200, page.text
+    return page.text.split(CSRF, 1)[1].split('"', 1)[0]
+
+
+async def test_the_canteen_today_adds_up_and_shows_each_kiosk(
+    stack: Settings, pool: Pool, client: httpx.AsyncClient, pages: httpx.AsyncClient
+) -> None:
+    world = await build_world(stack, pool, client)
+    student = await world.student()
+    await world.top_up(student, "20000")
+    assert (await world.pay(student, "5000", category_id="snacks"))["status"] == "approved"
+    assert (await world.pay(student, "2500", category_id="meals"))["status"] == "approved"
+    declined = await world.pay(student, "90000", category_id="meals")
+    assert declined["reason_code"] == "insufficient_funds"
+    # the kiosk reports its journal with its config request, and syncs
+    report = await signed(
+        world, world.kiosk, "GET", "/v1/kiosk/config?unsynced=3&unsynced_amount=7500"
+    )
+    assert report.status_code == 200, report.text
+
+    await staff_session(pages, stack, world)
+    today = await pages.get("/office/today")
+    assert today.status_code == 200, today.text
+    text = today.text
+    assert 'lang="id"' in text  # Bahasa Indonesia unless the person chose otherwise
+    assert "2 senilai Rp 7.500" in text  # the day's sales
+    assert "Saldo tidak cukup" in text  # a decline, by its reason
+    assert f'data-kiosk="{world.kiosk.id}"' in text and "daring" in text  # online
+    assert "3 senilai Rp 7.500" in text  # the unsynced journal the kiosk reported
+    pages.cookies.set("saku_lang", "en")
+    english = await pages.get("/office/today")
+    assert "Sales by category" in english.text and "Not enough money" in english.text
+
+
+async def test_the_office_sees_a_kiosks_journal_and_its_last_sync(
+    stack: Settings,
+    pool: Pool,
+    client: httpx.AsyncClient,
+    pages: httpx.AsyncClient,
+    app: FastAPI,
+    tmp_path: Path,
+) -> None:
+    world = await build_world(stack, pool, client)
+    student = await world.student()
+    await world.top_up(student, "10000")
+    kiosk = world.kiosk
+    identity = KioskIdentity(world.tenant, kiosk.id, kiosk.key_id, kiosk.private_key)
+    http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://saku.test")
+    agent = KioskAgent(
+        KioskClient(http, identity),
+        Sensor("/dev/null"),
+        SlotMap(tmp_path / "slots.sqlite"),
+        Journal(tmp_path / "journal.sqlite", identity),
+    )
+    await staff_session(pages, stack, world)
+    row = f'data-kiosk="{kiosk.id}"'
+    try:
+        for n, amount in ((1, "2000"), (2, "1500")):  # sold while Saku was out of reach
+            agent.journal.record(
+                {
+                    "kiosk_tx_id": f"off-{n}",
+                    "student_id": student,
+                    "amount": amount,
+                    "auth_method": "pin",
+                }
+            )
+        await agent.refresh_config()  # back online: it reports its journal
+        today = (await pages.get("/office/today")).text
+        kiosk_row = today.split(row, 1)[1].split("</tr>", 1)[0]
+        assert "2 senilai Rp 3.500" in kiosk_row and "belum pernah" in kiosk_row
+        assert await agent.sync_offline() == 2
+        await agent.refresh_config()
+        today = (await pages.get("/office/today")).text
+        kiosk_row = today.split(row, 1)[1].split("</tr>", 1)[0]
+        assert "0 senilai Rp 0" in kiosk_row and "belum pernah" not in kiosk_row
+    finally:
+        await http.aclose()
+
+
+async def test_a_kiosk_report_out_of_bounds_is_refused(
+    stack: Settings, pool: Pool, client: httpx.AsyncClient
+) -> None:
+    world = await build_world(stack, pool, client)
+    for query in ("unsynced=-1&unsynced_amount=0", "unsynced=1&unsynced_amount=abc"):
+        response = await signed(world, world.kiosk, "GET", f"/v1/kiosk/config?{query}")
+        assert response.status_code == 422, (query, response.text)
+
+
+async def test_staff_see_only_their_school(
+    stack: Settings, pool: Pool, client: httpx.AsyncClient, pages: httpx.AsyncClient
+) -> None:
+    world = await build_world(stack, pool, client)
+    other = await build_world(stack, pool, client)
+    theirs = await other.student()
+    mine = await world.student()
+    await staff_session(pages, stack, world)
+    assert (await pages.get(f"/office/students/{mine}")).status_code == 200
+    # another tenant's student, and another school's in the same tenant
+    assert (await pages.get(f"/office/students/{theirs}")).status_code == 404
+    await world.post("/v1/schools", {"id": f"{world.school}-2", "name": "SD Negeri 2"}, world.admin)
+    await world.post(
+        f"/v1/schools/{world.school}-2/students",
+        {"id": f"{mine}-2", "display_name": "Sari W."},
+        world.admin,
+    )
+    assert (await pages.get(f"/office/students/{mine}-2")).status_code == 404
+    found = await pages.get("/office/students", params={"q": "Sari"})
+    assert f"{mine}-2" not in found.text
+    token = await csrf_of(pages, f"/office/students/{mine}")
+    leave = await pages.post(
+        f"/office/students/{mine}-2/leave", data={"csrf_token": token, "reason": "moved away"}
+    )
+    assert leave.status_code == 404
+    refund = await pages.post(
+        f"/office/payments/{other.kiosk.id}/tx-1/refund",
+        data={"csrf_token": token, "reason": "wrong item"},
+    )
+    assert refund.status_code == 404
+    rotate = await pages.post(
+        f"/office/kiosks/{other.kiosk.id}/keys/rotate",
+        data={"csrf_token": token, "public_key": "A" * 43 + "=", "reason": "rotation"},
+    )
+    assert rotate.status_code == 404
+
+
+async def test_bad_input_is_a_clear_4xx(
+    stack: Settings, pool: Pool, client: httpx.AsyncClient, pages: httpx.AsyncClient
+) -> None:
+    world = await build_world(stack, pool, client)
+    student = await world.student()
+    await staff_session(pages, stack, world)
+    assert (await pages.get("/office/students", params={"q": "x" * 101})).status_code == 422
+    assert (await pages.get("/office/students", params={"status": "gone"})).status_code == 422
+    token = await csrf_of(pages, "/office/kiosks")
+    cases = [
+        (f"/office/students/{student}/leave", {"reason": "x"}, 422),
+        (f"/office/students/{student}/leave", {"reason": "moved", "guardian_id": "../x"}, 422),
+        (f"/office/students/{student}/leave", {"reason": "moved", "guardian_id": "g-nobody"}, 404),
+        (f"/office/payments/{world.kiosk.id}/tx-none/refund", {"reason": "r"}, 422),
+        (f"/office/payments/{world.kiosk.id}/tx-none/void", {"reason": "no such sale"}, 404),
+        (
+            "/office/kiosks",
+            {"kiosk_id": "bad id!", "merchant_id": world.merchant, "name": "T"},
+            422,
+        ),
+        ("/office/kiosks", {"kiosk_id": "k-2", "merchant_id": world.merchant, "name": ""}, 422),
+        ("/office/kiosks", {"kiosk_id": "k-2", "merchant_id": "no-such", "name": "Till"}, 404),
+        (f"/office/kiosks/{world.kiosk.id}/keys", {"public_key": "not base64"}, 400),
+        (
+            f"/office/kiosks/{world.kiosk.id}/keys/rotate",
+            {"public_key": "QUJD", "reason": "r1x"},
+            400,
+        ),
+        (f"/office/kiosks/{world.kiosk.id}/keys/nokey/revoke", {"reason": "stolen"}, 404),
+    ]
+    for path, form, status in cases:
+        response = await pages.post(path, data={"csrf_token": token, **form})
+        assert response.status_code == status, (path, form, response.text)
+        assert "text/html" in response.headers["content-type"]
+    # the kiosk's current key cannot be registered over: rotate it instead
+    again = await pages.post(
+        f"/office/kiosks/{world.kiosk.id}/keys",
+        data={"csrf_token": token, "public_key": "A" * 43 + "="},
+    )
+    assert again.status_code == 409, again.text
+
+
+async def test_staff_without_a_school_are_refused(
+    stack: Settings, pool: Pool, client: httpx.AsyncClient, pages: httpx.AsyncClient
+) -> None:
+    world = await build_world(stack, pool, client)
+    await staff_session(pages, stack, world, school="")
+    # an empty school is no school: a staff member who belongs to none sees nothing
+    refused = await pages.get("/office/today")
+    assert refused.status_code == 403 and "Not for your role" in refused.text
+
+
+async def test_a_student_leaving_through_the_api_is_paid_back_once(
+    stack: Settings, pool: Pool, client: httpx.AsyncClient
+) -> None:
+    world = await build_world(stack, pool, client)
+    student = await world.student()
+    await world.top_up(student, "15000")
+    await world.pay(student, "2500")
+    staff = world.token(Role.SCHOOL_STAFF, school=world.school)
+    path = f"/v1/schools/{world.school}/students/{student}/status"
+    ledger = Ledger(pool)
+    before = await ledger.verify(world.tenant)
+
+    left = await client.put(path, json={"status": "left", "reason": "moved away"}, headers=staff)
+    assert left.status_code == 200, left.text
+    payout = left.json()["payout"]
+    assert (payout["guardian_id"], Decimal(payout["amount"])) == (f"g-{student}", Decimal(12500))
+    assert await world.balance(student) == "0.0000"
+    after = await ledger.verify(world.tenant)
+    assert after.ok, after.problems
+    assert after.payouts - before.payouts == Decimal(12500)
+    [request] = await payout_requests(stack, payout["id"])
+    assert request["type"] == "payout.requested"
+    assert (request["studentId"], request["guardianId"], request["amount"]) == (
+        student,
+        f"g-{student}",
+        "12500.0000",
+    )
+
+    # asked again: the same payout, nothing posted twice
+    again = await client.put(path, json={"status": "left", "reason": "moved away"}, headers=staff)
+    assert again.status_code == 200 and again.json()["payout"]["id"] == payout["id"]
+    assert (await ledger.verify(world.tenant)).payouts == after.payouts
+    # a leaver can no longer pay, nor be topped up
+    paid = await world.pay(student, "100")
+    assert paid["reason_code"] == "student_inactive"
+
+
+async def test_a_balance_needs_a_guardian_to_go_back_to(
+    stack: Settings, pool: Pool, client: httpx.AsyncClient
+) -> None:
+    world: World = await build_world(stack, pool, client)
+    staff = world.token(Role.SCHOOL_STAFF, school=world.school)
+    # two guardians: the staff name the one to pay
+    student = await world.student()
+    await world.post(
+        "/v1/guardians", {"id": f"g2-{student}", "display_name": "Pak Budi"}, world.admin
+    )
+    await world.post(f"/v1/guardians/g2-{student}/students/{student}", {}, world.admin)
+    await world.top_up(student, "5000")
+    path = f"/v1/schools/{world.school}/students/{student}/status"
+    unnamed = await client.put(path, json={"status": "left", "reason": "moved"}, headers=staff)
+    assert unnamed.status_code == 400 and "name the one to pay back" in unnamed.text
+    bad = await client.put(
+        path, json={"status": "left", "reason": "moved", "guardian_id": "g-x"}, headers=staff
+    )
+    assert bad.status_code == 404, bad.text
+    # nothing changed by the refusals
+    assert await world.balance(student) == "5000.0000"
+    named = await client.put(
+        path,
+        json={"status": "left", "reason": "moved", "guardian_id": f"g2-{student}"},
+        headers=staff,
+    )
+    assert named.status_code == 200 and named.json()["payout"]["guardian_id"] == f"g2-{student}"
+
+    # no guardian at all: the balance would be stranded, so the student does not leave yet
+    alone = f"alone-{student}"
+    await world.post(
+        f"/v1/schools/{world.school}/students", {"id": alone, "display_name": "Ani"}, world.admin
+    )
+    await world.top_up(alone, "1000")
+    refused = await client.put(
+        f"/v1/schools/{world.school}/students/{alone}/status",
+        json={"status": "left", "reason": "moved"},
+        headers=staff,
+    )
+    assert refused.status_code == 409 and "no guardian" in refused.text
+    assert (await world.pay(alone, "100"))["status"] == "approved"

@@ -1,0 +1,217 @@
+"""The school office in a real Chromium, as school staff use it: a staff member signs in,
+sees the canteen today after a few kiosk payments (one declined), finds a student, marks
+them as leaving — the balance goes back to the guardian (a payout request on the bank's
+topic, ledger-posted, the wallet at zero) and their fingerprints are erased — refunds a
+purchase with a reason, and rotates and revokes a kiosk's key. Then every page on a
+360-px phone, with the keyboard, in both languages. Each page is screenshotted and
+checked with axe-core: no serious or critical accessibility violation."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+from axe_playwright_python.async_playwright import Axe
+from playwright.async_api import Browser, Locator, Page
+
+from activities.wallet.ledger import Ledger
+from core.db import Pool
+from core.kiosk_signing import encode_public_key, generate_key_pair
+from core.settings import Settings
+from tests.browser import browser, screenshot, served_api
+from tests.integration.office_world import (
+    PASSWORD,
+    enrol,
+    fingers,
+    payout_requests,
+    signed,
+    staff_user,
+)
+from tests.integration.wallet_world import Kiosk, build_world
+from tests.stackutil import eventually
+
+__all__ = ["browser", "served_api"]
+
+pytestmark = pytest.mark.integration
+PHONE = {"width": 360, "height": 740}
+DESKTOP = {"width": 1280, "height": 900}
+AXE = Axe()
+PAGES = ("/office/today", "/office/students", "/office/payments", "/office/kiosks")
+
+
+async def check(page: Page, name: str) -> None:
+    """Screenshot the page, and no serious or critical accessibility violation on it."""
+    await screenshot(page, f"office-{name}")
+    results = await AXE.run(page)
+    serious = [v for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
+    assert serious == [], f"{name}: {results.generate_report()}"
+
+
+async def follow(page: Page, control: Locator) -> None:
+    """Click a link or a form's button, and wait for the page it leads to."""
+    async with page.expect_navigation():
+        await control.click()
+
+
+async def sign_in(page: Page, username: str) -> None:
+    await page.get_by_label("Username").fill(username)
+    await page.get_by_label("Password").fill(PASSWORD)
+    await follow(page, page.get_by_role("button", name="Sign in"))
+
+
+async def test_staff_run_the_canteen_day_and_a_student_leaves(
+    browser: Browser, served_api: str, client: httpx.AsyncClient, stack: Settings, pool: Pool
+) -> None:
+    world = await build_world(stack, pool, client)
+    leaver, buyer = await world.student(), await world.student()
+    await enrol(world, leaver)
+    assert await fingers(world, leaver) == [1]
+    await world.top_up(leaver, "20000")
+    await world.top_up(buyer, "10000")
+    assert (await world.pay(leaver, "5000", category_id="snacks"))["status"] == "approved"
+    bought = world.kiosk_tx()
+    assert (await world.pay(buyer, "3000", category_id="meals", tx=bought))["status"] == "approved"
+    declined = await world.pay(buyer, "99000", category_id="meals")
+    assert declined["reason_code"] == "insufficient_funds"
+    username = await staff_user(pool, world)
+
+    context = await browser.new_context(viewport=DESKTOP)  # type: ignore[arg-type]
+    page = await context.new_page()
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    await page.goto(f"{served_api}/office")
+    assert urlsplit(page.url).path == "/sign-in"
+    await sign_in(page, username)
+    assert urlsplit(page.url).path == "/office/today"
+
+    # the canteen today, in Bahasa Indonesia
+    assert await page.get_by_role("heading", name="Kantin hari ini di SD Negeri 1").is_visible()
+    assert "2 senilai Rp 8.000" in await page.locator("#totals").inner_text()
+    by_kiosk = await page.locator(f'#by-kiosk tr[data-key="{world.kiosk.id}"]').inner_text()
+    assert "Rp 8.000" in by_kiosk
+    by_category = await page.locator("#by-category").inner_text()
+    assert "Snacks" in by_category and "Meals" in by_category
+    declines = await page.locator('#declines tr[data-key="insufficient_funds"]').inner_text()
+    assert "Saldo tidak cukup" in declines and "Rp 99.000" in declines
+    kiosk_row = await page.locator(f'#kiosk-states tr[data-kiosk="{world.kiosk.id}"]').inner_text()
+    assert "daring" in kiosk_row
+    await check(page, "01-canteen-today")
+
+    # find the student, open them
+    await follow(page, page.get_by_role("link", name="Siswa", exact=True))
+    await page.get_by_label("Nama, ID siswa, atau kelas").fill(leaver)
+    await follow(page, page.get_by_role("button", name="Cari"))
+    rows = page.locator("#students tbody tr")
+    assert await rows.count() == 1
+    found = await rows.first.inner_text()
+    assert "Rp 15.000" in found and "1 terdaftar" in found
+    assert "diberikan" in found and "tidak diberikan" not in found
+    await check(page, "02-students-search")
+    await follow(page, rows.first.get_by_role("link"))
+    assert (await page.locator("#student-fingers").inner_text()) == "1 terdaftar"
+    assert (await page.locator("#student-consent").inner_text()).startswith("diberikan")
+    await check(page, "03-student")
+
+    # mark them as leaving
+    await page.get_by_label("Alasan siswa keluar (disimpan di jejak audit)").fill(
+        "Pindah ke Surabaya"
+    )
+    await follow(page, page.get_by_role("button", name="Tandai keluar"))
+    assert (await page.locator("#student-status").inner_text()) == "keluar"
+    assert "Selesai" in await page.locator("#done").inner_text()
+    payout_line = await page.locator("#payout").inner_text()
+    assert "Rp 15.000 kepada Ibu Sari" in payout_line
+    await check(page, "04-student-left")
+
+    # the balance went back to the guardian: posted, on the bank's topic, the wallet empty
+    payout_id = payout_line.split()[-1]
+    [request] = await payout_requests(stack, payout_id)
+    assert (request["guardianId"], request["amount"]) == (f"g-{leaver}", "15000.0000")
+    assert await world.balance(leaver) == "0.0000"
+    verified = await Ledger(pool).verify(world.tenant)
+    assert verified.ok and verified.payouts == Decimal(15000), verified.problems
+    # and the fingerprints are erased
+    assert await eventually(lambda: _no_fingers(world, leaver), timeout=20)
+    await page.reload()
+    assert (await page.locator("#student-fingers").inner_text()) == "belum terdaftar"
+    assert "terkirim ke bank" in await page.locator("#payout").inner_text()
+    # a leaver can no longer pay
+    assert (await world.pay(leaver, "100"))["reason_code"] == "student_inactive"
+
+    # refund a purchase, with a reason
+    await follow(page, page.get_by_role("link", name="Pembayaran", exact=True))
+    row = page.locator(f'tr[data-payment="{bought}"]')
+    await row.get_by_label("Alasan (disimpan di jejak audit)").fill("Nasi sudah habis")
+    await check(page, "05-payments")
+    await follow(page, row.get_by_role("button", name=f"Kembalikan: {bought}"))
+    assert "dikembalikan" in await page.locator(f'tr[data-payment="{bought}"]').inner_text()
+    assert await world.balance(buyer) == "10000.0000"
+
+    # rotate the kiosk's key, then revoke the old one
+    await follow(page, page.get_by_role("link", name="Kios", exact=True))
+    await check(page, "06-kiosks")
+    private_key, public_key = generate_key_pair()
+    section = page.locator(f"#kiosk-{world.kiosk.id}")
+    await section.get_by_label("Kunci publik baru kios").fill(encode_public_key(public_key))
+    await follow(page, section.get_by_role("button", name="Ganti kunci: Till"))
+    keys = page.locator(f"#kiosk-{world.kiosk.id} tbody tr")
+    assert await keys.count() == 2
+    old = page.locator(f'#kiosk-{world.kiosk.id} tr[data-key="{world.kiosk.key_id}"]')
+    assert await old.get_attribute("data-status") == "grace"
+    await old.get_by_label("Alasan (mis. kios dicuri)").fill("Kios lama dicuri")
+    await follow(page, old.get_by_role("button", name=f"Cabut: {world.kiosk.key_id}"))
+    old = page.locator(f'#kiosk-{world.kiosk.id} tr[data-key="{world.kiosk.key_id}"]')
+    assert await old.get_attribute("data-status") == "revoked"
+    await check(page, "07-kiosk-key-rotated-and-revoked")
+    refused = await signed(world, world.kiosk, "GET", "/v1/kiosk/whoami")
+    assert refused.status_code == 401 and "revoked" in refused.text
+    new_id = await page.locator(f'#kiosk-{world.kiosk.id} tr[data-status="current"]').get_attribute(
+        "data-key"
+    )
+    assert new_id is not None
+    fresh = Kiosk(world.kiosk.id, new_id, private_key)
+    assert (await signed(world, fresh, "GET", "/v1/kiosk/whoami")).status_code == 200
+    await context.close()
+    assert problems == [], "the pages logged errors (a CSP violation?)"
+
+
+async def _no_fingers(world: object, student: str) -> bool:
+    from tests.integration.wallet_world import World
+
+    assert isinstance(world, World)
+    return await fingers(world, student) == []
+
+
+async def test_every_office_page_on_a_phone_with_the_keyboard_in_both_languages(
+    browser: Browser, served_api: str, client: httpx.AsyncClient, stack: Settings, pool: Pool
+) -> None:
+    world = await build_world(stack, pool, client)
+    student = await world.student()
+    await world.top_up(student, "5000")
+    await world.pay(student, "1000", category_id="snacks")
+    username = await staff_user(pool, world)
+    context = await browser.new_context(viewport=PHONE)  # type: ignore[arg-type]
+    page = await context.new_page()
+    await page.goto(f"{served_api}/office/students")
+    await page.get_by_label("Username").fill(username)
+    await page.keyboard.press("Tab")
+    await page.keyboard.type(PASSWORD)
+    await page.keyboard.press("Enter")
+    await page.wait_for_url(lambda url: urlsplit(url).path == "/office/students")
+    for path in (*PAGES, f"/office/students/{student}"):
+        for lang in ("id", "en"):
+            await page.goto(f"{served_api}/language/{lang}?next={path}")
+            assert await page.evaluate("document.documentElement.lang") == lang
+            width = await page.evaluate("document.documentElement.scrollWidth")
+            assert width <= PHONE["width"], f"{path} is {width} px wide on a 360 px screen"
+            name = path.strip("/").replace("/", "-").replace(student, "student")
+            await check(page, f"phone-{name}-{lang}")
+    assert await page.get_by_role("heading", name=student).count() == 0
+    # the first thing the keyboard reaches is the skip link, and it leads to the content
+    await page.goto(f"{served_api}/office/today")
+    await page.keyboard.press("Tab")
+    focused = await page.evaluate("document.activeElement.getAttribute('href')")
+    assert focused == "#main"
+    await context.close()

@@ -30,6 +30,7 @@ from activities.payload_audit import PayloadAudit
 from activities.wallet.directory import Directory
 from activities.wallet.kiosk_keys import KioskKeys
 from activities.wallet.kiosk_nonces import KioskNonces
+from activities.wallet.portal import Portal
 from activities.wallet.refunds import Refunds
 from activities.wallet.statements import Statements
 from activities.web_sessions import WebSessions
@@ -66,6 +67,10 @@ async def get_directory(resources: ResourcesDep) -> Directory:
 
 async def get_statements(resources: ResourcesDep) -> Statements:
     return Statements(resources.pool)
+
+
+async def get_portal(resources: ResourcesDep, settings: SettingsDep) -> Portal:
+    return Portal(resources.pool, settings.balance_cap_decimal)
 
 
 async def get_refunds(resources: ResourcesDep) -> Refunds:
@@ -127,6 +132,7 @@ async def get_payload_audit(resources: ResourcesDep) -> PayloadAudit:
 AccountsDep = Annotated[Accounts, Depends(get_accounts)]
 DirectoryDep = Annotated[Directory, Depends(get_directory)]
 StatementsDep = Annotated[Statements, Depends(get_statements)]
+PortalDep = Annotated[Portal, Depends(get_portal)]
 RefundsDep = Annotated[Refunds, Depends(get_refunds)]
 KioskKeysDep = Annotated[KioskKeys, Depends(get_kiosk_keys)]
 KioskNoncesDep = Annotated[KioskNonces, Depends(get_kiosk_nonces)]

@@ -1,11 +1,12 @@
-"""Saku's web pages, served by the API: the sign-in, and the operators' case console.
+"""Saku's web pages, served by the API: the sign-in, the operators' case console, and the
+guardian portal.
 `install` adds them to the app (see `pages` for what every page shares)."""
 
 from __future__ import annotations
 
 from fastapi import FastAPI
 
-from api.web import console, sign_in
+from api.web import console, guardian, sign_in
 from api.web.pages import ASSETS_URL, Assets, install_errors
 
 
@@ -14,3 +15,4 @@ def install(app: FastAPI) -> None:
     app.mount(ASSETS_URL, Assets(), name="web-assets")
     app.include_router(sign_in.router)
     app.include_router(console.router)
+    app.include_router(guardian.router)

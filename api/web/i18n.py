@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from api.web.guardian_texts import GUARDIAN_TEXTS
+
 LANGUAGES = ("en", "id")
 DEFAULT_LANGUAGE = "en"
 LANGUAGE_NAMES = {"en": "English", "id": "Bahasa Indonesia"}
@@ -283,6 +285,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "unit_s": "{n} dtk",
     },
 }
+
+
+for _lang, _texts in GUARDIAN_TEXTS.items():
+    CATALOGUE[_lang].update(_texts)
 
 
 def t(key: str, lang: str = DEFAULT_LANGUAGE, **values: object) -> str:

@@ -17,7 +17,7 @@ import io
 import re
 import uuid
 from datetime import datetime, time, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
@@ -65,6 +65,7 @@ guardian_forms = PageForm(Role.GUARDIAN)
 HOME = "/guardian"
 HISTORY_LIMIT = 500
 MAX_ID = 64
+AMOUNT = re.compile(r"^(\d{1,15}|\d{1,3}([.,]\d{3}){1,4})$")
 REQUEST_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 CONSENT_CHOICES = (Decision.CONSENT, Decision.OBJECT, Decision.WITHDRAW)
 
@@ -90,20 +91,16 @@ def _money(
 ) -> Decimal | None:
     """An amount the guardian typed (whole rupiah, "10000" or "10.000"): None when left
     empty (and allowed), 422 with the reason otherwise."""
-    raw = form.get(name).replace(".", "").replace(",", "").replace(" ", "")
+    raw = form.get(name).replace(" ", "")
     label = _text(request, f"field_{name}")
     if not raw:
         if required:
             raise PageError(422, _text(request, "amount_required", field=label))
         return None
-    if len(raw) > 15:
+    # whole rupiah: digits, grouped by thousands with dots or commas if the guardian likes
+    if len(raw) > 20 or not AMOUNT.match(raw):
         raise PageError(422, _text(request, "amount_invalid", field=label))
-    try:
-        value = Decimal(raw)
-    except InvalidOperation:
-        raise PageError(422, _text(request, "amount_invalid", field=label)) from None
-    if not value.is_finite() or value < 0 or value != value.to_integral_value():
-        raise PageError(422, _text(request, "amount_invalid", field=label))
+    value = Decimal(raw.replace(".", "").replace(",", ""))
     if value > min(cap, MAX_MONEY):
         raise PageError(422, _text(request, "amount_above_cap", field=label, cap=f"{cap:,.0f}"))
     return value

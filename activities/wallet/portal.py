@@ -55,7 +55,8 @@ class HistoryRow:
     reference: str
     amount: Decimal
     status: str  # approved | declined | refunded | voided | credited | moved
-    reason: str | None
+    reason: str | None  # as the child was told it (English)
+    reason_code: str | None
     kiosk: str | None
     category: str | None
     offline: bool
@@ -92,17 +93,18 @@ HISTORY_KINDS = ("purchase", "topup", "transfer")
 _HISTORY_SQL = """
 SELECT * FROM (
     SELECT 'purchase' AS kind, p.kiosk_tx_id AS reference, p.amount, p.status, p.reason,
-           k.name AS kiosk, pc.name AS category, p.offline, p.debt, p.created_at AS at
+           p.reason_code, k.name AS kiosk, pc.name AS category, p.offline, p.debt,
+           p.created_at AS at
       FROM payments p
       LEFT JOIN kiosks k ON k.tenant_id = p.tenant_id AND k.id = p.kiosk_id
       LEFT JOIN product_categories pc ON pc.tenant_id = p.tenant_id AND pc.id = p.category_id
      WHERE p.tenant_id = %(t)s AND p.student_id = %(s)s
     UNION ALL
-    SELECT 'topup', id, amount, status, reason, NULL, NULL, false, 0, created_at
+    SELECT 'topup', id, amount, status, reason, reason_code, NULL, NULL, false, 0, created_at
       FROM topups WHERE tenant_id = %(t)s AND student_id = %(s)s
     UNION ALL
     SELECT CASE WHEN from_student = %(s)s THEN 'transfer_out' ELSE 'transfer_in' END,
-           id, amount, 'moved', NULL, NULL, NULL, false, 0, created_at
+           id, amount, 'moved', NULL, NULL, NULL, NULL, false, 0, created_at
       FROM wallet_transfers
      WHERE tenant_id = %(t)s AND (from_student = %(s)s OR to_student = %(s)s)
 ) h

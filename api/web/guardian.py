@@ -43,7 +43,7 @@ from api.deps import (
     TemplateVaultDep,
 )
 from api.routes.biometrics import start_erasure
-from api.web.i18n import t
+from api.web.i18n import CATALOGUE, t
 from api.web.pages import (
     DISPLAY_ZONE,
     PageError,
@@ -148,6 +148,17 @@ def notice_text(notice: Notice, name: str, lang: str) -> str:
     return t(key if t(key, lang) != key else "notice_other", lang, **values)
 
 
+def reason_text(row: HistoryRow, lang: str) -> str:
+    """Why a movement was declined, in the page's language: the words the child was told
+    (English), or their translation by the decline's code where the catalogue has one."""
+    if not row.reason:
+        return ""
+    key = f"reason_{row.reason_code}"
+    if lang == "en" or not row.reason_code or key not in CATALOGUE.get(lang, {}):
+        return row.reason
+    return t(key, lang, category=row.category or "")
+
+
 def _done(url: str, key: str) -> Response:
     return redirect(f"{url}?done={key}")
 
@@ -231,6 +242,7 @@ async def history(
         session,
         child=children[0] if children else None,
         rows=rows,
+        reason=lambda row: reason_text(row, language(request)),
         kinds=HISTORY_KINDS,
         chosen=chosen,
         csv_url=child_url(student_id, "history.csv")

@@ -138,6 +138,13 @@ async def test_limits_and_blocks_apply_to_the_next_payment_are_audited_and_liste
     history = await guardian.get(child(home, 0, "history"))
     assert blocked["reference"] in history.text and "Snacks is blocked" in history.text
     assert "Daily limit reached." in history.text
+    # in Bahasa Indonesia, the reasons too
+    indonesian = await guardian.get(
+        child(home, 0, "history"), headers={"Accept-Language": "id-ID,id;q=0.9"}
+    )
+    assert 'lang="id"' in indonesian.text
+    assert "Snacks diblokir oleh orang tua." in indonesian.text
+    assert "Batas harian untuk Meals tercapai." in indonesian.text
     page = (await guardian.get(settings)).text
     assert 'value="5000"' in page and 'value="2500"' in page
     async with pool.connection() as conn:

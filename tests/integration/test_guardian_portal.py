@@ -276,3 +276,45 @@ async def test_every_amount_and_text_is_bounded_with_a_clear_4xx(
     assert (await post("/guardian/notifications/read", id="12ab")).status_code == 400
     pin = await post(child(home, 0, "pin"), pin="8642", pin_again="8642")
     assert pin.status_code == 303
+
+
+async def test_an_auto_top_up_is_asked_for_once_per_crossing_and_never_past_the_cap(
+    stack: Settings, pool: Pool, client: httpx.AsyncClient, app: FastAPI
+) -> None:
+    own = await family(stack, pool, client)
+    budi = own.children[0]
+    signed = await signed_in(app, own.username)
+    try:
+        settings = f"/guardian/children/{budi}/settings"
+        done = await form_post(
+            signed,
+            settings,
+            f"/guardian/children/{budi}/auto-topup",
+            {"below": "48000", "topup_amount": "1990000"},
+        )
+        assert done.status_code == 303
+        page = (await signed.get(settings)).text
+        assert "below Rp 48,000, ask for Rp 1,990,000" in page
+    finally:
+        await signed.aclose()
+    crossing = await own.world.pay(budi, "3000")  # 50,000 -> 47,000: below 48,000
+    await own.world.pay(budi, "1000")  # still below: no second request
+    async with pool.connection() as conn:
+        rows = await (
+            await conn.execute(
+                "SELECT id, amount, cause, virtual_account FROM topup_requests "
+                "WHERE tenant_id = %s AND student_id = %s",
+                (own.world.tenant, budi),
+            )
+        ).fetchall()
+        audited = await (
+            await conn.execute(
+                "SELECT details FROM audit_log WHERE tenant_id = %s AND action = %s",
+                (own.world.tenant, "auto_topup.set"),
+            )
+        ).fetchall()
+    assert len(rows) == 1
+    # never past the e-money cap (2,000,000): 47,000 + 1,953,000
+    assert rows[0]["amount"] == Decimal(1_953_000)
+    assert rows[0]["cause"].endswith(crossing["reference"])
+    assert [a["details"] for a in audited] == [{"below": "48000", "amount": "1990000"}]

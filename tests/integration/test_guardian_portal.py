@@ -318,3 +318,30 @@ async def test_an_auto_top_up_is_asked_for_once_per_crossing_and_never_past_the_
     assert rows[0]["amount"] == Decimal(1_953_000)
     assert rows[0]["cause"].endswith(crossing["reference"])
     assert [a["details"] for a in audited] == [{"below": "48000", "amount": "1990000"}]
+
+
+async def test_a_guardian_records_their_own_fingerprint_decision_and_withdraws_it(
+    home: Family, guardian: httpx.AsyncClient, pool: Pool
+) -> None:
+    settings = child(home, 1, "settings")
+    consent = child(home, 1, "consent")
+    assert 'data-consent="not-allowed"' in (await guardian.get(settings)).text
+    done = await form_post(guardian, settings, consent, {"decision": "consent"})
+    assert done.headers["location"] == f"{settings}?done=consent"
+    page = (await guardian.get(settings)).text
+    assert 'data-consent="allowed"' in page and "1 guardian(s) consent" in page
+    await form_post(guardian, settings, consent, {"decision": "withdraw"})
+    page = (await guardian.get(settings)).text
+    assert 'data-consent="not-allowed"' in page and "consent was withdrawn" in page
+    async with pool.connection() as conn:
+        parties = await (
+            await conn.execute(
+                "SELECT party, decision FROM biometric_consent_events "
+                "WHERE tenant_id = %s AND student_id = %s ORDER BY at, id",
+                (home.world.tenant, home.children[1]),
+            )
+        ).fetchall()
+    assert [(p["party"], p["decision"]) for p in parties] == [
+        (f"guardian:{home.guardian_id}", "consent"),
+        (f"guardian:{home.guardian_id}", "withdraw"),
+    ]

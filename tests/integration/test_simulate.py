@@ -15,6 +15,7 @@ from decimal import Decimal
 import psycopg
 import pytest
 
+from core.security import verify_password
 from core.settings import Settings
 from saku.stack import manager
 from tests.stackutil import private_settings, remove_var_dir
@@ -72,6 +73,29 @@ def test_a_small_canteen_day_runs_end_to_end(day: tuple[Settings, str]) -> None:
     assert re.search(r"offline\s+[1-9]\d* sales replayed", out), out
     assert re.search(r"alerts\s+.*offline-cap-evasion@1.0.0 [1-9]", out), out
     assert re.search(r"ledger\s+.*: OK$", out, re.MULTILINE), out
+
+
+def test_the_day_ends_with_a_ready_guardian_sign_in_to_the_portal(
+    day: tuple[Settings, str],
+) -> None:
+    settings, out = day
+    portal = re.search(r"the guardian portal: (http://\S+)/guardian", out)
+    assert portal is not None, out
+    assert portal[1] == f"http://{settings.api_host}:{settings.api_port}"
+    sign_in = re.search(r"sign in as (\S+) with password (\S+)", out)
+    assert sign_in is not None, out
+    with psycopg.connect(settings.resolved_database_url()) as conn:
+        row = conn.execute(
+            "SELECT u.role, u.password_hash, count(sg.student_id) FROM users u "
+            "JOIN guardians g ON g.user_id = u.id "
+            "JOIN student_guardians sg ON sg.tenant_id = g.tenant_id AND sg.guardian_id = g.id "
+            "WHERE u.username = %s GROUP BY 1, 2",
+            (sign_in[1],),
+        ).fetchone()
+    assert row is not None
+    role, password_hash, children = row
+    assert (role, children) == ("guardian", 2)
+    assert verify_password(str(password_hash), sign_in[2])
 
 
 ALERTING_TYPOLOGIES = """SELECT count(*) FROM evaluations e,

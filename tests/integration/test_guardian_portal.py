@@ -17,10 +17,11 @@ from fastapi import FastAPI
 
 from activities.accounts import create_user
 from core.db import Pool
-from core.security import Role
+from core.security import Role, verify_password
 from core.settings import Settings
 from tests.integration.case_world import PASSWORD, csrf_of, signed_in
 from tests.integration.guardian_world import Family, family
+from tests.integration.wallet_world import PIN
 
 pytestmark = pytest.mark.integration
 
@@ -232,7 +233,7 @@ async def test_money_moves_between_siblings_once_per_request(
 
 
 async def test_every_amount_and_text_is_bounded_with_a_clear_4xx(
-    home: Family, guardian: httpx.AsyncClient
+    home: Family, guardian: httpx.AsyncClient, pool: Pool
 ) -> None:
     settings = child(home, 0, "settings")
     token = csrf_of((await guardian.get(settings)).text)
@@ -276,6 +277,17 @@ async def test_every_amount_and_text_is_bounded_with_a_clear_4xx(
     assert (await post("/guardian/notifications/read", id="12ab")).status_code == 400
     pin = await post(child(home, 0, "pin"), pin="8642", pin_again="8642")
     assert pin.status_code == 303
+    async with pool.connection() as conn:
+        row = await (
+            await conn.execute(
+                "SELECT s.pin_hash, (SELECT count(*) FROM audit_log a WHERE a.tenant_id = "
+                "s.tenant_id AND a.action = 'pin.reset' AND a.target = 'student:' || s.id) AS n "
+                "FROM students s WHERE s.tenant_id = %s AND s.id = %s",
+                (home.world.tenant, home.children[0]),
+            )
+        ).fetchone()
+    assert row is not None and row["n"] == 1
+    assert verify_password(row["pin_hash"], "8642") and not verify_password(row["pin_hash"], PIN)
 
 
 async def test_an_auto_top_up_is_asked_for_once_per_crossing_and_never_past_the_cap(

@@ -70,3 +70,9 @@ CREATE TABLE wallet_transfers (
 );
 CREATE INDEX wallet_transfers_from_idx ON wallet_transfers (tenant_id, from_student);
 CREATE INDEX wallet_transfers_to_idx ON wallet_transfers (tenant_id, to_student);
+
+-- No statistics on tenant_id (see 0016): lookups by key stay on the key's index.
+ALTER TABLE guardian_inbox ALTER COLUMN tenant_id SET STATISTICS 0;
+ALTER TABLE student_auto_topups ALTER COLUMN tenant_id SET STATISTICS 0;
+ALTER TABLE topup_requests ALTER COLUMN tenant_id SET STATISTICS 0;
+ALTER TABLE wallet_transfers ALTER COLUMN tenant_id SET STATISTICS 0;

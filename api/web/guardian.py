@@ -41,6 +41,7 @@ from api.deps import (
     ResourcesDep,
     SettingsDep,
     TemplateVaultDep,
+    WebSessionsDep,
 )
 from api.routes.biometrics import start_erasure
 from api.web.i18n import CATALOGUE, t
@@ -59,9 +60,31 @@ from core.biometrics.consent import Decision
 from core.biometrics.types import ErasureRequest
 from core.security import Role
 
+
+class FamilyPage(PageUser):
+    """A guardian's page (`PageUser`): once the guardian is known, it speaks Bahasa
+    Indonesia unless they choose English (or their browser asks for it)."""
+
+    async def __call__(self, request: Request, sessions: WebSessionsDep) -> WebSession:
+        session = await super().__call__(request, sessions)
+        request.state.default_language = "id"
+        return session
+
+
+class FamilyForm(PageForm):
+    """A guardian's form (`PageForm`), answered in Bahasa Indonesia by default."""
+
+    async def __call__(  # type: ignore[override]
+        self, request: Request, sessions: WebSessionsDep
+    ) -> SubmittedForm:
+        form = await super().__call__(request, sessions)
+        request.state.default_language = "id"
+        return form
+
+
 router = APIRouter(prefix="/guardian", include_in_schema=False)
-guardians = PageUser(Role.GUARDIAN)
-guardian_forms = PageForm(Role.GUARDIAN)
+guardians = FamilyPage(Role.GUARDIAN)
+guardian_forms = FamilyForm(Role.GUARDIAN)
 HOME = "/guardian"
 HISTORY_LIMIT = 500
 MAX_ID = 64

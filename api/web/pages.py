@@ -84,7 +84,9 @@ _env.filters["number"] = number
 
 
 def language(request: Request) -> str:
-    """The person's language: their choice (a cookie), else their browser's, else English."""
+    """The person's language: their choice (a cookie), else their browser's, else the
+    area's default (`request.state.default_language`, set by an area's router), else
+    English."""
     chosen = request.cookies.get(LANGUAGE_COOKIE, "")
     if chosen in LANGUAGES:
         return chosen
@@ -92,7 +94,8 @@ def language(request: Request) -> str:
         code = part.split(";")[0].strip().lower()[:2]
         if code in LANGUAGES:
             return code
-    return DEFAULT_LANGUAGE
+    default = getattr(request.state, "default_language", DEFAULT_LANGUAGE)
+    return default if default in LANGUAGES else DEFAULT_LANGUAGE
 
 
 def local_path(target: str | None, default: str = "/") -> str:

@@ -16,6 +16,7 @@ import pytest
 from fastapi import FastAPI
 
 from activities.accounts import create_user
+from api.web.pages import LANGUAGE_COOKIE
 from core.db import Pool
 from core.security import Role, verify_password
 from core.settings import Settings
@@ -34,6 +35,8 @@ async def home(stack: Settings, pool: Pool, client: httpx.AsyncClient) -> Family
 @pytest.fixture
 async def guardian(app: FastAPI, home: Family) -> AsyncIterator[httpx.AsyncClient]:
     signed = await signed_in(app, home.username)
+    assert 'lang="id"' in (await signed.get("/guardian")).text  # Bahasa Indonesia by default
+    signed.cookies.set(LANGUAGE_COOKIE, "en")  # these tests read English
     yield signed
     await signed.aclose()
 
@@ -140,9 +143,9 @@ async def test_limits_and_blocks_apply_to_the_next_payment_are_audited_and_liste
     assert blocked["reference"] in history.text and "Snacks is blocked" in history.text
     assert "Daily limit reached." in history.text
     # in Bahasa Indonesia, the reasons too
-    indonesian = await guardian.get(
-        child(home, 0, "history"), headers={"Accept-Language": "id-ID,id;q=0.9"}
-    )
+    guardian.cookies.set(LANGUAGE_COOKIE, "id")
+    indonesian = await guardian.get(child(home, 0, "history"))
+    guardian.cookies.set(LANGUAGE_COOKIE, "en")
     assert 'lang="id"' in indonesian.text
     assert "Snacks diblokir oleh orang tua." in indonesian.text
     assert "Batas harian untuk Meals tercapai." in indonesian.text
@@ -296,6 +299,7 @@ async def test_an_auto_top_up_is_asked_for_once_per_crossing_and_never_past_the_
     own = await family(stack, pool, client)
     budi = own.children[0]
     signed = await signed_in(app, own.username)
+    signed.cookies.set(LANGUAGE_COOKIE, "en")
     try:
         settings = f"/guardian/children/{budi}/settings"
         done = await form_post(

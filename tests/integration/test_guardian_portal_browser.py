@@ -128,6 +128,7 @@ async def test_a_guardian_looks_after_two_children_on_a_phone(
     # lower Budi's daily limit, block snacks
     await follow(page, children.nth(0).get_by_role("link", name=re.compile("^Limits and top-up")))
     await page.get_by_label("Daily limit (Rp)", exact=True).fill("5000")
+    await page.get_by_label("Warn me when the balance is below (Rp)").fill("70.000")
     limits = page.locator("form", has=page.get_by_label("Daily limit (Rp)", exact=True))
     await follow(page, limits.get_by_role("button", name="Save"))
     await page.get_by_role("status").filter(has_text="Limits saved").wait_for()
@@ -185,6 +186,12 @@ async def test_a_guardian_looks_after_two_children_on_a_phone(
     assert Decimal(await world.balance(sari)) == 60_000
     await page.goto(f"{served_api}/guardian")
     assert await children.nth(1).locator("[data-balance]").inner_text() == "Rp 60,000"
+    # Budi: today's spending against the limit (declines do not count), and low on money
+    assert await children.nth(0).locator("[data-today]").inner_text() == "Rp 3,000 of Rp 5,000"
+    warning = children.nth(0).get_by_role("status")
+    assert "below your alert of Rp 70,000" in await warning.inner_text()
+    assert await children.nth(1).get_by_role("status").count() == 0
+    await check(page, "09-children-after")
 
     # the notifications: the declines and the top-up, unread until read
     await follow(page, page.get_by_role("link", name="Notifications").first)

@@ -31,10 +31,11 @@ __all__ = ["browser", "served_api"]
 
 pytestmark = pytest.mark.integration
 PHONE = {"width": 360, "height": 740}
+DESKTOP = {"width": 1280, "height": 900}
 AXE = Axe()
 
 
-async def check(page: Page, name: str) -> None:
+async def check(page: Page, name: str, viewport: dict[str, int] = PHONE) -> None:
     """Screenshot the page, and no serious or critical accessibility violation on it."""
     await screenshot(page, f"guardian-{name}")
     results = await AXE.run(page)
@@ -42,7 +43,7 @@ async def check(page: Page, name: str) -> None:
     assert serious == [], f"{name}: {results.generate_report()}"
     # nothing wider than the phone: no sideways scrolling
     width = await page.evaluate("document.documentElement.scrollWidth")
-    assert width <= PHONE["width"], f"{name}: the page is {width} px wide"
+    assert width <= viewport["width"], f"{name}: the page is {width} px wide"
 
 
 async def follow(page: Page, control: Locator) -> None:
@@ -217,5 +218,11 @@ async def test_a_guardian_looks_after_two_children_on_a_phone(
         pytest.fail("the history link is not reachable with Tab")
     await page.keyboard.press("Enter")
     await page.wait_for_url(f"**/guardian/children/{budi}/history")
+    # and on a desktop: the children side by side
+    await page.set_viewport_size(DESKTOP)  # type: ignore[arg-type]
+    await page.goto(f"{served_api}/guardian")
+    first, second = [await children.nth(i).bounding_box() for i in (0, 1)]
+    assert first is not None and second is not None and first["y"] == second["y"]
+    await check(page, "10-children-desktop", DESKTOP)
     assert problems == []
     await context.close()

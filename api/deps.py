@@ -32,6 +32,7 @@ from activities.wallet.kiosk_keys import KioskKeys
 from activities.wallet.kiosk_nonces import KioskNonces
 from activities.wallet.office import SchoolOffice
 from activities.wallet.payouts import Payouts
+from activities.wallet.portal import Portal
 from activities.wallet.refunds import Refunds
 from activities.wallet.statements import Statements
 from activities.web_sessions import WebSessions
@@ -68,6 +69,10 @@ async def get_directory(resources: ResourcesDep) -> Directory:
 
 async def get_statements(resources: ResourcesDep) -> Statements:
     return Statements(resources.pool)
+
+
+async def get_portal(resources: ResourcesDep, settings: SettingsDep) -> Portal:
+    return Portal(resources.pool, settings.balance_cap_decimal)
 
 
 async def get_refunds(resources: ResourcesDep) -> Refunds:
@@ -137,6 +142,7 @@ async def get_payload_audit(resources: ResourcesDep) -> PayloadAudit:
 AccountsDep = Annotated[Accounts, Depends(get_accounts)]
 DirectoryDep = Annotated[Directory, Depends(get_directory)]
 StatementsDep = Annotated[Statements, Depends(get_statements)]
+PortalDep = Annotated[Portal, Depends(get_portal)]
 RefundsDep = Annotated[Refunds, Depends(get_refunds)]
 PayoutsDep = Annotated[Payouts, Depends(get_payouts)]
 SchoolOfficeDep = Annotated[SchoolOffice, Depends(get_school_office)]

@@ -19,6 +19,7 @@ from activities.monitoring.alerts import kafka_alert_publisher
 from activities.monitoring.history import HistoryStore
 from activities.registry import build_activities
 from activities.wallet.notifications import WebhookSender
+from activities.wallet.topup_requests import TopUpRequestRelay
 from activities.wallet.webhook_targets import WebhookPolicy
 from api.intake.consumer import DeadLetter, LoadMeter, ResumeFromDatabase, StreamConsumer
 from api.intake.selfcheck import selfcheck_handler
@@ -62,6 +63,14 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
         policy=WebhookPolicy(settings.webhook_allowed_hosts),
     )
     sending = asyncio.create_task(sender.run(stop), name="webhook-sender")
+    requests_topic = settings.topic(topics.TOPUP_REQUESTS.name)
+
+    async def to_bank(key: bytes, value: bytes) -> None:
+        await producer.send_and_wait(requests_topic, value, key=key)
+
+    relaying = asyncio.create_task(
+        TopUpRequestRelay(pool, to_bank).run(stop), name="topup-request-relay"
+    )
     try:
         client = await connect(settings)
         publish = kafka_alert_publisher(producer, settings.topic(topics.ALERTS.name))
@@ -86,7 +95,8 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
         # `stop` lets the sender finish its batch; if the worker failed instead, end it now
         if not stop.is_set():
             sending.cancel()
-        await asyncio.gather(sending, return_exceptions=True)
+            relaying.cancel()
+        await asyncio.gather(sending, relaying, return_exceptions=True)
         await webhooks.aclose()
         await producer.stop()
         await valkey.aclose()

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import re
 import uuid
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import time
 from decimal import Decimal
 from typing import Any
 
 import psycopg
+from psycopg.types.json import Jsonb
 
 from activities.wallet.ledger import Ledger
 from core.db import Pool
@@ -335,10 +336,18 @@ class Directory:
         return controls, [CategoryControl(**c) for c in categories]
 
     async def set_controls(
-        self, tenant: str, student_id: str, controls: Controls, updated_by: str
+        self,
+        tenant: str,
+        student_id: str,
+        controls: Controls,
+        updated_by: str,
+        *,
+        actor_role: str = "system",
     ) -> None:
+        """Set the limits and threshold, audited (effective on the student's next payment:
+        the authorisation reads them at each payment)."""
         try:
-            async with self.pool.connection() as conn:
+            async with self.pool.connection() as conn, conn.transaction():
                 await conn.execute(
                     """INSERT INTO student_controls (tenant_id, student_id, daily_limit,
                            weekly_limit, low_balance_threshold, updated_by)
@@ -357,14 +366,30 @@ class Directory:
                         updated_by,
                     ),
                 )
+                await audit(
+                    conn,
+                    tenant,
+                    updated_by,
+                    actor_role,
+                    "controls.set",
+                    f"student:{student_id}",
+                    {k: _text(v) for k, v in asdict(controls).items()},
+                )
         except psycopg.errors.IntegrityError as err:
             raise _explain(err, f"controls of student {student_id!r}") from err
 
     async def set_category_control(
-        self, tenant: str, student_id: str, control: CategoryControl
+        self,
+        tenant: str,
+        student_id: str,
+        control: CategoryControl,
+        *,
+        by: str = "system",
+        actor_role: str = "system",
     ) -> None:
+        """Block a category or limit it per day for the student, audited."""
         try:
-            async with self.pool.connection() as conn:
+            async with self.pool.connection() as conn, conn.transaction():
                 await conn.execute(
                     """INSERT INTO student_category_controls (tenant_id, student_id,
                            category_id, blocked, daily_limit) VALUES (%s, %s, %s, %s, %s)
@@ -372,13 +397,63 @@ class Directory:
                            blocked = EXCLUDED.blocked, daily_limit = EXCLUDED.daily_limit""",
                     (tenant, student_id, control.category_id, control.blocked, control.daily_limit),
                 )
+                await audit(
+                    conn,
+                    tenant,
+                    by,
+                    actor_role,
+                    "controls.category_set",
+                    f"student:{student_id}",
+                    {k: _text(v) for k, v in asdict(control).items()},
+                )
         except psycopg.errors.IntegrityError as err:
             raise _explain(err, f"category {control.category_id!r}") from err
 
-    async def clear_category_control(self, tenant: str, student_id: str, category_id: str) -> None:
-        async with self.pool.connection() as conn:
-            await conn.execute(
+    async def clear_category_control(
+        self,
+        tenant: str,
+        student_id: str,
+        category_id: str,
+        *,
+        by: str = "system",
+        actor_role: str = "system",
+    ) -> None:
+        async with self.pool.connection() as conn, conn.transaction():
+            cur = await conn.execute(
                 "DELETE FROM student_category_controls "
                 "WHERE tenant_id = %s AND student_id = %s AND category_id = %s",
                 (tenant, student_id, category_id),
             )
+            if cur.rowcount:
+                await audit(
+                    conn,
+                    tenant,
+                    by,
+                    actor_role,
+                    "controls.category_cleared",
+                    f"student:{student_id}",
+                    {"category_id": category_id},
+                )
+
+
+def _text(value: object) -> object:
+    return f"{value:f}" if isinstance(value, Decimal) else value
+
+
+async def audit(
+    conn: psycopg.AsyncConnection[Any],
+    tenant: str,
+    actor: str,
+    actor_role: str,
+    action: str,
+    target: str,
+    details: dict[str, Any],
+    reason: str = "",
+) -> None:
+    """An audit_log row in the caller's transaction (so it exists exactly when the change
+    does)."""
+    await conn.execute(
+        "INSERT INTO audit_log (tenant_id, actor, actor_role, action, target, reason, details) "
+        "VALUES (%s, %s, %s, %s, %s, %s, %s)",
+        (tenant, actor, actor_role, action, target, reason or action, Jsonb(details)),
+    )

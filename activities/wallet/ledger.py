@@ -3,8 +3,9 @@
 Amounts are signed: a credit is positive, a debit negative, and a posting's entries sum to
 zero (checked here, and again by a deferred trigger at commit). A student's wallet is
 credited by a top-up (from top-up clearing) and a refund (from the merchant), and debited by
-a purchase (to the merchant) and a payout (a leaver's balance, into payouts pending until
-the bank pays a guardian); it can never go below zero. Every posting carries the caller's
+a purchase (to the merchant), a payout (a leaver's balance, into payouts pending until
+the bank pays a guardian) and a transfer (between two wallets, siblings'); a wallet can
+never go below zero. Every posting carries the caller's
 idempotency key: the same key with the same entries posts once; with other entries it is
 refused.
 """
@@ -26,7 +27,7 @@ from core.db import Pool
 AccountKind = Literal[
     "student_wallet", "merchant_settlement", "topup_clearing", "offline_debt", "payouts_pending"
 ]
-PostingKind = Literal["topup", "purchase", "refund", "payout"]
+PostingKind = Literal["topup", "purchase", "refund", "payout", "transfer"]
 CENT = Decimal("0.0001")  # the ledger's precision: numeric(20, 4)
 
 
@@ -127,6 +128,11 @@ def payout(wallet: str, pending: str, amount: Decimal) -> list[Entry]:
     return [Entry(wallet, -amount), Entry(pending, amount)]
 
 
+def transfer(from_wallet: str, to_wallet: str, amount: Decimal) -> list[Entry]:
+    """A guardian moves money from one child's wallet to a sibling's."""
+    return [Entry(from_wallet, -amount), Entry(to_wallet, amount)]
+
+
 async def post_in(
     conn: AsyncConnection[DictRow],
     tenant: str,
@@ -159,7 +165,8 @@ async def post_in(
             # Only wallets keep a cached balance (for their floor): updating a canteen's or
             # the clearing account's balance row on every posting would make one hot row
             # that serialises every purchase of a school. Theirs are derived from entries.
-            # (A posting moves money of at most one wallet today, so one row is locked.)
+            # (A posting moves money of one wallet, or of two for a transfer between
+            # siblings, whose caller locks both rows first in a fixed order.)
             await conn.execute(
                 """UPDATE ledger_balances b SET balance = b.balance + e.amount
                    FROM (SELECT unnest(%s::text[]) AS account_id,

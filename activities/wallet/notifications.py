@@ -1,4 +1,5 @@
-"""Guardian notifications: queued in an outbox, delivered by a signed webhook.
+"""Guardian notifications: queued in an outbox, delivered by a signed webhook (and kept in
+each guardian's portal inbox, `guardian_inbox`, read or unread).
 
 `notify_guardians` writes the notification in the caller's transaction, so a notification
 exists exactly when what caused it was committed. `WebhookSender` delivers the outbox:
@@ -93,8 +94,19 @@ async def notify_guardians(
     dedup_key: str,
 ) -> int:
     """Queue a notification for every guardian of the student who has a webhook, in the
-    caller's transaction; returns how many were queued (0 for an already queued dedup_key)."""
-    stored = {"studentId": student_id, "payload": _check_payload(payload)}
+    caller's transaction; returns how many were queued (0 for an already queued dedup_key).
+    Every guardian of the student (webhook or not) finds it in their portal's inbox too."""
+    checked = _check_payload(payload)
+    stored = {"studentId": student_id, "payload": checked}
+    await conn.execute(
+        """INSERT INTO guardian_inbox (tenant_id, guardian_id, student_id, kind, payload,
+                                       dedup_key)
+           SELECT sg.tenant_id, sg.guardian_id, sg.student_id, %s, %s, %s
+             FROM student_guardians sg
+            WHERE sg.tenant_id = %s AND sg.student_id = %s
+           ON CONFLICT (tenant_id, guardian_id, dedup_key) DO NOTHING""",
+        (kind, Jsonb(checked), dedup_key, tenant, student_id),
+    )
     cur = await conn.execute(
         """INSERT INTO notification_outbox (tenant_id, guardian_id, kind, payload, dedup_key)
            SELECT sg.tenant_id, sg.guardian_id, %s, %s, %s

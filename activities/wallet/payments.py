@@ -3,7 +3,8 @@
 Screening authorises against the wallet's facts (student, balance, limits, categories, cap)
 and, if that passes, records the movement in the monitoring history and runs the monitoring
 rules. Settling stores the evaluation, then in one database transaction posts to the ledger,
-records the payment or top-up with its decision, and queues the guardians' notifications.
+records the payment or top-up with its decision, and queues the guardians' notifications
+(and their auto top-up request to the bank, when a purchase takes the balance below it).
 Each step is idempotent (keys: the kiosk's transaction id, the bank's top-up id), so a retry
 after a crash finds what the first attempt did.
 """
@@ -41,6 +42,7 @@ from core.wallet.authorisation import (
     balance_cap,
     effective_cap,
 )
+from core.wallet.portal import auto_topup_amount, auto_topup_request_id, virtual_account
 from core.wallet.types import (
     APPROVED,
     CREDITED,
@@ -236,6 +238,7 @@ class WalletActivities:
                 )
             else:
                 await _notify_low_balance(conn, tenant, request.student_id, amount, request.msg_id)
+                await self._ask_auto_topup(conn, tenant, request.student_id, amount, request.msg_id)
             row = await find_payment(conn, tenant, request.kiosk_id, request.kiosk_tx_id)
         if row is None:  # the student or kiosk vanished: nothing was recorded or posted
             unknown = UNKNOWN_STUDENT
@@ -359,6 +362,51 @@ class WalletActivities:
                 decline.reason,
             )
         return receipt_from_row(request.topup_id, row, monitoring)
+
+    async def _ask_auto_topup(
+        self,
+        conn: AsyncConnection[DictRow],
+        tenant: str,
+        student_id: str,
+        paid: Decimal,
+        msg_id: str,
+    ) -> None:
+        """Queue the guardian's auto top-up request to the bank when this purchase took the
+        balance below their threshold (in the payment's transaction: once per crossing);
+        the worker publishes it (`TopUpRequestRelay`)."""
+        row = await (
+            await conn.execute(
+                """SELECT b.balance, a.below, a.amount, sc.balance_cap FROM students s
+                   JOIN ledger_balances b ON b.tenant_id = s.tenant_id
+                    AND b.account_id = s.account_id
+                   JOIN student_auto_topups a ON a.tenant_id = s.tenant_id
+                    AND a.student_id = s.id
+                   JOIN schools sc ON sc.tenant_id = s.tenant_id AND sc.id = s.school_id
+                   WHERE s.tenant_id = %s AND s.id = %s""",
+                (tenant, student_id),
+            )
+        ).fetchone()
+        if row is None:
+            return
+        cap = effective_cap(self.default_balance_cap, row["balance_cap"])
+        asked = auto_topup_amount(
+            Decimal(row["balance"]), paid, Decimal(row["below"]), Decimal(row["amount"]), cap
+        )
+        if asked is None:
+            return
+        await conn.execute(
+            """INSERT INTO topup_requests (tenant_id, id, student_id, virtual_account, amount,
+                                           cause)
+               VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING""",
+            (
+                tenant,
+                auto_topup_request_id(tenant, msg_id),
+                student_id,
+                virtual_account(tenant, student_id),
+                asked,
+                msg_id,
+            ),
+        )
 
     async def _over_cap(
         self, conn: AsyncConnection[DictRow], request: TopUpRequest, amount: Decimal

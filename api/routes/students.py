@@ -137,7 +137,11 @@ async def set_controls(
     await _school_scope(directory, principal, student_id)
     with as_http():
         await directory.set_controls(
-            principal.tenant, student_id, Controls(**body.model_dump()), principal.subject
+            principal.tenant,
+            student_id,
+            Controls(**body.model_dump()),
+            principal.subject,
+            actor_role=principal.role.value,
         )
     return await controls(student_id, principal, directory)
 
@@ -159,7 +163,13 @@ async def set_category_control(
     await _school_scope(directory, principal, student_id)
     control = CategoryControl(category_id, body.blocked, body.daily_limit)
     with as_http():
-        await directory.set_category_control(principal.tenant, student_id, control)
+        await directory.set_category_control(
+            principal.tenant,
+            student_id,
+            control,
+            by=principal.subject,
+            actor_role=principal.role.value,
+        )
     return await controls(student_id, principal, directory)
 
 
@@ -175,5 +185,11 @@ async def clear_category_control(
     directory: DirectoryDep,
 ) -> ControlsOut:
     await _school_scope(directory, principal, student_id)
-    await directory.clear_category_control(principal.tenant, student_id, category_id)
+    await directory.clear_category_control(
+        principal.tenant,
+        student_id,
+        category_id,
+        by=principal.subject,
+        actor_role=principal.role.value,
+    )
     return await controls(student_id, principal, directory)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from api.web.guardian_texts import GUARDIAN_TEXTS
 from api.web.office_texts import OFFICE_TEXTS
 
 LANGUAGES = ("en", "id")
@@ -288,7 +289,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
 
 
 # each area's own words, kept beside its pages
-for _texts in (OFFICE_TEXTS,):
+for _texts in (OFFICE_TEXTS, GUARDIAN_TEXTS):
     for _lang, _entries in _texts.items():
         CATALOGUE[_lang].update(_entries)
 

@@ -44,7 +44,15 @@ SIGN_IN_CSRF_COOKIE = "saku_sign_in_csrf"
 LANGUAGE_COOKIE = "saku_lang"
 # every path the web pages own (besides "/"); the JSON API's auth tests leave them to the
 # pages' own (tests/integration/test_web_auth.py)
-PAGE_PREFIXES = ("/sign-in", "/sign-out", "/language", "/console", "/office", ASSETS_URL)
+PAGE_PREFIXES = (
+    "/sign-in",
+    "/sign-out",
+    "/language",
+    "/console",
+    "/office",
+    "/guardian",
+    ASSETS_URL,
+)
 # times are shown where the schools are
 DISPLAY_ZONE = ZoneInfo("Asia/Jakarta")
 
@@ -169,6 +177,8 @@ def areas(role: Role) -> list[tuple[str, str]]:
         found.append(("/console/cases", "console"))
     if role in OFFICE_ROLES:
         found.append(("/office", "office"))
+    if role is Role.GUARDIAN:
+        found.append(("/guardian", "guardian_portal"))
     return found
 
 

@@ -15,6 +15,7 @@ import httpx
 from activities.wallet.ledger import Ledger
 from core.db import Pool, create_pool
 from core.settings import Settings
+from saku.simulate.bank import answer_topup_requests
 from saku.simulate.day import CanteenDay, DayOptions
 from saku.simulate.school import School, set_up_school, staff_sign_in
 
@@ -102,6 +103,12 @@ async def run_canteen_day(
         school = await set_up_school(pool, students, kiosks, rng)
         consenting = sum(s.consent for s in school.students)
         say(f"  {consenting} families consented to fingerprints; the others pay by PIN")
+        # the bank answers the guardians' auto top-up requests all day
+        answered: list[str] = []
+        bank_closes = asyncio.Event()
+        bank = asyncio.create_task(
+            answer_topup_requests(settings, school.tenant, answered, bank_closes)
+        )
         with tempfile.TemporaryDirectory(prefix="saku-kiosks-") as folder:
             day = CanteenDay(settings, school, Path(folder), rng, say)
             await day.open_kiosks(httpx.AsyncHTTPTransport(), base_url)
@@ -146,6 +153,10 @@ async def run_canteen_day(
                 await _until(synced, 120, "the offline sync")
             finally:
                 day.close_kiosks()
+                bank_closes.set()
+                await asyncio.gather(bank, return_exceptions=True)
+        if answered:
+            say(f"  the bank answered {len(answered)} auto top-up request(s)")
         lines, ok = await _summary(pool, school)
         staff = await staff_sign_in(pool, school)
     print("\nthe day at SD Negeri Harapan (tenant " + school.tenant + ")")
@@ -153,4 +164,11 @@ async def run_canteen_day(
         print("  " + line)
     print(f"\nclick through the day: sign in at {base_url}/sign-in")
     print(f"  school office  {base_url}/office  staff: {staff[0]} / password: {staff[1]}")
+    family = school.guardian
+    print(
+        f"\nthe guardian portal: {base_url}/guardian\n"
+        f"  sign in as {family.username} with password {family.password}\n"
+        f"  (the parent of {family.children[0]} and {family.children[1]}; "
+        "this password is made for this run only)"
+    )
     return ok

@@ -18,6 +18,7 @@ from activities.monitoring.config_store import ConfigStore, import_bundle
 from activities.monitoring.defaults import default_bundle
 from activities.wallet.directory import CategoryControl, Controls, Directory
 from activities.wallet.kiosk_keys import KioskKeys
+from activities.wallet.portal import AutoTopUp, Portal
 from core.biometrics.consent import Decision
 from core.db import Pool
 from core.kiosk_signing import generate_key_pair
@@ -66,12 +67,22 @@ class Student:
     blocked: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class GuardianSignIn:
+    """A guardian who signs in to the portal: the parent of the first two students."""
+
+    username: str
+    password: str
+    children: tuple[str, str]
+
+
 @dataclass
 class School:
     tenant: str
     school_id: str
     kiosks: list[KioskIdentity]
     students: list[Student]
+    guardian: GuardianSignIn
 
     def by_id(self, student_id: str) -> Student:
         return next(s for s in self.students if s.id == student_id)
@@ -99,6 +110,12 @@ async def set_up_school(pool: Pool, students: int, kiosks: int, rng: random.Rand
         private_key, public_key = generate_key_pair()
         key_id = await keys.register(tenant, kiosk, public_key, admin)
         identities.append(KioskIdentity(tenant, kiosk, key_id, private_key))
+    # the family a newcomer signs in as: its password is made here, for this run only
+    username, password = f"wali-{tenant}", secrets.token_urlsafe(12)
+    async with pool.connection() as conn:
+        portal_user = await create_user(
+            conn, tenant_id=tenant, username=username, password=password, role=Role.GUARDIAN
+        )
     people = []
     for number in range(students):
         student = Student(
@@ -118,7 +135,13 @@ async def set_up_school(pool: Pool, students: int, kiosks: int, rng: random.Rand
             pin=None if student.consent else PIN,
         )
         guardian = f"g-{number:04d}"
-        await directory.create_guardian(tenant, guardian, f"Guardian of {student.name}")
+        if number == 1:  # the second student is the first one's sibling: one family
+            guardian = "g-0000"
+        else:
+            user_id = portal_user.id if number == 0 else None
+            await directory.create_guardian(
+                tenant, guardian, f"Guardian of {student.name}", user_id=user_id
+            )
         await directory.link_guardian(tenant, guardian, student.id)
         if student.consent:
             await consents.record(
@@ -138,7 +161,17 @@ async def set_up_school(pool: Pool, students: int, kiosks: int, rng: random.Rand
             await directory.set_category_control(
                 tenant, student.id, CategoryControl("sugary-drinks", blocked=True)
             )
-    return School(tenant, school, identities, people)
+    # the family's first child tops up automatically: below 20,000 the bank is asked for
+    # 50,000 (answered by the simulated bank, saku/simulate/bank.py)
+    await Portal(pool, Decimal(2_000_000)).set_auto_topup(
+        tenant,
+        people[0].id,
+        AutoTopUp(Decimal(20_000), Decimal(50_000)),
+        "g-0000",
+        Role.GUARDIAN.value,
+    )
+    family = GuardianSignIn(username, password, (people[0].id, people[1].id))
+    return School(tenant, school, identities, people, family)
 
 
 async def staff_sign_in(pool: Pool, school: School) -> tuple[str, str]:

@@ -84,6 +84,29 @@ def test_a_small_canteen_day_runs_end_to_end(day: tuple[Settings, str]) -> None:
     assert verify_password(str(user[2]), office[3])
 
 
+def test_the_day_ends_with_a_ready_guardian_sign_in_to_the_portal(
+    day: tuple[Settings, str],
+) -> None:
+    settings, out = day
+    portal = re.search(r"the guardian portal: (http://\S+)/guardian", out)
+    assert portal is not None, out
+    assert portal[1] == f"http://{settings.api_host}:{settings.api_port}"
+    sign_in = re.search(r"sign in as (\S+) with password (\S+)", out)
+    assert sign_in is not None, out
+    with psycopg.connect(settings.resolved_database_url()) as conn:
+        row = conn.execute(
+            "SELECT u.role, u.password_hash, count(sg.student_id) FROM users u "
+            "JOIN guardians g ON g.user_id = u.id "
+            "JOIN student_guardians sg ON sg.tenant_id = g.tenant_id AND sg.guardian_id = g.id "
+            "WHERE u.username = %s GROUP BY 1, 2",
+            (sign_in[1],),
+        ).fetchone()
+    assert row is not None
+    role, password_hash, children = row
+    assert (role, children) == ("guardian", 2)
+    assert verify_password(str(password_hash), sign_in[2])
+
+
 ALERTING_TYPOLOGIES = """SELECT count(*) FROM evaluations e,
     jsonb_array_elements(e.result->'adjudication'->'typologies') x
     WHERE (x->>'review')::boolean"""

@@ -44,7 +44,8 @@ from api.deps import (
     WebSessionsDep,
 )
 from api.routes.biometrics import start_erasure
-from api.web.i18n import CATALOGUE, t
+from api.web.guardian_texts import DECLINE_REASONS_ID
+from api.web.i18n import t
 from api.web.pages import (
     DISPLAY_ZONE,
     PageError,
@@ -176,10 +177,10 @@ def reason_text(row: HistoryRow, lang: str) -> str:
     (English), or their translation by the decline's code where the catalogue has one."""
     if not row.reason:
         return ""
-    key = f"reason_{row.reason_code}"
-    if lang == "en" or not row.reason_code or key not in CATALOGUE.get(lang, {}):
+    translated = DECLINE_REASONS_ID.get(row.reason_code or "") if lang == "id" else None
+    if translated is None:
         return row.reason
-    return t(key, lang, category=row.category or "")
+    return translated.format(category=row.category or "")
 
 
 def _done(url: str, key: str) -> Response:

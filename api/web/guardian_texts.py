@@ -246,17 +246,22 @@ GUARDIAN_TEXTS: dict[str, dict[str, str]] = {
         "pin_mismatch": "Kedua PIN tidak sama.",
         "request_id_invalid": "Formulir ini tidak valid; silakan buka lagi.",
         "notice_invalid": "Notifikasi tidak ditemukan.",
-        # why a payment or top-up was declined (the codes of core/wallet/authorisation.py)
-        "reason_insufficient_funds": "Uang di dompet tidak cukup.",
-        "reason_daily_limit": "Batas harian tercapai.",
-        "reason_weekly_limit": "Batas mingguan tercapai.",
-        "reason_category_blocked": "{category} diblokir oleh orang tua.",
-        "reason_category_limit": "Batas harian untuk {category} tercapai.",
-        "reason_student_inactive": "Dompet tidak aktif. Silakan ke kantor sekolah.",
-        "reason_other_school": "Kios ini milik sekolah lain.",
-        "reason_unknown_category": "Kategori barang ini belum diatur.",
-        "reason_monitoring_hold": "Perlu diperiksa. Silakan ke kantor sekolah.",
-        "reason_kiosk_inactive": "Kios ini dimatikan.",
-        "reason_balance_cap": "Isi ulang ini melebihi batas saldo dompet.",
     },
+}
+
+
+# Why a payment or top-up was declined, by the decline's code (core/wallet/authorisation.py),
+# in Bahasa Indonesia; in English the page shows the words the child was told.
+DECLINE_REASONS_ID: dict[str, str] = {
+    "insufficient_funds": "Uang di dompet tidak cukup.",
+    "daily_limit": "Batas harian tercapai.",
+    "weekly_limit": "Batas mingguan tercapai.",
+    "category_blocked": "{category} diblokir oleh orang tua.",
+    "category_limit": "Batas harian untuk {category} tercapai.",
+    "student_inactive": "Dompet tidak aktif. Silakan ke kantor sekolah.",
+    "other_school": "Kios ini milik sekolah lain.",
+    "unknown_category": "Kategori barang ini belum diatur.",
+    "monitoring_hold": "Perlu diperiksa. Silakan ke kantor sekolah.",
+    "kiosk_inactive": "Kios ini dimatikan.",
+    "balance_cap": "Isi ulang ini melebihi batas saldo dompet.",
 }

@@ -14,6 +14,8 @@ import redis.asyncio as redis
 
 from core.security import Principal, Role
 
+# the cookie that carries a session's id: the web pages and the codec endpoint read it
+SESSION_COOKIE = "saku_session"
 # secrets.token_urlsafe(32) is 43 characters; anything much longer is not one of ours
 _MAX_ID = 64
 

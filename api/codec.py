@@ -185,7 +185,7 @@ def tenant_to_seal(principal: Principal, payload: Payload) -> str:
 
 class CodecCors:
     """CORS for the codec's routes only, for the Temporal UI's pages: they call it from the
-    browser, with the codec's session cookie when their codec settings include credentials.
+    browser, with the console's session cookie when their codec settings include credentials.
     Every other route stays same-origin."""
 
     def __init__(self, app: ASGIApp, origins: Sequence[str]) -> None:

@@ -35,7 +35,7 @@ from activities.wallet.payouts import Payouts
 from activities.wallet.portal import Portal
 from activities.wallet.refunds import Refunds
 from activities.wallet.statements import Statements
-from activities.web_sessions import WebSessions
+from activities.web_sessions import SESSION_COOKIE, WebSessions
 from api.resources import Resources
 from core.security import InvalidToken, Principal, Role, decode_token
 from core.settings import Settings
@@ -185,26 +185,29 @@ def get_principal(
     return _principal_of(settings, credentials.credentials)
 
 
-# The codec endpoint's session cookie (set by its sign-in page, POST /codec/session): the
-# Temporal UI calls the codec from the browser and can send cookies, never a Saku token.
-CODEC_COOKIE = "saku_codec"
-
-
-def get_codec_principal(
+async def get_codec_principal(
     request: Request,
     settings: Annotated[Settings, Depends(get_settings)],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    sessions: WebSessionsDep,
 ) -> Principal:
-    """A bearer token (the CLI's `--codec-auth`), or else the codec's session cookie."""
+    """A bearer token (the CLI's `--codec-auth`), or else the console's session: the Temporal
+    UI calls the codec from the browser and sends its cookies, never a Saku token."""
     if credentials is not None and credentials.scheme.lower() == "bearer":
         return _principal_of(settings, credentials.credentials)
-    cookie = request.cookies.get(CODEC_COOKIE)
-    if not cookie:
+    session_id = request.cookies.get(SESSION_COOKIE)
+    if not session_id:
         raise _unauthorized(
-            "a bearer token is required, or sign in at /codec/sign-in (the Temporal UI sends "
-            "that session when its codec settings include cross-origin credentials)"
+            "sign in at /sign-in (the Temporal UI then sends that session when its codec "
+            "settings include cross-origin credentials), or pass a bearer token"
         )
-    return _principal_of(settings, cookie)
+    session = await sessions.get(session_id)
+    if session is None:
+        raise _unauthorized(
+            "the console session has ended (signed out or expired): sign in again at "
+            "/sign-in, or pass a bearer token"
+        )
+    return session.principal
 
 
 class RequireRoles:
@@ -247,7 +250,8 @@ class RequireRoles:
 
 
 class RequireCodecRoles(RequireRoles):
-    """`RequireRoles` for the codec endpoint, whose caller may come with its session cookie."""
+    """`RequireRoles` for the codec endpoint, whose caller may come with the console's
+    session instead of a token."""
 
     def __call__(
         self, request: Request, principal: Annotated[Principal, Depends(get_codec_principal)]

@@ -1,6 +1,7 @@
-"""Signing in with a username and password, defined once for every way in (the token
-endpoint, the codec's sign-in page): bounded input, throttled failures, a bounded number of
-password checks at once, and the same answer for a wrong name as for a wrong password."""
+"""Signing in with a username and password at the token endpoint (the console's sign-in
+page shares its limits and `api.sign_in_guard.authenticate`): bounded input, throttled
+failures, a bounded number of password checks at once, and the same answer for a wrong name
+as for a wrong password."""
 
 from __future__ import annotations
 

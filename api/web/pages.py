@@ -29,7 +29,7 @@ from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from starlette.types import Scope
 
-from activities.web_sessions import WebSession
+from activities.web_sessions import SESSION_COOKIE, WebSession
 from api.deps import WebSessionsDep
 from api.web.i18n import DEFAULT_LANGUAGE, LANGUAGE_NAMES, LANGUAGES, duration, t
 from core.monitoring.explain import number
@@ -39,7 +39,6 @@ from core.settings import Settings
 HERE = Path(__file__).resolve().parent
 ASSETS_URL = "/web-assets"
 SIGN_IN_URL = "/sign-in"
-SESSION_COOKIE = "saku_session"
 SIGN_IN_CSRF_COOKIE = "saku_sign_in_csrf"
 LANGUAGE_COOKIE = "saku_lang"
 # every path the web pages own (besides "/"); the JSON API's auth tests leave them to the

@@ -10,13 +10,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 
+from activities.web_sessions import SESSION_COOKIE
 from api.deps import AccountsDep, ResourcesDep, SettingsDep, WebSessionsDep
 from api.sign_in import MAX_PASSWORD, MAX_USERNAME
 from api.sign_in_guard import authenticate
 from api.web.i18n import LANGUAGES
 from api.web.pages import (
     LANGUAGE_COOKIE,
-    SESSION_COOKIE,
     SIGN_IN_CSRF_COOKIE,
     SIGN_IN_URL,
     PageForm,

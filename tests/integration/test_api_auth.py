@@ -37,10 +37,7 @@ PUBLIC = {
     "/docs/oauth2-redirect": "API documentation page (no data)",
     "/redoc": "API documentation page (no data)",
     "/docs-assets": "the documentation pages' scripts, styles and icon (packaged, no data)",
-    "/codec/sign-in": "the codec's sign-in page (a form, no data)",
-    "/codec/session": "the codec's sign-in (username and password) and sign-out (clears its "
-    "own cookie)",
-    "/docs-assets/redoc.standalone.js": "ReDoc's script, with its maker's logo made local",
+    "/docs-assets/redoc.standalone.js": "ReDoc's script, its logo our icon (packaged, no data)",
 }
 TENANT = "tenant-a"
 OTHER_TENANT = "tenant-b"

@@ -11,6 +11,8 @@ from __future__ import annotations
 import base64
 import json
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -18,6 +20,7 @@ from typing import Any
 import httpx
 import pytest
 import redis.asyncio as redis
+from fastapi import FastAPI
 from google.protobuf.json_format import MessageToDict
 from temporalio.api.common.v1 import Payload
 from temporalio.client import Client
@@ -27,6 +30,7 @@ from activities.accounts import create_user
 from activities.monitoring.config_store import ConfigStore, import_bundle
 from activities.monitoring.history import HistoryStore, Incoming
 from activities.payload_audit import PayloadAudit
+from activities.web_sessions import SESSION_COOKIE
 from api.intake.messages import parse_message
 from api.intake.service import Intake
 from core.biometrics.types import TemplateRef, load_workflow_id
@@ -38,6 +42,7 @@ from core.temporal.client import payload_keys_for
 from core.temporal.codec import EncryptionCodec, decode_message, payloads_in
 from devices.sensor.simulator import SensorSimulator
 from saku.iso20022_samples import financial_transaction
+from tests.integration.case_world import csrf_of
 from tests.integration.test_kiosk_fingerprints import agent_for
 from tests.integration.test_monitoring import REPORTABLE, bundle, msg_id
 from tests.integration.wallet_world import World, build_world
@@ -123,6 +128,18 @@ async def test_temporal_s_own_store_holds_no_plaintext_personal_data(
         headers=World(stack, client, bank, "", "", world.kiosk).token(Role.OPERATOR),
     )
     assert decided.status_code == 202, decided.text
+    supervisor = World(stack, client, bank, "", "", world.kiosk).token(Role.SUPERVISOR)
+
+    async def confirmed() -> bool:  # interdicted: four eyes, once the decision is recorded
+        answer = await client.post(
+            f"/tenants/{bank}/cases/{alert_id}/confirmation",
+            json={"note": "agreed"},
+            headers=supervisor,
+        )
+        assert answer.status_code in (202, 409), answer.text
+        return answer.status_code == 202
+
+    assert await eventually(confirmed, timeout=20)
     assert await temporal.get_workflow_handle(case_workflow_id(bank, alert_id)).result()
 
     codec = EncryptionCodec(payload_keys_for(stack))
@@ -289,43 +306,70 @@ async def test_the_ui_origin_may_call_the_codec_with_credentials_and_no_other_or
     assert "access-control-allow-origin" not in other.headers
 
 
-async def test_sign_in_sets_the_codec_session_that_decodes_without_a_token(
-    stack: Settings, pool: Pool, client: httpx.AsyncClient, temporal: Client
+@asynccontextmanager
+async def console_session(
+    app: FastAPI, username: str, password: str
+) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of its own, signed in at the console's sign-in page (its form, its CSRF)."""
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://saku.test"
+    ) as person:
+        yield await signed_in_at_console(person, username, password)
+
+
+async def signed_in_at_console(
+    person: httpx.AsyncClient, username: str, password: str
+) -> httpx.AsyncClient:
+    form = await person.get("/sign-in")
+    signed_in = await person.post(
+        "/sign-in",
+        data={"username": username, "password": password, "csrf_token": csrf_of(form.text)},
+    )
+    assert signed_in.status_code == 303, signed_in.text
+    cookie = signed_in.headers["set-cookie"].lower()
+    assert "httponly" in cookie and "samesite=strict" in cookie and "path=/" in cookie
+    return person
+
+
+async def test_the_console_session_of_an_operator_decodes_and_ends_with_signing_out(
+    stack: Settings, pool: Pool, app: FastAPI, client: httpx.AsyncClient, temporal: Client
 ) -> None:
     world, workflow_id = await a_payment(stack, pool, client)
     password = "codec-pass-" + uuid.uuid4().hex[:8]
-    names = {role: f"{role.value}-{uuid.uuid4().hex[:6]}" for role in (Role.OPERATOR, Role.ANALYST)}
+    roles = (Role.OPERATOR, Role.ANALYST, Role.GUARDIAN)
+    names = {role: f"{role.value}-{uuid.uuid4().hex[:6]}" for role in roles}
     async with pool.connection() as conn:
         for role, username in names.items():
             await create_user(
                 conn, tenant_id=world.tenant, username=username, password=password, role=role
             )
-    page = await client.get("/codec/sign-in")
-    assert page.status_code == 200 and 'action="/codec/session"' in page.text
-    analyst = await client.post(
-        "/codec/session", data={"username": names[Role.ANALYST], "password": password}
-    )
-    assert analyst.status_code == 403 and "saku_codec" not in analyst.headers.get("set-cookie", "")
-    wrong = await client.post(
-        "/codec/session", data={"username": names[Role.OPERATOR], "password": "wrong-password"}
-    )
-    assert wrong.status_code == 401
-    signed_in = await client.post(
-        "/codec/session", data={"username": names[Role.OPERATOR], "password": password}
-    )
-    assert signed_in.status_code == 200, signed_in.text
-    cookie = signed_in.headers["set-cookie"].lower()
-    assert "httponly" in cookie and "samesite=strict" in cookie and "path=/codec" in cookie
-
     history = await temporal.get_workflow_handle(workflow_id).fetch_history()
     [request] = history.events[0].workflow_execution_started_event_attributes.input.payloads
-    session = {"Cookie": f"saku_codec={signed_in.cookies['saku_codec']}"}
-    answer = await client.post("/codec/decode", json=body_of(request), headers=session)
-    assert values_of(answer)[0]["tenant_id"] == world.tenant
-    record = (await PayloadAudit(pool).decodes(world.tenant))[0]
-    assert record.reason == "codec endpoint (cookie)" and record.target == f"workflow:{workflow_id}"
-    signed_out = await client.delete("/codec/session")
-    assert signed_out.status_code == 204 and "saku_codec=" in signed_out.headers["set-cookie"]
+    body = body_of(request)
+
+    nobody = await client.post("/codec/decode", json=body)
+    assert nobody.status_code == 401 and "/sign-in" in nobody.json()["detail"]
+    for role in (Role.ANALYST, Role.GUARDIAN):
+        async with console_session(app, names[role], password) as other:
+            refused = await other.post("/codec/decode", json=body)
+            assert refused.status_code == 403, (role, refused.text)
+
+    async with console_session(app, names[Role.OPERATOR], password) as operator:
+        session_id = operator.cookies[SESSION_COOKIE]
+        answer = await operator.post("/codec/decode", json=body)
+        assert values_of(answer)[0]["tenant_id"] == world.tenant
+        record = (await PayloadAudit(pool).decodes(world.tenant))[0]
+        assert record.reason == "codec endpoint (console session)"
+        assert record.target == f"workflow:{workflow_id}"
+
+        home = await operator.get("/", follow_redirects=True)
+        signed_out = await operator.post("/sign-out", data={"csrf_token": csrf_of(home.text)})
+        assert signed_out.status_code == 303, signed_out.text
+        # the browser may keep the old cookie: the session is gone on the server all the same
+        operator.cookies.set(SESSION_COOKIE, session_id)
+        ended = await operator.post("/codec/decode", json=body)
+        assert ended.status_code == 401, ended.text
+        assert "/sign-in" in ended.json()["detail"]
 
 
 # --- search attributes that tell the outcome ----------------------------------------------

@@ -1,9 +1,10 @@
 """The Temporal UI and CLI read sealed payloads through Saku's codec endpoint.
 
-In Chromium: an operator signs in on the codec's page, and the Temporal UI (the embedded
-one, its codec settings pointing at the API and including credentials, as the sign-in page
-tells the operator) shows a kiosk payment's input decoded; without the session the same
-page shows only ciphertext. The CLI: `temporal workflow show` with `--codec-endpoint` and
+In Chromium: an operator signs in at the console (`/sign-in`), and the Temporal UI (the
+embedded one, its codec settings pointing at the API and including credentials) shows a
+kiosk payment's input decoded, the console's session going with the UI's calls to the
+codec; once they sign out of the console, and without a session at all, the same page shows
+only ciphertext. The CLI: `temporal workflow show` with `--codec-endpoint` and
 `--codec-auth` prints the decoded input, without them the sealed one."""
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import base64
 import json
 import shutil
 import uuid
+from urllib.parse import urlsplit
 
 import httpx
 from playwright.async_api import Browser, Page
@@ -78,30 +80,43 @@ async def test_the_temporal_ui_shows_a_payment_decoded_for_a_signed_in_operator_
 
     signed_in = await browser.new_context()
     page = await signed_in.new_page()
-    await page.goto(f"{served_api}/codec/sign-in")
-    await page.fill("input[name=username]", username)
-    await page.fill("input[name=password]", password)
-    await page.click("button[type=submit]")
-    await page.wait_for_selector("text=Signed in as")
-    await screenshot(page, "codec-signed-in")
+    await page.goto(f"{served_api}/sign-in")  # the console's own sign-in: one for people
+    await page.get_by_label("Username").fill(username)
+    await page.get_by_label("Password").fill(password)
+    async with page.expect_navigation():
+        await page.get_by_role("button", name="Sign in").click()
+    assert urlsplit(page.url).path.startswith("/console")
     await codec_settings(page, f"{served_api}/codec")
     await page.goto(workflow_page)
     await page.get_by_text(student).first.wait_for(timeout=30_000)
     await screenshot(page, "temporal-ui-payment-decoded")
+
+    # signing out of the console ends the UI's decoding too
+    await page.goto(f"{served_api}/console/cases")
+    async with page.expect_navigation():
+        await page.get_by_role("button", name="Sign out").click()
+    await page.goto(workflow_page)
+    await shows_it_sealed(page, workflow_id, student, sealed_input)
     await signed_in.close()
 
     anonymous = await browser.new_context()
     page = await anonymous.new_page()
     await codec_settings(page, f"{served_api}/codec")
     await page.goto(workflow_page)
+    await shows_it_sealed(page, workflow_id, student, sealed_input)
+    await screenshot(page, "temporal-ui-payment-sealed")
+    await anonymous.close()
+
+
+async def shows_it_sealed(page: Page, workflow_id: str, student: str, sealed: bytes) -> None:
+    """The UI's workflow page, drawn without a session: the ciphertext and the codec's
+    refusal, no personal data."""
     await page.get_by_text(workflow_id).first.wait_for(timeout=30_000)
     await asyncio.sleep(3)  # the codec's refusal, and the UI drawing what it has
-    await screenshot(page, "temporal-ui-payment-sealed")
     content = await page.content()
     assert student not in content
     assert "Codec Server could not connect" in content  # its refusal, as the UI says it
-    assert base64.b64encode(sealed_input).decode()[:60] in content  # the ciphertext shown
-    await anonymous.close()
+    assert base64.b64encode(sealed).decode()[:60] in content  # the ciphertext shown
 
 
 async def test_temporal_workflow_show_decodes_through_the_codec_endpoint(

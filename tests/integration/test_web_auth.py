@@ -14,8 +14,8 @@ import redis.asyncio as redis
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
-from activities.web_sessions import WebSessions
-from api.web.pages import SECURITY_HEADERS, SESSION_COOKIE, PageUser, is_page
+from activities.web_sessions import SESSION_COOKIE, WebSessions
+from api.web.pages import SECURITY_HEADERS, PageUser, is_page
 from core.security import Principal, Role
 from tests.integration.test_api_auth import all_routes
 

@@ -4,7 +4,8 @@ to skip. Screenshots go to `test-artifacts/screenshots/` (`SAKU_TEST_ARTIFACTS` 
 which CI keeps.
 
 Use: `from tests.browser import browser, served_api, screenshot` in a test module's
-namespace (pytest finds fixtures imported there)."""
+namespace (pytest finds fixtures imported there); `checked` also runs axe-core (bundled in
+axe-playwright-python, nothing fetched) on the page."""
 
 from __future__ import annotations
 
@@ -17,11 +18,13 @@ from pathlib import Path
 
 import pytest
 import uvicorn
+from axe_playwright_python.async_playwright import Axe
 from fastapi import FastAPI
 from playwright.async_api import Browser, Page, async_playwright
 
 from tests.system_packages import ensure_command
 
+_AXE = Axe()
 ARTIFACTS = Path(os.environ.get("SAKU_TEST_ARTIFACTS", "test-artifacts"))
 # the machine has no internet: without these Chromium keeps trying to reach Google's hosts
 _QUIET = [
@@ -82,4 +85,13 @@ async def screenshot(page: Page, name: str) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{re.sub(r'[^A-Za-z0-9_.-]', '_', name)}.png"
     await page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+async def checked(page: Page, name: str) -> Path:
+    """`screenshot`, then the page has no serious or critical accessibility violation."""
+    path = await screenshot(page, name)
+    results = await _AXE.run(page)
+    serious = [v for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
+    assert serious == [], f"{name}: {results.generate_report()}"
     return path

@@ -17,7 +17,7 @@ from temporalio.client import Client
 from core.cases import case_workflow_id
 from core.db import Pool
 from core.settings import Settings
-from tests.browser import browser, screenshot, served_api
+from tests.browser import browser, checked, served_api
 from tests.integration.case_world import PASSWORD, case_world, raise_alert
 
 __all__ = ["browser", "served_api"]
@@ -74,13 +74,13 @@ async def test_an_operator_works_a_case_and_a_supervisor_confirms_it(
     page = await context.new_page()
     await page.goto(f"{served_api}/console/cases")
     assert urlsplit(page.url).path == "/sign-in"  # no session: sign in first
-    await screenshot(page, "console-01-sign-in")
+    await checked(page, "console-01-sign-in")
     await sign_in(page, operator)
     assert urlsplit(page.url).path == "/console/cases"
     row = page.locator(f'tr[data-case="{alert_id}"]')
     await row.wait_for()
     assert "hand@1" in await row.inner_text()
-    await screenshot(page, "console-02-queue")
+    await checked(page, "console-02-queue")
 
     await follow(page, row.get_by_role("link", name=alert_id))
     assert await page.get_by_role("heading", name="Why it alerted").is_visible()
@@ -96,7 +96,7 @@ async def test_an_operator_works_a_case_and_a_supervisor_confirms_it(
     assert case_workflow_id(world.tenant, alert_id) in (
         await links.nth(1).get_attribute("href") or ""
     )
-    await screenshot(page, "console-03-case-explained")
+    await checked(page, "console-03-case-explained")
 
     await follow(page, page.locator("#summary").get_by_role("button", name="Assign to me"))
     assert (await page.locator("#assignee").inner_text()).strip().startswith("you")
@@ -105,11 +105,11 @@ async def test_an_operator_works_a_case_and_a_supervisor_confirms_it(
     assert "Creditor account opened today." in await page.locator("#notes").inner_text()
     await page.get_by_label("Confirmed fraud").check()
     await page.get_by_label("Why (kept in the audit trail)").fill("Mule account pattern.")
-    await screenshot(page, "console-04-deciding")
+    await checked(page, "console-04-deciding")
     await follow(page, page.get_by_role("button", name="Decide"))
     assert (await page.locator("#case-status").inner_text()) == "awaiting confirmation"
     assert "awaits a supervisor's confirmation" in await page.locator("#proposal").inner_text()
-    await screenshot(page, "console-05-awaiting-confirmation")
+    await checked(page, "console-05-awaiting-confirmation")
     await follow(page, page.get_by_role("button", name="Sign out"))
     assert urlsplit(page.url).path == "/sign-in"
     await context.close()
@@ -126,7 +126,7 @@ async def test_an_operator_works_a_case_and_a_supervisor_confirms_it(
     width = await page.evaluate("document.documentElement.scrollWidth")
     assert width <= PHONE["width"], f"the page is {width} px wide on a 360 px screen"
     await page.get_by_label("Why you agree (kept in the audit trail)").fill("Agreed, report it.")
-    await screenshot(page, "console-06-supervisor-phone")
+    await checked(page, "console-06-supervisor-phone")
     await follow(page, page.get_by_role("button", name="Confirm the decision"))
     assert (await page.locator("#case-status").inner_text()) == "decided"
 
@@ -140,7 +140,7 @@ async def test_an_operator_works_a_case_and_a_supervisor_confirms_it(
         assert step in actions, (step, actions)
     trail = await page.locator("#audit").inner_text()
     assert operator in trail and world.usernames["supervisor"] in trail
-    await screenshot(page, "console-07-decided-audit-trail")
+    await checked(page, "console-07-decided-audit-trail")
     await phone.close()
 
     served = urlsplit(served_api).netloc
@@ -178,8 +178,8 @@ async def test_the_queue_filters_and_sorts(
         "rows => rows.map(r => r.dataset.case)"
     )
     assert mine == [second]
-    await screenshot(page, "console-08-queue-filtered-phone")
+    await checked(page, "console-08-queue-filtered-phone")
     await page.goto(f"{served_api}/language/id?next=/console/cases")
     assert await page.get_by_role("heading", name="Antrean kasus").is_visible()
-    await screenshot(page, "console-09-queue-bahasa-indonesia")
+    await checked(page, "console-09-queue-bahasa-indonesia")
     await context.close()

@@ -16,14 +16,13 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Browser, Locator, Page
 
 from core import topics
 from core.db import Pool
 from core.settings import Settings
 from core.wallet.portal import virtual_account
-from tests.browser import browser, screenshot, served_api
+from tests.browser import browser, checked, served_api
 from tests.integration.guardian_world import PASSWORD, family
 from tests.stackutil import eventually
 
@@ -32,15 +31,11 @@ __all__ = ["browser", "served_api"]
 pytestmark = pytest.mark.integration
 PHONE = {"width": 360, "height": 740}
 DESKTOP = {"width": 1280, "height": 900}
-AXE = Axe()
 
 
 async def check(page: Page, name: str, viewport: dict[str, int] = PHONE) -> None:
-    """Screenshot the page, and no serious or critical accessibility violation on it."""
-    await screenshot(page, f"guardian-{name}")
-    results = await AXE.run(page)
-    serious = [v for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
-    assert serious == [], f"{name}: {results.generate_report()}"
+    """Screenshot, and no serious or critical accessibility violation."""
+    await checked(page, f"guardian-{name}")
     # nothing wider than the phone: no sideways scrolling
     width = await page.evaluate("document.documentElement.scrollWidth")
     assert width <= viewport["width"], f"{name}: the page is {width} px wide"

@@ -16,7 +16,6 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
-from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Browser, Page, expect
 
 from core.db import Pool
@@ -31,7 +30,7 @@ from devices.kiosk.screen import LANGUAGE_COOKIE
 from devices.kiosk.sensor import Sensor
 from devices.kiosk.slots import SlotMap
 from devices.sensor.simulator import SensorSimulator
-from tests.browser import browser, screenshot, served_api
+from tests.browser import browser, checked, served_api
 from tests.integration.wallet_world import PIN, World, build_world
 from tests.stackutil import eventually
 
@@ -41,7 +40,6 @@ pytestmark = pytest.mark.integration
 FINGER = "budi-right-thumb"
 KIOSK_SCREEN = {"width": 1280, "height": 800}  # a kiosk-sized landscape screen
 PHONE = {"width": 360, "height": 740}
-AXE = Axe()
 
 
 @dataclass
@@ -130,11 +128,8 @@ async def open_screen(browser: Browser, kiosk: Kiosk, viewport: dict[str, int]) 
 
 
 async def check(page: Page, state: str) -> None:
-    """Screenshot the state, and no serious or critical accessibility violation in it."""
-    await screenshot(page, f"kiosk-{state}")
-    results = await AXE.run(page)
-    serious = [v for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
-    assert serious == [], f"{state}: {results.generate_report()}"
+    """Screenshot, and no serious or critical accessibility violation."""
+    await checked(page, f"kiosk-{state}")
 
 
 async def choose(page: Page, group: str, label: str) -> None:

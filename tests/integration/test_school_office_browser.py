@@ -13,14 +13,13 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Browser, Locator, Page
 
 from activities.wallet.ledger import Ledger
 from core.db import Pool
 from core.kiosk_signing import encode_public_key, generate_key_pair
 from core.settings import Settings
-from tests.browser import browser, screenshot, served_api
+from tests.browser import browser, checked, served_api
 from tests.integration.office_world import (
     PASSWORD,
     enrol,
@@ -37,16 +36,12 @@ __all__ = ["browser", "served_api"]
 pytestmark = pytest.mark.integration
 PHONE = {"width": 360, "height": 740}
 DESKTOP = {"width": 1280, "height": 900}
-AXE = Axe()
 PAGES = ("/office/today", "/office/students", "/office/payments", "/office/kiosks")
 
 
 async def check(page: Page, name: str) -> None:
-    """Screenshot the page, and no serious or critical accessibility violation on it."""
-    await screenshot(page, f"office-{name}")
-    results = await AXE.run(page)
-    serious = [v for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
-    assert serious == [], f"{name}: {results.generate_report()}"
+    """Screenshot, and no serious or critical accessibility violation."""
+    await checked(page, f"office-{name}")
 
 
 async def follow(page: Page, control: Locator) -> None:

@@ -20,6 +20,13 @@ router = APIRouter(prefix="/v1/kiosk", tags=["kiosk"])
 
 TX_ID = r"^[A-Za-z0-9_.:-]{1,64}$"
 PIN_TRIES, PIN_LOCK_S = 5, 15 * 60
+
+
+def pin_failures_key(tenant: str, student_id: str) -> str:
+    """Valkey's count of a student's wrong PINs (the lock); a new PIN clears it."""
+    return f"saku:pin-failures:{tenant}:{student_id}"
+
+
 # the longest a kiosk may hold a sale before sending it (offline sales come by sync)
 MAX_AGE_S = 24 * 3600
 
@@ -96,7 +103,7 @@ async def check_pin(
     to guess without a limit."""
     if pin is None:
         raise HTTPException(422, detail="auth_method pin needs the pin")
-    failures_key = f"saku:pin-failures:{tenant}:{student_id}"
+    failures_key = pin_failures_key(tenant, student_id)
     failures = int(await resources.valkey.get(failures_key) or 0)
     if failures >= PIN_TRIES:
         raise HTTPException(403, detail="Too many wrong PINs. Please see the school office.")

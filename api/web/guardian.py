@@ -44,6 +44,7 @@ from api.deps import (
     WebSessionsDep,
 )
 from api.routes.biometrics import start_erasure
+from api.routes.kiosk_payments import pin_failures_key
 from api.web.guardian_texts import DECLINE_REASONS_ID
 from api.web.i18n import t
 from api.web.pages import (
@@ -494,6 +495,7 @@ async def reset_pin(
     student_id: str,
     form: Annotated[SubmittedForm, Depends(guardian_forms)],
     portal: PortalDep,
+    resources: ResourcesDep,
 ) -> Response:
     student_id = _own_child(form.session, student_id)
     principal = form.session.principal
@@ -505,6 +507,8 @@ async def reset_pin(
     await portal.reset_pin(
         principal.tenant, student_id, pin, principal.subject, principal.role.value
     )
+    # a child locked out by wrong tries can pay with the new PIN at once
+    await resources.valkey.delete(pin_failures_key(principal.tenant, student_id))
     return _done(child_url(student_id, "settings"), "pin")
 
 

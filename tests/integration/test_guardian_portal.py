@@ -13,9 +13,11 @@ from decimal import Decimal
 
 import httpx
 import pytest
+import redis.asyncio as redis
 from fastapi import FastAPI
 
 from activities.accounts import create_user
+from api.routes.kiosk_payments import pin_failures_key
 from api.web.pages import LANGUAGE_COOKIE
 from core.db import Pool
 from core.security import Role, verify_password
@@ -236,7 +238,7 @@ async def test_money_moves_between_siblings_once_per_request(
 
 
 async def test_every_amount_and_text_is_bounded_with_a_clear_4xx(
-    home: Family, guardian: httpx.AsyncClient, pool: Pool
+    home: Family, guardian: httpx.AsyncClient, pool: Pool, valkey: redis.Redis
 ) -> None:
     settings = child(home, 0, "settings")
     token = csrf_of((await guardian.get(settings)).text)
@@ -278,8 +280,12 @@ async def test_every_amount_and_text_is_bounded_with_a_clear_4xx(
     )
     assert same.status_code == 409
     assert (await post("/guardian/notifications/read", id="12ab")).status_code == 400
+    # the child had locked their PIN with wrong tries: the new one works at once
+    locked = pin_failures_key(home.world.tenant, home.children[0])
+    await valkey.set(locked, 5)
     pin = await post(child(home, 0, "pin"), pin="8642", pin_again="8642")
     assert pin.status_code == 303
+    assert await valkey.exists(locked) == 0
     async with pool.connection() as conn:
         row = await (
             await conn.execute(

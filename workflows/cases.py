@@ -31,9 +31,10 @@ with workflow.unsafe.imports_passed_through():
         DecideCase,
         case_workflow_id,
     )
+    from core.temporal import search_attributes as sa
 
 from workflows.alert_handoff import hand_off
-from workflows.policies import RETRY, moved_to_local
+from workflows.policies import RETRY, moved_to_local, search_by_status
 
 STEP = timedelta(seconds=30)
 
@@ -92,6 +93,7 @@ class CaseWorkflow:
             await workflow.execute_activity_method(
                 CaseActivities.escalate, case, start_to_close_timeout=STEP, retry_policy=RETRY
             )
+            _search_as(case, "escalated")
             await workflow.wait_condition(lambda: self._decision is not None)
         assert self._decision is not None
         if workflow.patched("four-eyes"):
@@ -103,6 +105,7 @@ class CaseWorkflow:
                 start_to_close_timeout=STEP,
                 retry_policy=RETRY,
             )
+        _search_as(case, self._decision.outcome)  # confirmed_fraud | false_positive
         return self._decision.outcome
 
     async def _decide_with_four_eyes(self, case: CaseRequest, decision: CaseDecision) -> None:
@@ -117,6 +120,8 @@ class CaseWorkflow:
         )
         if not awaits_confirmation:
             return
+        # an escalated confirmation stays awaiting one, as the case's row does
+        _search_as(case, "awaiting_confirmation")
         try:
             await workflow.wait_condition(
                 lambda: self._confirmation is not None,
@@ -147,6 +152,17 @@ class CaseWorkflow:
             with contextlib.suppress(TimeoutError):
                 await workflow.wait_condition(lambda: self._decision is not None, timeout=remaining)
         return self._decision is not None
+
+
+def _search_as(case: CaseRequest, status: str) -> None:
+    """The case's SakuStatus, with the labels a case started by the API or a batch has from
+    its start: a case an alerting workflow starts as its child has none until this."""
+    search_by_status(
+        status,
+        sa.TENANT.value_set(case.tenant_id),
+        sa.KIND.value_set("case"),
+        sa.MESSAGE_ID.value_set(case.msg_id),
+    )
 
 
 async def open_cases(tenant: str, alerting_msg_ids: list[str]) -> None:

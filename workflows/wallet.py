@@ -33,7 +33,7 @@ with workflow.unsafe.imports_passed_through():
     )
 
 from workflows.cases import open_cases
-from workflows.policies import RETRY
+from workflows.policies import RETRY, search_by_status
 
 STEP_TIMEOUT = timedelta(seconds=10)
 
@@ -121,7 +121,9 @@ class OfflineSyncWorkflow:
 
     @workflow.run
     async def run(self, sales: list[PaymentRequest]) -> list[Receipt]:
-        return [await _pay(sale, None) for sale in sorted(sales, key=lambda s: s.sold_at_ms)]
+        receipts = [await _pay(sale, None) for sale in sorted(sales, key=lambda s: s.sold_at_ms)]
+        search_by_status("synced")
+        return receipts
 
 
 # money owed to a guardian: the request is retried until the bank's topic has it, however

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from temporalio.client import Client
 
 from activities.wallet.ledger import Ledger
 from core.db import Pool
@@ -54,7 +55,7 @@ async def payment(pool: Pool, tenant: str, kiosk: str, tx: str) -> dict[str, obj
 
 
 async def test_offline_sales_replay_once_with_debt_and_a_cap_evasion_alert(
-    stack: Settings, pool: Pool, client: httpx.AsyncClient, tmp_path: Path
+    stack: Settings, pool: Pool, client: httpx.AsyncClient, temporal: Client, tmp_path: Path
 ) -> None:
     world = await build_world(stack, pool, client)
     student = await world.student(guardian_webhook="https://guardian-app.example/hooks")
@@ -103,6 +104,18 @@ async def test_offline_sales_replay_once_with_debt_and_a_cap_evasion_alert(
     assert any(p["monitoring"] == "ALRT" for p in replayed if p)
     assert await world.balance(student) == "0.0000"
     assert await Ledger(pool).balance(world.tenant, f"debt:{student}") == Decimal(-20000)
+
+    # each journal's workflow, once through, is found as synced
+    async def offline_syncs(status: str = "") -> list[str]:
+        query = f'SakuTenant = "{world.tenant}" AND SakuKind = "offline-sync"'
+        query += f' AND SakuStatus = "{status}"' if status else ""
+        return sorted([w.id async for w in temporal.list_workflows(query)])
+
+    async def both_synced() -> bool:  # one journal per kiosk
+        started = await offline_syncs()
+        return len(started) == 2 and await offline_syncs("synced") == started
+
+    assert await eventually(both_synced, timeout=20), await offline_syncs("synced")
 
     # the same journal again (a kiosk that crashed before marking it synced): ignored
     resent = await till_b.client.offline_sales(_entries(till_b))

@@ -686,6 +686,12 @@ async def test_a_case_nobody_decides_is_escalated_at_its_service_level(
         assert row is not None, "the alert opened no case"
         return str(row["status"]), bool(row["escalated"])
 
+    async def searched_as(status: str) -> bool:  # the case's SakuStatus, as operators see it
+        query = f'SakuTenant = "{tenant}" AND SakuKind = "case" AND SakuStatus = "{status}"'
+        return [w.id async for w in temporal.list_workflows(query)] == [
+            case_workflow_id(tenant, alert_id)
+        ]
+
     async with worker:
         receipts = await Intake(pool, history, temporal, task_queue).submit(
             incoming, micro_batch=True
@@ -704,6 +710,7 @@ async def test_a_case_nobody_decides_is_escalated_at_its_service_level(
 
         assert await eventually(escalated, timeout=30)
         assert (await case.describe()).status == WorkflowExecutionStatus.RUNNING
+        assert await eventually(lambda: searched_as("escalated"), timeout=20)
         await case.signal(
             CaseWorkflow.decide, CaseDecision("confirmed_fraud", "operator-rina", "late, but sure")
         )
@@ -725,10 +732,12 @@ async def test_a_case_nobody_decides_is_escalated_at_its_service_level(
         assert await eventually(confirmation_escalated, timeout=30)
         assert "no supervisor confirmed" in (await escalations())[1]
         assert await case_status() == ("awaiting_confirmation", True)
+        assert await eventually(lambda: searched_as("awaiting_confirmation"), timeout=20)
         # the decider's own confirmation counts for nothing; a second person's closes it
         await case.signal(CaseWorkflow.confirm, CaseConfirmation("operator-rina", "mine"))
         await case.signal(CaseWorkflow.confirm, CaseConfirmation("supervisor-sari", "agreed"))
         assert await case.result() == "confirmed_fraud"
+        assert await eventually(lambda: searched_as("confirmed_fraud"), timeout=20)
         async with pool.connection() as conn:
             cur = await conn.execute(
                 "SELECT confirmed_by FROM cases WHERE tenant_id = %s AND msg_id = %s",

@@ -42,9 +42,15 @@ from core.temporal.client import payload_keys_for
 from core.temporal.codec import EncryptionCodec, decode_message, payloads_in
 from devices.sensor.simulator import SensorSimulator
 from saku.iso20022_samples import financial_transaction
-from tests.integration.case_world import csrf_of
+from tests.integration.case_world import csrf_of, raise_alert
 from tests.integration.test_kiosk_fingerprints import agent_for
-from tests.integration.test_monitoring import REPORTABLE, bundle, msg_id
+from tests.integration.test_monitoring import (
+    REPORTABLE,
+    bundle,
+    confirm_when_awaited,
+    msg_id,
+    operator,
+)
 from tests.integration.wallet_world import World, build_world
 from tests.stackutil import eventually
 
@@ -375,8 +381,8 @@ async def test_the_console_session_of_an_operator_decodes_and_ends_with_signing_
 # --- search attributes that tell the outcome ----------------------------------------------
 
 
-async def test_visibility_finds_payments_and_top_ups_by_their_status_and_score(
-    stack: Settings, pool: Pool, client: httpx.AsyncClient, temporal: Client
+async def test_visibility_finds_payments_top_ups_and_cases_by_their_status_and_score(
+    stack: Settings, pool: Pool, client: httpx.AsyncClient, temporal: Client, bank: str
 ) -> None:
     world = await build_world(stack, pool, client)
     student = await world.student()
@@ -418,3 +424,24 @@ async def test_visibility_finds_payments_and_top_ups_by_their_status_and_score(
     assert answer.status_code == 200, answer.text
     listed_ids = [e["execution"]["workflowId"] for e in answer.json()["executions"]]
     assert listed_ids == [short["workflow_id"]]
+
+    # a case, by where it stands: an interdicted payment's decision awaits a supervisor,
+    # then the case has its outcome
+    await import_bundle(ConfigStore(pool), bank, bundle("1.0.0"))
+    alert_id = await raise_alert(client, stack, bank)
+    case_id = case_workflow_id(bank, alert_id)
+
+    async def case_is(status: str) -> bool:
+        query = f'SakuTenant = "{bank}" AND SakuKind = "case" AND SakuStatus = "{status}"'
+        return [w.id async for w in temporal.list_workflows(query)] == [case_id]
+
+    decided = await client.post(
+        f"/tenants/{bank}/cases/{alert_id}/decision",
+        json={"outcome": "false_positive", "note": "the parents' school fees"},
+        headers=operator(stack, bank),
+    )
+    assert decided.status_code == 202, decided.text
+    assert await eventually(lambda: case_is("awaiting_confirmation"), timeout=20)
+    await confirm_when_awaited(client, stack, bank, alert_id)
+    assert await temporal.get_workflow_handle(case_id).result() == "false_positive"
+    assert await eventually(lambda: case_is("false_positive"), timeout=20)

@@ -66,6 +66,9 @@ def _children_one_after_another(history: dict[str, Any]) -> bool:
     return len(started) > 1 and len(tasks) == len(started)
 
 
+# a case's steps after which it sets its status (escalated, awaiting confirmation, decided)
+_CASE_STATUS_STEPS = {"cases.escalate", "cases.decide", "cases.record_decision"}
+
 # patch id -> whether a history without its marker shows the old branch
 OLD_BRANCH: dict[str, Callable[[str, dict[str, Any]], bool]] = {
     # the batch as a regular activity
@@ -85,6 +88,11 @@ OLD_BRANCH: dict[str, Callable[[str, dict[str, Any]], bool]] = {
     ),
     # a payment's or top-up's outcome not set as its search attributes
     "wallet-search-attributes": lambda t, h: t in ("KioskPayment", "TopUp"),
+    # a case escalated or decided, or an offline journal synced, without its status set
+    "status-search-attributes": lambda t, h: (
+        (t == "OfflineSync" and bool(_events(h, "EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED")))
+        or (t == "AlertCase" and bool(_CASE_STATUS_STEPS & set(activity_types(h))))
+    ),
 }
 
 

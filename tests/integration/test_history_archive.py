@@ -129,7 +129,11 @@ async def test_a_run_that_died_is_finished_by_the_next_without_a_history_twice(
     state_file = tmp_path / "histories" / archiving.settings.temporal_namespace / "state.json"
     since = datetime.now(UTC) - timedelta(hours=1)  # before this module's namespace existed
     ArchiveState(archived_until=since).save(state_file)
-    until = datetime.now(UTC)
+    # The window ends a second before now, and the runs above closed before it: what other
+    # tests' workflows close meanwhile stays out of both archive runs, and what closed in
+    # the window has been listed by visibility by then (as the schedule's settle time does)
+    await asyncio.sleep(2)
+    until = datetime.now(UTC) - timedelta(seconds=1)
     await archive_closed_histories(archiving.client, tmp_path, now=until, settle=timedelta(0))
     files = list((tmp_path / "histories").rglob("*.jsonl.gz"))
     [kept] = [p for p in files if "NoOp" in p.parts]

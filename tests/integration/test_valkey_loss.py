@@ -33,7 +33,7 @@ import json
 import random
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -211,6 +211,10 @@ async def api(processes: Settings) -> AsyncIterator[httpx.AsyncClient]:
             yield client
 
 
+async def _equal(count: Awaitable[int], expected: int) -> bool:
+    return await count == expected
+
+
 async def stream_run(
     processes: Settings, pool: Pool, valkey: redis.Redis, api: httpx.AsyncClient, *, flush: bool
 ) -> tuple[dict[str, dict[str, Any]], int, int]:
@@ -227,10 +231,16 @@ async def stream_run(
             return await stored(pool, tenant) == PAYMENTS
 
         assert await eventually(all_stored, timeout=60)
+        keys = [_cache_key(tenant, f"e2e-{i:03d}") for i in range(PAYMENTS)]
+
+        async def cached_count() -> int:
+            return sum(value is not None for value in await valkey.mget(keys))
+
         if flush:
             await valkey.flushall()  # and no pacs.008 is stored after this point
-        keys = [_cache_key(tenant, f"e2e-{i:03d}") for i in range(PAYMENTS)]
-        cached = sum(value is not None for value in await valkey.mget(keys))
+        else:  # the consumer caches a batch's data just after its commit: wait for that
+            assert await eventually(lambda: _equal(cached_count(), PAYMENTS), timeout=10)
+        cached = await cached_count()
         await produce(processes, [status for _, status in payments])
         found = await evaluations(api, processes, tenant, [f"p2-{i:03d}" for i in range(PAYMENTS)])
         return {m: decision(e) for m, e in found.items()}, cached, flushes[0]

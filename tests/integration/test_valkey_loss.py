@@ -138,6 +138,11 @@ def bank_stream(tenant: str) -> list[tuple[dict[str, Any], dict[str, Any]]]:
 
 
 async def produce(settings: Settings, messages: list[dict[str, Any]]) -> None:
+    """The messages, in order, onto one partition. Spread over the topic's partitions, the
+    order the consumer reads them in would be up to the broker's fetches, and so would what
+    a pacs.002's evaluation knows of earlier payments' statuses (a payment settled by a
+    report read in a later batch is not yet settled): the two runs would differ by that,
+    not by Valkey."""
     producer = AIOKafkaProducer(bootstrap_servers=settings.resolved_kafka_bootstrap())
     await producer.start()
     try:
@@ -146,6 +151,7 @@ async def produce(settings: Settings, messages: list[dict[str, Any]]) -> None:
                 settings.topic(topics.TRANSACTIONS.name),
                 json.dumps(message).encode(),
                 key=end_to_end_id(message).encode(),
+                partition=0,
             )
             for message in messages
         ]

@@ -7,7 +7,7 @@ import asyncio
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, Literal, LiteralString
 
 from psycopg import AsyncConnection
 from psycopg.types.json import Jsonb
@@ -457,21 +457,28 @@ class CaseActivities:
     @activity.defn(name="cases.escalate")
     async def escalate(self, case: CaseRequest) -> None:
         """Nobody decided the case within its service level."""
+        await self._escalate(
+            case,
+            "status = 'escalated', escalated_at = now()",
+            "open",
+            "no decision within the service level",
+        )
+
+    async def _escalate(
+        self, case: CaseRequest, change: LiteralString, status: str, why: str
+    ) -> None:
+        """Apply `change` to the case if it is still in `status`, and record the escalation
+        in its trail (once: a retry finds the case changed already)."""
         async with self.pool.connection() as conn, conn.transaction():
             cur = await conn.execute(
-                "UPDATE cases SET status = 'escalated', escalated_at = now() "
-                "WHERE tenant_id = %s AND msg_id = %s AND status = 'open'",
-                (case.tenant_id, case.msg_id),
+                "UPDATE cases SET "
+                + change
+                + " WHERE tenant_id = %s AND msg_id = %s AND status = %s",
+                (case.tenant_id, case.msg_id, status),
             )
             if cur.rowcount == 1:
                 await _append_event(
-                    conn,
-                    case.tenant_id,
-                    case.msg_id,
-                    SYSTEM_ACTOR,
-                    "system",
-                    "escalated",
-                    "no decision within the service level",
+                    conn, case.tenant_id, case.msg_id, SYSTEM_ACTOR, "system", "escalated", why
                 )
 
     @activity.defn(name="cases.decide")
@@ -530,22 +537,12 @@ class CaseActivities:
     @activity.defn(name="cases.escalate_confirmation")
     async def escalate_confirmation(self, case: CaseRequest) -> None:
         """No supervisor confirmed the decision within the service level."""
-        async with self.pool.connection() as conn, conn.transaction():
-            cur = await conn.execute(
-                "UPDATE cases SET escalated_at = coalesce(escalated_at, now()) "
-                "WHERE tenant_id = %s AND msg_id = %s AND status = 'awaiting_confirmation'",
-                (case.tenant_id, case.msg_id),
-            )
-            if cur.rowcount == 1:
-                await _append_event(
-                    conn,
-                    case.tenant_id,
-                    case.msg_id,
-                    SYSTEM_ACTOR,
-                    "system",
-                    "escalated",
-                    "no supervisor confirmed the decision within the service level",
-                )
+        await self._escalate(
+            case,
+            "escalated_at = coalesce(escalated_at, now())",
+            "awaiting_confirmation",
+            "no supervisor confirmed the decision within the service level",
+        )
 
     @activity.defn(name="cases.confirm")
     async def confirm(self, request: ConfirmCase) -> None:

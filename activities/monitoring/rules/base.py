@@ -109,6 +109,10 @@ def run_rule(rule: Rule, config: RuleConfig, tx: Transaction, features: Features
     except Exception as err:  # a rule must answer: its failure is the `.err` outcome
         outcome = Classified(ERROR_OUTCOME, f"{type(err).__name__}: {err}")
     value = None if isinstance(measured, Exit) else measured
+    # the result's type says float: a count stays 2.0 on every path, and not 2 when the
+    # batch stores it but 2.0 when it has crossed a workflow (its converter follows the type)
+    if type(value) is int:
+        value = float(value)
     # positional: this runs for every rule of every transaction, and keywords cost more
     return RuleResult(
         config.id,

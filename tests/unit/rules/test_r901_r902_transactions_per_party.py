@@ -3,13 +3,18 @@ history in the transaction's direction, with bands of their own."""
 
 from __future__ import annotations
 
+import dataclasses
+import json
+
 import pytest
+from temporalio.converter import value_to_type
 
 from activities.monitoring.rules.base import Rule
 from activities.monitoring.rules.r901_outgoing_transactions_debtor import RULE as R901
 from activities.monitoring.rules.r902_incoming_transactions_creditor import RULE as R902
+from core.monitoring.results import RuleResult
 from core.monitoring.transactions import Edge
-from tests.unit.rules.factory import HOUR, NOW, edge, run, tx
+from tests.unit.rules.factory import HOUR, NOW, edge, features, run, tx
 from tests.unit.rules.sides import CREDITOR, DEBTOR, Side, twins
 
 TWINS = twins(R901, R902)
@@ -67,3 +72,12 @@ def test_the_other_direction_does_not_count(rule: Rule, side: Side) -> None:
 def test_unsuccessful_transaction_exits(rule: Rule, side: Side) -> None:
     result = run(rule, tx(status="RJCT"), side.along(_within_a_day(30)))
     assert result.sub_rule_ref == ".x00"
+
+
+def test_a_count_is_stored_alike_whether_or_not_it_crossed_a_workflow() -> None:
+    """The batch stores a rule result as the rule made it; the per-transaction workflow
+    stores it after Temporal's converter, which follows the result's type (float). A count
+    must read back the same either way (it once read 3 on one path and 3.0 on the other)."""
+    result = run(R901, feats=features(debtor_outgoing=_within_a_day(2)))
+    crossed = value_to_type(RuleResult, dataclasses.asdict(result))
+    assert json.dumps(result.indpdnt_varbl) == json.dumps(crossed.indpdnt_varbl) == "3.0"

@@ -1,4 +1,5 @@
-"""Increased account activity (volume), shared by rules 010 (debtor) and 011 (creditor).
+"""Increased account activity (volume), shared by rules 010 (debtor, outgoing) and 011
+(creditor, incoming): the same measure and configuration on each side.
 
 Convention: an account's history holds only *earlier* transactions, never the one being
 evaluated; the current interval's count adds it explicitly.
@@ -7,8 +8,17 @@ evaluated; the current interval's count adds it explicitly.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Literal
 
-from activities.monitoring.rules.base import Parameters, mean_and_stdev, param, successful
+from activities.monitoring.rules.base import (
+    Needs,
+    Parameters,
+    Rule,
+    mean_and_stdev,
+    param,
+    rule_config,
+    successful,
+)
 from core.monitoring.classify import (
     INSUFFICIENT_HISTORY,
     NO_VARIANCE_DOWNTURN,
@@ -16,7 +26,7 @@ from core.monitoring.classify import (
     Exit,
     Measurement,
 )
-from core.monitoring.transactions import Edge
+from core.monitoring.transactions import MS_PER_DAY, Edge, Features, Transaction
 
 
 def volume_zscore(
@@ -46,3 +56,58 @@ def volume_zscore(
     if stdev == 0:
         return Exit(NO_VARIANCE_UPTURN if current > mean else NO_VARIANCE_DOWNTURN)
     return (current - mean) / stdev
+
+
+def volume_rule(code: str, party: Literal["debtor", "creditor"]) -> Rule:
+    """Rule `code`: the volume of the debtor's outgoing or the creditor's incoming
+    transactions against the account's habit."""
+    direction = "outgoing" if party == "debtor" else "incoming"
+    heading = direction.capitalize()
+
+    def measure(tx: Transaction, features: Features, parameters: Parameters) -> Measurement:
+        account = getattr(features, party)
+        edges = getattr(account, direction)
+        return volume_zscore(edges, tx.created_at_ms, account.first_seen_ms, parameters)
+
+    history = Needs.DEBTOR_OUTGOING if party == "debtor" else Needs.CREDITOR_INCOMING
+    return Rule(
+        measure=measure,
+        needs=frozenset({history, Needs.ACCOUNT_AGE}),
+        default_config=rule_config(
+            code,
+            f"Increased account activity: volume - {party}",
+            parameters={
+                "evaluationIntervalTime": MS_PER_DAY,
+                "maxQueryRange": 30 * MS_PER_DAY,
+                "minimumNumberOfIntervals": 7,
+            },
+            exits=[
+                (".x00", "Unsuccessful transaction"),
+                (".x01", "Insufficient transaction history"),
+                (
+                    ".x03",
+                    f"No variance in history; current {direction} volume is above the average",
+                ),
+                (
+                    ".x04",
+                    f"No variance in history; current {direction} volume is at or below "
+                    "the average",
+                ),
+            ],
+            bands=[
+                (
+                    None,
+                    2,
+                    ".01",
+                    f"{heading} volume is within 2 standard deviations of the usual",
+                ),
+                (2, 3, ".02", f"{heading} volume is 2 to 3 standard deviations above the usual"),
+                (
+                    3,
+                    None,
+                    ".03",
+                    f"{heading} volume is 3 or more standard deviations above the usual",
+                ),
+            ],
+        ),
+    )

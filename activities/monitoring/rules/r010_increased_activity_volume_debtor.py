@@ -10,40 +10,6 @@ is insufficient history (.x01); a history with no variance exits .x03 when the c
 count is above its average and .x04 otherwise.
 """
 
-from __future__ import annotations
+from activities.monitoring.rules._volume import volume_rule
 
-from activities.monitoring.rules._volume import volume_zscore
-from activities.monitoring.rules.base import Needs, Parameters, Rule, rule_config
-from core.monitoring.classify import Measurement
-from core.monitoring.transactions import MS_PER_DAY, Features, Transaction
-
-
-def measure(tx: Transaction, features: Features, parameters: Parameters) -> Measurement:
-    account = features.debtor
-    return volume_zscore(account.outgoing, tx.created_at_ms, account.first_seen_ms, parameters)
-
-
-RULE = Rule(
-    measure=measure,
-    needs=frozenset({Needs.DEBTOR_OUTGOING, Needs.ACCOUNT_AGE}),
-    default_config=rule_config(
-        "010",
-        "Increased account activity: volume - debtor",
-        parameters={
-            "evaluationIntervalTime": MS_PER_DAY,
-            "maxQueryRange": 30 * MS_PER_DAY,
-            "minimumNumberOfIntervals": 7,
-        },
-        exits=[
-            (".x00", "Unsuccessful transaction"),
-            (".x01", "Insufficient transaction history"),
-            (".x03", "No variance in history; current outgoing volume is above the average"),
-            (".x04", "No variance in history; current outgoing volume is at or below the average"),
-        ],
-        bands=[
-            (None, 2, ".01", "Outgoing volume is within 2 standard deviations of the usual"),
-            (2, 3, ".02", "Outgoing volume is 2 to 3 standard deviations above the usual"),
-            (3, None, ".03", "Outgoing volume is 3 or more standard deviations above the usual"),
-        ],
-    ),
-)
+RULE = volume_rule("010", "debtor")

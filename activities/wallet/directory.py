@@ -6,6 +6,7 @@ Every create is idempotent for the same id and refuses a clash with a clear reas
 
 from __future__ import annotations
 
+import hashlib
 import re
 import uuid
 from dataclasses import asdict, dataclass
@@ -67,6 +68,18 @@ class OfflineCaps:
 
     per_student_per_day: Decimal
     per_kiosk_unsynced: Decimal
+
+
+_ROSTER = (
+    "SELECT id, display_name FROM students WHERE tenant_id = %s AND school_id = %s "
+    "AND status = 'active' ORDER BY id LIMIT %s"
+)
+
+
+def roster_version(roster: list[tuple[str, str]]) -> str:
+    """A fingerprint of a roster: it changes when a name is added, changed or removed."""
+    lines = "\n".join(f"{student}\t{name}" for student, name in roster)
+    return hashlib.sha256(lines.encode()).hexdigest()
 
 
 _REFERENCED = re.compile(r'is not present in table "([a-z_]+)"')
@@ -269,6 +282,28 @@ class Directory:
             )
             row = await cur.fetchone()
         return None if row is None else str(row["display_name"])
+
+    async def roster(self, tenant: str, school_id: str, limit: int) -> list[tuple[str, str]]:
+        """The school's active students a kiosk may greet offline: (id, display name), by
+        id, at most `limit` of them."""
+        async with self.pool.connection() as conn:
+            cur = await conn.execute(_ROSTER, (tenant, school_id, limit))
+            rows = await cur.fetchall()
+        return [(str(r["id"]), str(r["display_name"])) for r in rows]
+
+    async def roster_version(self, tenant: str, school_id: str, limit: int) -> str:
+        """`roster_version` of what `roster` returns now, without sending the names out of
+        the database (a kiosk asks with every config request)."""
+        async with self.pool.connection() as conn:
+            cur = await conn.execute(
+                "SELECT encode(sha256(convert_to(coalesce(string_agg(id || E'\\t' || "
+                "display_name, E'\\n' ORDER BY id), ''), 'UTF8')), 'hex') AS version "
+                f"FROM ({_ROSTER}) AS roster",
+                (tenant, school_id, limit),
+            )
+            row = await cur.fetchone()
+        assert row is not None  # an aggregate always answers
+        return str(row["version"])
 
     async def categories(self, tenant: str) -> list[tuple[str, str]]:
         """The product categories kiosks may tag sales with: (id, name), by name."""

@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, Field, ValidationError
 
+from activities.wallet.directory import roster_version
 from api.deps import (
     DirectoryDep,
     KioskKeysDep,
@@ -29,6 +30,10 @@ from workflows.wallet import OfflineSyncWorkflow
 
 router = APIRouter(prefix="/v1/kiosk", tags=["kiosk"])
 MAX_SALES = 1000  # one upload; a kiosk with more sends several
+# the most display names (40 characters at most each) one kiosk is sent and keeps: more
+# than a large school's pupils; a school with more has only the first, by id, greeted by
+# name offline
+ROSTER_MAX = 10_000
 
 
 class KioskCategory(BaseModel):
@@ -49,6 +54,24 @@ class KioskConfig(BaseModel):
             "Changes when Saku's database is restored to an earlier point: the kiosk then asks"
             " which of its synced sales Saku lost (POST /v1/kiosk/offline-sales/missing)"
         ),
+    )
+    roster_version: str = Field(
+        description=(
+            "Changes when the names of the school's students change: the kiosk then fetches"
+            " them again (GET /v1/kiosk/roster)"
+        )
+    )
+
+
+class RosterEntry(BaseModel):
+    id: str
+    display_name: str = Field(description='The name the screen greets the student by, "Budi S."')
+
+
+class KioskRoster(BaseModel):
+    version: str = Field(description="As `roster_version` in the config")
+    students: list[RosterEntry] = Field(
+        description=f"The school's active students, by id; at most {ROSTER_MAX}"
     )
 
 
@@ -119,6 +142,22 @@ async def config(
             KioskCategory(id=i, name=n) for i, n in await directory.categories(kiosk.tenant)
         ],
         restore_epoch=await restores.epoch(),
+        roster_version=await directory.roster_version(kiosk.tenant, kiosk.school_id, ROSTER_MAX),
+    )
+
+
+@router.get(
+    "/roster",
+    response_model=KioskRoster,
+    summary="The display names of the school's students, to greet them by when offline",
+)
+async def roster(kiosk: KioskDep, directory: DirectoryDep) -> KioskRoster:
+    """Display names only: the kiosk shows them at each sale anyway (the receipt carries the
+    name), and needs them when it sells offline and no receipt comes."""
+    students = await directory.roster(kiosk.tenant, kiosk.school_id, ROSTER_MAX)
+    return KioskRoster(
+        version=roster_version(students),
+        students=[RosterEntry(id=i, display_name=n) for i, n in students],
     )
 
 

@@ -34,7 +34,8 @@ class Outcome:
     # a stable code for `message` that a screen translates (Saku's reason codes, or the
     # agent's own below); None: only the message, as Saku or the sensor worded it
     code: str | None = None
-    name: str | None = None  # the student's display name, when Saku told it
+    # the student's display name: from Saku's receipt, or offline from the kiosk's roster
+    name: str | None = None
 
 
 # Saku's refusals of a PIN payment (HTTP 403), by the start of their reason
@@ -53,7 +54,27 @@ def refusal_code(err: SakuError) -> str | None:
     return None
 
 
+# Saku's refusals to hand a student's templates to the kiosk (verify mode)
+_TEMPLATE_REFUSALS = {
+    "no fingerprint": "no_fingerprint",
+    "student of another school": "other_school",
+}
+
+
+def template_refusal_code(err: SakuError) -> str | None:
+    if err.status == 404:
+        return "unknown_student"
+    if err.status == 403:
+        for start, code in _TEMPLATE_REFUSALS.items():
+            if err.reason.startswith(start):
+                return code
+    return None
+
+
 OFFLINE_LIMIT = "Offline limit reached. Please pay when the kiosk is back online."
+NEVER_CONFIGURED = "This kiosk has never reached Saku, so it cannot sell offline yet."
+NO_MATCH = "Fingerprint does not match. Please use your PIN."
+NO_FINGERPRINT = "No fingerprint is enrolled for this student. Please use your PIN."
 CHECK_PAGE = 1000  # synced sales asked about in one request (Saku's bound)
 
 
@@ -65,10 +86,15 @@ class KioskAgent:
         self.sensor = sensor
         self.slots = slots
         self.journal = journal
-        # the school's offline caps, refreshed whenever Saku answers; none known: no
-        # offline sales (a kiosk never sells offline on caps it has not been told)
+        # the school's offline caps, refreshed whenever Saku answers and kept in the journal
+        # (a kiosk restarted offline sells within them); none known: no offline sales (a
+        # kiosk never sells offline on caps it has not been told)
         self.caps: tuple[Decimal, Decimal] | None = None
-        self.categories: list[tuple[str, str]] = []  # (id, name) for the screen
+        # (id, name) for the screen; None: Saku never told this kiosk its categories
+        self.categories: list[tuple[str, str]] | None = None
+        remembered = journal.remembered_config()
+        if remembered is not None:
+            self.caps, self.categories = remembered
         # the restore of Saku's database Saku last reported (None: never restored)
         self.restore_epoch: str | None = None
 
@@ -79,9 +105,23 @@ class KioskAgent:
 
     async def refresh_config(self) -> None:
         config = await self.client.config(self.journal.unsynced())
-        self.caps = Decimal(config["offline_student_cap"]), Decimal(config["offline_kiosk_cap"])
-        self.categories = [(c["id"], c["name"]) for c in config.get("categories", [])]
+        caps = Decimal(config["offline_student_cap"]), Decimal(config["offline_kiosk_cap"])
+        categories = [(c["id"], c["name"]) for c in config.get("categories", [])]
+        if (caps, categories) != (self.caps, self.categories):
+            self.journal.remember_config(caps, categories)
+            self.caps, self.categories = caps, categories
         self.restore_epoch = config.get("restore_epoch")
+        roster = config.get("roster_version")
+        if roster is not None and roster != self.journal.roster_version():
+            await self.refresh_roster()
+
+    async def refresh_roster(self) -> int:
+        """Fetch the school's display names into the journal (for sales made offline,
+        which get no receipt to take the name from); returns how many."""
+        roster = await self.client.roster()
+        names = [(str(s["id"]), str(s["display_name"])) for s in roster["students"]]
+        self.journal.replace_roster(str(roster["version"]), names)
+        return len(names)
 
     async def catch_up_after_restore(self) -> int:
         """If Saku reports a restore of its database this kiosk has not caught up with,
@@ -163,11 +203,18 @@ class KioskAgent:
         self, student_id: str, amount: Decimal, category: str | None = None
     ) -> Outcome:
         """Verify (1:1) mode: the student names themselves (QR card or number), the sensor
-        compares the finger with just their template; the sensor's library is not used."""
+        compares the finger with just their templates, fetched from Saku; the sensor's
+        library is not used, unless Saku cannot be reached (`_verify_on_library`)."""
         try:
             templates = await self.client.templates(student_id)
-        except SakuError as err:
-            return Outcome(False, err.reason, student_id, fallback=True)
+        except (httpx.TransportError, SakuError) as err:
+            if isinstance(err, SakuError) and err.status < 500:
+                code = template_refusal_code(err)
+                fallback = code != "unknown_student"  # a PIN would not help: who is it?
+                return Outcome(False, err.reason, student_id, fallback=fallback, code=code)
+            return await self._verify_on_library(student_id, amount, category)
+        if not templates:
+            return Outcome(False, NO_FINGERPRINT, student_id, fallback=True, code="no_fingerprint")
         for template in templates:
             try:
                 score = await asyncio.to_thread(self.sensor.verify, template)
@@ -175,13 +222,21 @@ class KioskAgent:
                 return Outcome(False, str(err), student_id, fallback=True, code="sensor")
             if score > 0:
                 return await self._pay(student_id, amount, category, "fingerprint", score)
-        return Outcome(
-            False,
-            "Fingerprint does not match. Please use your PIN.",
-            student_id,
-            fallback=True,
-            code="no_match",
-        )
+        return Outcome(False, NO_MATCH, student_id, fallback=True, code="no_match")
+
+    async def _verify_on_library(
+        self, student_id: str, amount: Decimal, category: str | None
+    ) -> Outcome:
+        """Verify mode while Saku is unreachable: the finger is looked up in the sensor's
+        own library (the school's enrolled fingers) and must be the named student's."""
+        try:
+            match = await asyncio.to_thread(self.sensor.identify)
+        except SensorError as err:
+            return Outcome(False, str(err), student_id, fallback=True, code="sensor")
+        owner = None if match is None else self.slots.student_at(match.slot)
+        if match is None or owner is None or owner[0] != student_id:
+            return Outcome(False, NO_MATCH, student_id, fallback=True, code="no_match")
+        return await self._pay(student_id, amount, category, "fingerprint", match.score)
 
     async def pay_with_student(
         self,
@@ -248,12 +303,15 @@ class KioskAgent:
         """Saku is unreachable: sell within the caps into the signed journal."""
         student, amount = sale["student_id"], Decimal(sale["amount"])
         if self.caps is None:
-            return Outcome(False, OFFLINE_LIMIT, student, fallback=False, code="offline_limit")
+            return Outcome(False, NEVER_CONFIGURED, student, code="offline_never_configured")
+        name = self.journal.display_name(student)  # no receipt: the roster has the name
         student_cap, kiosk_cap = self.caps
         if (
             self.journal.spent_today(student) + amount > student_cap
             or self.journal.unsynced_total() + amount > kiosk_cap
         ):
-            return Outcome(False, OFFLINE_LIMIT, student, code="offline_limit")
+            return Outcome(False, OFFLINE_LIMIT, student, code="offline_limit", name=name)
         self.journal.record(sale)
-        return Outcome(True, "Approved (offline)", student, offline=True, code="approved_offline")
+        return Outcome(
+            True, "Approved (offline)", student, offline=True, code="approved_offline", name=name
+        )

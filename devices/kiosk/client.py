@@ -91,6 +91,11 @@ class KioskClient:
         result: dict[str, Any] = (await self._send("GET", path)).json()
         return result
 
+    async def roster(self) -> dict[str, Any]:
+        """The display names of the school's students, and the roster's version."""
+        result: dict[str, Any] = (await self._send("GET", "/v1/kiosk/roster")).json()
+        return result
+
     async def offline_sales(self, entries: list[dict[str, Any]]) -> dict[str, Any]:
         sent = await self._send("POST", "/v1/kiosk/offline-sales", {"sales": entries})
         result: dict[str, Any] = sent.json()

@@ -1,7 +1,20 @@
 """The kiosk's offline journal (SQLite): sales made while Saku is unreachable, each signed
 by the kiosk's key when made, within a per-student daily cap and a per-kiosk total, until
 they are synced. Synced sales are kept: after a restore of Saku's database, those it lost
-are marked unsynced and sent again."""
+are marked unsynced and sent again.
+
+Beside the sales it keeps what the kiosk needs to sell offline, even after a restart
+without the network: the last config Saku sent (the offline caps and the categories) and
+the school's roster.
+
+Why the roster is safe to keep on a kiosk: it holds, per pseudonymous student id, only the
+display name the school gave the child for the till ("Budi S.", at most 40 characters),
+which the screen shows at every sale anyway. No fingerprint template or anything else
+biometric (those live in the sensor, sealed in Saku's vault otherwise), no PIN, balance,
+grade or guardian. Only the school's active students are in it, at most ROSTER_MAX, and
+the whole roster is replaced when Saku's changes: a child who leaves is dropped at the
+kiosk's next sync.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +27,10 @@ from typing import Any
 
 from core.kiosk_signing import sign_journal_entry
 from devices.kiosk.client import KioskIdentity
+
+# the most names the kiosk keeps (Saku sends no more), and the longest it keeps one
+ROSTER_MAX = 10_000
+NAME_MAX = 40
 
 
 def _local_day(at: datetime) -> str:
@@ -32,6 +49,11 @@ class Journal:
         )
         # what the kiosk has seen of Saku: the restore epoch it last caught up with
         self.db.execute("CREATE TABLE IF NOT EXISTS seen (key TEXT PRIMARY KEY, value TEXT)")
+        # the school's students' display names, for a sale that gets no receipt (offline)
+        self.db.execute(
+            "CREATE TABLE IF NOT EXISTS roster (student_id TEXT PRIMARY KEY, "
+            "display_name TEXT NOT NULL)"
+        )
         self.db.commit()
 
     def spent_today(self, student_id: str) -> Decimal:
@@ -97,13 +119,61 @@ class Journal:
 
     def restore_epoch(self) -> str | None:
         """The restore of Saku's database this kiosk last caught up with."""
-        row = self.db.execute("SELECT value FROM seen WHERE key = 'restore_epoch'").fetchone()
-        return None if row is None else str(row[0])
+        return self._seen("restore_epoch")
 
     def caught_up_with(self, epoch: str) -> None:
         with self.db:
-            self.db.execute(
-                "INSERT INTO seen (key, value) VALUES ('restore_epoch', ?) "
-                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                (epoch,),
+            self._see("restore_epoch", epoch)
+
+    def _see(self, key: str, value: str) -> None:
+        self.db.execute(
+            "INSERT INTO seen (key, value) VALUES (?, ?) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
+
+    def _seen(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM seen WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def remember_config(
+        self, caps: tuple[Decimal, Decimal], categories: list[tuple[str, str]]
+    ) -> None:
+        """Keep the offline caps and the categories Saku sent last."""
+        config = {
+            "caps": [str(caps[0]), str(caps[1])],
+            "categories": [list(category) for category in categories],
+        }
+        with self.db:
+            self._see("config", json.dumps(config))
+
+    def remembered_config(self) -> tuple[tuple[Decimal, Decimal], list[tuple[str, str]]] | None:
+        """The caps and categories last kept; None if Saku never sent any to this kiosk."""
+        kept = self._seen("config")
+        if kept is None:
+            return None
+        config = json.loads(kept)
+        student_cap, kiosk_cap = config["caps"]
+        categories = [(str(i), str(n)) for i, n in config["categories"]]
+        return (Decimal(student_cap), Decimal(kiosk_cap)), categories
+
+    def roster_version(self) -> str | None:
+        """The version of the roster kept (Saku's `roster_version`); None: none kept."""
+        return self._seen("roster_version")
+
+    def replace_roster(self, version: str, students: list[tuple[str, str]]) -> None:
+        """Keep this roster instead of the one before (at most ROSTER_MAX names)."""
+        with self.db:
+            self.db.execute("DELETE FROM roster")
+            self.db.executemany(
+                "INSERT OR REPLACE INTO roster (student_id, display_name) VALUES (?, ?)",
+                [(student, name[:NAME_MAX]) for student, name in students[:ROSTER_MAX]],
             )
+            self._see("roster_version", version)
+
+    def display_name(self, student_id: str) -> str | None:
+        """The name the screen greets the student by, if the roster has them."""
+        row = self.db.execute(
+            "SELECT display_name FROM roster WHERE student_id = ?", (student_id,)
+        ).fetchone()
+        return None if row is None else str(row[0])

@@ -1,7 +1,8 @@
 """The kiosk's local screen: the cashier types the amount on a big keypad and picks the
-category, the child puts a finger on the sensor (or gives a PIN or QR card, or a staff
-member vouches for them), and the screen shows approved with the child's name or declined
-with a reason the child can read. Bahasa Indonesia by default, English on a tap.
+category, the child puts a finger on the sensor (or shows a QR card and confirms it with
+the finger, or gives a PIN or QR card, or a staff member vouches for them), and the screen
+shows approved with the child's name or declined with a reason the child can read.
+Bahasa Indonesia by default, English on a tap.
 
 Served on the kiosk itself, on loopback, by the agent: server-rendered pages (Jinja2) with
 the package's own CSS and a little script for the keypad and the keyboard; without the
@@ -40,7 +41,9 @@ from devices.kiosk.texts import TEXTS
 HERE = Path(__file__).parent
 LOOPBACK = ("127.0.0.1", "localhost")
 LANGUAGE_COOKIE = "saku_kiosk_lang"
-METHODS = ("fingerprint", "pin", "qr", "override")
+# the finger first, then the fallbacks: the QR card confirmed by the finger (verify mode),
+# the PIN, the QR card alone, a staff member's word
+METHODS = ("fingerprint", "qr_finger", "pin", "qr", "override")
 MAX_AMOUNT = Decimal(10_000_000)  # what Saku accepts for one payment
 STUDENT_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 CATEGORY_ID = re.compile(r"[a-z0-9_-]{1,64}")
@@ -48,7 +51,12 @@ MAX_STAFF_NAME = 64
 PIN = re.compile(r"[0-9]{4,8}")
 REMEMBERED_SALES = 50  # decided sales kept to answer a form sent twice
 # where the cursor goes after a decline: the field to correct (the amount, by default)
-DECLINE_FOCUS = {"wrong_pin": "pin", "override_needs_staff": "staff"}
+DECLINE_FOCUS = {
+    "wrong_pin": "pin",
+    "override_needs_staff": "staff",
+    "unknown_student": "student",
+    "other_school": "student",
+}
 HEADERS = {
     "Content-Security-Policy": (
         "default-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
@@ -120,7 +128,7 @@ def parse_amount(typed: str) -> Decimal | Problem:
 
 def check_sale(sale: Sale, pin: str) -> Problem | None:
     """What Saku would refuse as malformed, said at the screen in the child's words: the
-    category, and on the PIN, QR and override paths the student (and PIN, staff name)."""
+    category, and on the QR, PIN and override paths the student (and PIN, staff name)."""
     if sale.category and not CATEGORY_ID.fullmatch(sale.category):
         return Problem("unknown_category", "amount")
     if sale.method == "fingerprint":
@@ -182,7 +190,7 @@ class Screen:
         key = f"category.{category}"
         if TEXTS.has(key):
             return TEXTS.text(language, key)
-        return dict(self.agent.categories).get(category, category)
+        return dict(self.agent.categories or []).get(category, category)
 
     def shown(self, outcome: Outcome, sale: Sale, language: str) -> Shown:
         t = TEXTS.translator(language)
@@ -226,9 +234,9 @@ class Screen:
         language = self.language(request)
         t = TEXTS.translator(language)
         amount = parse_amount(sale.amount)
+        known = self.agent.categories
         categories = [
-            (category, self.category_label(language, category))
-            for category, _ in self.agent.categories
+            (category, self.category_label(language, category)) for category, _ in known or []
         ]
         if sale.category and sale.category not in dict(categories):
             categories.append((sale.category, self.category_label(language, sale.category)))
@@ -241,6 +249,7 @@ class Screen:
             sale=sale,
             result=None if outcome is None else self.shown(outcome, sale, language),
             categories=categories,
+            categories_known=known is not None,
             methods=METHODS,
             focus=focus,
             offline=self.agent.offline,
@@ -291,7 +300,7 @@ class Screen:
         if outcome.approved:
             return self.page(request, Sale(), outcome, focus="next")
         if outcome.fallback:  # the finger did not work: the PIN is next
-            sale, focus = replace(sale, method="pin"), "student"
+            sale, focus = replace(sale, method="pin"), "pin" if sale.student else "student"
         else:
             focus = DECLINE_FOCUS.get(outcome.code or "", "amount")
         return self.page(request, sale, outcome, focus=focus, status_code=402)
@@ -300,6 +309,8 @@ class Screen:
         category = sale.category or None
         if sale.method == "fingerprint":
             return await self.agent.pay_by_fingerprint(amount, category)
+        if sale.method == "qr_finger":  # the card names the child, the finger confirms
+            return await self.agent.pay_by_verification(sale.student, amount, category)
         pin_given = pin if sale.method == "pin" else None  # the PIN goes only with a PIN sale
         return await self.agent.pay_with_student(
             sale.student, amount, sale.method, category, pin_given, sale.staff or None
@@ -320,6 +331,7 @@ class Screen:
         body: dict[str, Any] = {
             "selling_offline": self.agent.offline,
             "offline_caps_known": self.agent.caps is not None,
+            "categories_known": self.agent.categories is not None,
         }
         last = self.last
         if last is None:

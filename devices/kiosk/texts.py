@@ -18,10 +18,10 @@ _ID = {
     "offline_detail": (
         "Saku tidak terjangkau. Penjualan dicatat di kios ini dan dikirim saat tersambung lagi."
     ),
-    "offline_no_caps": "OFFLINE — belum bisa menjual",
+    "offline_no_caps": "OFFLINE — kios ini belum pernah tersambung ke Saku",
     "offline_no_caps_detail": (
-        "Saku tidak terjangkau dan batas penjualan offline belum diketahui. Pakai uang tunai "
-        "atau tunggu sampai tersambung lagi."
+        "Kios ini belum tahu kategori dan batas penjualan offline, jadi belum bisa menjual. "
+        "Pakai uang tunai, atau sambungkan kios ke jaringan sekolah."
     ),
     "amount": "Jumlah (Rp)",
     "keypad": "Papan angka",
@@ -29,16 +29,21 @@ _ID = {
     "key_clear": "Hapus semua",
     "category": "Kategori",
     "category_none": "Tanpa kategori",
+    "categories_unknown": "Kategori belum diketahui: kios ini belum pernah tersambung ke Saku.",
     "category.meals": "Makanan",
     "category.snacks": "Jajanan",
     "category.drinks": "Minuman",
     "category.sugary-drinks": "Minuman manis",
     "method": "Cara bayar",
     "method.fingerprint": "Sidik jari",
+    "method.qr_finger": "Kartu QR + jari",
     "method.pin": "PIN",
     "method.qr": "Kartu QR",
     "method.override": "Petugas",
     "hint.fingerprint": "Letakkan jari di sensor, lalu tekan Bayar.",
+    "hint.qr_finger": (
+        "Pindai kartu QR atau ketik nomor siswa, letakkan jari di sensor, lalu tekan Bayar."
+    ),
     "hint.pin": "Ketik nomor siswa, lalu PIN-mu.",
     "hint.qr": "Pindai kartu QR, atau ketik nomor siswa.",
     "hint.override": "Petugas menjamin siswa ini dan menulis namanya.",
@@ -75,6 +80,10 @@ _ID = {
     "reason.no_match": "Sidik jari tidak cocok. Silakan pakai PIN.",
     "reason.sensor": "Sensor sidik jari bermasalah. Coba lagi, atau pakai PIN atau kartu QR.",
     "reason.offline_limit": "Batas offline tercapai. Silakan bayar saat kios tersambung lagi.",
+    "reason.offline_never_configured": (
+        "Kios ini belum pernah tersambung ke Saku, jadi belum bisa menjual offline."
+    ),
+    "reason.no_fingerprint": "Sidik jarimu belum didaftarkan. Silakan pakai PIN.",
     "reason.override_needs_staff": "Persetujuan petugas perlu nama petugas.",
     "reason.wrong_pin": "PIN salah. Silakan coba lagi.",
     "reason.pin_locked": "Terlalu banyak PIN salah. Silakan ke kantor sekolah.",
@@ -97,10 +106,10 @@ _EN = {
     "offline_detail": (
         "Saku is unreachable. Sales are kept on this kiosk and sent when it is back online."
     ),
-    "offline_no_caps": "OFFLINE — cannot sell yet",
+    "offline_no_caps": "OFFLINE — this kiosk has never reached Saku",
     "offline_no_caps_detail": (
-        "Saku is unreachable and the offline caps are not known yet. Take cash, or wait "
-        "until the kiosk is back online."
+        "It does not know the categories or the offline caps yet, so it cannot sell. Take "
+        "cash, or connect the kiosk to the school's network."
     ),
     "amount": "Amount (Rp)",
     "keypad": "Keypad",
@@ -108,16 +117,22 @@ _EN = {
     "key_clear": "Clear",
     "category": "Category",
     "category_none": "No category",
+    "categories_unknown": "Categories not known yet: this kiosk has never reached Saku.",
     "category.meals": "Meals",
     "category.snacks": "Snacks",
     "category.drinks": "Drinks",
     "category.sugary-drinks": "Sugary drinks",
     "method": "How to pay",
     "method.fingerprint": "Fingerprint",
+    "method.qr_finger": "QR card + finger",
     "method.pin": "PIN",
     "method.qr": "QR card",
     "method.override": "Staff override",
     "hint.fingerprint": "Place your finger on the sensor, then press Pay.",
+    "hint.qr_finger": (
+        "Scan the QR card or type the student number, place your finger on the sensor, "
+        "then press Pay."
+    ),
     "hint.pin": "Type the student number, then your PIN.",
     "hint.qr": "Scan the QR card, or type the student number.",
     "hint.override": "A staff member vouches for the student and types their own name.",
@@ -154,6 +169,10 @@ _EN = {
     "reason.no_match": "Fingerprint does not match. Please use your PIN.",
     "reason.sensor": "The fingerprint sensor has a problem. Try again, or use the PIN or QR card.",
     "reason.offline_limit": "Offline limit reached. Please pay when the kiosk is back online.",
+    "reason.offline_never_configured": (
+        "This kiosk has never reached Saku, so it cannot sell offline yet."
+    ),
+    "reason.no_fingerprint": "No fingerprint is enrolled for you. Please use your PIN.",
     "reason.override_needs_staff": "A staff override needs the staff member's name.",
     "reason.wrong_pin": "Wrong PIN. Please try again.",
     "reason.pin_locked": "Too many wrong PINs. Please see the school office.",

@@ -12,6 +12,7 @@ import httpx
 import pytest
 from temporalio.client import Client
 
+from activities.wallet.directory import Directory
 from activities.wallet.ledger import Ledger
 from core.db import Pool
 from core.settings import Settings
@@ -171,3 +172,42 @@ async def test_a_tampered_journal_entry_is_refused(
     assert response.status_code == 401  # unsigned upload: refused before anything else
     with pytest.raises(SakuError, match="journal signature does not verify"):
         await till.client.offline_sales([entry])
+
+
+async def test_the_kiosk_keeps_its_schools_names_to_greet_children_offline(
+    stack: Settings, pool: Pool, client: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    """Only the kiosk's own school's active students, display names only; fetched again when
+    the roster changes, and a sale made offline carries the child's name."""
+    world = await build_world(stack, pool, client)
+    student = await world.student()
+    leaver = await world.student()
+    other_school = f"{world.school}-b"
+    await world.post("/v1/schools", {"id": other_school, "name": "SD Negeri 2"}, world.admin)
+    elsewhere = "stu-elsewhere"
+    await world.post(
+        f"/v1/schools/{other_school}/students",
+        {"id": elsewhere, "display_name": "Dewi K.", "grade": "4"},
+        world.admin,
+    )
+    network = Link(client._transport)
+    till = agent(world, world.kiosk, network, tmp_path)
+    await till.refresh_config()
+    config = await till.client.config()
+    roster = await till.client.roster()
+    assert roster["version"] == config["roster_version"] == till.journal.roster_version()
+    assert sorted(roster["students"], key=lambda s: s["id"]) == sorted(
+        [{"id": s, "display_name": "Budi S."} for s in (student, leaver)],
+        key=lambda s: s["id"],
+    )
+    assert till.journal.display_name(elsewhere) is None
+
+    await Directory(pool).set_student_status(world.tenant, leaver, "left")
+    await till.refresh_config()
+    assert till.journal.roster_version() != roster["version"]
+    assert till.journal.display_name(leaver) is None  # dropped at the next sync
+    assert till.journal.display_name(student) == "Budi S."
+
+    network.down = True
+    sold = await till.pay_with_student(student, Decimal(3000), "qr")
+    assert (sold.approved, sold.offline, sold.name) == (True, True, "Budi S.")

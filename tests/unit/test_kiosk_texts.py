@@ -116,6 +116,8 @@ def test_rupiah_are_written_as_each_language_writes_them() -> None:
         (Sale(method="qr"), "", Problem("student_missing", "student")),
         (Sale(method="qr", student="stu 1"), "", Problem("student_invalid", "student")),
         (Sale(method="qr", student="stu-1"), "", None),
+        (Sale(method="qr_finger"), "", Problem("student_missing", "student")),
+        (Sale(method="qr_finger", student="stu-1"), "", None),
         (Sale(method="pin", student="stu-1"), "", Problem("pin_missing", "pin")),
         (Sale(method="pin", student="stu-1"), "12a4", Problem("pin_invalid", "pin")),
         (Sale(method="pin", student="stu-1"), "2468", None),

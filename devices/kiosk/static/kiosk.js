@@ -2,7 +2,8 @@
 // form); with it: the on-screen keypad types into the amount (or the PIN), digits typed
 // anywhere go to the amount, Escape cancels (or starts the next sale after a result), Enter
 // on a choice pays, only the chosen way of paying shows its fields, and the offline banner
-// follows the kiosk's link to Saku.
+// follows the kiosk's link to Saku (a screen shown before the kiosk knew its categories
+// reloads once it knows them, unless the cashier has started a sale).
 "use strict";
 
 (function () {
@@ -84,7 +85,10 @@
 
     function cancel() {
       amount.value = "";
-      form.querySelector("input[name=category][value='']").checked = true;
+      const noCategory = form.querySelector("input[name=category][value='']");
+      if (noCategory) {
+        noCategory.checked = true; // absent while the kiosk does not know its categories
+      }
       form.querySelector("input[name=method][value=fingerprint]").checked = true;
       ["student", "pin", "staff"].forEach(function (id) {
         document.getElementById(id).value = "";
@@ -149,6 +153,11 @@
         say("offline-title", banner.dataset[kind + "Title"]);
         say("offline-detail", banner.dataset[kind + "Detail"]);
         banner.hidden = !status.selling_offline;
+        const waiting = document.querySelector("[data-reload-when-known]");
+        const untouched = !amount.value && !form.dataset.busy && !document.getElementById("result");
+        if (waiting && status.categories_known && untouched) {
+          window.location.assign("/");
+        }
       } catch (err) {
         // the screen's own server is restarting: keep showing what was last known
       }

@@ -529,7 +529,9 @@ async def test_a_qr_card_confirmed_by_the_finger_by_touch_keyboard_and_offline(
         await keys.press("Tab")  # the ways to pay
         await expect(page.get_by_role("radio", name="Sidik jari")).to_be_focused()
         await keys.press("ArrowRight")
-        await expect(page.get_by_role("radio", name="Kartu QR + jari")).to_be_checked()
+        # exactly: the tick drawn on the chosen tile is not read out as part of its name
+        qr_tile = page.get_by_role("radio", name="Kartu QR + jari", exact=True)
+        await expect(qr_tile).to_be_checked()
         await keys.press("Tab")
         await expect(page.locator("#student")).to_be_focused()
         assert await _focus_ring_shows(page)

@@ -36,6 +36,7 @@ class Outcome:
     code: str | None = None
     # the student's display name: from Saku's receipt, or offline from the kiosk's roster
     name: str | None = None
+    sold: Decimal | None = None  # offline: what the journal sold (no receipt comes yet)
 
 
 # Saku's refusals of a PIN payment (HTTP 403), by the start of their reason
@@ -313,5 +314,11 @@ class KioskAgent:
             return Outcome(False, OFFLINE_LIMIT, student, code="offline_limit", name=name)
         self.journal.record(sale)
         return Outcome(
-            True, "Approved (offline)", student, offline=True, code="approved_offline", name=name
+            True,
+            "Approved (offline)",
+            student,
+            offline=True,
+            code="approved_offline",
+            name=name,
+            sold=amount,
         )

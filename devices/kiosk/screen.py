@@ -212,8 +212,9 @@ class Screen:
         if outcome.approved:
             result.greeting = t("thanks_name", name=outcome.name) if outcome.name else t("thanks")
             receipt = outcome.receipt or {}
-            if receipt.get("amount"):
-                result.lines.append(t("paid", amount=rupiah(receipt["amount"], language)))
+            paid = receipt.get("amount") or outcome.sold
+            if paid:
+                result.lines.append(t("paid", amount=rupiah(paid, language)))
             if receipt.get("balance_after"):
                 result.lines.append(
                     t("balance_after", amount=rupiah(receipt["balance_after"], language))

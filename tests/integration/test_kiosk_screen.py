@@ -348,6 +348,7 @@ async def test_offline_the_banner_shows_and_sales_stay_within_caps_then_sync(
         approved = await sell(page, "20000", method="Kartu QR", student=student)
         await expect(approved).to_have_class(APPROVED)
         await expect(approved).to_contain_text("Terima kasih, Budi S.!")
+        await expect(approved).to_contain_text("Dibayar Rp 20.000")  # what the journal sold
         await expect(approved).to_contain_text("Dijual offline")
         await expect(banner).to_be_visible()
         await check(page, "approved-offline")

@@ -15,8 +15,10 @@ from aiokafka import ConsumerRecord
 from activities.wallet.directory import Conflict, DirectoryError, NotFound
 from activities.wallet.ledger import Entry, payout, payout_paid
 from activities.wallet.payouts import Payout, PayoutActivities, _payee, payout_request
+from activities.wallet.portal import Notice
 from api.intake.consumer import Rejected
 from api.intake.payout_results import parse
+from api.web.guardian import notice_text
 from api.web.office import rupiah
 from core.wallet.payouts import AnswerRefused, Outcome, PayoutAnswer, PayoutState, takes
 from core.wallet.types import PayoutRef
@@ -199,3 +201,21 @@ async def test_a_requested_payout_is_published_then_marked_sent() -> None:
     sender = PayoutActivities(store, publish)  # type: ignore[arg-type]
     assert await sender.send(PayoutRef("t", "po-1")) == "sent"
     assert (published, store.marked) == ([b"po-1"], ["po-1"])
+
+
+def test_guardians_read_what_became_of_the_payout_in_their_language() -> None:
+    at = datetime(2026, 12, 7, 5, 0, tzinfo=UTC)
+    paid = Notice(
+        1, "stu-1", "payout_paid", {"amount": "15000.0000", "payoutId": "po-1"}, at, False
+    )
+    assert (
+        notice_text(paid, "Budi", "en")
+        == "Budi: the balance of Rp 15,000 was paid back by the bank."
+    )
+    assert notice_text(paid, "Budi", "id") == "Budi: saldo Rp 15.000 sudah dikembalikan oleh bank."
+    refused = Notice(
+        2, "stu-1", "payout_rejected", {"amount": "15000", "reason": "account closed"}, at, False
+    )
+    assert "could not pay back Rp 15,000: account closed" in notice_text(refused, "Budi", "en")
+    left = Notice(3, "stu-1", "student_left", {"amount": "15000"}, at, False)
+    assert notice_text(left, "Budi", "id").startswith("Budi telah keluar dari sekolah")

@@ -24,6 +24,9 @@ ALERTS = Topic("alerts", 3, "alerts raised by the monitoring engine")
 DEAD_LETTER = Topic("deadletter", 1, "messages that could not be accepted, with the reason")
 SELFCHECK = Topic("selfcheck", 1, "round trips proving the stack and processes work")
 PAYOUTS = Topic("payouts", 3, "payout requests to the bank: leavers' balances to a guardian")
+PAYOUT_RESULTS = Topic(
+    "payout-results", 3, "the bank's answers to payout requests: paid or rejected"
+)
 
 ALL: tuple[Topic, ...] = (
     TRANSACTIONS,
@@ -33,4 +36,5 @@ ALL: tuple[Topic, ...] = (
     DEAD_LETTER,
     SELFCHECK,
     PAYOUTS,
+    PAYOUT_RESULTS,
 )

@@ -19,9 +19,11 @@ from activities.monitoring.alerts import kafka_alert_publisher
 from activities.monitoring.history import HistoryStore
 from activities.registry import build_activities
 from activities.wallet.notifications import WebhookSender
+from activities.wallet.payouts import Payouts
 from activities.wallet.topup_requests import TopUpRequestRelay
 from activities.wallet.webhook_targets import WebhookPolicy
 from api.intake.consumer import DeadLetter, LoadMeter, ResumeFromDatabase, StreamConsumer
+from api.intake.payout_results import payout_results_handler
 from api.intake.selfcheck import selfcheck_handler
 from api.intake.service import Intake
 from api.intake.sweep import evaluate_what_restores_lost
@@ -121,6 +123,7 @@ async def run_consumer(settings: Settings, stop: asyncio.Event) -> None:
         settings.topic(topics.TOPUPS.name): topups_handler(
             client, settings.task_queue, pool, tenants
         ),
+        settings.topic(topics.PAYOUT_RESULTS.name): payout_results_handler(Payouts(pool), tenants),
     }
     consumer = AIOKafkaConsumer(
         bootstrap_servers=bootstrap,
@@ -130,7 +133,10 @@ async def run_consumer(settings: Settings, stop: asyncio.Event) -> None:
         fetch_max_wait_ms=settings.consumer_fetch_wait_ms,
     )
     # resume from the offsets recorded in PostgreSQL where they are behind Kafka's (a restore)
-    kept = [settings.topic(topics.TRANSACTIONS.name), settings.topic(topics.TOPUPS.name)]
+    kept = [
+        settings.topic(name)
+        for name in (topics.TRANSACTIONS.name, topics.TOPUPS.name, topics.PAYOUT_RESULTS.name)
+    ]
     consumer.subscribe(
         list(handlers),
         listener=ResumeFromDatabase(consumer, pool, settings.consumer_group, kept),

@@ -5,7 +5,8 @@ zero (checked here, and again by a deferred trigger at commit). A student's wall
 credited by a top-up (from top-up clearing) and a refund (from the merchant), and debited by
 a purchase (to the merchant), a payout (a leaver's balance, into payouts pending until
 the bank pays a guardian) and a transfer (between two wallets, siblings'); a wallet can
-never go below zero. Every posting carries the caller's
+never go below zero. A payout the bank has paid leaves payouts pending for the bank's
+clearing account (`payout_paid`), the way top-ups came in. Every posting carries the caller's
 idempotency key: the same key with the same entries posts once; with other entries it is
 refused.
 """
@@ -27,7 +28,7 @@ from core.db import Pool
 AccountKind = Literal[
     "student_wallet", "merchant_settlement", "topup_clearing", "offline_debt", "payouts_pending"
 ]
-PostingKind = Literal["topup", "purchase", "refund", "payout", "transfer"]
+PostingKind = Literal["topup", "purchase", "refund", "payout", "payout_paid", "transfer"]
 CENT = Decimal("0.0001")  # the ledger's precision: numeric(20, 4)
 
 
@@ -60,6 +61,7 @@ class Verification:
     purchases: Decimal = Decimal(0)
     refunds: Decimal = Decimal(0)
     payouts: Decimal = Decimal(0)  # leavers' balances paid back to guardians
+    paid_out: Decimal = Decimal(0)  # of those, what the bank has paid
 
     @property
     def ok(self) -> bool:
@@ -126,6 +128,12 @@ def refund(wallet: str, merchant: str, amount: Decimal) -> list[Entry]:
 def payout(wallet: str, pending: str, amount: Decimal) -> list[Entry]:
     """A leaver's balance leaves the wallet, owed to a guardian until the bank pays it."""
     return [Entry(wallet, -amount), Entry(pending, amount)]
+
+
+def payout_paid(pending: str, clearing: str, amount: Decimal) -> list[Entry]:
+    """The bank has paid a payout: it leaves payouts pending through the bank's clearing
+    account (where top-ups come in)."""
+    return [Entry(pending, -amount), Entry(clearing, amount)]
 
 
 def transfer(from_wallet: str, to_wallet: str, amount: Decimal) -> list[Entry]:
@@ -245,7 +253,8 @@ class Ledger:
     async def verify(self, tenant: str | None = None) -> Verification:
         """Check every posting balances, every cached balance equals its entries, and the sum
         of all wallets equals top-ups minus purchases plus refunds minus payouts (counted on the
-        other side of each posting: clearing, merchant and payouts-pending accounts)."""
+        other side of each posting: clearing, merchant and payouts-pending accounts), and
+        payouts pending holds exactly the payouts the bank has not paid yet."""
         result = Verification()
         where, params = ("WHERE e.tenant_id = %s", (tenant,)) if tenant else ("", ())
         async with self.pool.connection() as conn:
@@ -290,7 +299,10 @@ class Ledger:
                               AS refunds,
                           coalesce(sum(e.amount) FILTER (
                               WHERE p.kind = 'payout' AND a.kind = 'payouts_pending'), 0)
-                              AS payouts
+                              AS payouts,
+                          coalesce(-sum(e.amount) FILTER (
+                              WHERE p.kind = 'payout_paid' AND a.kind = 'payouts_pending'), 0)
+                              AS paid_out
                         FROM ledger_entries e
                         JOIN ledger_accounts a ON a.tenant_id = e.tenant_id AND a.id = e.account_id
                         JOIN postings p ON p.tenant_id = e.tenant_id AND p.id = e.posting_id
@@ -298,6 +310,30 @@ class Ledger:
                     params,
                 )
             ).fetchone()
+            # one statement, one snapshot: a payout answered meanwhile is seen on both sides
+            payout_where = "WHERE tenant_id = %s" if tenant else ""
+            for row in await (
+                await conn.execute(
+                    f"""SELECT tenant_id, coalesce(o.owed, 0) AS owed,
+                               coalesce(l.pending, 0) AS pending
+                        FROM (SELECT tenant_id, sum(amount) FILTER (
+                                  WHERE status <> 'paid' AND replaced_by IS NULL) AS owed
+                              FROM payouts {payout_where} GROUP BY tenant_id) o
+                        FULL JOIN (
+                              SELECT e.tenant_id, sum(e.amount) AS pending
+                              FROM ledger_entries e
+                              JOIN ledger_accounts a
+                                ON a.tenant_id = e.tenant_id AND a.id = e.account_id
+                              {where} {"AND" if where else "WHERE"} a.kind = 'payouts_pending'
+                              GROUP BY e.tenant_id) l USING (tenant_id)
+                        WHERE coalesce(o.owed, 0) <> coalesce(l.pending, 0)""",
+                    params * 2,
+                )
+            ).fetchall():
+                result.problems.append(
+                    f"tenant {row['tenant_id']}: payouts pending holds {row['pending']}, but "
+                    f"the payouts not yet paid come to {row['owed']}"
+                )
         assert totals is not None
         result.wallets = Decimal(totals["wallets"])
         result.debts = Decimal(totals["debts"])
@@ -305,6 +341,7 @@ class Ledger:
         result.purchases = Decimal(totals["purchases"])
         result.refunds = Decimal(totals["refunds"])
         result.payouts = Decimal(totals["payouts"])
+        result.paid_out = Decimal(totals["paid_out"])
         expected = result.topups - result.purchases + result.refunds - result.payouts
         if result.wallets - result.debts != expected:
             result.problems.append(

@@ -190,23 +190,34 @@ class SchoolOffice:
         """The school's students whose id, name or grade contains `query` (any case), of
         `status` if given, by name."""
         pattern = "%" + query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        return await self._students(
+            """AND (s.id ILIKE %s OR s.display_name ILIKE %s OR coalesce(s.grade, '') ILIKE %s)
+               AND (%s = '' OR s.status = %s)
+               ORDER BY s.display_name, s.id LIMIT %s""",
+            (tenant, school_id, pattern, pattern, pattern, status, status, limit),
+        )
+
+    async def student(self, tenant: str, school_id: str, student_id: str) -> StudentRow | None:
+        """One of the school's students (None: no such student in this school)."""
+        found = await self._students("AND s.id = %s", (tenant, school_id, student_id))
+        return found[0] if found else None
+
+    async def _students(self, condition: str, params: tuple[object, ...]) -> list[StudentRow]:
+        """The school's students (tenant and school are the first two parameters) that meet
+        `condition` (more SQL after the WHERE, with its parameters after those two)."""
         async with self.pool.connection() as conn:
             rows = await (
                 await conn.execute(
-                    """SELECT s.id, s.display_name, s.grade, s.status,
-                              coalesce(b.balance, 0) AS balance,
-                              (SELECT count(*) FROM biometric_templates bt
-                                WHERE bt.tenant_id = s.tenant_id AND bt.student_id = s.id)
-                              AS fingers
-                       FROM students s
-                       LEFT JOIN ledger_balances b
-                         ON b.tenant_id = s.tenant_id AND b.account_id = s.account_id
-                       WHERE s.tenant_id = %s AND s.school_id = %s
-                         AND (s.id ILIKE %s OR s.display_name ILIKE %s
-                              OR coalesce(s.grade, '') ILIKE %s)
-                         AND (%s = '' OR s.status = %s)
-                       ORDER BY s.display_name, s.id LIMIT %s""",
-                    (tenant, school_id, pattern, pattern, pattern, status, status, limit),
+                    f"""SELECT s.id, s.display_name, s.grade, s.status,
+                               coalesce(b.balance, 0) AS balance,
+                               (SELECT count(*) FROM biometric_templates bt
+                                 WHERE bt.tenant_id = s.tenant_id AND bt.student_id = s.id)
+                               AS fingers
+                        FROM students s
+                        LEFT JOIN ledger_balances b
+                          ON b.tenant_id = s.tenant_id AND b.account_id = s.account_id
+                        WHERE s.tenant_id = %s AND s.school_id = %s {condition}""",
+                    params,
                 )
             ).fetchall()
         return [
@@ -220,34 +231,6 @@ class SchoolOffice:
             )
             for r in rows
         ]
-
-    async def student(self, tenant: str, school_id: str, student_id: str) -> StudentRow | None:
-        """One of the school's students (None: no such student in this school)."""
-        async with self.pool.connection() as conn:
-            row = await (
-                await conn.execute(
-                    """SELECT s.id, s.display_name, s.grade, s.status,
-                              coalesce(b.balance, 0) AS balance,
-                              (SELECT count(*) FROM biometric_templates bt
-                                WHERE bt.tenant_id = s.tenant_id AND bt.student_id = s.id)
-                              AS fingers
-                       FROM students s
-                       LEFT JOIN ledger_balances b
-                         ON b.tenant_id = s.tenant_id AND b.account_id = s.account_id
-                       WHERE s.tenant_id = %s AND s.school_id = %s AND s.id = %s""",
-                    (tenant, school_id, student_id),
-                )
-            ).fetchone()
-        if row is None:
-            return None
-        return StudentRow(
-            id=row["id"],
-            display_name=row["display_name"],
-            grade=row["grade"],
-            status=row["status"],
-            balance=Decimal(row["balance"]),
-            fingers=int(row["fingers"]),
-        )
 
     async def report_journal(
         self, tenant: str, kiosk_id: str, unsynced: int, amount: Decimal

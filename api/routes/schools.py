@@ -1,16 +1,18 @@
 """Schools and what belongs to them: canteen merchants, kiosks, students; the school's
 payments, and the staff's refunds and voids (each audited); a student leaving (their
-fingerprints erased, their balance paid back to a guardian)."""
+fingerprints erased, their balance paid back to a guardian), and a payout the bank
+rejected sent again."""
 
 from __future__ import annotations
 
 from datetime import time
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, Depends, Path, Query, status
 from pydantic import BaseModel, Field
 
 from activities.wallet.directory import NotFound
+from activities.wallet.payouts import Payout
 from api.bounds import PositiveMoney, within_cap
 from api.deps import (
     DirectoryDep,
@@ -22,7 +24,7 @@ from api.deps import (
     StatementsDep,
 )
 from api.errors import as_http
-from api.starters.leaving import student_leaves
+from api.starters.leaving import send_payout_again, student_leaves
 from core.security import Principal, Role
 
 router = APIRouter(prefix="/v1/schools", tags=["schools"])
@@ -84,8 +86,40 @@ class PayoutOut(BaseModel):
     guardian_id: str
     amount: str
     status: str = Field(
-        description="requested: posted, on its way to the bank; sent: the bank has it"
+        description="requested: posted, on its way to the bank; sent: the bank has it; "
+        "paid: the bank paid the guardian; rejected: the bank refused it (the money stays "
+        "owed until it is sent again)"
     )
+    bank_reference: str | None = Field(default=None, description="The bank's, once answered")
+    rejection_reason: str | None = Field(default=None, description="The bank's reason")
+    replaces: str | None = Field(default=None, description="The rejected payout it sends again")
+    replaced_by: str | None = Field(default=None, description="Rejected, and sent again as this")
+
+    @classmethod
+    def of(cls, payout: Payout) -> PayoutOut:
+        return cls(
+            id=payout.id,
+            guardian_id=payout.guardian_id,
+            amount=f"{payout.amount:f}",
+            status=payout.status,
+            bank_reference=payout.bank_reference,
+            rejection_reason=payout.rejection_reason,
+            replaces=payout.replaces,
+            replaced_by=payout.replaced_by,
+        )
+
+
+class SendAgainIn(BaseModel):
+    guardian_id: str | None = Field(
+        default=None,
+        pattern=ID,
+        description="Another of the student's guardians to pay (default: the same guardian)",
+    )
+
+
+class SentAgainOut(BaseModel):
+    payout: PayoutOut = Field(description="The new payout, on its way to the bank")
+    created: bool = Field(description="false: it had been sent again before (nothing changed)")
 
 
 class StudentStatusOut(Created):
@@ -217,7 +251,8 @@ async def student_status(
     if body.status == "left":
         with as_http():
             leaving = await student_leaves(
-                resources,
+                await resources.temporal(),
+                resources.settings.task_queue,
                 payouts,
                 principal,
                 school_id,
@@ -230,20 +265,41 @@ async def student_status(
             id=student_id,
             created=False,
             status="left",
-            payout=None
-            if paid is None
-            else PayoutOut(
-                id=paid.id,
-                guardian_id=paid.guardian_id,
-                amount=f"{paid.amount:f}",
-                status=paid.status,
-            ),
+            payout=None if paid is None else PayoutOut.of(paid),
         )
     with as_http():
         if await directory.student_school(principal.tenant, student_id) != school_id:
             raise NotFound(f"school {school_id!r} has no student {student_id!r}")
         await directory.set_student_status(principal.tenant, student_id, body.status)
     return StudentStatusOut(id=student_id, created=False, status=body.status)
+
+
+@router.post(
+    "/{school_id}/payouts/{payout_id}/send-again",
+    response_model=SentAgainOut,
+    summary="Send a payout the bank rejected again (as a new payout for the same money, to "
+    "the same or another of the student's guardians)",
+    responses={409: {"description": "the payout is not rejected (nothing to send again)"}},
+)
+async def payout_send_again(
+    school_id: str,
+    payout_id: Annotated[str, Path(pattern=ID)],
+    body: SendAgainIn,
+    principal: Annotated[Principal, Depends(staff)],
+    payouts: PayoutsDep,
+    resources: ResourcesDep,
+) -> SentAgainOut:
+    with as_http():
+        again = await send_payout_again(
+            await resources.temporal(),
+            resources.settings.task_queue,
+            payouts,
+            principal,
+            school_id,
+            payout_id,
+            body.guardian_id,
+        )
+    return SentAgainOut(payout=PayoutOut.of(again.payout), created=again.created)
 
 
 @router.get(

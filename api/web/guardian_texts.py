@@ -111,6 +111,11 @@ GUARDIAN_TEXTS: dict[str, dict[str, str]] = {
         "notice_low_balance": "{name}: the balance is {balance}, below {threshold}.",
         "notice_topup_credited": "{name}: a top-up of {amount} arrived.",
         "notice_topup_declined": "{name}: a top-up of {amount} was declined: {reason}",
+        "notice_student_left": "{name} has left the school; the balance of {amount} is paid "
+        "back through the bank.",
+        "notice_payout_paid": "{name}: the balance of {amount} was paid back by the bank.",
+        "notice_payout_rejected": "{name}: the bank could not pay back {amount}: {reason}. "
+        "The school will send it again.",
         "notice_other": "{name}: {kind}",
         "amount_required": "{field}: please enter an amount.",
         "amount_invalid": "{field}: enter a whole amount in rupiah, like 10000.",
@@ -233,6 +238,11 @@ GUARDIAN_TEXTS: dict[str, dict[str, str]] = {
         "notice_low_balance": "{name}: saldo {balance}, di bawah {threshold}.",
         "notice_topup_credited": "{name}: isi ulang {amount} sudah masuk.",
         "notice_topup_declined": "{name}: isi ulang {amount} ditolak: {reason}",
+        "notice_student_left": "{name} telah keluar dari sekolah; saldo {amount} dikembalikan "
+        "melalui bank.",
+        "notice_payout_paid": "{name}: saldo {amount} sudah dikembalikan oleh bank.",
+        "notice_payout_rejected": "{name}: bank tidak dapat mengembalikan {amount}: {reason}. "
+        "Sekolah akan mengirimnya ulang.",
         "notice_other": "{name}: {kind}",
         "amount_required": "{field}: silakan isi jumlahnya.",
         "amount_invalid": "{field}: isi jumlah rupiah bulat, misalnya 10000.",

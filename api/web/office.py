@@ -1,9 +1,9 @@
 """The school office: school staff run their school's canteen day in the browser. The canteen
 today (sales by kiosk and category, declines by reason, kiosks online or offline with their
 journal), the students (search; status, wallet, fingerprints and consent; marking one as
-leaving, which erases their fingerprints and pays their balance back to a guardian), the
-payments (refund or void with a reason) and the kiosks (add one; register, rotate and
-revoke its keys).
+leaving, which erases their fingerprints and pays their balance back to a guardian; the
+payout's answer from the bank, and sending a rejected payout again), the payments (refund
+or void with a reason) and the kiosks (add one; register, rotate and revoke its keys).
 
 Only `school_staff` of a school open these pages, and only for their own school: another
 school's student or kiosk is not found. Every change goes through what the JSON API uses
@@ -36,7 +36,7 @@ from api.deps import (
 from api.errors import as_http
 from api.routes.kiosk_keys import _http_error as key_error
 from api.routes.kiosk_keys import _public_key
-from api.starters.leaving import student_leaves
+from api.starters.leaving import send_payout_again, student_leaves
 from api.web.pages import (
     PageError,
     PageForm,
@@ -55,6 +55,7 @@ OFFICE_LANGUAGE = "id"  # schools' staff read Bahasa Indonesia first
 ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 REASON_MIN, REASON_MAX = 3, 300
 STUDENTS_SHOWN = 50
+REJECTED_SHOWN = 20
 PAYMENTS_SHOWN = 100
 MAX_QUERY = 100
 STATUSES = ("active", "suspended", "left")
@@ -62,6 +63,8 @@ DONE = frozenset(
     {
         "left",
         "left_already",
+        "sent_again",
+        "sent_again_already",
         "refunded",
         "voided",
         "kiosk_added",
@@ -165,6 +168,7 @@ async def students(
     session: Viewer,
     office: SchoolOfficeDep,
     consents: ConsentsDep,
+    payouts: PayoutsDep,
     q: str = "",
     status: str = "",
 ) -> Response:
@@ -187,6 +191,7 @@ async def students(
         statuses=STATUSES,
         limit=STUDENTS_SHOWN,
         student_url=_student_url,
+        rejected=await payouts.to_send_again(session.principal.tenant, school, REJECTED_SHOWN),
     )
 
 
@@ -211,7 +216,7 @@ async def student(
         student=found,
         guardians=await payouts.guardians(tenant, student_id),
         consent=await consents.status(tenant, student_id),
-        payout=await payouts.latest(tenant, student_id),
+        payouts=await payouts.of_student(tenant, student_id),
         student_url=_student_url(student_id),
         reason_limits=(REASON_MIN, REASON_MAX),
     )
@@ -232,10 +237,44 @@ async def leave(
         _id(guardian, "the guardian")
     with as_page(), as_http():
         leaving = await student_leaves(
-            resources, payouts, form.session.principal, school, student_id, reason, guardian
+            await resources.temporal(),
+            resources.settings.task_queue,
+            payouts,
+            form.session.principal,
+            school,
+            student_id,
+            reason,
+            guardian,
         )
     done = "left_already" if leaving.already_left else "left"
     return redirect(f"{_student_url(student_id)}?done={done}")
+
+
+@router.post("/payouts/{payout_id}/send-again")
+async def send_again(
+    request: Request,
+    payout_id: str,
+    form: Worker,
+    payouts: PayoutsDep,
+    resources: ResourcesDep,
+) -> Response:
+    school = await _office(request, form.session)
+    _id(payout_id, "the payout")
+    guardian = form.get("guardian_id") or None
+    if guardian is not None:
+        _id(guardian, "the guardian")
+    with as_page(), as_http():
+        again = await send_payout_again(
+            await resources.temporal(),
+            resources.settings.task_queue,
+            payouts,
+            form.session.principal,
+            school,
+            payout_id,
+            guardian,
+        )
+    done = "sent_again" if again.created else "sent_again_already"
+    return redirect(f"{_student_url(again.payout.student_id)}?done={done}#payouts")
 
 
 # --- payments: refunds and voids ---------------------------------------------------------

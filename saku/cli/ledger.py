@@ -15,7 +15,7 @@ def register(commands: Any) -> None:
     verify = sub.add_parser(
         "verify",
         help="postings balance, cached balances match, wallets - debts = top-ups - purchases"
-        " + refunds - payouts",
+        " + refunds - payouts; payouts pending = payouts the bank has not paid",
     )
     verify.add_argument("--tenant", help="one tenant (default: all)")
     verify.set_defaults(handler=verify_ledger)
@@ -34,6 +34,10 @@ def verify_ledger(settings: Settings, args: argparse.Namespace) -> int:
         f"wallets {result.wallets:,.2f} - debts {result.debts:,.2f} = top-ups "
         f"{result.topups:,.2f} - purchases "
         f"{result.purchases:,.2f} + refunds {result.refunds:,.2f} - payouts {result.payouts:,.2f}"
+    )
+    print(
+        f"payouts {result.payouts:,.2f}: paid by the bank {result.paid_out:,.2f}, "
+        f"pending {result.payouts - result.paid_out:,.2f}"
     )
     for problem in result.problems:
         print(f"PROBLEM: {problem}")

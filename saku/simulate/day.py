@@ -1,7 +1,9 @@
 """A canteen day, phase by phase, against a running Saku (API, worker, consumer) and its
 Kafka: enrolment at the kiosks' simulated sensors, the bank's morning top-ups, a lunch rush
 across the kiosks by fingerprint and PIN, a few fraud patterns, a wing of the school losing
-its network (two kiosks sell offline, one student buys at both) and syncing afterwards."""
+its network (two kiosks sell offline, one student buys at both) and syncing afterwards, and
+at the end of the day a student leaving (their balance paid back to a guardian by the
+bank)."""
 
 from __future__ import annotations
 
@@ -16,8 +18,14 @@ from pathlib import Path
 
 import httpx
 from aiokafka import AIOKafkaProducer
+from temporalio.client import Client
 
+from activities.wallet.office import SchoolOffice
+from activities.wallet.payouts import Payouts
+from api.starters.leaving import student_leaves
 from core import topics
+from core.db import Pool
+from core.security import Principal, Role
 from core.settings import Settings
 from devices.kiosk.agent import KioskAgent, Outcome
 from devices.kiosk.client import KioskClient
@@ -189,3 +197,35 @@ class CanteenDay:
         sent = sum(await asyncio.gather(*(t.agent.sync_offline() for t in self.tills)))
         self.say(f"back online: {sent} offline sales sent for replay")
         return sent
+
+    async def a_student_leaves(self, pool: Pool, temporal: Client) -> str | None:
+        """Staff mark a student as leaving, as the school office does (the same starter):
+        one who has money left, is not the family signing in to the portal, and has no
+        fingerprints to erase from kiosks that are closed for the day. The payout's id."""
+        tenant, school = self.school.tenant, self.school.school_id
+        office = SchoolOffice(pool)
+        family = set(self.school.guardian.children)
+        for student in reversed(self.school.students):
+            if student.id in family or student.id in self.enrolled:
+                continue
+            found = await office.student(tenant, school, student.id)
+            if found is not None and found.status == "active" and found.balance > 0:
+                break
+        else:
+            self.say("nobody leaves today: no student with money left to pay back")
+            return None
+        staff = Principal("staff-simulator", Role.SCHOOL_STAFF, tenant, school)
+        leaving = await student_leaves(
+            temporal,
+            self.settings.task_queue,
+            Payouts(pool),
+            staff,
+            school,
+            student.id,
+            "moving to another city",
+        )
+        self.say(
+            f"a student leaves: {student.name} ({student.id}); their {found.balance:,.0f} IDR "
+            "goes back to their guardian through the bank"
+        )
+        return leaving.payout.id if leaving.payout else None

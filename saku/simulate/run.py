@@ -15,7 +15,8 @@ import httpx
 from activities.wallet.ledger import Ledger
 from core.db import Pool, create_pool
 from core.settings import Settings
-from saku.simulate.bank import answer_topup_requests
+from core.temporal.client import connect
+from saku.simulate.bank import answer_payout_requests, answer_topup_requests
 from saku.simulate.day import CanteenDay, DayOptions
 from saku.simulate.school import School, set_up_school, staff_sign_in
 
@@ -52,6 +53,13 @@ async def _summary(pool: Pool, school: School) -> tuple[list[str], bool]:
                 (tenant,),
             )
         ).fetchall()
+        payouts = await (
+            await conn.execute(
+                "SELECT status, count(*) AS n, sum(amount) AS amount FROM payouts "
+                "WHERE tenant_id = %s GROUP BY 1 ORDER BY 1",
+                (tenant,),
+            )
+        ).fetchall()
         alerts = await (
             await conn.execute(
                 """SELECT t->>'id' AS typology, count(*) AS n FROM evaluations e,
@@ -81,10 +89,17 @@ async def _summary(pool: Pool, school: School) -> tuple[list[str], bool]:
         f"offline       {sum(r['n'] for r in offline)} sales replayed, debt {debt:,.0f} IDR",
         "top-ups       "
         + ", ".join(f"{r['status']} {r['n']} ({r['amount']:,.0f} IDR)" for r in topups),
+        "payouts       "
+        + (
+            f"{sum(r['n'] for r in payouts)} requested; "
+            + ", ".join(f"{r['status']} {r['n']} ({r['amount']:,.0f} IDR)" for r in payouts)
+            if payouts
+            else "none"
+        ),
         "alerts        " + (", ".join(f"{r['typology']} {r['n']}" for r in alerts) or "none"),
         f"ledger        wallets {verified.wallets:,.0f} - debts {verified.debts:,.0f} = top-ups "
         f"{verified.topups:,.0f} - purchases {verified.purchases:,.0f} + refunds "
-        f"{verified.refunds:,.0f}: {invariant}",
+        f"{verified.refunds:,.0f} - payouts {verified.payouts:,.0f}: {invariant}",
     ]
     return lines, verified.ok
 
@@ -105,9 +120,11 @@ async def run_canteen_day(
         say(f"  {consenting} families consented to fingerprints; the others pay by PIN")
         # the bank answers the guardians' auto top-up requests all day
         answered: list[str] = []
+        paid: list[str] = []
         bank_closes = asyncio.Event()
-        bank = asyncio.create_task(
-            answer_topup_requests(settings, school.tenant, answered, bank_closes)
+        bank = asyncio.gather(
+            answer_topup_requests(settings, school.tenant, answered, bank_closes),
+            answer_payout_requests(settings, school.tenant, paid, bank_closes),
         )
         with tempfile.TemporaryDirectory(prefix="saku-kiosks-") as folder:
             day = CanteenDay(settings, school, Path(folder), rng, say)
@@ -151,6 +168,24 @@ async def run_canteen_day(
                     return done >= replayed
 
                 await _until(synced, 120, "the offline sync")
+                payout_id = await day.a_student_leaves(pool, await connect(settings))
+
+                async def paid_back() -> bool:
+                    return (
+                        payout_id is None
+                        or await _count(
+                            pool,
+                            "SELECT count(*) AS n FROM payouts WHERE tenant_id = %s AND id = %s "
+                            "AND status = 'paid'",
+                            school.tenant,
+                            payout_id,
+                        )
+                        == 1
+                    )
+
+                await _until(paid_back, 60, "the leaver's payout")
+                if payout_id is not None:
+                    say("  the bank paid the balance back to the guardian")
             finally:
                 day.close_kiosks()
                 bank_closes.set()

@@ -1,18 +1,19 @@
 """A school for the school office's tests (tests/integration/wallet_world.py's, through the
 real API), with a staff member who signs in, a student enrolled by fingerprint, and the
-bank's side of the payouts topic."""
+bank's side of the payouts topics: its requests, and its answers."""
 
 from __future__ import annotations
 
 import base64
 import json
 import os
+import time
 import uuid
 from typing import Any
 
 import httpx
 import redis.asyncio as redis
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from activities.accounts import create_user
 from activities.web_sessions import WebSessions
@@ -127,6 +128,49 @@ async def payout_requests(settings: Settings, payout_id: str, timeout: float = 2
             return bool(found)
 
         assert await eventually(arrived, timeout=timeout), "no payout request on the topic"
+    finally:
+        await consumer.stop()
+    return found
+
+
+async def answer_payouts(settings: Settings, *answers: bytes, key: bytes) -> None:
+    """The bank's answers on the payout-results topic, in this order (one key: one
+    partition, so the consumer reads them in the order sent)."""
+    producer = AIOKafkaProducer(bootstrap_servers=settings.resolved_kafka_bootstrap())
+    await producer.start()
+    try:
+        for answer in answers:
+            await producer.send_and_wait(
+                settings.topic(topics.PAYOUT_RESULTS.name), answer, key=key
+            )
+    finally:
+        await producer.stop()
+
+
+def answer(tenant: str, payout_id: str, outcome: str, **more: str) -> bytes:
+    body = {"payoutId": payout_id, "tenantId": tenant, "outcome": outcome} | more
+    return json.dumps(body).encode()
+
+
+async def dead_letters(settings: Settings, count: int, timeout: float = 30) -> dict[bytes, str]:
+    """At least `count` records of the dead-letter topic (or what came within `timeout`):
+    each original value with its reason."""
+    consumer = AIOKafkaConsumer(
+        settings.topic(topics.DEAD_LETTER.name),
+        bootstrap_servers=settings.resolved_kafka_bootstrap(),
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        group_id=None,
+    )
+    await consumer.start()
+    found: dict[bytes, str] = {}
+    try:
+        deadline = time.monotonic() + timeout
+        while len(found) < count and time.monotonic() < deadline:
+            batch = await consumer.getmany(timeout_ms=500)
+            for records in batch.values():
+                for record in records:
+                    found[record.value or b""] = dict(record.headers)["saku-reason"].decode()
     finally:
         await consumer.stop()
     return found

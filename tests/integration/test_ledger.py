@@ -15,6 +15,8 @@ from activities.wallet.ledger import (
     InsufficientFunds,
     Ledger,
     LedgerError,
+    payout,
+    payout_paid,
     purchase,
     refund,
     topup,
@@ -156,6 +158,40 @@ def test_saku_ledger_verify_reports_the_invariant(stack: Settings) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     assert "ledger OK" in result.stdout
     assert "top-ups" in result.stdout
+    assert "paid by the bank" in result.stdout
+
+
+async def test_payouts_pending_holds_exactly_the_payouts_the_bank_has_not_paid(
+    books: tuple[Ledger, str],
+) -> None:
+    ledger, tenant = books
+    await ledger.open_account(tenant, "payouts:pending", "payouts_pending")
+    await ledger.post(
+        tenant, "topup-p", "topup", topup("wallet:budi", "clearing:bank", Decimal(5_000))
+    )
+    # money into payouts pending that no payout owes: reported
+    await ledger.post(
+        tenant, "payout:x", "payout", payout("wallet:budi", "payouts:pending", Decimal(5_000))
+    )
+    result = await ledger.verify(tenant)
+    assert result.problems == [
+        f"tenant {tenant}: payouts pending holds 5000.0000, but the payouts not yet paid come to 0"
+    ]
+    # paid out through the bank's clearing account: pending is empty, the books agree again
+    await ledger.post(
+        tenant,
+        "payout-paid:x",
+        "payout_paid",
+        payout_paid("payouts:pending", "clearing:bank", Decimal(5_000)),
+    )
+    result = await ledger.verify(tenant)
+    assert result.ok, result.problems
+    assert (result.wallets, result.topups, result.payouts, result.paid_out) == (
+        0,
+        5_000,
+        5_000,
+        5_000,
+    )
 
 
 async def test_saku_ledger_verify_fails_on_a_tampered_balance(

@@ -2,10 +2,14 @@
 or kiosk is not found), bad input is a clear 4xx page, the canteen day adds up, a kiosk's
 journal report and last sync show, and a student leaving — through the API as through the
 page — pays their balance back to a guardian once (ledger-posted, on the payouts topic) and
-stops them paying."""
+stops them paying. The bank's answers on the payout-results topic (through the real
+consumer): paid (posted out of payouts pending, the guardian told) once however often it
+comes, rejected (still owed) then sent again from the office and paid; answers that cannot
+be taken dead-lettered with their reasons."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 from decimal import Decimal
 from pathlib import Path
@@ -15,6 +19,7 @@ import pytest
 from fastapi import FastAPI
 
 from activities.wallet.ledger import Ledger
+from activities.wallet.payouts import PAYOUTS_PENDING, Payout, Payouts
 from core.db import Pool
 from core.security import Role
 from core.settings import Settings
@@ -23,8 +28,16 @@ from devices.kiosk.client import KioskClient, KioskIdentity
 from devices.kiosk.journal import Journal
 from devices.kiosk.sensor import Sensor
 from devices.kiosk.slots import SlotMap
-from tests.integration.office_world import payout_requests, signed, staff_session
+from tests.integration.office_world import (
+    answer,
+    answer_payouts,
+    dead_letters,
+    payout_requests,
+    signed,
+    staff_session,
+)
 from tests.integration.wallet_world import World, build_world
+from tests.stackutil import eventually
 
 pytestmark = pytest.mark.integration
 CSRF = r'name="csrf_token" value="'
@@ -295,3 +308,208 @@ async def test_a_balance_needs_a_guardian_to_go_back_to(
     )
     assert refused.status_code == 409 and "no guardian" in refused.text
     assert (await world.pay(alone, "100"))["status"] == "approved"
+
+
+async def leaves(world: World, student: str, guardian: str | None = None) -> str:
+    """The student leaves through the API: their payout's id."""
+    body = {"status": "left", "reason": "moved away"} | (
+        {"guardian_id": guardian} if guardian else {}
+    )
+    left = await world.client.put(
+        f"/v1/schools/{world.school}/students/{student}/status",
+        json=body,
+        headers=world.token(Role.SCHOOL_STAFF, school=world.school),
+    )
+    assert left.status_code == 200, left.text
+    return str(left.json()["payout"]["id"])
+
+
+async def answered(pool: Pool, tenant: str, payout_id: str, status: str) -> Payout:
+    """The payout, once it has this status (the consumer takes the bank's answer)."""
+    payouts = Payouts(pool)
+
+    async def reached() -> bool:
+        found = await payouts.get(tenant, payout_id)
+        return found is not None and found.status == status
+
+    assert await eventually(reached, timeout=30), await payouts.get(tenant, payout_id)
+    found = await payouts.get(tenant, payout_id)
+    assert found is not None
+    return found
+
+
+async def count(pool: Pool, sql: str, *params: object) -> int:
+    async with pool.connection() as conn:
+        row = await (await conn.execute(sql, params)).fetchone()
+    assert row is not None
+    return int(row["n"])
+
+
+async def test_the_bank_pays_a_payout_once_and_answers_it_cannot_take_are_dead_lettered(
+    stack: Settings, pool: Pool, client: httpx.AsyncClient, processes: Settings, bank: str
+) -> None:
+    world = await build_world(stack, pool, client)
+    student = await world.student()
+    await world.top_up(student, "12500")
+    ledger = Ledger(pool)
+    payout_id = await leaves(world, student)
+    assert await ledger.balance(world.tenant, PAYOUTS_PENDING) == Decimal(12500)
+    await payout_requests(stack, payout_id)  # the bank has the request
+
+    reference = f"BCA-{uuid.uuid4().hex[:10]}"
+    paid = answer(world.tenant, payout_id, "paid", bankReference=reference, amount="12500")
+    bad = {
+        b"{not json": "malformed JSON",
+        answer(world.tenant, "po-nobody", "paid", bankReference="R-1"): "has no payout",
+        # another tenant's payout is, for that tenant, no payout at all
+        answer(bank, payout_id, "paid", bankReference="R-2"): f"tenant '{bank}' has no payout",
+        answer("no-such-tenant", payout_id, "paid", bankReference="R-3"): "unknown tenant",
+        answer(world.tenant, payout_id, "rejected", bankReference="R-4"): "needs the bank's reason",
+        answer(world.tenant, payout_id, "sent", bankReference="R-5"): "outcome",
+        answer(world.tenant, payout_id, "paid", bankReference="R-6", extra="x"): "extra",
+        # paid already: another answer for it is the wrong state
+        answer(
+            world.tenant, payout_id, "rejected", bankReference="R-7", reason="account closed"
+        ): "was paid already",
+        answer(world.tenant, payout_id, "paid", bankReference=reference, amount="99"): "is for",
+    }
+    # the answer, the same answer again, then the bad ones: one key, read in this order
+    await answer_payouts(processes, paid, paid, *bad, key=payout_id.encode())
+
+    letters = await dead_letters(processes, len(bad))
+    assert set(letters) == set(bad), letters
+    for value, reason in letters.items():
+        assert bad[value] in reason, (value, reason)
+    # everything after the duplicate is handled: it changed nothing
+    found = await answered(pool, world.tenant, payout_id, "paid")
+    assert found.bank_reference == reference and found.answered_at is not None
+    assert await ledger.balance(world.tenant, PAYOUTS_PENDING) == 0
+    verified = await ledger.verify(world.tenant)
+    assert verified.ok, verified.problems
+    assert (verified.payouts, verified.paid_out) == (Decimal(12500), Decimal(12500))
+    assert (
+        await count(
+            pool,
+            "SELECT count(*) AS n FROM postings WHERE tenant_id = %s AND kind = 'payout_paid'",
+            world.tenant,
+        )
+        == 1
+    )
+    # the guardian is told once, and the bank's answer is in the audit trail
+    assert (
+        await count(
+            pool,
+            "SELECT count(*) AS n FROM guardian_inbox WHERE tenant_id = %s AND guardian_id = %s "
+            "AND kind = 'payout_paid' AND payload->>'payoutId' = %s",
+            world.tenant,
+            f"g-{student}",
+            payout_id,
+        )
+        == 1
+    )
+    assert (
+        await count(
+            pool,
+            "SELECT count(*) AS n FROM audit_log WHERE tenant_id = %s AND action = 'payout.paid' "
+            "AND target = %s AND details->>'bankReference' = %s",
+            world.tenant,
+            f"payout:{payout_id}",
+            reference,
+        )
+        == 1
+    )
+
+
+async def test_a_rejected_payout_is_sent_again_from_the_office_and_paid(
+    stack: Settings,
+    pool: Pool,
+    client: httpx.AsyncClient,
+    pages: httpx.AsyncClient,
+    processes: Settings,
+) -> None:
+    world = await build_world(stack, pool, client)
+    student = await world.student()
+    second = f"g2-{student}"
+    await world.post("/v1/guardians", {"id": second, "display_name": "Pak Budi"}, world.admin)
+    await world.post(f"/v1/guardians/{second}/students/{student}", {}, world.admin)
+    await world.top_up(student, "8000")
+    ledger = Ledger(pool)
+    first = await leaves(world, student, f"g-{student}")
+
+    await answer_payouts(
+        processes,
+        answer(world.tenant, first, "rejected", bankReference="R-1", reason="rekening ditutup"),
+        key=first.encode(),
+    )
+    rejected = await answered(pool, world.tenant, first, "rejected")
+    assert rejected.rejection_reason == "rekening ditutup"
+    # the money stays owed to the family
+    assert await ledger.balance(world.tenant, PAYOUTS_PENDING) == Decimal(8000)
+    assert (await ledger.verify(world.tenant)).ok
+
+    # the office shows it, among the payouts to send again and on the student's page
+    await staff_session(pages, stack, world)
+    listed = await pages.get("/office/students")
+    assert f'data-payout="{first}"' in listed.text and "rekening ditutup" in listed.text
+    page = f"/office/students/{student}"
+    shown = await pages.get(page)
+    assert "rekening ditutup" in shown.text and f"/office/payouts/{first}/send-again" in shown.text
+    # sent again only with the session's CSRF token
+    forged = await pages.post(f"/office/payouts/{first}/send-again", data={"guardian_id": second})
+    assert forged.status_code == 403
+    token = await csrf_of(pages, page)
+    sent = await pages.post(
+        f"/office/payouts/{first}/send-again", data={"csrf_token": token, "guardian_id": second}
+    )
+    assert sent.status_code == 303 and sent.headers["location"].endswith("?done=sent_again#payouts")
+    again = await pages.post(
+        f"/office/payouts/{first}/send-again", data={"csrf_token": token, "guardian_id": second}
+    )
+    assert "done=sent_again_already" in again.headers["location"]
+    newest, old = await Payouts(pool).of_student(world.tenant, student)
+    assert (old.id, old.replaced_by) == (first, newest.id)
+    assert (newest.replaces, newest.guardian_id, newest.amount) == (first, second, Decimal(8000))
+    [request] = await payout_requests(stack, newest.id)
+    assert (request["guardianId"], request["amount"]) == (second, "8000.0000")
+    assert await ledger.balance(world.tenant, PAYOUTS_PENDING) == Decimal(8000)
+    assert (
+        await count(
+            pool,
+            "SELECT count(*) AS n FROM audit_log WHERE tenant_id = %s "
+            "AND action = 'payout.send_again' AND target = %s",
+            world.tenant,
+            f"payout:{first}",
+        )
+        == 1
+    )
+
+    # the bank pays the new one; an answer for the rejected one cannot be taken any more
+    late = answer(world.tenant, first, "paid", bankReference="R-2")
+    await answer_payouts(
+        processes,
+        answer(world.tenant, newest.id, "paid", bankReference="R-3"),
+        late,
+        key=first.encode(),
+    )
+    letters = await dead_letters(processes, 1)
+    assert list(letters) == [late] and f"sent again as '{newest.id}'" in letters[late]
+    await answered(pool, world.tenant, newest.id, "paid")
+    assert await ledger.balance(world.tenant, PAYOUTS_PENDING) == 0
+    verified = await ledger.verify(world.tenant)
+    assert verified.ok and verified.paid_out == Decimal(8000), verified.problems
+    shown = await pages.get(page)
+    assert "send-again" not in shown.text and "R-3" in shown.text
+
+    # the JSON API sends again under the same rules: only a rejected payout
+    staff = world.token(Role.SCHOOL_STAFF, school=world.school)
+    path = f"/v1/schools/{world.school}/payouts/{newest.id}/send-again"
+    refused = await client.post(path, json={}, headers=staff)
+    assert refused.status_code == 409 and "only a payout the bank rejected" in refused.text
+    repeated = await client.post(
+        f"/v1/schools/{world.school}/payouts/{first}/send-again", json={}, headers=staff
+    )
+    assert repeated.status_code == 200, repeated.text
+    assert repeated.json()["created"] is False
+    assert repeated.json()["payout"]["id"] == newest.id
+    other_school = world.token(Role.SCHOOL_STAFF, school=f"{world.school}-x")
+    assert (await client.post(path, json={}, headers=other_school)).status_code == 403

@@ -1,8 +1,9 @@
 """The school office in a real Chromium, as school staff use it: a staff member signs in,
 sees the canteen today after a few kiosk payments (one declined), finds a student, marks
 them as leaving — the balance goes back to the guardian (a payout request on the bank's
-topic, ledger-posted, the wallet at zero) and their fingerprints are erased — refunds a
-purchase with a reason, and rotates and revokes a kiosk's key. Then every page on a
+topic, ledger-posted, the wallet at zero) and their fingerprints are erased; the bank
+rejects the payout, and staff send it again —, refunds a purchase with a reason, and
+rotates and revokes a kiosk's key. Then every page on a
 360-px phone, with the keyboard, in both languages. Each page is screenshotted and
 checked with axe-core: no serious or critical accessibility violation."""
 
@@ -16,9 +17,12 @@ import pytest
 from playwright.async_api import Browser, Locator, Page
 
 from activities.wallet.ledger import Ledger
+from activities.wallet.payouts import PAYOUTS_PENDING, Payouts
 from core.db import Pool
 from core.kiosk_signing import encode_public_key, generate_key_pair
+from core.security import Role
 from core.settings import Settings
+from core.wallet.payouts import PayoutAnswer
 from tests.browser import browser, checked, served_api
 from tests.integration.office_world import (
     PASSWORD,
@@ -135,6 +139,28 @@ async def test_staff_run_the_canteen_day_and_a_student_leaves(
     # a leaver can no longer pay
     assert (await world.pay(leaver, "100"))["reason_code"] == "student_inactive"
 
+    # the bank rejects the payout (its answer taken as the consumer takes it): the office
+    # shows why, the money is still owed, and staff send it again
+    await reject(pool, world.tenant, payout_id, "Rekening tujuan sudah ditutup")
+    await page.reload()
+    rejected = page.locator(f'#payout-list tr[data-payout="{payout_id}"]')
+    assert await rejected.get_attribute("data-status") == "rejected"
+    assert "ditolak: Rekening tujuan sudah ditutup" in await rejected.inner_text()
+    assert await Ledger(pool).balance(world.tenant, PAYOUTS_PENDING) == Decimal(15000)
+    await check(page, "04b-payout-rejected")
+    assert await page.get_by_label("Kembalikan saldo kepada").input_value() == f"g-{leaver}"
+    await follow(page, page.get_by_role("button", name="Kirim ulang"))
+    assert "Dikirim ulang" in await page.locator("#done").inner_text()
+    newest, old = await Payouts(pool).of_student(world.tenant, leaver)
+    assert (old.id, old.replaced_by, newest.replaces) == (payout_id, newest.id, payout_id)
+    resent = page.locator(f'#payout-list tr[data-payout="{newest.id}"]')
+    assert await resent.get_attribute("data-status") in ("requested", "sent")
+    assert f"dikirim ulang sebagai {newest.id}" in await rejected.inner_text()
+    assert await page.get_by_role("button", name="Kirim ulang").count() == 0
+    await check(page, "04c-payout-sent-again")
+    [again] = await payout_requests(stack, newest.id)
+    assert (again["guardianId"], again["amount"]) == (f"g-{leaver}", "15000.0000")
+
     # refund a purchase, with a reason
     await follow(page, page.get_by_role("link", name="Pembayaran", exact=True))
     row = page.locator(f'tr[data-payment="{bought}"]')
@@ -172,6 +198,11 @@ async def test_staff_run_the_canteen_day_and_a_student_leaves(
     assert problems == [], "the pages logged errors (a CSP violation?)"
 
 
+async def reject(pool: Pool, tenant: str, payout_id: str, reason: str) -> None:
+    answer = PayoutAnswer(tenant, payout_id, "rejected", "BNI-7731", reason, None, None)
+    assert await Payouts(pool).answer(answer) == "rejected"
+
+
 async def _no_fingers(world: object, student: str) -> bool:
     from tests.integration.wallet_world import World
 
@@ -183,9 +214,18 @@ async def test_every_office_page_on_a_phone_with_the_keyboard_in_both_languages(
     browser: Browser, served_api: str, client: httpx.AsyncClient, stack: Settings, pool: Pool
 ) -> None:
     world = await build_world(stack, pool, client)
-    student = await world.student()
+    student, leaver = await world.student(), await world.student()
     await world.top_up(student, "5000")
     await world.pay(student, "1000", category_id="snacks")
+    # a leaver whose payout the bank rejected: the list and their page show it
+    await world.top_up(leaver, "2500")
+    left = await client.put(
+        f"/v1/schools/{world.school}/students/{leaver}/status",
+        json={"status": "left", "reason": "pindah sekolah"},
+        headers=world.token(Role.SCHOOL_STAFF, school=world.school),
+    )
+    assert left.status_code == 200, left.text
+    await reject(pool, world.tenant, left.json()["payout"]["id"], "Nama pemilik rekening beda")
     username = await staff_user(pool, world)
     context = await browser.new_context(viewport=PHONE)  # type: ignore[arg-type]
     page = await context.new_page()
@@ -195,15 +235,26 @@ async def test_every_office_page_on_a_phone_with_the_keyboard_in_both_languages(
     await page.keyboard.type(PASSWORD)
     await page.keyboard.press("Enter")
     await page.wait_for_url(lambda url: urlsplit(url).path == "/office/students")
-    for path in (*PAGES, f"/office/students/{student}"):
+    for path in (*PAGES, f"/office/students/{student}", f"/office/students/{leaver}"):
         for lang in ("id", "en"):
             await page.goto(f"{served_api}/language/{lang}?next={path}")
             assert await page.evaluate("document.documentElement.lang") == lang
             width = await page.evaluate("document.documentElement.scrollWidth")
             assert width <= PHONE["width"], f"{path} is {width} px wide on a 360 px screen"
-            name = path.strip("/").replace("/", "-").replace(student, "student")
+            name = path.strip("/").replace("/", "-").replace(leaver, "leaver")
+            name = name.replace(student, "student")
             await check(page, f"phone-{name}-{lang}")
     assert await page.get_by_role("heading", name=student).count() == 0
+    # the rejected payout, in English now, and its form reached by the keyboard alone
+    await page.goto(f"{served_api}/office/students")
+    assert "Nama pemilik rekening beda" in await page.locator("#rejected-payouts").inner_text()
+    await page.goto(f"{served_api}/office/students/{leaver}")
+    send = page.get_by_role("button", name="Send again")
+    for _ in range(40):
+        if await send.evaluate("b => b === document.activeElement"):
+            break
+        await page.keyboard.press("Tab")
+    assert await send.evaluate("b => b === document.activeElement"), "not reached by Tab"
     # the first thing the keyboard reaches is the skip link, and it leads to the content
     await page.goto(f"{served_api}/office/today")
     await page.keyboard.press("Tab")

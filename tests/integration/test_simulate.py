@@ -72,6 +72,10 @@ def test_a_small_canteen_day_runs_end_to_end(day: tuple[Settings, str]) -> None:
     assert re.search(r"paid by\s+.*fingerprint \d+", out), out
     assert re.search(r"offline\s+[1-9]\d* sales replayed", out), out
     assert re.search(r"alerts\s+.*offline-cap-evasion@1.0.0 [1-9]", out), out
+    # a student leaves at the end of the day, and the simulated bank pays them back
+    assert "a student leaves:" in out and "the bank paid the balance back" in out, out
+    assert re.search(r"payouts\s+1 requested; paid 1 \([\d,]+ IDR\)$", out, re.MULTILINE), out
+    assert re.search(r"ledger\s+.*- payouts [1-9][\d,]*: OK$", out, re.MULTILINE), out
     assert re.search(r"ledger\s+.*: OK$", out, re.MULTILINE), out
     # a newcomer can click through the day: the office's address and a ready sign-in
     office = re.search(r"school office  (http://\S+/office)  staff: (\S+) / password: (\S+)", out)

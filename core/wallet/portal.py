@@ -9,7 +9,7 @@ from decimal import Decimal
 
 # A virtual account number, as the bank takes it: 16 digits, the bank's prefix for Saku
 # wallets (a bank assigns one per partner), the wallet's allocation number zero-padded to
-# 11 digits, and a Luhn check digit over the 15 before it ("8808" "00000000042" "c").
+# 11 digits, and a Luhn check digit over the 15 before it ("8808" "00000000042" "9").
 # Numbers are allocated once per wallet by the database, from one sequence across tenants
 # (the bank knows nothing of tenants), and never change (infra/migrations/
 # 0031_virtual_accounts.sql, whose `virtual_account_number` formats them as this module

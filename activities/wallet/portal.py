@@ -276,8 +276,9 @@ class Portal:
     ) -> bool:
         """Move `amount` from one child's wallet to a sibling's (both the guardian's: the
         caller checks), posted to the ledger once per `request_id`; False if this request
-        was carried out before. Refused (PortalRefused) if the wallet lacks the money or the
-        sibling's wallet would pass its e-money cap."""
+        was carried out before. Refused (PortalRefused) if the wallet lacks the money, the
+        sibling's wallet would pass its e-money cap, or the sibling has left (their wallet
+        is closed)."""
         if from_student == to_student:
             raise PortalRefused("choose two different children")
         try:
@@ -308,7 +309,7 @@ class Portal:
                     return False
                 to = await (
                     await conn.execute(
-                        """SELECT b.balance, sc.balance_cap FROM students s
+                        """SELECT s.status, b.balance, sc.balance_cap FROM students s
                            JOIN ledger_balances b ON b.tenant_id = s.tenant_id
                             AND b.account_id = s.account_id
                            JOIN schools sc ON sc.tenant_id = s.tenant_id AND sc.id = s.school_id
@@ -318,6 +319,8 @@ class Portal:
                 ).fetchone()
                 if to is None:
                     raise NotFound(f"no student {to_student!r}")
+                if to["status"] == "left":  # closed: paid out, no more payments or top-ups
+                    raise PortalRefused("that child has left the school: their wallet is closed")
                 cap = effective_cap(self.default_cap, to["balance_cap"])
                 if Decimal(to["balance"]) + amount > cap:
                     raise PortalRefused(f"the sibling's wallet would pass its limit of {cap:,.0f}")

@@ -370,6 +370,30 @@ async def test_bad_transfers_are_refused_with_their_reasons(
         assert (await client.get(f"{TRANSFERS}?{query}", headers=guardian)).status_code == 422
 
 
+async def test_no_money_moves_into_the_wallet_of_a_child_who_has_left(
+    stack: Settings, pool: Pool, client: httpx.AsyncClient
+) -> None:
+    """A leaver's wallet is closed (its balance paid out to a guardian, no more top-ups or
+    payments): money moved into it would be stranded there."""
+    own = await family(stack, pool, client)
+    world, (budi, sari) = own.world, own.children
+    headers = await signed_in(client, own.username)
+    left = await client.put(
+        f"/v1/schools/{world.school}/students/{sari}/status",
+        json={"status": "left", "reason": "moved to another town"},
+        headers=world.admin,
+    )
+    assert left.status_code == 200, left.text
+    response = await client.post(
+        TRANSFERS,
+        json={"from_student_id": budi, "to_student_id": sari, "amount": "1000"},
+        headers=headers | {"Idempotency-Key": f"k-{uuid.uuid4().hex}"},
+    )
+    assert response.status_code == 409, response.text
+    assert "has left" in response.json()["detail"]
+    assert (await world.balance(budi), await world.balance(sari)) == ("50000.0000", "0.0000")
+
+
 async def test_a_guardian_sign_in_without_a_guardian_record_cannot_move_money(
     home: Family, client: httpx.AsyncClient
 ) -> None:

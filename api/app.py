@@ -17,12 +17,14 @@ from api.resources import Resources
 from api.routes import (
     alert_handoff,
     auth,
+    auto_topups,
     biometrics,
     cases,
     codec,
     evaluations,
     guardians,
     health,
+    inbox,
     kiosk_keys,
     kiosk_payments,
     monitoring_config,
@@ -31,6 +33,7 @@ from api.routes import (
     schools,
     students,
     topups,
+    transfers,
     users,
 )
 from core.logs import correlation_id, new_correlation_id
@@ -115,6 +118,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         schools.router,
         guardians.router,
         students.router,
+        auto_topups.router,
+        transfers.router,
+        inbox.router,
         topups.router,
         kiosk_payments.router,
         biometrics.router,

@@ -7,13 +7,17 @@ declared once below and built over the API's pool (a store holds nothing but its
 Every route except health declares `Depends(RequireRoles(...))`. The dependency refuses a
 missing or invalid token with 401, and a token of another role, or scoped to another tenant,
 school or student than the path names, with 403. Tests walk every route to prove it.
+
+The guardian's own routes (`/v1/guardian/...`, the portal's twins) answer as the portal's
+pages do: a child the guardian does not look after is not found (404, `own_child`), so a
+guardian learns nothing of other children, not even that they exist.
 """
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import Depends, HTTPException, Path, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from activities.accounts import Accounts
@@ -257,3 +261,21 @@ class RequireCodecRoles(RequireRoles):
         self, request: Request, principal: Annotated[Principal, Depends(get_codec_principal)]
     ) -> Principal:
         return self.check(request, principal)
+
+
+GuardianDep = Annotated[Principal, Depends(RequireRoles(Role.GUARDIAN))]
+ChildId = Annotated[
+    str,
+    Path(
+        pattern=r"^[A-Za-z0-9_-]{1,64}$",
+        description="One of the guardian's children (a student id their token lists)",
+    ),
+]
+
+
+def own_child(principal: Principal, student_id: str) -> str:
+    """The student, if this guardian looks after them (their token lists them); 404 for any
+    other, whether it exists or not, in this tenant or another."""
+    if principal.role is not Role.GUARDIAN or student_id not in principal.students:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"you have no child {student_id!r}")
+    return student_id

@@ -271,6 +271,17 @@ class Directory:
             )
             return await cur.fetchone() is not None
 
+    async def student_of_virtual_account(self, tenant: str, number: str) -> str | None:
+        """The student whose wallet has this virtual account number in this tenant, if any
+        (a number of another tenant's wallet names none here)."""
+        async with self.pool.connection() as conn:
+            cur = await conn.execute(
+                "SELECT id FROM students WHERE tenant_id = %s AND virtual_account = %s",
+                (tenant, number),
+            )
+            row = await cur.fetchone()
+        return None if row is None else str(row["id"])
+
     async def display_name(self, tenant: str, school_id: str, student_id: str) -> str | None:
         """The name a kiosk of the school greets the student by; None for a student of
         another school (or none): a kiosk learns no names beyond its own school's."""

@@ -42,7 +42,7 @@ from core.wallet.authorisation import (
     balance_cap,
     effective_cap,
 )
-from core.wallet.portal import auto_topup_amount, auto_topup_request_id, virtual_account
+from core.wallet.portal import auto_topup_amount, auto_topup_request_id
 from core.wallet.types import (
     APPROVED,
     CREDITED,
@@ -376,7 +376,8 @@ class WalletActivities:
         the worker publishes it (`TopUpRequestRelay`)."""
         row = await (
             await conn.execute(
-                """SELECT b.balance, a.below, a.amount, sc.balance_cap FROM students s
+                """SELECT b.balance, a.below, a.amount, sc.balance_cap, s.virtual_account
+                   FROM students s
                    JOIN ledger_balances b ON b.tenant_id = s.tenant_id
                     AND b.account_id = s.account_id
                    JOIN student_auto_topups a ON a.tenant_id = s.tenant_id
@@ -402,7 +403,7 @@ class WalletActivities:
                 tenant,
                 auto_topup_request_id(tenant, msg_id),
                 student_id,
-                virtual_account(tenant, student_id),
+                row["virtual_account"],
                 asked,
                 msg_id,
             ),

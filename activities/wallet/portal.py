@@ -21,7 +21,6 @@ from activities.wallet.ledger import InsufficientFunds, LedgerError, post_in, tr
 from core.db import Pool
 from core.security import hash_pin
 from core.wallet.authorisation import effective_cap
-from core.wallet.portal import virtual_account
 
 
 class PortalRefused(ValueError):
@@ -80,6 +79,15 @@ class TopUpAsked:
 
 
 @dataclass(frozen=True)
+class Transfer:
+    id: str  # the guardian's request id (the API's Idempotency-Key)
+    from_student: str
+    to_student: str
+    amount: Decimal
+    at: datetime
+
+
+@dataclass(frozen=True)
 class Notice:
     id: int
     student_id: str
@@ -117,6 +125,10 @@ LIMIT %(n)s
 """
 
 
+_TRANSFER_SQL = """SELECT id, from_student, to_student, amount, created_at AS at
+                     FROM wallet_transfers"""
+
+
 class Portal:
     def __init__(self, pool: Pool, default_cap: Decimal) -> None:
         self.pool = pool
@@ -145,7 +157,7 @@ class Portal:
                     continue
                 row = await (
                     await conn.execute(
-                        """SELECT s.display_name, sc.name AS school_name,
+                        """SELECT s.display_name, s.virtual_account, sc.name AS school_name,
                                   c.low_balance_threshold,
                                   coalesce((SELECT -sum(e.amount) FROM ledger_entries e
                                             WHERE e.tenant_id = s.tenant_id
@@ -175,7 +187,7 @@ class Portal:
                         weekly_limit=student.weekly_limit,
                         low_balance_threshold=row["low_balance_threshold"],
                         cap=effective_cap(self.default_cap, facts.school.balance_cap),
-                        virtual_account=virtual_account(tenant, student_id),
+                        virtual_account=row["virtual_account"],
                     )
                 )
         return sorted(found, key=lambda c: (c.display_name, c.student_id))
@@ -264,12 +276,22 @@ class Portal:
     ) -> bool:
         """Move `amount` from one child's wallet to a sibling's (both the guardian's: the
         caller checks), posted to the ledger once per `request_id`; False if this request
-        was carried out before. Refused (PortalRefused) if the wallet lacks the money or the
-        sibling's wallet would pass its e-money cap."""
+        was carried out before. Refused (PortalRefused) if the wallet lacks the money, the
+        sibling's wallet would pass its e-money cap, or the sibling has left (their wallet
+        is closed)."""
         if from_student == to_student:
             raise PortalRefused("choose two different children")
         try:
             async with self.pool.connection() as conn, conn.transaction():
+                # both wallets locked in a fixed order: two opposite transfers cannot deadlock;
+                # and locked before the request is looked up, so the same request sent twice
+                # at once finds, in its second copy, the transfer the first one made
+                wallets = sorted([wallet_account(from_student), wallet_account(to_student)])
+                await conn.execute(
+                    "SELECT 1 FROM ledger_balances WHERE tenant_id = %s "
+                    "AND account_id = ANY(%s) ORDER BY account_id FOR UPDATE",
+                    (tenant, wallets),
+                )
                 done = await (
                     await conn.execute(
                         "SELECT from_student, to_student, amount FROM wallet_transfers "
@@ -285,16 +307,9 @@ class Portal:
                     ):
                         raise PortalRefused("this request id was used for another transfer")
                     return False
-                # both wallets locked in a fixed order: two opposite transfers cannot deadlock
-                wallets = sorted([wallet_account(from_student), wallet_account(to_student)])
-                await conn.execute(
-                    "SELECT 1 FROM ledger_balances WHERE tenant_id = %s "
-                    "AND account_id = ANY(%s) ORDER BY account_id FOR UPDATE",
-                    (tenant, wallets),
-                )
                 to = await (
                     await conn.execute(
-                        """SELECT b.balance, sc.balance_cap FROM students s
+                        """SELECT s.status, b.balance, sc.balance_cap FROM students s
                            JOIN ledger_balances b ON b.tenant_id = s.tenant_id
                             AND b.account_id = s.account_id
                            JOIN schools sc ON sc.tenant_id = s.tenant_id AND sc.id = s.school_id
@@ -304,6 +319,8 @@ class Portal:
                 ).fetchone()
                 if to is None:
                     raise NotFound(f"no student {to_student!r}")
+                if to["status"] == "left":  # closed: paid out, no more payments or top-ups
+                    raise PortalRefused("that child has left the school: their wallet is closed")
                 cap = effective_cap(self.default_cap, to["balance_cap"])
                 if Decimal(to["balance"]) + amount > cap:
                     raise PortalRefused(f"the sibling's wallet would pass its limit of {cap:,.0f}")
@@ -337,20 +354,74 @@ class Portal:
             raise PortalRefused(str(err)) from err
         return True
 
+    async def transfer(self, tenant: str, request_id: str) -> Transfer | None:
+        """The transfer made for this request id, if any."""
+        async with self.pool.connection() as conn:
+            row = await (
+                await conn.execute(
+                    f"{_TRANSFER_SQL} WHERE tenant_id = %s AND id = %s",
+                    (tenant, request_id),
+                )
+            ).fetchone()
+        return None if row is None else Transfer(**row)
+
+    async def transfers(
+        self, tenant: str, student_ids: tuple[str, ...], limit: int = 50
+    ) -> list[Transfer]:
+        """The latest transfers between these children (both of them among `student_ids`:
+        a guardian learns nothing of a child they do not look after), newest first."""
+        async with self.pool.connection() as conn:
+            rows = await (
+                await conn.execute(
+                    f"""{_TRANSFER_SQL}
+                        WHERE tenant_id = %(t)s AND from_student = ANY(%(s)s)
+                          AND to_student = ANY(%(s)s)
+                        ORDER BY created_at DESC, id DESC LIMIT %(n)s""",
+                    {"t": tenant, "s": list(student_ids), "n": limit},
+                )
+            ).fetchall()
+        return [Transfer(**row) for row in rows]
+
     # --- notifications -----------------------------------------------------------------
 
-    async def inbox(self, tenant: str, guardian_id: str, limit: int = 100) -> list[Notice]:
+    async def inbox(
+        self,
+        tenant: str,
+        guardian_id: str,
+        limit: int = 100,
+        *,
+        before: int | None = None,
+        unread_only: bool = False,
+    ) -> list[Notice]:
+        """The guardian's notifications, newest first: `limit` of them, those older than
+        notice `before` when given (the next page), only unread ones if asked."""
         async with self.pool.connection() as conn:
             rows = await (
                 await conn.execute(
                     """SELECT id, student_id, kind, payload, created_at AS at,
                               read_at IS NOT NULL AS read
                          FROM guardian_inbox WHERE tenant_id = %s AND guardian_id = %s
+                          AND (%s::bigint IS NULL OR id < %s)
+                          AND (NOT %s OR read_at IS NULL)
                         ORDER BY id DESC LIMIT %s""",
-                    (tenant, guardian_id, limit),
+                    (tenant, guardian_id, before, before, unread_only, limit),
                 )
             ).fetchall()
         return [Notice(**row) for row in rows]
+
+    async def notice(self, tenant: str, guardian_id: str, notice_id: int) -> Notice | None:
+        """One of the guardian's notifications (None: not theirs, or none)."""
+        async with self.pool.connection() as conn:
+            row = await (
+                await conn.execute(
+                    """SELECT id, student_id, kind, payload, created_at AS at,
+                              read_at IS NOT NULL AS read
+                         FROM guardian_inbox
+                        WHERE tenant_id = %s AND guardian_id = %s AND id = %s""",
+                    (tenant, guardian_id, notice_id),
+                )
+            ).fetchone()
+        return None if row is None else Notice(**row)
 
     async def unread(self, tenant: str, guardian_id: str) -> int:
         async with self.pool.connection() as conn:
@@ -365,15 +436,17 @@ class Portal:
 
     async def mark(
         self, tenant: str, guardian_id: str, notice_id: int | None, *, read: bool
-    ) -> None:
-        """Mark one notice (or, with None, all of them) read or unread."""
+    ) -> int:
+        """Mark one notice (or, with None, all of them) read or unread; how many of the
+        guardian's notices there were to mark (0: no such notice of theirs)."""
         async with self.pool.connection() as conn:
-            await conn.execute(
+            cur = await conn.execute(
                 """UPDATE guardian_inbox SET read_at = CASE WHEN %s THEN now() END
                     WHERE tenant_id = %s AND guardian_id = %s
                       AND (%s::bigint IS NULL OR id = %s)""",
                 (read, tenant, guardian_id, notice_id, notice_id),
             )
+            return cur.rowcount
 
     # --- the child's PIN ---------------------------------------------------------------
 

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Path, status
 
 from api.deps import DirectoryDep, RequireRoles, ResourcesDep, SettingsDep, StatementsDep
-from api.intake.topups import ID, TopUpIn
+from api.intake.topups import ID, NoWallet, TopUpIn, WalletMismatch, wallet_of
 from api.routes.kiosk_payments import ReceiptOut
 from api.starters import wallet as wallet_starts
 from core.security import Principal, Role
@@ -21,7 +21,7 @@ submitters = RequireRoles(Role.INTEGRATION, Role.OPERATOR, Role.ADMIN)
     response_model=ReceiptOut,
     summary="Top up a student's wallet: evaluated by monitoring first, credited if allowed",
     responses={
-        404: {"description": "no such student in this tenant"},
+        404: {"description": "no such student, or no wallet with that virtual account, here"},
         409: {"description": "this topupId was already used for a different top-up"},
         422: {"description": "invalid top-up (the reason says which field)"},
     },
@@ -36,10 +36,14 @@ async def top_up(
 ) -> ReceiptOut:
     if body.tenant_id not in (None, principal.tenant):
         raise HTTPException(status.HTTP_403_FORBIDDEN, detail="tenantId is another tenant")
-    if not await directory.has_student(principal.tenant, body.student_id):
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no student {body.student_id!r}")
     try:
-        request = body.request(principal.tenant, "api")
+        student = await wallet_of(directory, principal.tenant, body)
+    except NoWallet as err:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=str(err)) from err
+    except WalletMismatch as err:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(err)) from err
+    try:
+        request = body.request(principal.tenant, "api", student)
     except ValueError as err:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(err)) from err
     client = await resources.temporal()

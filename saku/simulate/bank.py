@@ -1,8 +1,9 @@
 """The bank of `saku simulate`: it answers the guardians' auto top-up requests (the
-bank-facing topic) with a top-up event on the top-up topic, its topupId the request's id, as
-a real bank would once the guardian's standing instruction has debited their account; and
-it pays leavers' payout requests (the payouts topic) to the guardian, answering `paid` on
-the payout-results topic with a reference of its own."""
+bank-facing topic) with a top-up event on the top-up topic, its topupId the request's id,
+paid into the wallet's virtual account, as a real bank would once the guardian's standing
+instruction has debited their account; and it pays leavers' payout requests (the payouts
+topic) to the guardian, answering `paid` on the payout-results topic with a reference of
+its own."""
 
 from __future__ import annotations
 
@@ -43,7 +44,7 @@ async def answer_topup_requests(
                         answer = {
                             "topupId": request["requestId"],
                             "tenantId": tenant,
-                            "studentId": request["studentId"],
+                            "virtualAccount": request["virtualAccount"],
                             "amount": request["amount"],
                             "payerAccount": request["virtualAccount"],
                             "payerName": "Auto top-up (simulated bank)",
@@ -51,7 +52,7 @@ async def answer_topup_requests(
                         await producer.send_and_wait(
                             settings.topic(topics.TOPUPS.name),
                             json.dumps(answer).encode(),
-                            key=str(request["studentId"]).encode(),
+                            key=str(request["virtualAccount"]).encode(),
                         )
                         answered.append(request["requestId"])
     finally:

@@ -177,6 +177,29 @@ async def test_every_route_refuses_other_roles(
             assert "may not" in response.json()["detail"]
 
 
+async def test_the_guardians_own_routes_are_walked_and_for_guardians_only(app: FastAPI) -> None:
+    """The portal's JSON twins (/v1/guardian/...) are among the routes walked above, and
+    only a guardian's token passes their role check (their own children: 404 otherwise,
+    tests/integration/test_guardian_api.py)."""
+    walked = {
+        (method, route.path): allowed_roles(route)
+        for method, _, route in protected_routes(app)
+        if route.path.startswith("/v1/guardian/")
+    }
+    auto = "/v1/guardian/children/{child_id}/auto-topup"
+    assert set(walked) == {
+        ("GET", auto),
+        ("PUT", auto),
+        ("DELETE", auto),
+        ("GET", "/v1/guardian/transfers"),
+        ("POST", "/v1/guardian/transfers"),
+        ("GET", "/v1/guardian/notifications"),
+        ("PUT", "/v1/guardian/notifications"),
+        ("PUT", "/v1/guardian/notifications/{notification_id}"),
+    }
+    assert set(walked.values()) == {frozenset({Role.GUARDIAN})}
+
+
 async def test_every_tenant_route_refuses_another_tenant(
     app: FastAPI, client: httpx.AsyncClient, stack: Settings
 ) -> None:

@@ -112,6 +112,7 @@ async def _fuzzed_world(
             "school_id": world.school,
             "kiosk_id": world.kiosk.id,
             "student_id": student,
+            "child_id": student,  # a guardian's own child (the fuzz's guardian token lists it)
             "guardian_id": f"g-{student}",
             "category_id": "snacks",
             "kiosk_tx_id": paid["reference"],

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import shutil
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlparse, urlunparse
 
 import psycopg
 import pytest
 
-from core.db import MigrationError, migrate
+from core.db import MIGRATIONS_DIR, MigrationError, migrate
 from core.settings import Settings
+from core.wallet.portal import virtual_account_number
 
 pytestmark = pytest.mark.integration
 
@@ -26,6 +28,21 @@ async def schema_url(stack: Settings) -> AsyncIterator[str]:
     yield f"{base}?options={quote(f'-csearch_path={schema}')}"
     async with await psycopg.AsyncConnection.connect(base, autocommit=True) as conn:
         await conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+@pytest.fixture
+async def empty_database(stack: Settings) -> AsyncIterator[str]:
+    """The URL of a new, empty database on the session's PostgreSQL (Saku's migrations
+    create a schema of their own besides public, so they need a database to themselves)."""
+    name = f"mig_{uuid.uuid4().hex[:10]}"
+    password = stack.embedded_secret("postgres-superuser.password")
+    superuser = f"postgresql://postgres:{password}@127.0.0.1:{stack.pg_port}/postgres"
+    async with await psycopg.AsyncConnection.connect(superuser, autocommit=True) as conn:
+        await conn.execute(f"CREATE DATABASE {name} OWNER saku")
+    base = stack.resolved_database_url()
+    yield urlunparse(urlparse(base)._replace(path=f"/{name}"))
+    async with await psycopg.AsyncConnection.connect(superuser, autocommit=True) as conn:
+        await conn.execute(f"DROP DATABASE {name} WITH (FORCE)")
 
 
 def write(directory: Path, name: str, sql: str) -> None:
@@ -135,3 +152,70 @@ async def test_no_table_keeps_statistics_on_tenant_id(stack: Settings) -> None:
     assert len(targets) > 30  # every multi-tenant table, the archive's too
     assert {table: target for table, target in targets.items() if target != 0} == {}
     assert analysed == []
+
+
+async def test_existing_wallets_get_virtual_account_numbers_of_their_own_in_the_migration(
+    empty_database: str, tmp_path: Path
+) -> None:
+    """Before 0031 a wallet's number was derived from a hash of it; the migration allocates
+    one to every existing wallet (in the order they were created, one sequence across
+    tenants), hands pending auto top-up requests the new number, and new wallets continue
+    the sequence."""
+    for path in sorted(MIGRATIONS_DIR.glob("*.sql")):
+        if int(path.name[:4]) < 31:
+            shutil.copy(path, tmp_path / path.name)
+    await migrate(empty_database, tmp_path)
+    wallets = [("t1", "budi"), ("t2", "budi"), ("t1", "sari")]  # the same id in two tenants
+    async with await psycopg.AsyncConnection.connect(empty_database, autocommit=True) as conn:
+        for tenant in ("t1", "t2"):
+            await conn.execute("INSERT INTO tenants (id, name) VALUES (%s, 'T')", (tenant,))
+            await conn.execute(
+                "INSERT INTO schools (tenant_id, id, name) VALUES (%s, 'sd', 'SD')", (tenant,)
+            )
+        for n, (tenant, student) in enumerate(wallets):
+            await conn.execute(
+                "INSERT INTO ledger_accounts (tenant_id, id, kind, owner_id) "
+                "VALUES (%s, %s, 'student_wallet', %s)",
+                (tenant, f"wallet:{student}", student),
+            )
+            await conn.execute(
+                "INSERT INTO students (tenant_id, id, school_id, display_name, account_id, "
+                "created_at) VALUES (%s, %s, 'sd', 'X', %s, now() + make_interval(secs => %s))",
+                (tenant, student, f"wallet:{student}", n),
+            )
+        for request, status in (("pending-1", "pending"), ("sent-1", "sent")):
+            await conn.execute(
+                "INSERT INTO topup_requests (tenant_id, id, student_id, virtual_account, "
+                "amount, cause, status) VALUES ('t1', %s, 'sari', '8808000000000000', 1000, "
+                "'cause', %s)",
+                (request, status),
+            )
+    shutil.copy(MIGRATIONS_DIR / "0031_virtual_accounts.sql", tmp_path)
+    await migrate(empty_database, tmp_path)
+    async with await psycopg.AsyncConnection.connect(empty_database, autocommit=True) as conn:
+        given = dict(
+            ((t, s), va)
+            for t, s, va in await (
+                await conn.execute("SELECT tenant_id, id, virtual_account FROM students")
+            ).fetchall()
+        )
+        assert given == {w: virtual_account_number(n + 1) for n, w in enumerate(wallets)}
+        requests = dict(
+            await (await conn.execute("SELECT id, virtual_account FROM topup_requests")).fetchall()
+        )
+        # what went to the bank went with the old number; what waits goes with the new one
+        assert requests == {"pending-1": given[("t1", "sari")], "sent-1": "8808000000000000"}
+        await conn.execute(
+            "INSERT INTO ledger_accounts (tenant_id, id, kind) "
+            "VALUES ('t2', 'wallet:sari', 'student_wallet')"
+        )
+        await conn.execute(
+            "INSERT INTO students (tenant_id, id, school_id, display_name, account_id) "
+            "VALUES ('t2', 'sari', 'sd', 'X', 'wallet:sari')"
+        )
+        new = await (
+            await conn.execute(
+                "SELECT virtual_account FROM students WHERE tenant_id = 't2' AND id = 'sari'"
+            )
+        ).fetchone()
+        assert new is not None and new[0] == virtual_account_number(4)

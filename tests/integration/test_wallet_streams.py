@@ -27,6 +27,7 @@ from core.db import Pool
 from core.kiosk_signing import sign_request
 from core.security import Role
 from core.settings import Settings
+from core.wallet.portal import virtual_account_number
 from core.wallet.types import PaymentRequest, Receipt
 from tests.integration.test_monitoring import read_topic
 from tests.integration.wallet_world import World, build_world, now_ms
@@ -138,6 +139,47 @@ async def test_a_topup_id_reused_for_another_topup_on_kafka_is_dead_lettered(
         reason = dict(letter.headers)["saku-reason"].decode()
         assert "already used for another movement" in reason
     assert await world.balance(student) == "50000.0000"
+
+
+async def test_a_top_up_to_a_virtual_account_on_kafka_reaches_its_wallet(
+    world: World, processes: Settings, pool: Pool
+) -> None:
+    """The bank names a wallet by its virtual account number (a transfer to it, or its
+    answer to an auto top-up request): resolved within the event's tenant; a number no
+    wallet of the tenant has is dead-lettered with the reason."""
+    student, sibling = await world.student(), await world.student()
+    async with pool.connection() as conn:
+        rows = await (
+            await conn.execute(
+                "SELECT id, virtual_account FROM students WHERE tenant_id = %s AND id = ANY(%s)",
+                (world.tenant, [student, sibling]),
+            )
+        ).fetchall()
+    numbers = {r["id"]: r["virtual_account"] for r in rows}
+    event = {
+        "topupId": f"va-{uuid.uuid4().hex[:10]}",
+        "tenantId": world.tenant,
+        "virtualAccount": numbers[student],
+        "amount": "30000",
+        "payerAccount": "bca-0123456789",
+        "payerName": "Ibu Sari",
+    }
+    unknown = event | {"topupId": "va-x1", "virtualAccount": virtual_account_number(10**11 - 4)}
+    mismatch = event | {"topupId": "va-x2", "studentId": sibling}
+    bad = [json.dumps(unknown).encode(), json.dumps(mismatch).encode()]
+    await produce_topups(processes, *bad, json.dumps(event).encode(), key=b"va")
+
+    async def credited() -> bool:
+        return await topup_status(pool, world.tenant, event["topupId"]) == "credited"
+
+    await eventually(credited, timeout=30)
+    assert await world.balance(student) == "30000.0000"
+    assert await world.balance(sibling) == "0.0000"
+    letters = await read_topic(processes, topics.DEAD_LETTER.name, 2)
+    reasons = {r.value: dict(r.headers)["saku-reason"].decode() for r in letters}
+    assert set(reasons) == set(bad)
+    assert "has no wallet with virtual account" in reasons[bad[0]]
+    assert "is not the wallet of studentId" in reasons[bad[1]]
 
 
 async def test_forged_replayed_stale_and_revoked_signatures_are_refused_on_payments(

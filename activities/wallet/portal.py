@@ -25,7 +25,13 @@ from core.wallet.portal import virtual_account
 
 
 class PortalRefused(ValueError):
-    """A change the portal cannot make; the message says why (in words for the guardian)."""
+    """A change the portal cannot make; the message says why (in English words for the
+    guardian), and `code` (with `values`) says it for pages to word in their language."""
+
+    def __init__(self, message: str, code: str, **values: object) -> None:
+        super().__init__(message)
+        self.code = code
+        self.values = values
 
 
 @dataclass(frozen=True)
@@ -267,7 +273,7 @@ class Portal:
         was carried out before. Refused (PortalRefused) if the wallet lacks the money or the
         sibling's wallet would pass its e-money cap."""
         if from_student == to_student:
-            raise PortalRefused("choose two different children")
+            raise PortalRefused("choose two different children", "same_child")
         try:
             async with self.pool.connection() as conn, conn.transaction():
                 done = await (
@@ -283,7 +289,9 @@ class Portal:
                         to_student,
                         amount,
                     ):
-                        raise PortalRefused("this request id was used for another transfer")
+                        raise PortalRefused(
+                            "this request id was used for another transfer", "request_reused"
+                        )
                     return False
                 # both wallets locked in a fixed order: two opposite transfers cannot deadlock
                 wallets = sorted([wallet_account(from_student), wallet_account(to_student)])
@@ -306,7 +314,11 @@ class Portal:
                     raise NotFound(f"no student {to_student!r}")
                 cap = effective_cap(self.default_cap, to["balance_cap"])
                 if Decimal(to["balance"]) + amount > cap:
-                    raise PortalRefused(f"the sibling's wallet would pass its limit of {cap:,.0f}")
+                    raise PortalRefused(
+                        f"the sibling's wallet would pass its limit of {cap:,.0f}",
+                        "sibling_cap",
+                        cap=cap,
+                    )
                 entries = transfer(wallet_account(from_student), wallet_account(to_student), amount)
                 posted = await post_in(conn, tenant, f"transfer:{request_id}", "transfer", entries)
                 await conn.execute(
@@ -332,9 +344,11 @@ class Portal:
                     {"to": to_student, "amount": f"{amount:f}", "request_id": request_id},
                 )
         except InsufficientFunds as err:
-            raise PortalRefused("there is not enough money in that wallet") from err
+            raise PortalRefused(
+                "there is not enough money in that wallet", "insufficient_funds"
+            ) from err
         except LedgerError as err:
-            raise PortalRefused(str(err)) from err
+            raise PortalRefused(str(err), "ledger") from err
         return True
 
     # --- notifications -----------------------------------------------------------------
@@ -383,7 +397,7 @@ class Portal:
             # argon2id with 64 MiB is slow on purpose: off the event loop
             pin_hash = await asyncio.to_thread(hash_pin, pin)
         except ValueError as err:
-            raise PortalRefused(str(err)) from err
+            raise PortalRefused(str(err), "pin_invalid") from err
         async with self.pool.connection() as conn, conn.transaction():
             cur = await conn.execute(
                 "UPDATE students SET pin_hash = %s WHERE tenant_id = %s AND id = %s",

@@ -367,3 +367,47 @@ async def test_a_guardian_records_their_own_fingerprint_decision_and_withdraws_i
         (f"guardian:{home.guardian_id}", "consent"),
         (f"guardian:{home.guardian_id}", "withdraw"),
     ]
+
+
+async def test_reasons_from_the_stores_read_in_bahasa_indonesia(
+    app: FastAPI, stack: Settings, pool: Pool, client: httpx.AsyncClient
+) -> None:
+    """The consent status's reason, a refused transfer and a declined payment's notification
+    come from the stores in English; an Indonesian page says them in Bahasa Indonesia."""
+    own = await family(stack, pool, client)
+    budi, sari = own.children
+    signed = await signed_in(app, own.username)  # nobody chose: Bahasa Indonesia
+    try:
+        settings = f"/guardian/children/{sari}/settings"
+        page = (await signed.get(settings)).text
+        assert 'lang="id"' in page and 'data-reason="no_consent"' in page
+        assert "belum ada wali yang menyetujui" in page
+        assert "no guardian has consented" not in page
+        await form_post(
+            signed, settings, f"/guardian/children/{sari}/consent", {"decision": "consent"}
+        )
+        page = (await signed.get(settings)).text
+        assert "1 wali menyetujui, tidak ada yang keberatan" in page
+        assert "guardian(s)" not in page
+
+        refused = await form_post(
+            signed,
+            "/guardian/transfer",
+            "/guardian/transfer",
+            {"from": budi, "to": sari, "amount": "60000", "request_id": "indonesia-001"},
+        )
+        assert refused.status_code == 409
+        assert "uang di dompet itu tidak cukup" in refused.text
+        assert "not enough money" not in refused.text
+
+        budi_settings = f"/guardian/children/{budi}/settings"
+        await form_post(
+            signed, budi_settings, f"/guardian/children/{budi}/categories/snacks", {"blocked": "1"}
+        )
+        blocked = await own.world.pay(budi, "1000", category_id="snacks")
+        assert blocked["reason_code"] == "category_blocked"
+        notices = (await signed.get("/guardian/notifications")).text
+        assert "Snacks diblokir oleh orang tua." in notices
+        assert "blocked by your parent" not in notices
+    finally:
+        await signed.aclose()

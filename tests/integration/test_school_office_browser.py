@@ -51,9 +51,9 @@ async def follow(page: Page, control: Locator) -> None:
 
 
 async def sign_in(page: Page, username: str) -> None:
-    await page.get_by_label("Username").fill(username)
-    await page.get_by_label("Password").fill(PASSWORD)
-    await follow(page, page.get_by_role("button", name="Sign in"))
+    await page.get_by_label("Nama pengguna").fill(username)
+    await page.get_by_label("Kata sandi").fill(PASSWORD)
+    await follow(page, page.get_by_role("button", name="Masuk"))
 
 
 async def test_staff_run_the_canteen_day_and_a_student_leaves(
@@ -190,7 +190,7 @@ async def test_every_office_page_on_a_phone_with_the_keyboard_in_both_languages(
     context = await browser.new_context(viewport=PHONE)  # type: ignore[arg-type]
     page = await context.new_page()
     await page.goto(f"{served_api}/office/students")
-    await page.get_by_label("Username").fill(username)
+    await page.get_by_label("Nama pengguna").fill(username)
     await page.keyboard.press("Tab")
     await page.keyboard.type(PASSWORD)
     await page.keyboard.press("Enter")

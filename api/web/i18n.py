@@ -157,6 +157,14 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "unit_s": "{n} s",
         # why fingerprints may (not) be used, by the consent status's code
         # (core/biometrics/consent.py)
+        # a signed-in person's role, by its value (core/security.py `Role`)
+        "role_admin": "admin",
+        "role_school_staff": "school staff",
+        "role_guardian": "guardian",
+        "role_operator": "operator",
+        "role_analyst": "analyst",
+        "role_integration": "integration",
+        "role_supervisor": "supervisor",
         "consent_student_refuses": "the student refuses",
         "consent_guardians_object": "{n} guardian(s) object",
         "consent_consent_withdrawn": "consent was withdrawn",
@@ -297,6 +305,13 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "unit_h": "{n} j",
         "unit_min": "{n} mnt",
         "unit_s": "{n} dtk",
+        "role_admin": "admin",
+        "role_school_staff": "staf sekolah",
+        "role_guardian": "wali",
+        "role_operator": "operator",
+        "role_analyst": "analis",
+        "role_integration": "integrasi",
+        "role_supervisor": "supervisor",
         "consent_student_refuses": "siswa menolak",
         "consent_guardians_object": "{n} wali keberatan",
         "consent_consent_withdrawn": "persetujuan sudah ditarik",

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import AsyncIterator
 from decimal import Decimal
+from pathlib import Path
 
 import httpx
 import pytest
@@ -23,7 +25,7 @@ from core.db import Pool
 from core.security import Role, verify_password
 from core.settings import Settings
 from tests.integration.case_world import PASSWORD, csrf_of, signed_in
-from tests.integration.guardian_world import Family, family
+from tests.integration.guardian_world import Family, family, sold_offline
 from tests.integration.wallet_world import PIN
 
 pytestmark = pytest.mark.integration
@@ -409,5 +411,46 @@ async def test_reasons_from_the_stores_read_in_bahasa_indonesia(
         notices = (await signed.get("/guardian/notifications")).text
         assert "Snacks diblokir oleh orang tua." in notices
         assert "blocked by your parent" not in notices
+    finally:
+        await signed.aclose()
+
+
+def history_row(page: str, reference: str) -> str:
+    """The history table's row of this movement, as HTML."""
+    found = re.search(rf'<tr data-reference="{re.escape(reference)}".*?</tr>', page, re.S)
+    assert found is not None, reference
+    return found.group(0)
+
+
+async def test_the_history_shows_an_offline_sale_and_the_debt_it_left(
+    app: FastAPI, stack: Settings, pool: Pool, client: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    """A kiosk sells offline more than the wallet holds; once its journal is synced the
+    guardian's history lists the sale as offline with what it left owed, and the overview,
+    the CSV and the notifications say so too."""
+    own = await family(stack, pool, client)
+    budi = own.children[0]
+    online = await own.world.pay(budi, "40000")  # 50,000 - 40,000: 10,000 left
+    assert online["status"] == "approved"
+    [offline] = await sold_offline(own.world, pool, budi, ["15000"], tmp_path)
+    signed = await signed_in(app, own.username)
+    signed.cookies.set(LANGUAGE_COOKIE, "en")
+    try:
+        history = child(own, 0, "history")
+        page = (await signed.get(history)).text
+        row = history_row(page, offline)
+        assert "offline sale" in row and "owed Rp 5,000" in row, row
+        assert "Rp 15,000" in row and 'data-status="approved"' in row
+        assert "offline sale" not in history_row(page, online["reference"])
+        overview = (await signed.get("/guardian")).text
+        assert "Owed for offline sales: Rp 5,000" in overview
+        table = list(csv.DictReader(io.StringIO((await signed.get(f"{history}.csv")).text)))
+        [sale] = [r for r in table if r["reference"] == offline]
+        assert (sale["offline"], Decimal(sale["debt"])) == ("yes", Decimal(5000))
+        notices = (await signed.get("/guardian/notifications")).text
+        assert "an offline sale of Rp 15,000 left Rp 5,000 owed" in notices
+        signed.cookies.set(LANGUAGE_COOKIE, "id")
+        row = history_row((await signed.get(history)).text, offline)
+        assert "penjualan offline" in row and "utang Rp 5.000" in row, row
     finally:
         await signed.aclose()

@@ -219,7 +219,7 @@ async def _guardian_record(request: Request, portal: Portal, principal: Principa
 @dataclass(frozen=True)
 class OwnChildForm:
     """A guardian's form about one of their own children: the form (session, role and CSRF
-    checked by `FamilyForm`) and the child, who is the guardian's (404 otherwise)."""
+    checked) and the child, who is the guardian's."""
 
     form: SubmittedForm
     student_id: str
@@ -233,13 +233,18 @@ class OwnChildForm:
         return _done(child_url(self.student_id, "settings"), key)
 
 
-async def own_child_form(
-    student_id: str, form: Annotated[SubmittedForm, Depends(guardian_forms)]
-) -> OwnChildForm:
-    return OwnChildForm(form, _own_child(form.session, student_id))
+class ChildForm(FamilyForm):
+    """A guardian's form about one of their own children (`FamilyForm`, then the child in
+    the path: theirs, or not found)."""
+
+    async def __call__(  # type: ignore[override]
+        self, request: Request, sessions: WebSessionsDep, student_id: str
+    ) -> OwnChildForm:
+        form = await super().__call__(request, sessions)
+        return OwnChildForm(form, _own_child(form.session, student_id))
 
 
-ChildChange = Annotated[OwnChildForm, Depends(own_child_form)]
+ChildChange = Annotated[OwnChildForm, Depends(ChildForm(Role.GUARDIAN))]
 
 
 # --- every child on one page ---------------------------------------------------------------

@@ -1,7 +1,8 @@
 """Retention per data class (`retention_policies`): rows past their class's retention are
 moved to the `archive` schema (copied, and for purged classes deleted, in one statement so
-nothing is lost between the two), and each run's counts are recorded. The ledger and the
-audit trail are archived but never purged: the policies table refuses it."""
+nothing is lost between the two), and each run's counts are recorded. The ledger, the audit
+trail and payouts are archived but never purged: the policies table refuses it. A row still
+needed (an unread notification, a top-up request not yet sent) stays whatever its age."""
 
 from __future__ import annotations
 
@@ -24,6 +25,11 @@ _OLD: dict[str, str] = {
     "ledger_entries": "(tenant_id, posting_id) IN "
     "(SELECT tenant_id, id FROM public.postings WHERE created_at < %(cutoff)s)",
     "audit_log": "at < %(cutoff)s",
+    # a notification the guardian has not read yet stays, however old
+    "guardian_inbox": "created_at < %(cutoff)s AND read_at IS NOT NULL",
+    # a request the relay has not sent to the bank yet stays
+    "topup_requests": "created_at < %(cutoff)s AND status = 'sent'",
+    "payouts": "created_at < %(cutoff)s",
 }
 
 

@@ -220,6 +220,8 @@ class WalletActivities:
                             "amount": request.amount,
                             "reasonCode": decline.code,
                             "reason": decline.reason,
+                            # a category's decline names it: pages word it in their language
+                            "categoryId": request.category_id,
                         },
                         f"payment_declined:{request.msg_id}",
                     )

@@ -24,7 +24,13 @@ from core.wallet.authorisation import effective_cap
 
 
 class PortalRefused(ValueError):
-    """A change the portal cannot make; the message says why (in words for the guardian)."""
+    """A change the portal cannot make; the message says why (in English words for the
+    guardian), and `code` (with `values`) says it for pages to word in their language."""
+
+    def __init__(self, message: str, code: str, **values: object) -> None:
+        super().__init__(message)
+        self.code = code
+        self.values = values
 
 
 @dataclass(frozen=True)
@@ -280,7 +286,7 @@ class Portal:
         sibling's wallet would pass its e-money cap, or the sibling has left (their wallet
         is closed)."""
         if from_student == to_student:
-            raise PortalRefused("choose two different children")
+            raise PortalRefused("choose two different children", "same_child")
         try:
             async with self.pool.connection() as conn, conn.transaction():
                 # both wallets locked in a fixed order: two opposite transfers cannot deadlock;
@@ -305,7 +311,9 @@ class Portal:
                         to_student,
                         amount,
                     ):
-                        raise PortalRefused("this request id was used for another transfer")
+                        raise PortalRefused(
+                            "this request id was used for another transfer", "request_reused"
+                        )
                     return False
                 to = await (
                     await conn.execute(
@@ -323,7 +331,11 @@ class Portal:
                     raise PortalRefused("that child has left the school: their wallet is closed")
                 cap = effective_cap(self.default_cap, to["balance_cap"])
                 if Decimal(to["balance"]) + amount > cap:
-                    raise PortalRefused(f"the sibling's wallet would pass its limit of {cap:,.0f}")
+                    raise PortalRefused(
+                        f"the sibling's wallet would pass its limit of {cap:,.0f}",
+                        "sibling_cap",
+                        cap=cap,
+                    )
                 entries = transfer(wallet_account(from_student), wallet_account(to_student), amount)
                 posted = await post_in(conn, tenant, f"transfer:{request_id}", "transfer", entries)
                 await conn.execute(
@@ -349,9 +361,11 @@ class Portal:
                     {"to": to_student, "amount": f"{amount:f}", "request_id": request_id},
                 )
         except InsufficientFunds as err:
-            raise PortalRefused("there is not enough money in that wallet") from err
+            raise PortalRefused(
+                "there is not enough money in that wallet", "insufficient_funds"
+            ) from err
         except LedgerError as err:
-            raise PortalRefused(str(err)) from err
+            raise PortalRefused(str(err), "ledger") from err
         return True
 
     async def transfer(self, tenant: str, request_id: str) -> Transfer | None:
@@ -456,7 +470,7 @@ class Portal:
             # argon2id with 64 MiB is slow on purpose: off the event loop
             pin_hash = await asyncio.to_thread(hash_pin, pin)
         except ValueError as err:
-            raise PortalRefused(str(err)) from err
+            raise PortalRefused(str(err), "pin_invalid") from err
         async with self.pool.connection() as conn, conn.transaction():
             cur = await conn.execute(
                 "UPDATE students SET pin_hash = %s WHERE tenant_id = %s AND id = %s",

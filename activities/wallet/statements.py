@@ -50,6 +50,7 @@ class SchoolPayment:
     auth_method: str
     status: str
     reason: str | None
+    reason_code: str | None
     created_at: datetime
 
 
@@ -109,7 +110,7 @@ class Statements:
             rows = await (
                 await conn.execute(
                     """SELECT kiosk_id, kiosk_tx_id, student_id, amount, category_id,
-                              auth_method, status, reason, created_at
+                              auth_method, status, reason, reason_code, created_at
                        FROM payments WHERE tenant_id = %s AND school_id = %s
                        ORDER BY created_at DESC LIMIT %s""",
                     (tenant, school_id, limit),

@@ -16,6 +16,8 @@ import csv
 import io
 import re
 import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from decimal import Decimal
 from typing import Annotated, Any
@@ -45,8 +47,7 @@ from api.deps import (
 )
 from api.routes.biometrics import start_erasure
 from api.routes.kiosk_payments import pin_failures_key
-from api.web.guardian_texts import DECLINE_REASONS_ID
-from api.web.i18n import t
+from api.web.i18n import coded, t
 from api.web.pages import (
     DISPLAY_ZONE,
     PageError,
@@ -60,7 +61,7 @@ from api.web.pages import (
 )
 from core.biometrics.consent import Decision
 from core.biometrics.types import ErasureRequest
-from core.security import Role
+from core.security import Principal, Role
 
 
 class FamilyPage(PageUser):
@@ -152,8 +153,11 @@ def _page(request: Request, template: str, session: WebSession, **context: Any) 
     )
 
 
-def notice_text(notice: Notice, name: str, lang: str) -> str:
-    """A notification as the guardian reads it."""
+def notice_text(
+    notice: Notice, name: str, lang: str, categories: Mapping[str, str] | None = None
+) -> str:
+    """A notification as the guardian reads it (a decline's reason by its code, `told`;
+    `categories` names the categories a reason may name)."""
     payload = notice.payload
 
     def amount(key: str) -> str:
@@ -166,26 +170,81 @@ def notice_text(notice: Notice, name: str, lang: str) -> str:
         "balance": amount("balance"),
         "threshold": amount("threshold"),
         "debt": amount("debt"),
-        "reason": str(payload.get("reason") or ""),
+        "reason": told(
+            str(payload.get("reasonCode") or ""),
+            str(payload.get("reason") or ""),
+            lang,
+            (categories or {}).get(str(payload.get("categoryId") or "")),
+        ),
         "kind": notice.kind,
     }
     key = f"notice_{notice.kind}"
     return t(key if t(key, lang) != key else "notice_other", lang, **values)
 
 
+def told(code: str | None, words: str, lang: str, category: str | None) -> str:
+    """Why a payment or top-up was declined, in the page's language: the words the child
+    was told (English), else their text in the catalogue by the decline's code."""
+    return coded(f"told_{code}", lang, words, **({"category": category} if category else {}))
+
+
 def reason_text(row: HistoryRow, lang: str) -> str:
-    """Why a movement was declined, in the page's language: the words the child was told
-    (English), or their translation by the decline's code where the catalogue has one."""
+    """Why a movement was declined, in the page's language (`told`)."""
     if not row.reason:
         return ""
-    translated = DECLINE_REASONS_ID.get(row.reason_code or "") if lang == "id" else None
-    if translated is None:
-        return row.reason
-    return translated.format(category=row.category or "")
+    return told(row.reason_code, row.reason, lang, row.category)
+
+
+def refusal_text(refused: PortalRefused, lang: str) -> str:
+    """Why the portal refused a change, in the page's language (by the refusal's code)."""
+    values = {
+        name: rupiah(value, lang) if isinstance(value, Decimal) else value
+        for name, value in refused.values.items()
+    }
+    return coded(f"refused_{refused.code}", lang, str(refused), **values)
 
 
 def _done(url: str, key: str) -> Response:
     return redirect(f"{url}?done={key}")
+
+
+async def _guardian_record(request: Request, portal: Portal, principal: Principal) -> str:
+    """The guardian record the signed-in account is linked to (409 if there is none)."""
+    guardian = await portal.guardian_of(principal.tenant, principal.subject)
+    if guardian is None:
+        raise PageError(409, _text(request, "no_guardian_record"))
+    return guardian[0]
+
+
+@dataclass(frozen=True)
+class OwnChildForm:
+    """A guardian's form about one of their own children: the form (session, role and CSRF
+    checked) and the child, who is the guardian's."""
+
+    form: SubmittedForm
+    student_id: str
+
+    @property
+    def principal(self) -> Principal:
+        return self.form.session.principal
+
+    def done(self, key: str) -> Response:
+        """Back to the child's settings, saying what was done."""
+        return _done(child_url(self.student_id, "settings"), key)
+
+
+class ChildForm(FamilyForm):
+    """A guardian's form about one of their own children (`FamilyForm`, then the child in
+    the path: theirs, or not found)."""
+
+    async def __call__(  # type: ignore[override]
+        self, request: Request, sessions: WebSessionsDep, student_id: str
+    ) -> OwnChildForm:
+        form = await super().__call__(request, sessions)
+        return OwnChildForm(form, _own_child(form.session, student_id))
+
+
+ChildChange = Annotated[OwnChildForm, Depends(ChildForm(Role.GUARDIAN))]
 
 
 # --- every child on one page ---------------------------------------------------------------
@@ -374,42 +433,39 @@ async def settings_page(
 
 @router.post("/children/{student_id}/limits")
 async def set_limits(
-    request: Request,
-    student_id: str,
-    form: Annotated[SubmittedForm, Depends(guardian_forms)],
-    directory: DirectoryDep,
-    settings: SettingsDep,
+    request: Request, change: ChildChange, directory: DirectoryDep, settings: SettingsDep
 ) -> Response:
-    student_id = _own_child(form.session, student_id)
     cap = settings.balance_cap_decimal
     controls = Controls(
-        daily_limit=_money(request, form, "daily_limit", cap),
-        weekly_limit=_money(request, form, "weekly_limit", cap),
-        low_balance_threshold=_money(request, form, "low_balance_threshold", cap),
+        daily_limit=_money(request, change.form, "daily_limit", cap),
+        weekly_limit=_money(request, change.form, "weekly_limit", cap),
+        low_balance_threshold=_money(request, change.form, "low_balance_threshold", cap),
     )
-    principal = form.session.principal
+    principal = change.principal
     await directory.set_controls(
-        principal.tenant, student_id, controls, principal.subject, actor_role=principal.role.value
+        principal.tenant,
+        change.student_id,
+        controls,
+        principal.subject,
+        actor_role=principal.role.value,
     )
-    return _done(child_url(student_id, "settings"), "limits")
+    return change.done("limits")
 
 
 @router.post("/children/{student_id}/categories/{category_id}")
 async def set_category(
     request: Request,
-    student_id: str,
     category_id: str,
-    form: Annotated[SubmittedForm, Depends(guardian_forms)],
+    change: ChildChange,
     directory: DirectoryDep,
     settings: SettingsDep,
 ) -> Response:
-    student_id = _own_child(form.session, student_id)
-    principal = form.session.principal
-    known = {cid for cid, _ in await directory.categories(principal.tenant)}
-    if category_id not in known:
+    principal, student_id = change.principal, change.student_id
+    categories = dict(await directory.categories(principal.tenant))
+    if category_id not in categories:
         raise PageError(404, "")
-    blocked = form.get("blocked") == "1"
-    limit = _money(request, form, "category_limit", settings.balance_cap_decimal)
+    blocked = change.form.get("blocked") == "1"
+    limit = _money(request, change.form, "category_limit", settings.balance_cap_decimal)
     if not blocked and limit is None:
         await directory.clear_category_control(
             principal.tenant,
@@ -428,41 +484,38 @@ async def set_category(
                 actor_role=principal.role.value,
             )
         except DirectoryError as err:
-            raise PageError(422, str(err)) from err
-    return _done(child_url(student_id, "settings"), "category")
+            # the store's words name its own ids; the guardian reads the category's name
+            raise PageError(
+                422, _text(request, "category_invalid", name=categories[category_id])
+            ) from err
+    return change.done("category")
 
 
 @router.post("/children/{student_id}/auto-topup")
 async def set_auto_topup(
-    request: Request,
-    student_id: str,
-    form: Annotated[SubmittedForm, Depends(guardian_forms)],
-    portal: PortalDep,
-    settings: SettingsDep,
+    request: Request, change: ChildChange, portal: PortalDep, settings: SettingsDep
 ) -> Response:
-    student_id = _own_child(form.session, student_id)
-    principal = form.session.principal
+    principal = change.principal
     cap = settings.balance_cap_decimal
-    if form.get("off") == "1":
+    if change.form.get("off") == "1":
         setting = None
     else:
-        below = _money(request, form, "below", cap, required=True)
-        amount = _money(request, form, "topup_amount", cap, required=True)
+        below = _money(request, change.form, "below", cap, required=True)
+        amount = _money(request, change.form, "topup_amount", cap, required=True)
         assert below is not None and amount is not None
         if below <= 0 or amount <= 0:
             raise PageError(422, _text(request, "auto_positive"))
         setting = AutoTopUp(below, amount)
     await portal.set_auto_topup(
-        principal.tenant, student_id, setting, principal.subject, principal.role.value
+        principal.tenant, change.student_id, setting, principal.subject, principal.role.value
     )
-    return _done(child_url(student_id, "settings"), "auto_topup")
+    return change.done("auto_topup")
 
 
 @router.post("/children/{student_id}/consent")
 async def record_consent(
     request: Request,
-    student_id: str,
-    form: Annotated[SubmittedForm, Depends(guardian_forms)],
+    change: ChildChange,
     portal: PortalDep,
     consents: ConsentsDep,
     vault: TemplateVaultDep,
@@ -471,35 +524,27 @@ async def record_consent(
 ) -> Response:
     """The guardian's own decision on fingerprints; one that ends consent erases the child's
     fingerprints everywhere (the same erasure workflow as the API's)."""
-    student_id = _own_child(form.session, student_id)
-    principal = form.session.principal
-    choice = form.get("decision")
+    principal, student_id = change.principal, change.student_id
+    choice = change.form.get("decision")
     if choice not in {c.value for c in CONSENT_CHOICES}:
         raise PageError(422, _text(request, "decision_invalid"))
-    guardian = await portal.guardian_of(principal.tenant, principal.subject)
-    if guardian is None:
-        raise PageError(409, _text(request, "no_guardian_record"))
+    guardian_id = await _guardian_record(request, portal, principal)
     now = await consents.record(
-        principal.tenant, student_id, f"guardian:{guardian[0]}", Decision(choice), principal.subject
+        principal.tenant, student_id, f"guardian:{guardian_id}", Decision(choice), principal.subject
     )
     if not now.allowed and await vault.fingers(principal.tenant, student_id):
         erasure = ErasureRequest(principal.tenant, student_id, now.reason, principal.subject)
         await start_erasure(await resources.temporal(), settings.task_queue, erasure)
-        return _done(child_url(student_id, "settings"), "erasing")
-    return _done(child_url(student_id, "settings"), "consent")
+        return change.done("erasing")
+    return change.done("consent")
 
 
 @router.post("/children/{student_id}/pin")
 async def reset_pin(
-    request: Request,
-    student_id: str,
-    form: Annotated[SubmittedForm, Depends(guardian_forms)],
-    portal: PortalDep,
-    resources: ResourcesDep,
+    request: Request, change: ChildChange, portal: PortalDep, resources: ResourcesDep
 ) -> Response:
-    student_id = _own_child(form.session, student_id)
-    principal = form.session.principal
-    pin, again = form.get("pin"), form.get("pin_again")
+    principal, student_id = change.principal, change.student_id
+    pin, again = change.form.get("pin"), change.form.get("pin_again")
     if not (pin.isdigit() and 4 <= len(pin) <= 8):
         raise PageError(422, _text(request, "pin_invalid"))
     if pin != again:
@@ -509,7 +554,7 @@ async def reset_pin(
     )
     # a child locked out by wrong tries can pay with the new PIN at once
     await resources.valkey.delete(pin_failures_key(principal.tenant, student_id))
-    return _done(child_url(student_id, "settings"), "pin")
+    return change.done("pin")
 
 
 # --- between siblings ----------------------------------------------------------------------
@@ -551,15 +596,13 @@ async def transfer(
     assert amount is not None
     if amount <= 0:
         raise PageError(422, _text(request, "amount_invalid", field=_text(request, "field_amount")))
-    guardian = await portal.guardian_of(principal.tenant, principal.subject)
-    if guardian is None:
-        raise PageError(409, _text(request, "no_guardian_record"))
+    guardian_id = await _guardian_record(request, portal, principal)
     try:
         await portal.move(
-            principal.tenant, guardian[0], request_id, source, target, amount, principal.subject
+            principal.tenant, guardian_id, request_id, source, target, amount, principal.subject
         )
     except PortalRefused as err:
-        raise PageError(409, str(err)) from err
+        raise PageError(409, refusal_text(err, language(request))) from err
     return _done(f"{HOME}/transfer", "moved")
 
 
@@ -571,18 +614,23 @@ async def notifications(
     request: Request,
     session: Annotated[WebSession, Depends(guardians)],
     portal: PortalDep,
+    directory: DirectoryDep,
 ) -> Response:
     principal = session.principal
     guardian = await portal.guardian_of(principal.tenant, principal.subject)
     notices = await portal.inbox(principal.tenant, guardian[0]) if guardian else []
     children = await portal.children(principal.tenant, principal.students)
     names = {c.student_id: c.display_name for c in children}
+    categories = dict(await directory.categories(principal.tenant)) if notices else {}
     lang = language(request)
     return _page(
         request,
         "guardian/notifications.html",
         session,
-        notices=[(n, notice_text(n, names.get(n.student_id, n.student_id), lang)) for n in notices],
+        notices=[
+            (n, notice_text(n, names.get(n.student_id, n.student_id), lang, categories))
+            for n in notices
+        ],
     )
 
 

@@ -10,7 +10,13 @@ from api.web.guardian_texts import GUARDIAN_TEXTS
 from api.web.office_texts import OFFICE_TEXTS
 
 LANGUAGES = ("en", "id")
+# the fallback of every text, and the language of pages that have no default of their own
+# (the operators' console follows the browser, else this)
 DEFAULT_LANGUAGE = "en"
+# the sign-in page's, before anyone is known: families and schools read Bahasa Indonesia
+SIGN_IN_LANGUAGE = "id"
+# the language of the words other parts of Saku write for people (reasons, refusals)
+WORDS_LANGUAGE = "en"
 LANGUAGE_NAMES = {"en": "English", "id": "Bahasa Indonesia"}
 
 CATALOGUE: dict[str, dict[str, str]] = {
@@ -149,6 +155,21 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "unit_h": "{n} h",
         "unit_min": "{n} min",
         "unit_s": "{n} s",
+        # why fingerprints may (not) be used, by the consent status's code
+        # (core/biometrics/consent.py)
+        # a signed-in person's role, by its value (core/security.py `Role`)
+        "role_admin": "admin",
+        "role_school_staff": "school staff",
+        "role_guardian": "guardian",
+        "role_operator": "operator",
+        "role_analyst": "analyst",
+        "role_integration": "integration",
+        "role_supervisor": "supervisor",
+        "consent_student_refuses": "the student refuses",
+        "consent_guardians_object": "{n} guardian(s) object",
+        "consent_consent_withdrawn": "consent was withdrawn",
+        "consent_no_consent": "no guardian has consented",
+        "consent_guardians_consent": "{n} guardian(s) consent, none object",
     },
     "id": {
         "skip": "Langsung ke isi",
@@ -284,6 +305,18 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "unit_h": "{n} j",
         "unit_min": "{n} mnt",
         "unit_s": "{n} dtk",
+        "role_admin": "admin",
+        "role_school_staff": "staf sekolah",
+        "role_guardian": "wali",
+        "role_operator": "operator",
+        "role_analyst": "analis",
+        "role_integration": "integrasi",
+        "role_supervisor": "supervisor",
+        "consent_student_refuses": "siswa menolak",
+        "consent_guardians_object": "{n} wali keberatan",
+        "consent_consent_withdrawn": "persetujuan sudah ditarik",
+        "consent_no_consent": "belum ada wali yang menyetujui",
+        "consent_guardians_consent": "{n} wali menyetujui, tidak ada yang keberatan",
     },
 }
 
@@ -298,6 +331,20 @@ def t(key: str, lang: str = DEFAULT_LANGUAGE, **values: object) -> str:
     """The text of `key` in `lang` (else English, else the key), with `values` filled in."""
     text = CATALOGUE.get(lang, {}).get(key) or CATALOGUE[DEFAULT_LANGUAGE].get(key) or key
     return text.format(**values) if values else text
+
+
+def coded(key: str, lang: str, words: str, **values: object) -> str:
+    """Words another part of Saku wrote in English (the reason a kiosk gave a child, why a
+    store refused a change), as a page in `lang` shows them: in English as they were
+    written; in another language the catalogue's text under their stable code (`key`), or
+    the words as written where the catalogue lacks the text or a value it names."""
+    text = CATALOGUE.get(lang, {}).get(key) if lang != WORDS_LANGUAGE else None
+    if text is None:
+        return words
+    try:
+        return text.format(**values)
+    except (KeyError, IndexError):  # a value the text needs is not known here
+        return words
 
 
 def duration(span: timedelta, lang: str = DEFAULT_LANGUAGE) -> str:

@@ -91,8 +91,11 @@ _env.filters["number"] = number
 
 
 def language(request: Request) -> str:
-    """The person's language: their choice (a cookie), else the page area's own default
-    (`request.state.page_language`), else their browser's, else English."""
+    """The page's language, decided here for every page: the person's choice (the cookie
+    the language switch sets, on the sign-in page too, so it follows them to the pages they
+    land on), else the page area's own default (`request.state.page_language`: Bahasa
+    Indonesia on the sign-in page, the guardian portal and the school office), else their
+    browser's (the operators' console), else English."""
     chosen = request.cookies.get(LANGUAGE_COOKIE, "")
     if chosen in LANGUAGES:
         return chosen

@@ -1,6 +1,10 @@
 """Signing in and out of the web pages, the language choice, and "/" (which leads a person
 to their pages, or to sign in). Sign-in checks the same users, passwords and lockout as the
-token endpoint (`api.sign_in_guard.authenticate`)."""
+token endpoint (`api.sign_in_guard.authenticate`).
+
+The sign-in page speaks Bahasa Indonesia unless the person chooses English in its language
+switch; the choice is a cookie (`/language/...`), so it carries over to the pages they land
+on after signing in (`api.web.pages.language` decides every page's language)."""
 
 from __future__ import annotations
 
@@ -14,7 +18,7 @@ from activities.web_sessions import SESSION_COOKIE
 from api.deps import AccountsDep, ResourcesDep, SettingsDep, WebSessionsDep
 from api.sign_in import MAX_PASSWORD, MAX_USERNAME
 from api.sign_in_guard import authenticate
-from api.web.i18n import LANGUAGES
+from api.web.i18n import LANGUAGES, SIGN_IN_LANGUAGE
 from api.web.pages import (
     LANGUAGE_COOKIE,
     SIGN_IN_CSRF_COOKIE,
@@ -56,6 +60,7 @@ def _sign_in_page(
     headers: dict[str, str] | None = None,
     username: str = "",
 ) -> Response:
+    request.state.page_language = SIGN_IN_LANGUAGE
     # the form's own CSRF token, double-submitted: in the form and in a cookie only this
     # site can set (there is no session yet to keep it in)
     token = secrets.token_urlsafe(32)

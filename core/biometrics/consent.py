@@ -36,7 +36,19 @@ class ConsentEvent:
 @dataclass(frozen=True)
 class ConsentStatus:
     allowed: bool
-    reason: str  # why (not): for staff screens and the audit trail
+    reason: str  # why (not), in English: for the API, staff screens and the audit trail
+    # the same reason for pages to say in their own language: a stable code, and how many
+    # guardians it counts (consenting or objecting; 0 where it counts none)
+    code: str
+    guardians: int = 0
+
+
+# the reasons' codes (`ConsentStatus.code`)
+STUDENT_REFUSES = "student_refuses"
+GUARDIANS_OBJECT = "guardians_object"
+CONSENT_WITHDRAWN = "consent_withdrawn"
+NO_CONSENT = "no_consent"
+GUARDIANS_CONSENT = "guardians_consent"
 
 
 def status(events: Iterable[ConsentEvent], guardians: Iterable[str]) -> ConsentStatus:
@@ -45,15 +57,21 @@ def status(events: Iterable[ConsentEvent], guardians: Iterable[str]) -> ConsentS
     for event in sorted(events, key=lambda e: e.at):
         latest[event.party] = event.decision
     if latest.get("student") == Decision.REFUSE:
-        return ConsentStatus(False, "the student refuses")
+        return ConsentStatus(False, "the student refuses", STUDENT_REFUSES)
     parties = [f"guardian:{g}" for g in guardians]
     objecting = [p for p in parties if latest.get(p) == Decision.OBJECT]
     if objecting:
-        return ConsentStatus(False, f"{len(objecting)} guardian(s) object")
+        return ConsentStatus(
+            False, f"{len(objecting)} guardian(s) object", GUARDIANS_OBJECT, len(objecting)
+        )
     consenting = [p for p in parties if latest.get(p) == Decision.CONSENT]
     if not consenting:
-        withdrawn = any(latest.get(p) == Decision.WITHDRAW for p in parties)
-        return ConsentStatus(
-            False, "consent was withdrawn" if withdrawn else "no guardian has consented"
-        )
-    return ConsentStatus(True, f"{len(consenting)} guardian(s) consent, none object")
+        if any(latest.get(p) == Decision.WITHDRAW for p in parties):
+            return ConsentStatus(False, "consent was withdrawn", CONSENT_WITHDRAWN)
+        return ConsentStatus(False, "no guardian has consented", NO_CONSENT)
+    return ConsentStatus(
+        True,
+        f"{len(consenting)} guardian(s) consent, none object",
+        GUARDIANS_CONSENT,
+        len(consenting),
+    )

@@ -11,6 +11,7 @@ import pytest
 from fastapi import FastAPI
 from temporalio.client import Client
 
+from api.web.pages import LANGUAGE_COOKIE
 from core.cases import case_workflow_id
 from core.db import Pool
 from core.security import Principal, Role, issue_token
@@ -247,6 +248,7 @@ async def test_sign_in_uses_the_token_endpoints_passwords_and_lockout(
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://saku.test"
     ) as browser:
+        browser.cookies.set(LANGUAGE_COOKIE, "en")  # an operator who reads English
         without_csrf = await browser.post(
             "/sign-in", data={"username": username, "password": PASSWORD}
         )

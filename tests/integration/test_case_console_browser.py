@@ -52,9 +52,11 @@ async def follow(page: Page, control: Locator) -> None:
 
 
 async def sign_in(page: Page, username: str) -> None:
-    await page.get_by_label("Username").fill(username)
-    await page.get_by_label("Password").fill(PASSWORD)
-    await follow(page, page.get_by_role("button", name="Sign in"))
+    """Sign in on the sign-in page as it first shows (Bahasa Indonesia: nobody chose yet);
+    the console then speaks the browser's language."""
+    await page.get_by_label("Nama pengguna").fill(username)
+    await page.get_by_label("Kata sandi").fill(PASSWORD)
+    await follow(page, page.get_by_role("button", name="Masuk"))
 
 
 async def test_an_operator_works_a_case_and_a_supervisor_confirms_it(
@@ -118,7 +120,7 @@ async def test_an_operator_works_a_case_and_a_supervisor_confirms_it(
     phone, phone_hosts, phone_problems = await watched_context(browser, PHONE, served_api)
     page = await phone.new_page()
     await page.goto(f"{served_api}/console/cases/{alert_id}")
-    await page.get_by_label("Username").fill(world.usernames["supervisor"])
+    await page.get_by_label("Nama pengguna").fill(world.usernames["supervisor"])
     await page.keyboard.press("Tab")
     await page.keyboard.type(PASSWORD)
     await page.keyboard.press("Enter")

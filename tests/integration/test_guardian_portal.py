@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import AsyncIterator
 from decimal import Decimal
+from pathlib import Path
 
 import httpx
 import pytest
@@ -23,7 +25,7 @@ from core.db import Pool
 from core.security import Role, verify_password
 from core.settings import Settings
 from tests.integration.case_world import PASSWORD, csrf_of, signed_in
-from tests.integration.guardian_world import Family, family
+from tests.integration.guardian_world import Family, family, sold_offline
 from tests.integration.wallet_world import PIN
 
 pytestmark = pytest.mark.integration
@@ -367,3 +369,88 @@ async def test_a_guardian_records_their_own_fingerprint_decision_and_withdraws_i
         (f"guardian:{home.guardian_id}", "consent"),
         (f"guardian:{home.guardian_id}", "withdraw"),
     ]
+
+
+async def test_reasons_from_the_stores_read_in_bahasa_indonesia(
+    app: FastAPI, stack: Settings, pool: Pool, client: httpx.AsyncClient
+) -> None:
+    """The consent status's reason, a refused transfer and a declined payment's notification
+    come from the stores in English; an Indonesian page says them in Bahasa Indonesia."""
+    own = await family(stack, pool, client)
+    budi, sari = own.children
+    signed = await signed_in(app, own.username)  # nobody chose: Bahasa Indonesia
+    try:
+        settings = f"/guardian/children/{sari}/settings"
+        page = (await signed.get(settings)).text
+        assert 'lang="id"' in page and 'data-reason="no_consent"' in page
+        assert "belum ada wali yang menyetujui" in page
+        assert "no guardian has consented" not in page
+        await form_post(
+            signed, settings, f"/guardian/children/{sari}/consent", {"decision": "consent"}
+        )
+        page = (await signed.get(settings)).text
+        assert "1 wali menyetujui, tidak ada yang keberatan" in page
+        assert "guardian(s)" not in page
+
+        refused = await form_post(
+            signed,
+            "/guardian/transfer",
+            "/guardian/transfer",
+            {"from": budi, "to": sari, "amount": "60000", "request_id": "indonesia-001"},
+        )
+        assert refused.status_code == 409
+        assert "uang di dompet itu tidak cukup" in refused.text
+        assert "not enough money" not in refused.text
+
+        budi_settings = f"/guardian/children/{budi}/settings"
+        await form_post(
+            signed, budi_settings, f"/guardian/children/{budi}/categories/snacks", {"blocked": "1"}
+        )
+        blocked = await own.world.pay(budi, "1000", category_id="snacks")
+        assert blocked["reason_code"] == "category_blocked"
+        notices = (await signed.get("/guardian/notifications")).text
+        assert "Snacks diblokir oleh orang tua." in notices
+        assert "blocked by your parent" not in notices
+    finally:
+        await signed.aclose()
+
+
+def history_row(page: str, reference: str) -> str:
+    """The history table's row of this movement, as HTML."""
+    found = re.search(rf'<tr data-reference="{re.escape(reference)}".*?</tr>', page, re.S)
+    assert found is not None, reference
+    return found.group(0)
+
+
+async def test_the_history_shows_an_offline_sale_and_the_debt_it_left(
+    app: FastAPI, stack: Settings, pool: Pool, client: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    """A kiosk sells offline more than the wallet holds; once its journal is synced the
+    guardian's history lists the sale as offline with what it left owed, and the overview,
+    the CSV and the notifications say so too."""
+    own = await family(stack, pool, client)
+    budi = own.children[0]
+    online = await own.world.pay(budi, "40000")  # 50,000 - 40,000: 10,000 left
+    assert online["status"] == "approved"
+    [offline] = await sold_offline(own.world, pool, budi, ["15000"], tmp_path)
+    signed = await signed_in(app, own.username)
+    signed.cookies.set(LANGUAGE_COOKIE, "en")
+    try:
+        history = child(own, 0, "history")
+        page = (await signed.get(history)).text
+        row = history_row(page, offline)
+        assert "offline sale" in row and "owed Rp 5,000" in row, row
+        assert "Rp 15,000" in row and 'data-status="approved"' in row
+        assert "offline sale" not in history_row(page, online["reference"])
+        overview = (await signed.get("/guardian")).text
+        assert "Owed for offline sales: Rp 5,000" in overview
+        table = list(csv.DictReader(io.StringIO((await signed.get(f"{history}.csv")).text)))
+        [sale] = [r for r in table if r["reference"] == offline]
+        assert (sale["offline"], Decimal(sale["debt"])) == ("yes", Decimal(5000))
+        notices = (await signed.get("/guardian/notifications")).text
+        assert "an offline sale of Rp 15,000 left Rp 5,000 owed" in notices
+        signed.cookies.set(LANGUAGE_COOKIE, "id")
+        row = history_row((await signed.get(history)).text, offline)
+        assert "penjualan offline" in row and "utang Rp 5.000" in row, row
+    finally:
+        await signed.aclose()

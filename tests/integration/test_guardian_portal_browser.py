@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 from decimal import Decimal
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
@@ -22,7 +23,7 @@ from core import topics
 from core.db import Pool
 from core.settings import Settings
 from tests.browser import browser, checked, served_api
-from tests.integration.guardian_world import PASSWORD, family
+from tests.integration.guardian_world import PASSWORD, family, sold_offline
 from tests.stackutil import eventually
 
 __all__ = ["browser", "served_api"]
@@ -227,5 +228,41 @@ async def test_a_guardian_looks_after_two_children_on_a_phone(
     first, second = [await children.nth(i).bounding_box() for i in (0, 1)]
     assert first is not None and second is not None and first["y"] == second["y"]
     await check(page, "10-children-desktop", DESKTOP)
+    assert problems == []
+    await context.close()
+
+
+async def test_a_guardian_sees_an_offline_sale_and_its_debt_on_a_phone(
+    browser: Browser,
+    served_api: str,
+    client: httpx.AsyncClient,
+    stack: Settings,
+    pool: Pool,
+    tmp_path: Path,
+) -> None:
+    """A kiosk sold offline more than Budi's wallet held; after its journal synced, the
+    guardian sees the debt on the overview and the sale marked offline in the history."""
+    home = await family(stack, pool, client)
+    budi = home.children[0]
+    assert (await home.world.pay(budi, "40000"))["status"] == "approved"
+    [offline] = await sold_offline(home.world, pool, budi, ["15000"], tmp_path)
+    context = await browser.new_context(viewport=PHONE, locale="id-ID")  # type: ignore[arg-type]
+    problems: list[str] = []
+    page = await context.new_page()
+    page.on("pageerror", lambda err: problems.append(str(err)))
+    await page.goto(f"{served_api}/guardian")
+    await page.get_by_label("Nama pengguna").fill(home.username)
+    await page.get_by_label("Kata sandi").fill(PASSWORD)
+    await follow(page, page.get_by_role("button", name="Masuk"))
+    child = page.locator(f'section.child[data-student="{budi}"]')
+    assert await child.locator("[data-balance]").inner_text() == "Rp 0"
+    assert "Utang dari penjualan offline: Rp 5.000" in await child.inner_text()
+    await check(page, "11-offline-debt")
+    await follow(page, child.get_by_role("link", name="Riwayat"))
+    row = page.locator(f'#history tr[data-reference="{offline}"]')
+    shown = await row.inner_text()
+    assert "penjualan offline" in shown and "utang Rp 5.000" in shown, shown
+    assert "\u2212Rp 15.000" in shown  # a minus sign: money out
+    await check(page, "12-offline-history")
     assert problems == []
     await context.close()

@@ -55,9 +55,9 @@ async def follow(page: Page, control: Locator) -> None:
 
 
 async def sign_in(page: Page, username: str) -> None:
-    await page.get_by_label("Username").fill(username)
-    await page.get_by_label("Password").fill(PASSWORD)
-    await follow(page, page.get_by_role("button", name="Sign in"))
+    await page.get_by_label("Nama pengguna").fill(username)
+    await page.get_by_label("Kata sandi").fill(PASSWORD)
+    await follow(page, page.get_by_role("button", name="Masuk"))
 
 
 async def test_staff_run_the_canteen_day_and_a_student_leaves(
@@ -230,7 +230,7 @@ async def test_every_office_page_on_a_phone_with_the_keyboard_in_both_languages(
     context = await browser.new_context(viewport=PHONE)  # type: ignore[arg-type]
     page = await context.new_page()
     await page.goto(f"{served_api}/office/students")
-    await page.get_by_label("Username").fill(username)
+    await page.get_by_label("Nama pengguna").fill(username)
     await page.keyboard.press("Tab")
     await page.keyboard.type(PASSWORD)
     await page.keyboard.press("Enter")
@@ -261,3 +261,65 @@ async def test_every_office_page_on_a_phone_with_the_keyboard_in_both_languages(
     focused = await page.evaluate("document.activeElement.getAttribute('href')")
     assert focused == "#main"
     await context.close()
+
+
+async def test_staff_void_a_sale_rung_up_by_mistake_with_a_reason(
+    browser: Browser, served_api: str, client: httpx.AsyncClient, stack: Settings, pool: Pool
+) -> None:
+    """A sale of today, voided from the payments page with a reason: the page and the
+    kiosk's receipt show it voided, the money is back in the wallet through a refund posting
+    that carries the reason, and the void is in the audit trail."""
+    world = await build_world(stack, pool, client)
+    buyer = await world.student()
+    await world.top_up(buyer, "10000")
+    mistake = world.kiosk_tx()
+    paid = await world.pay(buyer, "4000", category_id="snacks", tx=mistake)
+    assert paid["status"] == "approved" and await world.balance(buyer) == "6000.0000"
+    username = await staff_user(pool, world)
+    context = await browser.new_context(viewport=PHONE)  # type: ignore[arg-type]
+    page = await context.new_page()
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    await page.goto(f"{served_api}/office/payments")
+    await sign_in(page, username)
+    assert urlsplit(page.url).path == "/office/payments"
+
+    row = page.locator(f'tr[data-payment="{mistake}"]')
+    await row.get_by_label("Alasan (disimpan di jejak audit)").fill("Salah tekan di kasir")
+    await follow(page, row.get_by_role("button", name=f"Batalkan: {mistake}"))
+    assert urlsplit(page.url).query == "done=voided"
+    assert "Dibatalkan" in await page.locator("#done").inner_text()
+    row = page.locator(f'tr[data-payment="{mistake}"]')
+    assert "dibatalkan" in await row.inner_text()
+    # nothing more to give back: no refund or void for it any more
+    assert await row.get_by_role("button").count() == 0
+    await check(page, "08-payment-voided")
+
+    receipt = await signed(world, world.kiosk, "GET", f"/v1/kiosk/payments/{mistake}")
+    assert receipt.status_code == 200, receipt.text
+    assert receipt.json()["status"] == "voided"
+    assert await world.balance(buyer) == "10000.0000"
+    async with pool.connection() as conn:
+        posting = await (
+            await conn.execute(
+                "SELECT kind, memo FROM postings WHERE tenant_id = %s AND idempotency_key = %s",
+                (world.tenant, f"void:kiosk:{world.kiosk.id}:{mistake}"),
+            )
+        ).fetchone()
+        audited = await (
+            await conn.execute(
+                "SELECT action, reason FROM audit_log WHERE tenant_id = %s AND target = %s",
+                (world.tenant, f"payment:{world.kiosk.id}/{mistake}"),
+            )
+        ).fetchall()
+    assert posting is not None and (posting["kind"], posting["memo"]) == (
+        "refund",
+        "Salah tekan di kasir",
+    )
+    assert [(a["action"], a["reason"]) for a in audited] == [
+        ("payment.void", "Salah tekan di kasir")
+    ]
+    verified = await Ledger(pool).verify(world.tenant)
+    assert verified.ok, verified.problems
+    await context.close()
+    assert problems == [], "the pages logged errors (a CSP violation?)"

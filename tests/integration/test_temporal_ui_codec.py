@@ -81,10 +81,10 @@ async def test_the_temporal_ui_shows_a_payment_decoded_for_a_signed_in_operator_
     signed_in = await browser.new_context()
     page = await signed_in.new_page()
     await page.goto(f"{served_api}/sign-in")  # the console's own sign-in: one for people
-    await page.get_by_label("Username").fill(username)
-    await page.get_by_label("Password").fill(password)
+    await page.get_by_label("Nama pengguna").fill(username)
+    await page.get_by_label("Kata sandi").fill(password)
     async with page.expect_navigation():
-        await page.get_by_role("button", name="Sign in").click()
+        await page.get_by_role("button", name="Masuk").click()
     assert urlsplit(page.url).path.startswith("/console")
     await codec_settings(page, f"{served_api}/codec")
     await page.goto(workflow_page)

@@ -61,3 +61,24 @@ def test_only_current_guardians_count_and_order_is_by_time_not_by_list() -> None
     ]
     assert not status(late_first, GUARDIANS).allowed
     assert not status([event("guardian:former", Decision.CONSENT, 0)], GUARDIANS).allowed
+
+
+def test_each_reason_has_a_stable_code_and_counts_the_guardians_for_the_pages() -> None:
+    """Pages say the reason in their own language from its code, never from the words."""
+    both = [event("guardian:ibu", Decision.CONSENT, 0), event("guardian:ayah", Decision.CONSENT, 1)]
+    cases = [
+        ([], ("no_consent", 0)),
+        (both, ("guardians_consent", 2)),
+        ([*both, event("guardian:ayah", Decision.OBJECT, 2)], ("guardians_object", 1)),
+        ([*both, event("student", Decision.REFUSE, 3)], ("student_refuses", 0)),
+        (
+            [
+                event("guardian:ibu", Decision.CONSENT, 0),
+                event("guardian:ibu", Decision.WITHDRAW, 1),
+            ],
+            ("consent_withdrawn", 0),
+        ),
+    ]
+    for events, expected in cases:
+        result = status(events, GUARDIANS)
+        assert (result.code, result.guardians) == expected, result

@@ -328,7 +328,9 @@ class Portal:
                 if to is None:
                     raise NotFound(f"no student {to_student!r}")
                 if to["status"] == "left":  # closed: paid out, no more payments or top-ups
-                    raise PortalRefused("that child has left the school: their wallet is closed")
+                    raise PortalRefused(
+                        "that child has left the school: their wallet is closed", "sibling_left"
+                    )
                 cap = effective_cap(self.default_cap, to["balance_cap"])
                 if Decimal(to["balance"]) + amount > cap:
                     raise PortalRefused(

@@ -137,6 +137,7 @@ GUARDIAN_TEXTS: dict[str, dict[str, str]] = {
         "refused_sibling_cap": "the sibling's wallet would pass its limit of {cap}",
         "refused_insufficient_funds": "there is not enough money in that wallet",
         "refused_ledger": "the money cannot be moved now",
+        "refused_sibling_left": "that child has left the school: their wallet is closed",
         "refused_pin_invalid": "a PIN is 4 to 8 digits",
         # why a payment or top-up was declined, by the decline's code
         # (core/wallet/authorisation.py); English pages show the words the child was told
@@ -284,6 +285,7 @@ GUARDIAN_TEXTS: dict[str, dict[str, str]] = {
         "refused_sibling_cap": "dompet saudaranya akan melewati batasnya sebesar {cap}",
         "refused_insufficient_funds": "uang di dompet itu tidak cukup",
         "refused_ledger": "uang tidak dapat dipindahkan sekarang",
+        "refused_sibling_left": "anak itu sudah keluar dari sekolah: dompetnya sudah ditutup",
         "refused_pin_invalid": "PIN terdiri dari 4 sampai 8 angka",
         "told_insufficient_funds": "Uang di dompet tidak cukup.",
         "told_daily_limit": "Batas harian tercapai.",

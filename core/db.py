@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+import select
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -112,8 +113,21 @@ def create_pool(database_url: str, *, min_size: int = 1, max_size: int = 10) -> 
         open=False,
         kwargs={"row_factory": dict_row, "autocommit": True},
         connection_class=psycopg.AsyncConnection[DictRow],
-        # Every connection is checked (a round trip) as it is handed out, so one to a
-        # server that died or was failed over is discarded and replaced by a new one, which
-        # a multi-host URL with target_session_attrs=read-write takes to the new primary.
-        check=AsyncConnectionPool.check_connection,
+        # Every connection is checked as it is handed out, so one to a server that died or
+        # was failed over is discarded and replaced by a new one, which a multi-host URL
+        # with target_session_attrs=read-write takes to the new primary.
+        check=check_connection,
     )
+
+
+async def check_connection(conn: psycopg.AsyncConnection[DictRow]) -> None:
+    """Raise if an idle connection is no longer usable. An idle connection's server sends
+    nothing unasked until it goes away (it closes the socket as it stops, crashes or is
+    shut down for a failover), so a socket with nothing to read is as good as a round trip
+    says, without one: a payment checks out a connection about ten times. A socket with
+    something to read (the end of the stream, or a notice) gets the round trip."""
+    if conn.closed or conn.broken:
+        raise psycopg.OperationalError("the connection is closed")
+    readable, _, _ = select.select([conn.fileno()], [], [], 0)
+    if readable:
+        await AsyncConnectionPool.check_connection(conn)

@@ -32,6 +32,7 @@ from tests.integration.office_world import (
     answer,
     answer_payouts,
     dead_letters,
+    leaves,
     payout_requests,
     signed,
     staff_session,
@@ -308,20 +309,6 @@ async def test_a_balance_needs_a_guardian_to_go_back_to(
     )
     assert refused.status_code == 409 and "no guardian" in refused.text
     assert (await world.pay(alone, "100"))["status"] == "approved"
-
-
-async def leaves(world: World, student: str, guardian: str | None = None) -> str:
-    """The student leaves through the API: their payout's id."""
-    body = {"status": "left", "reason": "moved away"} | (
-        {"guardian_id": guardian} if guardian else {}
-    )
-    left = await world.client.put(
-        f"/v1/schools/{world.school}/students/{student}/status",
-        json=body,
-        headers=world.token(Role.SCHOOL_STAFF, school=world.school),
-    )
-    assert left.status_code == 200, left.text
-    return str(left.json()["payout"]["id"])
 
 
 async def answered(pool: Pool, tenant: str, payout_id: str, status: str) -> Payout:

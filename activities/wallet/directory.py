@@ -19,6 +19,7 @@ from psycopg.types.json import Jsonb
 
 from activities.wallet.ledger import Ledger
 from core.db import Pool
+from core.refusals import Refusal
 from core.security import hash_pin
 
 TOPUP_CLEARING = "clearing:topups"
@@ -36,8 +37,9 @@ def merchant_account(merchant_id: str) -> str:
     return f"merchant:{merchant_id}"
 
 
-class DirectoryError(ValueError):
-    """A request that cannot be carried out; the message says why."""
+class DirectoryError(Refusal):
+    """A request that cannot be carried out; the message says why (and the code, where a
+    page shows it)."""
 
 
 class NotFound(DirectoryError):
@@ -91,10 +93,12 @@ def _explain(err: psycopg.Error, what: str) -> DirectoryError:
     if isinstance(err, psycopg.errors.ForeignKeyViolation):
         table = _REFERENCED.search(err.diag.message_detail or "")
         missing = table.group(1).removesuffix("s").replace("_", " ") if table else "record"
-        return NotFound(f"{what}: it refers to a {missing} that does not exist")
+        return NotFound(
+            f"{what}: it refers to a {missing} that does not exist", "missing_reference"
+        )
     if isinstance(err, psycopg.errors.CheckViolation):
-        return DirectoryError(f"{what}: a value is out of range or badly formed")
-    return DirectoryError(f"{what}: a value is not valid here")
+        return DirectoryError(f"{what}: a value is out of range or badly formed", "value_range")
+    return DirectoryError(f"{what}: a value is not valid here", "value_invalid")
 
 
 class Directory:
@@ -165,7 +169,12 @@ class Directory:
             )
             row = await cur.fetchone()
         if row is None or row["school_id"] != school_id:
-            raise NotFound(f"school {school_id!r} has no merchant {merchant_id!r}")
+            raise NotFound(
+                f"school {school_id!r} has no merchant {merchant_id!r}",
+                "no_merchant",
+                school=school_id,
+                merchant=merchant_id,
+            )
         return await self._insert(
             f"kiosk {kiosk_id!r}",
             "INSERT INTO kiosks (tenant_id, id, school_id, merchant_id, name) "

@@ -20,14 +20,15 @@ from psycopg.rows import DictRow
 from psycopg.types.json import Jsonb
 
 from core.db import Pool
+from core.refusals import Refusal
 from core.security import Principal
 
 PUBLIC_KEY_BYTES = 32
 KeyStatus = Literal["current", "grace", "expired", "revoked"]
 
 
-class KioskKeyError(ValueError):
-    """A key change that cannot be made; the message says why (HTTP 400)."""
+class KioskKeyError(Refusal):
+    """A key change that cannot be made; the message (and the code) says why (HTTP 400)."""
 
 
 class KioskKeyNotFound(KioskKeyError):
@@ -129,7 +130,10 @@ class KioskKeys:
             if current is not None:
                 raise KioskKeyConflict(
                     f"kiosk {kiosk_id!r} already has a current key ({current}): "
-                    "use rotate to replace it"
+                    "use rotate to replace it",
+                    "key_current_exists",
+                    kiosk=kiosk_id,
+                    key_id=current,
                 )
             key_id = await _insert_key(conn, tenant, kiosk_id, public_key)
             await _audit(
@@ -157,13 +161,15 @@ class KioskKeys:
         Returns the new key id."""
         _check_public_key(public_key)
         if grace_s < 0:
-            raise KioskKeyError("grace_s must be zero or more seconds")
+            raise KioskKeyError("grace_s must be zero or more seconds", "grace_negative")
         async with self.pool.connection() as conn, conn.transaction():
             await _lock_kiosk(conn, tenant, kiosk_id)
             previous = await _current_key_id(conn, tenant, kiosk_id)
             if previous is None:
                 raise KioskKeyConflict(
-                    f"kiosk {kiosk_id!r} has no current key to rotate: use register"
+                    f"kiosk {kiosk_id!r} has no current key to rotate: use register",
+                    "no_current_key",
+                    kiosk=kiosk_id,
                 )
             await conn.execute(
                 "UPDATE kiosk_keys SET valid_until = now() + %s "
@@ -191,7 +197,7 @@ class KioskKeys:
     ) -> None:
         """End a key at once (a stolen or retired kiosk)."""
         if not reason.strip():
-            raise KioskKeyError("give a reason for revoking the key")
+            raise KioskKeyError("give a reason for revoking the key", "revoke_reason_missing")
         async with self.pool.connection() as conn, conn.transaction():
             await _lock_kiosk(conn, tenant, kiosk_id)
             cur = await conn.execute(
@@ -201,9 +207,19 @@ class KioskKeys:
             )
             row = await cur.fetchone()
             if row is None:
-                raise KioskKeyNotFound(f"kiosk {kiosk_id!r} has no key {key_id!r}")
+                raise KioskKeyNotFound(
+                    f"kiosk {kiosk_id!r} has no key {key_id!r}",
+                    "no_key",
+                    kiosk=kiosk_id,
+                    key_id=key_id,
+                )
             if row["revoked_at"] is not None:
-                raise KioskKeyConflict(f"key {key_id!r} was already revoked at {row['revoked_at']}")
+                raise KioskKeyConflict(
+                    f"key {key_id!r} was already revoked at {row['revoked_at']}",
+                    "key_revoked_already",
+                    key_id=key_id,
+                    at=row["revoked_at"],
+                )
             await conn.execute(
                 "UPDATE kiosk_keys SET revoked_at = now() "
                 "WHERE tenant_id = %s AND kiosk_id = %s AND key_id = %s",
@@ -303,7 +319,11 @@ class KioskKeys:
 
 def _check_public_key(public_key: bytes) -> None:
     if len(public_key) != PUBLIC_KEY_BYTES:
-        raise KioskKeyError(f"an Ed25519 public key is {PUBLIC_KEY_BYTES} bytes")
+        raise KioskKeyError(
+            f"an Ed25519 public key is {PUBLIC_KEY_BYTES} bytes",
+            "key_length",
+            bytes=PUBLIC_KEY_BYTES,
+        )
 
 
 async def _lock_kiosk(conn: AsyncConnection[DictRow], tenant: str, kiosk_id: str) -> None:
@@ -311,7 +331,9 @@ async def _lock_kiosk(conn: AsyncConnection[DictRow], tenant: str, kiosk_id: str
         "SELECT 1 FROM kiosks WHERE tenant_id = %s AND id = %s FOR UPDATE", (tenant, kiosk_id)
     )
     if await cur.fetchone() is None:
-        raise KioskKeyNotFound(f"no kiosk {kiosk_id!r} in tenant {tenant!r}")
+        raise KioskKeyNotFound(
+            f"no kiosk {kiosk_id!r} in tenant {tenant!r}", "no_kiosk", kiosk=kiosk_id
+        )
 
 
 async def _current_key_id(conn: AsyncConnection[DictRow], tenant: str, kiosk_id: str) -> str | None:
@@ -336,7 +358,10 @@ async def _insert_key(
     if (row := await cur.fetchone()) is not None:
         raise KioskKeyConflict(
             f"this public key was already used by kiosk {kiosk_id!r} ({row['key_id']}): "
-            "generate a new key pair"
+            "generate a new key pair",
+            "key_used_before",
+            kiosk=kiosk_id,
+            key_id=row["key_id"],
         )
     key_id = new_key_id()
     await conn.execute(

@@ -146,7 +146,9 @@ class Payouts:
         or their only guardian). Refuses, changing nothing, a balance with no guardian to
         pay it to, or a guardian who is not theirs."""
         if not reason.strip():
-            raise DirectoryError("say why the student leaves (kept in the audit trail)")
+            raise DirectoryError(
+                "say why the student leaves (kept in the audit trail)", "leave_reason_missing"
+            )
         guardians = dict(await self.guardians(tenant, student_id))
         async with self.pool.connection() as conn, conn.transaction():
             student = await (
@@ -157,7 +159,12 @@ class Payouts:
                 )
             ).fetchone()
             if student is None or student["school_id"] != school_id:
-                raise NotFound(f"school {school_id!r} has no student {student_id!r}")
+                raise NotFound(
+                    f"school {school_id!r} has no student {student_id!r}",
+                    "no_student",
+                    school=school_id,
+                    student=student_id,
+                )
             if student["status"] == "left":
                 return Leaving(student_id, await _latest_payout(conn, tenant, student_id), True)
             await conn.execute(
@@ -180,7 +187,7 @@ class Payouts:
                     conn, tenant, student_id, guardian, balance, reason, actor
                 )
             elif guardian_id is not None and guardian_id not in guardians:
-                raise NotFound(f"guardian {guardian_id!r} is not a guardian of {student_id!r}")
+                raise _not_their_guardian(guardian_id, student_id)
             await conn.execute(
                 """INSERT INTO audit_log (tenant_id, actor, actor_role, action, target, reason,
                        details) VALUES (%s, %s, %s, 'student.leave', %s, %s, %s)""",
@@ -395,7 +402,12 @@ class Payouts:
                 )
             ).fetchone()
             if row is None or row["school_id"] != school_id:
-                raise NotFound(f"school {school_id!r} has no payout {payout_id!r}")
+                raise NotFound(
+                    f"school {school_id!r} has no payout {payout_id!r}",
+                    "no_payout",
+                    school=school_id,
+                    payout=payout_id,
+                )
             if row["replaced_by"] is not None:
                 again = await _get(conn, tenant, row["replaced_by"])
                 assert again is not None
@@ -403,7 +415,10 @@ class Payouts:
             if row["status"] != "rejected":
                 raise Conflict(
                     f"payout {payout_id!r} is {row['status']}: only a payout the bank "
-                    "rejected is sent again"
+                    "rejected is sent again",
+                    "payout_not_rejected",
+                    payout=payout_id,
+                    payout_status=row["status"],
                 )
             student_id = row["student_id"]
             guardians = dict(await _guardians(conn, tenant, student_id))
@@ -525,15 +540,31 @@ async def _insert(
 def _payee(guardians: dict[str, str], chosen: str | None, student_id: str) -> tuple[str, str]:
     if chosen is not None:
         if chosen not in guardians:
-            raise NotFound(f"guardian {chosen!r} is not a guardian of {student_id!r}")
+            raise _not_their_guardian(chosen, student_id)
         return chosen, guardians[chosen]
     if not guardians:
-        raise Conflict(f"{student_id!r} has no guardian to pay the balance back to: link one first")
+        raise Conflict(
+            f"{student_id!r} has no guardian to pay the balance back to: link one first",
+            "no_guardian",
+            student=student_id,
+        )
     if len(guardians) > 1:
         raise DirectoryError(
-            f"{student_id!r} has {len(guardians)} guardians: name the one to pay back"
+            f"{student_id!r} has {len(guardians)} guardians: name the one to pay back",
+            "several_guardians",
+            student=student_id,
+            n=len(guardians),
         )
     return next(iter(guardians.items()))
+
+
+def _not_their_guardian(guardian_id: str, student_id: str) -> NotFound:
+    return NotFound(
+        f"guardian {guardian_id!r} is not a guardian of {student_id!r}",
+        "not_their_guardian",
+        guardian=guardian_id,
+        student=student_id,
+    )
 
 
 def payout_request(tenant: str, payout: Payout) -> dict[str, str]:

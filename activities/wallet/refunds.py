@@ -12,7 +12,13 @@ from typing import Literal
 from psycopg.types.json import Jsonb
 
 from activities.wallet import notifications
-from activities.wallet.directory import Conflict, NotFound, merchant_account, wallet_account
+from activities.wallet.directory import (
+    Conflict,
+    DirectoryError,
+    NotFound,
+    merchant_account,
+    wallet_account,
+)
 from activities.wallet.ledger import post_in, refund
 from core.db import Pool
 
@@ -46,7 +52,9 @@ class Refunds:
         actor_role: str,
     ) -> Reversal:
         if not reason.strip():
-            raise ValueError("say why (the reason is kept in the audit trail)")
+            raise DirectoryError(
+                "say why (the reason is kept in the audit trail)", "reason_missing"
+            )
         async with self.pool.connection() as conn, conn.transaction():
             row = await (
                 await conn.execute(
@@ -60,11 +68,24 @@ class Refunds:
                 )
             ).fetchone()
             if row is None or row["school_id"] != school_id:
-                raise NotFound(f"school {school_id!r} has no payment {kiosk_id}/{kiosk_tx_id}")
+                raise NotFound(
+                    f"school {school_id!r} has no payment {kiosk_id}/{kiosk_tx_id}",
+                    "no_payment",
+                    school=school_id,
+                    kiosk=kiosk_id,
+                    payment=kiosk_tx_id,
+                )
             if row["status"] != "approved":
-                raise Conflict(f"payment {kiosk_tx_id!r} is {row['status']}: nothing to give back")
+                raise Conflict(
+                    f"payment {kiosk_tx_id!r} is {row['status']}: nothing to give back",
+                    "payment_not_approved",
+                    payment=kiosk_tx_id,
+                    payment_status=row["status"],
+                )
             if action == "void" and not row["sold_today"]:
-                raise Conflict("only today's sales can be voided; refund older ones")
+                raise Conflict(
+                    "only today's sales can be voided; refund older ones", "void_not_today"
+                )
             amount = Decimal(row["amount"])
             student = row["student_id"]
             entries = refund(wallet_account(student), merchant_account(row["merchant_id"]), amount)

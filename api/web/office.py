@@ -8,19 +8,25 @@ or void with a reason) and the kiosks (add one; register, rotate and revoke its 
 Only `school_staff` of a school open these pages, and only for their own school: another
 school's student or kiosk is not found. Every change goes through what the JSON API uses
 (the same stores and starters), so the rules are the API's. Bahasa Indonesia unless the
-person chose English.
+person chose English, in their words and in every refusal: the pages' own checks say why
+from the catalogue, and what the stores refuse is worded by the refusal's code
+(`refusal_text`).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 
-from activities.wallet.kiosk_keys import KioskKeyError
+from activities.wallet.directory import Conflict, NotFound
+from activities.wallet.kiosk_keys import KioskKeyConflict, KioskKeyNotFound
 from activities.web_sessions import WebSession
 from api.deps import (
     ConsentsDep,
@@ -33,20 +39,20 @@ from api.deps import (
     SettingsDep,
     StatementsDep,
 )
-from api.errors import as_http
-from api.routes.kiosk_keys import _http_error as key_error
-from api.routes.kiosk_keys import _public_key
 from api.starters.leaving import send_payout_again, student_leaves
+from api.web.i18n import coded, t
 from api.web.pages import (
     PageError,
     PageForm,
     PageUser,
     SubmittedForm,
-    as_page,
     language,
     redirect,
     render,
+    when,
 )
+from core.kiosk_signing import decode_public_key
+from core.refusals import Refusal
 from core.security import Role
 
 router = APIRouter(prefix="/office", include_in_schema=False)
@@ -54,6 +60,7 @@ HOME = "/office/today"
 OFFICE_LANGUAGE = "id"  # schools' staff read Bahasa Indonesia first
 ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 REASON_MIN, REASON_MAX = 3, 300
+KIOSK_NAME_MAX = 200
 STUDENTS_SHOWN = 50
 REJECTED_SHOWN = 20
 PAYMENTS_SHOWN = 100
@@ -120,17 +127,70 @@ def _page(request: Request, template: str, session: WebSession, **context: Any) 
     )
 
 
-def _reason(form: SubmittedForm) -> str:
+def _text(request: Request, key: str, **values: object) -> str:
+    return t(key, language(request), **values)
+
+
+def _reason(request: Request, form: SubmittedForm) -> str:
     reason = form.get("reason")
     if not REASON_MIN <= len(reason) <= REASON_MAX:
-        raise PageError(422, f"a reason is {REASON_MIN} to {REASON_MAX} characters")
+        raise PageError(422, _text(request, "office_error_reason", min=REASON_MIN, max=REASON_MAX))
     return reason
 
 
-def _id(value: str, what: str) -> str:
+def _id(
+    request: Request, value: str, field: Literal["guardian", "payout", "kiosk", "canteen"]
+) -> str:
     if not re.fullmatch(ID_PATTERN, value):
-        raise PageError(422, f"{what} is 1 to 64 letters, digits, '-' or '_'")
+        name = _text(request, f"office_field_{field}")
+        raise PageError(422, _text(request, "office_error_id", field=name))
     return value
+
+
+def refusal_text(refused: ValueError, lang: str) -> str:
+    """Why a store refused, in the page's language: the catalogue's text under the
+    refusal's code, with the values it names as the pages show them (amounts in rupiah,
+    times local, a status in words); English pages show the store's own words (`coded`). A
+    refusal without a code reads as the catalogue's general one."""
+    code = refused.code if isinstance(refused, Refusal) and refused.code else "other"
+    values = refused.values if isinstance(refused, Refusal) else {}
+    shown = {name: _shown(name, value, lang) for name, value in values.items()}
+    return coded(f"office_refused_{code}", lang, str(refused), **shown)
+
+
+def _shown(name: str, value: object, lang: str) -> object:
+    if isinstance(value, Decimal):
+        return rupiah(value, lang)
+    if isinstance(value, datetime):
+        return when(value)
+    if name.endswith("_status"):  # payout_status "paid" reads as the catalogue's payout_paid
+        return t(f"{name.removesuffix('_status')}_{value}", lang)
+    return value
+
+
+@contextmanager
+def refused_as_page(request: Request) -> Iterator[None]:
+    """What the stores refuse (DirectoryError, KioskKeyError, the ledger's LedgerError: each
+    a ValueError) as an error page in the page's language: 404 for what is not found, 409
+    for what cannot be done now, 400 otherwise."""
+    try:
+        yield
+    except ValueError as err:
+        if isinstance(err, NotFound | KioskKeyNotFound):
+            status = 404
+        elif isinstance(err, Conflict | KioskKeyConflict):
+            status = 409
+        else:
+            status = 400
+        raise PageError(status, refusal_text(err, language(request))) from err
+
+
+def _public_key(request: Request, form: SubmittedForm) -> bytes:
+    try:
+        return decode_public_key(form.get("public_key"))
+    except ValueError as err:
+        text = coded("office_refused_public_key", language(request), str(err))
+        raise PageError(400, text) from err
 
 
 def _student_url(student_id: str) -> str:
@@ -174,9 +234,10 @@ async def students(
 ) -> Response:
     school = await _office(request, session)
     if len(q) > MAX_QUERY:
-        raise PageError(422, f"a search is at most {MAX_QUERY} characters")
+        raise PageError(422, _text(request, "office_error_search", max=MAX_QUERY))
     if status and status not in STATUSES:
-        raise PageError(422, f"status is one of {', '.join(STATUSES)}")
+        statuses = ", ".join(_text(request, f"student_{s}") for s in STATUSES)
+        raise PageError(422, _text(request, "office_error_status", statuses=statuses))
     rows = await office.students(
         session.principal.tenant, school, q.strip(), status, STUDENTS_SHOWN
     )
@@ -231,11 +292,11 @@ async def leave(
     resources: ResourcesDep,
 ) -> Response:
     school = await _office(request, form.session)
-    reason = _reason(form)
+    reason = _reason(request, form)
     guardian = form.get("guardian_id") or None
     if guardian is not None:
-        _id(guardian, "the guardian")
-    with as_page(), as_http():
+        _id(request, guardian, "guardian")
+    with refused_as_page(request):
         leaving = await student_leaves(
             await resources.temporal(),
             resources.settings.task_queue,
@@ -259,11 +320,11 @@ async def send_again(
     resources: ResourcesDep,
 ) -> Response:
     school = await _office(request, form.session)
-    _id(payout_id, "the payout")
+    _id(request, payout_id, "payout")
     guardian = form.get("guardian_id") or None
     if guardian is not None:
-        _id(guardian, "the guardian")
-    with as_page(), as_http():
+        _id(request, guardian, "guardian")
+    with refused_as_page(request):
         again = await send_payout_again(
             await resources.temporal(),
             resources.settings.task_queue,
@@ -304,8 +365,8 @@ async def _reverse(
 ) -> Response:
     school = await _office(request, form.session)
     principal = form.session.principal
-    reason = _reason(form)
-    with as_page(), as_http():
+    reason = _reason(request, form)
+    with refused_as_page(request):
         await refunds.reverse(
             principal.tenant,
             school,
@@ -357,12 +418,12 @@ async def kiosks(
 @router.post("/kiosks")
 async def add_kiosk(request: Request, form: Worker, directory: DirectoryDep) -> Response:
     school = await _office(request, form.session)
-    kiosk_id = _id(form.get("kiosk_id"), "the kiosk's id")
-    merchant_id = _id(form.get("merchant_id"), "the canteen")
+    kiosk_id = _id(request, form.get("kiosk_id"), "kiosk")
+    merchant_id = _id(request, form.get("merchant_id"), "canteen")
     name = form.get("name")
-    if not 1 <= len(name) <= 200:
-        raise PageError(422, "a kiosk's name is 1 to 200 characters")
-    with as_page(), as_http():
+    if not 1 <= len(name) <= KIOSK_NAME_MAX:
+        raise PageError(422, _text(request, "office_error_kiosk_name", max=KIOSK_NAME_MAX))
+    with refused_as_page(request):
         created = await directory.create_kiosk(
             form.session.principal.tenant, school, merchant_id, kiosk_id, name
         )
@@ -375,24 +436,16 @@ async def _school_kiosk(keys: KioskKeysDep, tenant: str, school: str, kiosk_id: 
         raise PageError(404, "")
 
 
-def _key_page_error(err: KioskKeyError) -> PageError:
-    http: HTTPException = key_error(err)
-    return PageError(http.status_code, str(http.detail))
-
-
 @router.post("/kiosks/{kiosk_id}/keys")
 async def register_key(
     request: Request, kiosk_id: str, form: Worker, keys: KioskKeysDep
 ) -> Response:
     school = await _office(request, form.session)
     principal = form.session.principal
-    with as_page():
-        public_key = _public_key(form.get("public_key"))
+    public_key = _public_key(request, form)
     await _school_kiosk(keys, principal.tenant, school, kiosk_id)
-    try:
+    with refused_as_page(request):
         await keys.register(principal.tenant, kiosk_id, public_key, principal)
-    except KioskKeyError as err:
-        raise _key_page_error(err) from err
     return redirect(f"/office/kiosks?done=key_registered#kiosk-{quote(kiosk_id, safe='')}")
 
 
@@ -406,20 +459,18 @@ async def rotate_key(
 ) -> Response:
     school = await _office(request, form.session)
     principal = form.session.principal
-    with as_page():
-        public_key = _public_key(form.get("public_key"))
+    public_key = _public_key(request, form)
     await _school_kiosk(keys, principal.tenant, school, kiosk_id)
-    try:
+    reason = _reason(request, form)
+    with refused_as_page(request):
         await keys.rotate(
             principal.tenant,
             kiosk_id,
             public_key,
             principal,
             settings.kiosk_key_grace_s,
-            reason=_reason(form),
+            reason=reason,
         )
-    except KioskKeyError as err:
-        raise _key_page_error(err) from err
     return redirect(f"/office/kiosks?done=key_rotated#kiosk-{quote(kiosk_id, safe='')}")
 
 
@@ -429,10 +480,8 @@ async def revoke_key(
 ) -> Response:
     school = await _office(request, form.session)
     principal = form.session.principal
-    reason = _reason(form)
+    reason = _reason(request, form)
     await _school_kiosk(keys, principal.tenant, school, kiosk_id)
-    try:
+    with refused_as_page(request):
         await keys.revoke(principal.tenant, kiosk_id, key_id, principal, reason)
-    except KioskKeyError as err:
-        raise _key_page_error(err) from err
     return redirect(f"/office/kiosks?done=key_revoked#kiosk-{quote(kiosk_id, safe='')}")

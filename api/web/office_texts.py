@@ -140,6 +140,53 @@ OFFICE_TEXTS: dict[str, dict[str, str]] = {
         "office_kiosk_name": "Name",
         "office_canteen": "Canteen",
         "office_no_canteen": "This school has no canteen yet; an administrator adds it.",
+        # what the office's own checks refuse
+        "office_error_reason": "A reason is {min} to {max} characters.",
+        "office_error_id": "{field} is 1 to 64 letters, digits, '-' or '_'.",
+        "office_field_guardian": "The guardian's id",
+        "office_field_payout": "The payout's id",
+        "office_field_kiosk": "The kiosk's id",
+        "office_field_canteen": "The canteen's id",
+        "office_error_search": "A search is at most {max} characters.",
+        "office_error_status": "Choose a status: {statuses}.",
+        "office_error_kiosk_name": "A kiosk's name is 1 to {max} characters.",
+        # what the stores refuse, by the refusal's code (English pages show the store's words)
+        "office_refused_other": "This cannot be done.",
+        "office_refused_public_key": "the public key is not valid: give the kiosk's raw "
+        "Ed25519 public key in base64 (44 characters), not PEM or DER",
+        "office_refused_leave_reason_missing": "say why the student leaves (kept in the audit "
+        "trail)",
+        "office_refused_no_student": "school '{school}' has no student '{student}'",
+        "office_refused_not_their_guardian": "guardian '{guardian}' is not a guardian of "
+        "'{student}'",
+        "office_refused_no_guardian": "'{student}' has no guardian to pay the balance back to: "
+        "link one first",
+        "office_refused_several_guardians": "'{student}' has {n} guardians: name the one to pay "
+        "back",
+        "office_refused_no_payout": "school '{school}' has no payout '{payout}'",
+        "office_refused_payout_not_rejected": "payout '{payout}' is {payout_status}: only a "
+        "payout the bank rejected is sent again",
+        "office_refused_reason_missing": "say why (the reason is kept in the audit trail)",
+        "office_refused_no_payment": "school '{school}' has no payment {kiosk}/{payment}",
+        "office_refused_payment_not_approved": "payment '{payment}' is {payment_status}: "
+        "nothing to give back",
+        "office_refused_void_not_today": "only today's sales can be voided; refund older ones",
+        "office_refused_no_merchant": "school '{school}' has no merchant '{merchant}'",
+        "office_refused_missing_reference": "it refers to a record that does not exist",
+        "office_refused_value_range": "a value is out of range or badly formed",
+        "office_refused_value_invalid": "a value is not valid here",
+        "office_refused_key_current_exists": "kiosk '{kiosk}' already has a current key "
+        "({key_id}): use rotate to replace it",
+        "office_refused_grace_negative": "grace_s must be zero or more seconds",
+        "office_refused_no_current_key": "kiosk '{kiosk}' has no current key to rotate: "
+        "use register",
+        "office_refused_revoke_reason_missing": "give a reason for revoking the key",
+        "office_refused_no_key": "kiosk '{kiosk}' has no key '{key_id}'",
+        "office_refused_key_revoked_already": "key '{key_id}' was already revoked at {at}",
+        "office_refused_key_length": "an Ed25519 public key is {bytes} bytes",
+        "office_refused_no_kiosk": "no kiosk '{kiosk}'",
+        "office_refused_key_used_before": "this public key was already used by kiosk "
+        "'{kiosk}' ({key_id}): generate a new key pair",
     },
     "id": {
         "office": "Kantor sekolah",
@@ -277,5 +324,50 @@ OFFICE_TEXTS: dict[str, dict[str, str]] = {
         "office_kiosk_name": "Nama",
         "office_canteen": "Kantin",
         "office_no_canteen": "Sekolah ini belum punya kantin; administrator menambahkannya.",
+        "office_error_reason": "Alasan terdiri dari {min} sampai {max} karakter.",
+        "office_error_id": "{field} terdiri dari 1 sampai 64 huruf, angka, '-' atau '_'.",
+        "office_field_guardian": "ID wali",
+        "office_field_payout": "ID pembayaran kembali",
+        "office_field_kiosk": "ID kios",
+        "office_field_canteen": "ID kantin",
+        "office_error_search": "Pencarian paling banyak {max} karakter.",
+        "office_error_status": "Pilih status: {statuses}.",
+        "office_error_kiosk_name": "Nama kios terdiri dari 1 sampai {max} karakter.",
+        "office_refused_other": "Ini tidak dapat dilakukan.",
+        "office_refused_public_key": "kunci publik tidak valid: isi kunci publik Ed25519 "
+        "mentah kios dalam base64 (44 karakter), bukan PEM atau DER",
+        "office_refused_leave_reason_missing": "sebutkan alasan siswa keluar (disimpan di "
+        "jejak audit)",
+        "office_refused_no_student": "sekolah '{school}' tidak punya siswa '{student}'",
+        "office_refused_not_their_guardian": "'{guardian}' bukan wali dari '{student}'",
+        "office_refused_no_guardian": "'{student}' tidak punya wali untuk menerima kembali "
+        "saldonya: hubungkan seorang wali dulu",
+        "office_refused_several_guardians": "'{student}' punya {n} wali: pilih wali yang "
+        "menerima saldonya",
+        "office_refused_no_payout": "sekolah '{school}' tidak punya pembayaran kembali '{payout}'",
+        "office_refused_payout_not_rejected": "pembayaran kembali '{payout}' berstatus "
+        "{payout_status}: hanya pembayaran yang ditolak bank yang dikirim ulang",
+        "office_refused_reason_missing": "sebutkan alasannya (disimpan di jejak audit)",
+        "office_refused_no_payment": "sekolah '{school}' tidak punya pembayaran {kiosk}/{payment}",
+        "office_refused_payment_not_approved": "pembayaran '{payment}' berstatus "
+        "{payment_status}: tidak ada yang dapat dikembalikan",
+        "office_refused_void_not_today": "hanya penjualan hari ini yang dapat dibatalkan; "
+        "yang lebih lama dikembalikan (refund)",
+        "office_refused_no_merchant": "sekolah '{school}' tidak punya kantin '{merchant}'",
+        "office_refused_missing_reference": "data ini merujuk ke catatan yang tidak ada",
+        "office_refused_value_range": "ada nilai di luar jangkauan atau salah bentuk",
+        "office_refused_value_invalid": "ada nilai yang tidak berlaku di sini",
+        "office_refused_key_current_exists": "kios '{kiosk}' sudah punya kunci yang berlaku "
+        "({key_id}): pakai ganti kunci untuk menggantikannya",
+        "office_refused_grace_negative": "masa tenggang harus nol detik atau lebih",
+        "office_refused_no_current_key": "kios '{kiosk}' tidak punya kunci berlaku untuk "
+        "diganti: pakai daftarkan kunci",
+        "office_refused_revoke_reason_missing": "sebutkan alasan mencabut kunci",
+        "office_refused_no_key": "kios '{kiosk}' tidak punya kunci '{key_id}'",
+        "office_refused_key_revoked_already": "kunci '{key_id}' sudah dicabut pada {at}",
+        "office_refused_key_length": "kunci publik Ed25519 berukuran {bytes} byte",
+        "office_refused_no_kiosk": "tidak ada kios '{kiosk}'",
+        "office_refused_key_used_before": "kunci publik ini sudah pernah dipakai kios "
+        "'{kiosk}' ({key_id}): buat pasangan kunci baru",
     },
 }

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import traceback
 import uuid
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
@@ -19,11 +21,13 @@ from pydantic import ValidationError
 
 from api.intake.consumer import Rejected
 from api.intake.messages import IntakeError, parse_message
+from api.intake.payout_results import parse as parse_payout_result
 from api.intake.selfcheck import parse_check
 from api.intake.topups import TopUpIn
 from core.db import Pool
 from core.kiosk_signing import sign_request
 from core.security import Role
+from core.wallet.payouts import PayoutAnswer
 from saku.iso20022_samples import financial_transaction
 from tests.integration.wallet_world import World
 
@@ -274,6 +278,111 @@ def valid_selfcheck() -> dict[str, Any]:
     return {"check_id": uuid.uuid4().hex, "source": "fuzz"}
 
 
+def valid_payout_result(tenant: str, payout_id: str, amount: str) -> dict[str, Any]:
+    """The bank's answer to the payout: paid under one of two references, or rejected (so
+    that, once one answer is taken, the others are the same answer again or refused)."""
+    outcome, reference = random.choice([("paid", "FZ-1"), ("paid", "FZ-2"), ("rejected", "FZ-3")])
+    answer = {
+        "payoutId": payout_id,
+        "tenantId": tenant,
+        "outcome": outcome,
+        "bankReference": reference,
+        "amount": amount,
+        "currency": "IDR",
+        "answeredAt": "2026-12-07T10:00:00+07:00",
+    }
+    return answer | ({"reason": "rekening ditutup"} if outcome == "rejected" else {})
+
+
+def payout_result_edges(tenant: str, other_tenant: str, payout_id: str) -> list[bytes]:
+    """Answers at the edges the generated ones rarely reach: unknown ids, another tenant's,
+    boundary and mistyped amounts, ids one character too long, wrong types."""
+
+    def answer(**changes: Any) -> bytes:
+        body: dict[str, Any] = {
+            "payoutId": payout_id,
+            "tenantId": tenant,
+            "outcome": "paid",
+            "bankReference": "FZ-EDGE",
+        }
+        return json.dumps(body | changes).encode()
+
+    amounts: list[Any] = [
+        0,
+        "0",
+        -1,
+        "-0.0001",
+        "0.00001",  # below the smallest unit
+        "1",  # valid, but not the payout's amount
+        100_000_000,  # the largest any answer may carry: not this payout's
+        "100000000.0001",
+        10**40,
+        1e308,
+        "1e400",
+        "NaN",
+        "Infinity",
+        "12,500",
+        "Rp 12.500",
+        True,
+        [],
+        {"value": 1},
+    ]
+    edges = [answer(amount=amount) for amount in amounts]
+    edges += [
+        answer(payoutId="po-nobody"),  # no such payout
+        answer(tenantId=f"fz-nobody-{uuid.uuid4().hex[:6]}"),  # no such tenant
+        answer(tenantId=other_tenant),  # another tenant's: for it, no such payout
+        answer(payoutId="p" * 65),
+        answer(tenantId="t" * 65),
+        answer(bankReference="r" * 65),
+        answer(bankReference=""),
+        answer(payoutId=12345),
+        answer(tenantId=None),
+        answer(outcome=["paid"]),
+        answer(outcome="PAID"),
+        answer(outcome="rejected"),  # no reason
+        answer(outcome="rejected", reason=" "),
+        answer(outcome="rejected", reason="x" * 301),
+        answer(reason="a paid payout has none"),
+        answer(currency="USD"),
+        answer(answeredAt="2026-12-07T10:00:00"),  # no timezone
+        answer(answeredAt="yesterday"),
+        answer(answeredAt=1_700_000_000_000_000),
+    ]
+    return edges
+
+
+def payout_answer(value: bytes) -> PayoutAnswer | None:
+    """The answer as the consumer reads it (None: Saku's own validation refuses it)."""
+    try:
+        return parse_payout_result(_record(value))
+    except (Rejected, ValidationError, ValueError):
+        return None
+
+
+def payout_result_refused(value: bytes, tenant: str, payouts: dict[str, Decimal]) -> bool:
+    """Whether an answer must be dead-lettered whatever order the consumer reads answers
+    in: one Saku's own validation refuses, or one for another tenant than the world's (whose
+    payouts are `payouts`: id -> amount), for an unknown payout, or for another amount than
+    the payout's. (An answer for a payout answered otherwise before is refused too, but
+    which answer comes first depends on the order.)"""
+    answer = payout_answer(value)
+    if answer is None:
+        return True
+    known = payouts.get(answer.payout_id)
+    return (
+        answer.tenant_id != tenant
+        or known is None
+        or (answer.amount is not None and answer.amount != known)
+    )
+
+
+def _record(value: bytes) -> Any:
+    from aiokafka import ConsumerRecord
+
+    return ConsumerRecord("t", 0, 0, 0, 0, None, value, None, 0, len(value), [])
+
+
 def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
     found = [prefix] if prefix else []
     if isinstance(value, dict):
@@ -353,11 +462,9 @@ def malformed(draw: st.DrawFn, base: dict[str, Any]) -> bytes:
 def locally_valid(kind: str, value: bytes, tenant: str) -> bool:
     """Whether Saku's own validation (no database) accepts the record: a record it refuses
     must be dead-lettered."""
-    from aiokafka import ConsumerRecord
-
     from api.intake.consumer import decode_json
 
-    record: Any = ConsumerRecord("t", 0, 0, 0, 0, None, value, None, 0, len(value), [])
+    record = _record(value)
     try:
         data = decode_json(record)
         if kind == "transactions":
@@ -367,6 +474,8 @@ def locally_valid(kind: str, value: bytes, tenant: str) -> bool:
             )
         elif kind == "topups":
             TopUpIn.model_validate(data).request(str(data.get("tenantId")), "kafka")
+        elif kind == "payout-results":
+            parse_payout_result(record)
         else:
             parse_check(data)
     except (Rejected, IntakeError, ValidationError, ValueError):

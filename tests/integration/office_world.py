@@ -147,6 +147,20 @@ async def answer_payouts(settings: Settings, *answers: bytes, key: bytes) -> Non
         await producer.stop()
 
 
+async def leaves(world: World, student: str, guardian: str | None = None) -> str:
+    """The student leaves through the API: their payout's id."""
+    body = {"status": "left", "reason": "moved away"} | (
+        {"guardian_id": guardian} if guardian else {}
+    )
+    left = await world.client.put(
+        f"/v1/schools/{world.school}/students/{student}/status",
+        json=body,
+        headers=world.token(Role.SCHOOL_STAFF, school=world.school),
+    )
+    assert left.status_code == 200, left.text
+    return str(left.json()["payout"]["id"])
+
+
 def answer(tenant: str, payout_id: str, outcome: str, **more: str) -> bytes:
     body = {"payoutId": payout_id, "tenantId": tenant, "outcome": outcome} | more
     return json.dumps(body).encode()

@@ -11,10 +11,14 @@ schema and no database words.
 
 Kafka: hypothesis builds records for each topic the consumer reads (random bytes, broken and
 deeply nested JSON, wrong types, huge values, valid messages with mutated fields), sent
-through the real consumer (`processes`). Then a valid sentinel per topic, sent last, must be
-handed on within a bound, every partition's committed offset must reach its end, and every
-record Saku's own validation refuses must be on the dead-letter topic with a
-`saku-reason` header.
+through the real consumer (`processes`); the bank's answers to payouts also at hand-made
+edges (unknown payouts and tenants, another tenant's, boundary and mistyped amounts). Then
+a valid sentinel per topic, sent last, must be handed on within a bound (and a payout's
+answer sent before the fuzz must be taken too), every partition's committed offset must
+reach its end, and every record Saku's own validation refuses must be on the dead-letter
+topic with a `saku-reason` header, as must every answer for an unknown payout or another
+amount; of the answers for the fuzzed payout, only the one it took (or that same answer
+again) may be left undead-lettered.
 
 Both: a bystander tenant's rows (ledger, wallets, evaluations, ...) stay as they were, and
 the ledger's invariant holds. Budget and sizes: tests/integration/fuzzing.py (environment
@@ -28,6 +32,7 @@ import json
 import time
 import uuid
 from collections import Counter
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -41,12 +46,14 @@ from schemathesis import GenerationMode
 from schemathesis.openapi import from_dict
 
 from activities.wallet.ledger import Ledger
+from activities.wallet.payouts import Payouts
 from core import topics
 from core.db import Pool
 from core.security import Role
 from core.settings import Settings
 from saku.iso20022_samples import financial_transaction
 from tests.integration import fuzzing
+from tests.integration.office_world import leaves
 from tests.integration.wallet_world import World, add_kiosk, build_world
 from tests.stackutil import eventually
 
@@ -285,7 +292,19 @@ async def test_every_route_answers_generated_requests_without_a_server_error(
 
 # --- Kafka -------------------------------------------------------------------------------------
 
-KINDS = (topics.TRANSACTIONS.name, topics.TOPUPS.name, topics.SELFCHECK.name)
+KINDS = (
+    topics.TRANSACTIONS.name,
+    topics.TOPUPS.name,
+    topics.SELFCHECK.name,
+    topics.PAYOUT_RESULTS.name,
+)
+# the field a huge, otherwise valid-looking message carries its megabytes in
+HUGE_FIELD = {
+    topics.TOPUPS.name: "payerName",
+    topics.SELFCHECK.name: "source",
+    topics.PAYOUT_RESULTS.name: "reason",
+}
+PAYOUT_AMOUNT = Decimal(12_500)
 
 
 def _draw_records(
@@ -315,13 +334,19 @@ def _draw_records(
     build()
 
 
-def _generate_records(tenant: str, student: str) -> list[tuple[str, bytes, list[Any]]]:
-    """KAFKA_RECORDS records per topic, built by hypothesis (in a thread: no I/O here)."""
+def _generate_records(
+    tenant: str, student: str, payout_id: str, other_tenant: str
+) -> list[tuple[str, bytes, list[Any]]]:
+    """KAFKA_RECORDS records per topic, built by hypothesis (in a thread: no I/O here); the
+    bank's answers are about `payout_id`, a payout of `tenant`'s waiting for its answer."""
     records: list[tuple[str, bytes, list[Any]]] = []
     bases = {
         topics.TRANSACTIONS.name: lambda: fuzzing.valid_transaction(tenant),
         topics.TOPUPS.name: lambda: fuzzing.valid_topup(tenant, student),
         topics.SELFCHECK.name: fuzzing.valid_selfcheck,
+        topics.PAYOUT_RESULTS.name: lambda: fuzzing.valid_payout_result(
+            tenant, payout_id, f"{PAYOUT_AMOUNT}"
+        ),
     }
     headers = st.lists(
         st.tuples(
@@ -337,9 +362,11 @@ def _generate_records(tenant: str, student: str) -> list[tuple[str, bytes, list[
         if kind == topics.TRANSACTIONS.name:  # remittance information: Max140Text
             huge["FIToFICstmrCdtTrf"]["RmtInf"]["Ustrd"] = text
         else:
-            huge["payerName" if kind == topics.TOPUPS.name else "source"] = text
+            huge[HUGE_FIELD[kind]] = text
         records.append((kind, json.dumps(huge).encode(), []))
     records.append((topics.TRANSACTIONS.name, b"\xff" * fuzzing.KAFKA_HUGE_BYTES, []))
+    for edge in fuzzing.payout_result_edges(tenant, other_tenant, payout_id):
+        records.append((topics.PAYOUT_RESULTS.name, edge, []))
     return records
 
 
@@ -360,27 +387,42 @@ async def _committed_reach_the_end(settings: Settings, partitions: list[TopicPar
         await reader.stop()
 
 
-async def _dead_letters(settings: Settings, expected: int) -> list[Any]:
+async def _dead_letters(settings: Settings) -> list[Any]:
+    """Every record on the dead-letter topic, to its end as it stands now (once committed
+    offsets have reached the end of every partition read, everything refused is there)."""
     consumer = AIOKafkaConsumer(
-        settings.topic(topics.DEAD_LETTER.name),
         bootstrap_servers=settings.resolved_kafka_bootstrap(),
-        auto_offset_reset="earliest",
-        group_id=f"reader-{uuid.uuid4().hex[:8]}",
+        enable_auto_commit=False,
+        group_id=None,
         max_partition_fetch_bytes=16 * 1024 * 1024,
     )
     await consumer.start()
     records: list[Any] = []
     try:
-        quiet_until = time.monotonic() + 5
+        partitions = [
+            TopicPartition(settings.topic(topics.DEAD_LETTER.name), p)
+            for p in range(topics.DEAD_LETTER.partitions)
+        ]
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        ends = await consumer.end_offsets(partitions)
         deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and (
-            len(records) < expected or time.monotonic() < quiet_until
-        ):
-            batch = await consumer.getmany(timeout_ms=500)
-            records += [r for rs in batch.values() for r in rs]
+        behind = list(partitions)
+        while behind and time.monotonic() < deadline:
+            batch = await consumer.getmany(*behind, timeout_ms=500)
+            records += [r for tp, rs in batch.items() for r in rs if r.offset < ends[tp]]
+            behind = [p for p in behind if await consumer.position(p) < ends[p]]
     finally:
         await consumer.stop()
     return records
+
+
+async def _payout(world: World) -> str:
+    """A student of the world leaves with PAYOUT_AMOUNT in their wallet: the payout, waiting
+    for the bank's answer."""
+    student = await world.student()
+    await world.top_up(student, f"{PAYOUT_AMOUNT}")
+    return await leaves(world, student)
 
 
 async def test_every_consumer_takes_generated_records_without_stalling(
@@ -393,22 +435,35 @@ async def test_every_consumer_takes_generated_records_without_stalling(
 ) -> None:
     world = await build_world(stack, pool, client)
     student = await world.student()
+    # the bank answers three payouts: one before the fuzz, one fuzzed, one as a sentinel
+    before, fuzzed, after = [await _payout(world) for _ in range(3)]
+    payouts = dict.fromkeys((before, fuzzed, after), PAYOUT_AMOUNT)
     started = time.monotonic()
-    records = await asyncio.to_thread(_generate_records, world.tenant, student)
+    records = await asyncio.to_thread(
+        _generate_records, world.tenant, student, fuzzed, bystander[0]
+    )
     producer = AIOKafkaProducer(
         bootstrap_servers=processes.resolved_kafka_bootstrap(),
         max_request_size=32 * 1024 * 1024,
     )
     await producer.start()
     sent: dict[tuple[str, int, int], tuple[str, bytes]] = {}
+    results = processes.topic(topics.PAYOUT_RESULTS.name)
+
+    def paid(payout_id: str) -> bytes:
+        body = {"payoutId": payout_id, "tenantId": world.tenant, "outcome": "paid"}
+        return json.dumps(body | {"bankReference": f"OK-{payout_id[-8:]}"}).encode()
+
     try:
+        # a good answer first, which the bad ones must not keep from being taken
+        await producer.send_and_wait(results, paid(before), key=before.encode())
         for kind, value, headers in records:
             metadata = await producer.send_and_wait(
                 processes.topic(kind), value, headers=headers or None
             )
             sent[(metadata.topic, metadata.partition, metadata.offset)] = (kind, value)
-        # the sentinels, last: a whole payment (one key: one partition, in order), a top-up
-        # and a self-check, each valid
+        # the sentinels, last: a whole payment (one key: one partition, in order), a top-up,
+        # a self-check and a payout's answer, each valid
         payment = financial_transaction(tenant_id=world.tenant, amount=7_500.0)
         key = payment.pacs002["FIToFIPmtSts"]["TxInfAndSts"]["OrgnlEndToEndId"].encode()
         for message in payment:
@@ -423,6 +478,7 @@ async def test_every_consumer_takes_generated_records_without_stalling(
         await producer.send_and_wait(
             processes.topic(topics.SELFCHECK.name), json.dumps(check).encode()
         )
+        await producer.send_and_wait(results, paid(after), key=after.encode())
     finally:
         await producer.stop()
     produced = time.monotonic()
@@ -448,7 +504,13 @@ async def test_every_consumer_takes_generated_records_without_stalling(
                     "SELECT 1 FROM selfchecks WHERE check_id = %s", (check["check_id"],)
                 )
             ).fetchone()
-        return None not in (evaluated, credited, checked)
+            answered = await (
+                await conn.execute(
+                    "SELECT 1 FROM payouts WHERE tenant_id = %s AND id = %s AND status = 'paid'",
+                    (world.tenant, after),
+                )
+            ).fetchone()
+        return None not in (evaluated, credited, checked, answered)
 
     handed_on = await eventually(
         sentinels_handed_on, timeout=fuzzing.SENTINEL_TIMEOUT_S, interval=0.5
@@ -456,7 +518,7 @@ async def test_every_consumer_takes_generated_records_without_stalling(
     sentinel_s = time.monotonic() - produced
     partitions = [
         TopicPartition(processes.topic(t.name), p)
-        for t in (topics.TRANSACTIONS, topics.TOPUPS, topics.SELFCHECK)
+        for t in (topics.TRANSACTIONS, topics.TOPUPS, topics.SELFCHECK, topics.PAYOUT_RESULTS)
         for p in range(t.partitions)
     ]
     caught_up = await eventually(
@@ -465,9 +527,13 @@ async def test_every_consumer_takes_generated_records_without_stalling(
     must_reject = {
         where
         for where, (kind, value) in sent.items()
-        if not fuzzing.locally_valid(kind, value, world.tenant)
+        if (
+            fuzzing.payout_result_refused(value, world.tenant, payouts)
+            if kind == topics.PAYOUT_RESULTS.name
+            else not fuzzing.locally_valid(kind, value, world.tenant)
+        )
     }
-    letters = await _dead_letters(processes, len(must_reject))
+    letters = await _dead_letters(processes)
     lettered: dict[tuple[str, int, int], str] = {}
     for letter in letters:
         header = {k: v.decode(errors="replace") for k, v in letter.headers}
@@ -484,7 +550,7 @@ async def test_every_consumer_takes_generated_records_without_stalling(
         for kind in KINDS:
             print(f"  {kind:<14} {per_topic[kind]:>5} / {lettered_per_topic[kind]}")
         print(
-            f"  dead-lettered {len(lettered)} (Saku's own validation refuses {len(must_reject)});"
+            f"  dead-lettered {len(lettered)} (refused whatever the order: {len(must_reject)});"
             f" sentinels handed on in {sentinel_s:.1f} s: {handed_on}; committed offsets at the"
             f" end: {caught_up}; in {time.monotonic() - started:.0f} s"
         )
@@ -495,4 +561,45 @@ async def test_every_consumer_takes_generated_records_without_stalling(
     without_reason = [where for where, reason in lettered.items() if not reason]
     assert not without_reason, f"dead letters without a saku-reason: {without_reason[:10]}"
     assert set(lettered) <= set(sent), "a dead letter of a record this test did not send"
+    await _assert_payouts_answered_once(pool, world.tenant, before, fuzzed, sent, lettered)
     await assert_untouched(pool, bystander)
+
+
+async def _assert_payouts_answered_once(
+    pool: Pool,
+    tenant: str,
+    before: str,
+    fuzzed: str,
+    sent: dict[tuple[str, int, int], tuple[str, bytes]],
+    lettered: dict[tuple[str, int, int], str],
+) -> None:
+    """The good answer sent before the fuzz was taken; the fuzzed payout took at most one
+    answer, and every answer about it that was not dead-lettered is that answer (taken, or
+    the same again)."""
+    store = Payouts(pool)
+    first = await store.get(tenant, before)
+    assert first is not None and first.status == "paid", first
+    assert first.bank_reference == f"OK-{before[-8:]}"
+    taken = {
+        (answer.outcome, answer.bank_reference)
+        for where, (kind, value) in sent.items()
+        if kind == topics.PAYOUT_RESULTS.name
+        and where not in lettered
+        and (answer := fuzzing.payout_answer(value)) is not None
+        and (answer.tenant_id, answer.payout_id) == (tenant, fuzzed)
+    }
+    found = await store.get(tenant, fuzzed)
+    assert found is not None
+    if taken:
+        assert taken == {(found.status, found.bank_reference)}, (taken, found)
+    else:
+        assert found.status in ("requested", "sent"), found
+    async with pool.connection() as conn:
+        row = await (
+            await conn.execute(
+                "SELECT count(*) AS n FROM postings WHERE tenant_id = %s AND kind = 'payout_paid'",
+                (tenant,),
+            )
+        ).fetchone()
+    assert row is not None
+    assert row["n"] == 2 + (found.status == "paid"), "a payout paid more than once"

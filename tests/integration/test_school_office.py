@@ -1,5 +1,6 @@
 """The school office over HTTP: staff see their own school only (another school's student
-or kiosk is not found), bad input is a clear 4xx page, the canteen day adds up, a kiosk's
+or kiosk is not found), bad input is a clear 4xx page saying why in the page's language
+(Bahasa Indonesia, or English when chosen), the canteen day adds up, a kiosk's
 journal report and last sync show, and a student leaving — through the API as through the
 page — pays their balance back to a guardian once (ledger-posted, on the payouts topic) and
 stops them paying. The bank's answers on the payout-results topic (through the real
@@ -9,6 +10,8 @@ be taken dead-lettered with their reasons."""
 
 from __future__ import annotations
 
+import html
+import re
 import uuid
 from collections.abc import AsyncIterator
 from decimal import Decimal
@@ -32,6 +35,7 @@ from tests.integration.office_world import (
     answer,
     answer_payouts,
     dead_letters,
+    leaves,
     payout_requests,
     signed,
     staff_session,
@@ -41,6 +45,7 @@ from tests.stackutil import eventually
 
 pytestmark = pytest.mark.integration
 CSRF = r'name="csrf_token" value="'
+ALERT = re.compile(r'<p class="notice error" role="alert">(.*?)</p>', re.S)
 
 
 @pytest.fixture
@@ -55,6 +60,13 @@ async def csrf_of(pages: httpx.AsyncClient, path: str) -> str:
     page = await pages.get(path)
     assert page.status_code == 200, page.text
     return page.text.split(CSRF, 1)[1].split('"', 1)[0]
+
+
+def alert(page: httpx.Response) -> str:
+    """The reason an error page gives, as a person reads it."""
+    found = ALERT.search(page.text)
+    assert found is not None, page.text
+    return html.unescape(found.group(1)).strip()
 
 
 async def test_the_canteen_today_adds_up_and_shows_each_kiosk(
@@ -183,41 +195,128 @@ async def test_bad_input_is_a_clear_4xx(
 ) -> None:
     world = await build_world(stack, pool, client)
     student = await world.student()
+    school, kiosk = world.school, world.kiosk.id
     await staff_session(pages, stack, world)
-    assert (await pages.get("/office/students", params={"q": "x" * 101})).status_code == 422
-    assert (await pages.get("/office/students", params={"status": "gone"})).status_code == 422
     token = await csrf_of(pages, "/office/kiosks")
-    cases = [
-        (f"/office/students/{student}/leave", {"reason": "x"}, 422),
-        (f"/office/students/{student}/leave", {"reason": "moved", "guardian_id": "../x"}, 422),
-        (f"/office/students/{student}/leave", {"reason": "moved", "guardian_id": "g-nobody"}, 404),
-        (f"/office/payments/{world.kiosk.id}/tx-none/refund", {"reason": "r"}, 422),
-        (f"/office/payments/{world.kiosk.id}/tx-none/void", {"reason": "no such sale"}, 404),
+    # each refusal with its reason as an Indonesian page and as an English page says it
+    ids_are = "terdiri dari 1 sampai 64 huruf, angka, '-' atau '_'."
+    ids_en = "is 1 to 64 letters, digits, '-' or '_'."
+    short_reason = (
+        "Alasan terdiri dari 3 sampai 300 karakter.",
+        "A reason is 3 to 300 characters.",
+    )
+    bad_key = "kunci publik tidak valid: isi kunci publik Ed25519 mentah kios dalam base64"
+    cases: list[tuple[str, dict[str, str] | None, int, tuple[str, str]]] = [
+        (
+            f"/office/students?q={'x' * 101}",
+            None,
+            422,
+            ("Pencarian paling banyak 100 karakter.", "A search is at most 100 characters."),
+        ),
+        (
+            "/office/students?status=gone",
+            None,
+            422,
+            (
+                "Pilih status: aktif, ditangguhkan, keluar.",
+                "Choose a status: active, suspended, left.",
+            ),
+        ),
+        (f"/office/students/{student}/leave", {"reason": "x"}, 422, short_reason),
+        (
+            f"/office/students/{student}/leave",
+            {"reason": "moved", "guardian_id": "../x"},
+            422,
+            (f"ID wali {ids_are}", f"The guardian's id {ids_en}"),
+        ),
+        (
+            f"/office/students/{student}/leave",
+            {"reason": "moved", "guardian_id": "g-nobody"},
+            404,
+            (
+                f"'g-nobody' bukan wali dari '{student}'",
+                f"guardian 'g-nobody' is not a guardian of '{student}'",
+            ),
+        ),
+        (f"/office/payments/{kiosk}/tx-none/refund", {"reason": "r"}, 422, short_reason),
+        (
+            f"/office/payments/{kiosk}/tx-none/void",
+            {"reason": "no such sale"},
+            404,
+            (
+                f"sekolah '{school}' tidak punya pembayaran {kiosk}/tx-none",
+                f"school '{school}' has no payment {kiosk}/tx-none",
+            ),
+        ),
         (
             "/office/kiosks",
             {"kiosk_id": "bad id!", "merchant_id": world.merchant, "name": "T"},
             422,
+            (f"ID kios {ids_are}", f"The kiosk's id {ids_en}"),
         ),
-        ("/office/kiosks", {"kiosk_id": "k-2", "merchant_id": world.merchant, "name": ""}, 422),
-        ("/office/kiosks", {"kiosk_id": "k-2", "merchant_id": "no-such", "name": "Till"}, 404),
-        (f"/office/kiosks/{world.kiosk.id}/keys", {"public_key": "not base64"}, 400),
         (
-            f"/office/kiosks/{world.kiosk.id}/keys/rotate",
+            "/office/kiosks",
+            {"kiosk_id": "k-2", "merchant_id": world.merchant, "name": ""},
+            422,
+            (
+                "Nama kios terdiri dari 1 sampai 200 karakter.",
+                "A kiosk's name is 1 to 200 characters.",
+            ),
+        ),
+        (
+            "/office/kiosks",
+            {"kiosk_id": "k-2", "merchant_id": "no-such", "name": "Till"},
+            404,
+            (
+                f"sekolah '{school}' tidak punya kantin 'no-such'",
+                f"school '{school}' has no merchant 'no-such'",
+            ),
+        ),
+        (
+            f"/office/kiosks/{kiosk}/keys",
+            {"public_key": "not base64"},
+            400,
+            (bad_key, "the public key is not valid base64"),
+        ),
+        (
+            f"/office/kiosks/{kiosk}/keys/rotate",
             {"public_key": "QUJD", "reason": "r1x"},
             400,
+            (bad_key, "an Ed25519 public key is 32 raw bytes (got 3)"),
         ),
-        (f"/office/kiosks/{world.kiosk.id}/keys/nokey/revoke", {"reason": "stolen"}, 404),
+        (
+            f"/office/kiosks/{kiosk}/keys/nokey/revoke",
+            {"reason": "stolen"},
+            404,
+            (f"kios '{kiosk}' tidak punya kunci 'nokey'", f"kiosk '{kiosk}' has no key 'nokey'"),
+        ),
+        # the kiosk's current key cannot be registered over: rotate it instead
+        (
+            f"/office/kiosks/{kiosk}/keys",
+            {"public_key": "A" * 43 + "="},
+            409,
+            (
+                f"kios '{kiosk}' sudah punya kunci yang berlaku",
+                f"kiosk '{kiosk}' already has a current key",
+            ),
+        ),
     ]
-    for path, form, status in cases:
-        response = await pages.post(path, data={"csrf_token": token, **form})
-        assert response.status_code == status, (path, form, response.text)
-        assert "text/html" in response.headers["content-type"]
-    # the kiosk's current key cannot be registered over: rotate it instead
-    again = await pages.post(
-        f"/office/kiosks/{world.kiosk.id}/keys",
-        data={"csrf_token": token, "public_key": "A" * 43 + "="},
-    )
-    assert again.status_code == 409, again.text
+    for lang in ("id", "en"):
+        if lang == "en":
+            pages.cookies.set("saku_lang", "en")
+        for path, form, status, reasons in cases:
+            if form is None:
+                response = await pages.get(path)
+            else:
+                response = await pages.post(path, data={"csrf_token": token, **form})
+            assert response.status_code == status, (lang, path, form, response.text)
+            assert "text/html" in response.headers["content-type"]
+            assert f'lang="{lang}"' in response.text
+            said = alert(response)
+            expected, other = reasons if lang == "id" else reasons[::-1]
+            assert said.startswith(expected), (lang, path, form, said)
+            # never the other language's words
+            assert other not in said, (lang, path, form, said)
 
 
 async def test_staff_without_a_school_are_refused(
@@ -308,20 +407,6 @@ async def test_a_balance_needs_a_guardian_to_go_back_to(
     )
     assert refused.status_code == 409 and "no guardian" in refused.text
     assert (await world.pay(alone, "100"))["status"] == "approved"
-
-
-async def leaves(world: World, student: str, guardian: str | None = None) -> str:
-    """The student leaves through the API: their payout's id."""
-    body = {"status": "left", "reason": "moved away"} | (
-        {"guardian_id": guardian} if guardian else {}
-    )
-    left = await world.client.put(
-        f"/v1/schools/{world.school}/students/{student}/status",
-        json=body,
-        headers=world.token(Role.SCHOOL_STAFF, school=world.school),
-    )
-    assert left.status_code == 200, left.text
-    return str(left.json()["payout"]["id"])
 
 
 async def answered(pool: Pool, tenant: str, payout_id: str, status: str) -> Payout:
@@ -499,6 +584,15 @@ async def test_a_rejected_payout_is_sent_again_from_the_office_and_paid(
     assert verified.ok and verified.paid_out == Decimal(8000), verified.problems
     shown = await pages.get(page)
     assert "send-again" not in shown.text and "R-3" in shown.text
+    # a paid payout is not sent again: the office says so in its language
+    paid_again = await pages.post(
+        f"/office/payouts/{newest.id}/send-again", data={"csrf_token": token}
+    )
+    assert paid_again.status_code == 409, paid_again.text
+    assert alert(paid_again) == (
+        f"pembayaran kembali '{newest.id}' berstatus dibayar: hanya pembayaran yang ditolak "
+        "bank yang dikirim ulang"
+    )
 
     # the JSON API sends again under the same rules: only a rejected payout
     staff = world.token(Role.SCHOOL_STAFF, school=world.school)

@@ -1,7 +1,7 @@
 """The pages' words: every English text has its Bahasa Indonesia translation (and no
 translation lacks its English), a missing text shows its key, durations read well, and
-every reason other parts of Saku give in English (declines, refusals, consent) reaches a
-page in its language by a stable code."""
+every reason other parts of Saku give in English (declines, refusals, consent, what the
+stores refuse the school office) reaches a page in its language by a stable code."""
 
 from __future__ import annotations
 
@@ -11,7 +11,10 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+from activities.wallet.directory import Conflict
+from activities.wallet.kiosk_keys import KioskKeyNotFound
 from activities.wallet.portal import PortalRefused
+from api.web import office
 from api.web.guardian import refusal_text, told
 from api.web.i18n import CATALOGUE, coded, duration, t
 from core.biometrics import consent
@@ -119,3 +122,99 @@ def test_the_consent_reason_reads_the_same_in_english_as_the_api_says_it() -> No
         assert t(f"consent_{status.code}", "en", n=status.guardians) == status.reason
         assert t(f"consent_{status.code}", "id", n=status.guardians) != status.reason
         assert status.guardians == guardians
+
+
+# what the school office's pages call, and the refusals each can raise: every one of them
+# reaches an office page (functions: only those, where a module has others)
+OFFICE_REFUSALS: dict[str, tuple[set[str], set[str] | None]] = {
+    "activities/wallet/payouts.py": ({"DirectoryError", "NotFound", "Conflict"}, None),
+    "activities/wallet/refunds.py": ({"DirectoryError", "NotFound", "Conflict"}, None),
+    "activities/wallet/kiosk_keys.py": (
+        {"KioskKeyError", "KioskKeyNotFound", "KioskKeyConflict"},
+        None,
+    ),
+    "activities/wallet/directory.py": (
+        {"DirectoryError", "NotFound", "Conflict"},
+        {"create_kiosk", "_explain"},
+    ),
+}
+FIELDS = re.compile(r"\{(\w+)\}")
+
+
+def _refusals(path: str, classes: set[str], functions: set[str] | None) -> list[ast.Call]:
+    tree = ast.parse((ROOT / path).read_text())
+    scopes: list[ast.AST] = (
+        [tree]
+        if functions is None
+        else [
+            node
+            for node in ast.walk(tree)
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name in functions
+        ]
+    )
+    return [
+        node
+        for scope in scopes
+        for node in ast.walk(scope)
+        if isinstance(node, ast.Call) and ast.unparse(node.func) in classes
+    ]
+
+
+def test_every_refusal_the_office_shows_has_a_text_by_its_code() -> None:
+    problems = []
+    codes = set()
+    for path, (classes, functions) in OFFICE_REFUSALS.items():
+        calls = _refusals(path, classes, functions)
+        assert calls, path
+        for call in calls:
+            where = f"{path}:{call.lineno}"
+            if len(call.args) < 2 or not isinstance(call.args[1], ast.Constant):
+                problems.append(f"{where}: no code")
+                continue
+            code = str(call.args[1].value)
+            codes.add(code)
+            text = CATALOGUE["id"].get(f"office_refused_{code}")
+            named = {k.arg for k in call.keywords}
+            if text is None:
+                problems.append(f"{where}: no text for {code!r}")
+            elif not set(FIELDS.findall(text)) <= named:
+                problems.append(f"{where}: {code!r} names values the refusal lacks")
+            if named & {"key", "lang", "words"}:  # `coded`'s own parameters
+                problems.append(f"{where}: a value named as a parameter of `coded`")
+    assert problems == []
+    assert {"no_payment", "payout_not_rejected", "no_key", "several_guardians"} <= codes
+
+
+def test_the_office_says_its_own_refusals_from_the_catalogue() -> None:
+    # a PageError's reason is "" (the status's own text) or words from the catalogue
+    tree = ast.parse((ROOT / "api/web/office.py").read_text())
+    worded = [
+        f"line {node.lineno}: {ast.unparse(node.args[1])}"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and ast.unparse(node.func) == "PageError"
+        and len(node.args) > 1
+        and (
+            isinstance(node.args[1], ast.JoinedStr)
+            or (isinstance(node.args[1], ast.Constant) and node.args[1].value != "")
+        )
+    ]
+    assert worded == []
+
+
+def test_a_refusal_reads_in_the_office_pages_language() -> None:
+    refused = Conflict(
+        "payment 'tx-1' is refunded: nothing to give back",
+        "payment_not_approved",
+        payment="tx-1",
+        payment_status="refunded",
+    )
+    assert office.refusal_text(refused, "id") == (
+        "pembayaran 'tx-1' berstatus dikembalikan: tidak ada yang dapat dikembalikan"
+    )
+    assert office.refusal_text(refused, "en") == str(refused)
+    missing = KioskKeyNotFound("kiosk 'k-1' has no key 'x'", "no_key", kiosk="k-1", key_id="x")
+    assert office.refusal_text(missing, "id") == "kios 'k-1' tidak punya kunci 'x'"
+    # a refusal without a code: the catalogue's general words, never English on a page
+    assert office.refusal_text(ValueError("ledger: no"), "id") == "Ini tidak dapat dilakukan."
+    assert office.refusal_text(ValueError("ledger: no"), "en") == "ledger: no"

@@ -294,7 +294,10 @@ class HistoryStore:
         """Accounts, entities and holder links, each with the earliest time it was seen.
 
         Sent as JSON documents, like the other bulk writes: psycopg builds array parameters
-        slowly, and this runs for every batch of the stream."""
+        slowly, and this runs for every batch of the stream. What is known already, as early,
+        is left out before the upsert: an upsert locks the row it meets until the transaction
+        ends even when it changes nothing, and every purchase at a canteen names the same
+        merchant account, so its payments would queue on that row one after another."""
         if not txs:
             return
         accounts: dict[tuple[str, ...], int] = {}
@@ -320,6 +323,9 @@ class HistoryStore:
                SELECT tenant_id, account_id, to_timestamp(at_ms / 1000.0)
                FROM jsonb_to_recordset(%s::jsonb) AS r(tenant_id text, account_id text,
                                                         at_ms int8)
+               WHERE NOT EXISTS (SELECT FROM accounts a
+                                 WHERE a.tenant_id = r.tenant_id AND a.account_id = r.account_id
+                                   AND a.first_seen_at <= to_timestamp(r.at_ms / 1000.0))
                ON CONFLICT (tenant_id, account_id) DO UPDATE
                    SET first_seen_at = excluded.first_seen_at
                    -- only when it changes: a no-op update still writes a new row version
@@ -331,6 +337,11 @@ class HistoryStore:
                SELECT tenant_id, entity_id, to_timestamp(at_ms / 1000.0), birth_date
                FROM jsonb_to_recordset(%s::jsonb) AS r(tenant_id text, entity_id text,
                                                         at_ms int8, birth_date date)
+               WHERE NOT EXISTS (SELECT FROM entities e
+                                 WHERE e.tenant_id = r.tenant_id AND e.entity_id = r.entity_id
+                                   AND e.first_seen_at <= to_timestamp(r.at_ms / 1000.0)
+                                   AND (r.birth_date IS NULL
+                                        OR e.birth_date IS NOT DISTINCT FROM r.birth_date))
                ON CONFLICT (tenant_id, entity_id) DO UPDATE
                    SET first_seen_at = least(entities.first_seen_at, excluded.first_seen_at),
                        birth_date = coalesce(excluded.birth_date, entities.birth_date)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import redis.asyncio as redis
@@ -179,3 +180,55 @@ async def test_a_report_whose_payment_left_the_data_cache_is_completed_from_hist
         paid.debtor_lat,
         paid.debtor_lon,
     )
+
+
+async def first_seen(pool: Pool, tenant: str, account: str, entity: str) -> tuple[object, object]:
+    async with pool.connection() as conn:
+        row = await (
+            await conn.execute(
+                """SELECT (SELECT first_seen_at FROM accounts
+                           WHERE tenant_id = %s AND account_id = %s) AS account,
+                          (SELECT first_seen_at FROM entities
+                           WHERE tenant_id = %s AND entity_id = %s) AS entity""",
+                (tenant, account, tenant, entity),
+            )
+        ).fetchone()
+    assert row is not None
+    return row["account"], row["entity"]
+
+
+async def test_parties_keep_their_earliest_time_and_a_known_one_holds_no_payment_up(
+    pool: Pool, valkey: redis.Redis, tenant: str
+) -> None:
+    """Every purchase at a canteen names the canteen's account: a payment must not wait on
+    another that is storing the same, already known party."""
+    store = HistoryStore(pool, valkey)
+    now = datetime.now(UTC).replace(microsecond=0)
+
+    def paid_to_canteen(hours_ago: int) -> Incoming:
+        at = now - timedelta(hours=hours_ago)
+        return incoming(
+            financial_transaction(creditor="canteen", created_at=at, tenant_id=tenant).pacs008,
+            tenant,
+        )
+
+    later, earlier, latest = paid_to_canteen(3), paid_to_canteen(5), paid_to_canteen(1)
+    canteen = (later.tx.creditor_account, later.tx.creditor_entity)
+    earliest = datetime.fromtimestamp(earlier.tx.created_at_ms / 1000, UTC)
+    await store.accept([later])
+    await store.accept([earlier])  # arrives late: the earliest time is kept
+    assert await first_seen(pool, tenant, *canteen) == (earliest, earliest)
+
+    # another payment's transaction holds the canteen's rows, as an upsert of them would
+    async with pool.connection() as holder, holder.transaction():
+        await holder.execute(
+            "SELECT FROM accounts WHERE tenant_id = %s AND account_id = %s FOR UPDATE",
+            (tenant, canteen[0]),
+        )
+        await holder.execute(
+            "SELECT FROM entities WHERE tenant_id = %s AND entity_id = %s FOR UPDATE",
+            (tenant, canteen[1]),
+        )
+        stored = await asyncio.wait_for(store.accept([latest]), timeout=10)
+    assert [t.msg_id for t in stored.new] == [latest.tx.msg_id]
+    assert await first_seen(pool, tenant, *canteen) == (earliest, earliest)

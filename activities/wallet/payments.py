@@ -177,36 +177,44 @@ class WalletActivities:
                         posting_id, debt = await _on_credit(
                             conn, request, kiosk["merchant_account"], amount
                         )
-            await conn.execute(
-                """INSERT INTO payments (tenant_id, kiosk_id, kiosk_tx_id, student_id, school_id,
-                        merchant_id, amount, category_id, auth_method, status, reason_code,
-                        reason, posting_id, evaluation_id, workflow_id, created_at, offline, debt)
+            # the receipt's row, with the wallet's balance after this payment
+            row = await (
+                await conn.execute(
+                    """INSERT INTO payments (tenant_id, kiosk_id, kiosk_tx_id, student_id,
+                        school_id, merchant_id, amount, category_id, auth_method, status,
+                        reason_code, reason, posting_id, evaluation_id, workflow_id, created_at,
+                        offline, debt)
                     SELECT %s, %s, %s, s.id, s.school_id, k.merchant_id, %s, %s, %s, %s, %s, %s,
                            %s, %s, %s, to_timestamp(%s / 1000.0), %s, %s
                     FROM students s, kiosks k
-                    WHERE s.tenant_id = %s AND s.id = %s AND k.tenant_id = %s AND k.id = %s""",
-                (
-                    tenant,
-                    request.kiosk_id,
-                    request.kiosk_tx_id,
-                    amount,
-                    request.category_id,
-                    request.auth_method,
-                    DECLINED if decline else APPROVED,
-                    decline.code if decline else None,
-                    decline.reason if decline else None,
-                    posting_id,
-                    evaluation_id,
-                    workflow_id,
-                    request.sold_at_ms,
-                    request.offline,
-                    debt,
-                    tenant,
-                    request.student_id,
-                    tenant,
-                    request.kiosk_id,
-                ),
-            )
+                    WHERE s.tenant_id = %s AND s.id = %s AND k.tenant_id = %s AND k.id = %s
+                    RETURNING *, (SELECT balance FROM ledger_balances
+                                  WHERE tenant_id = %s AND account_id = %s) AS balance""",
+                    (
+                        tenant,
+                        request.kiosk_id,
+                        request.kiosk_tx_id,
+                        amount,
+                        request.category_id,
+                        request.auth_method,
+                        DECLINED if decline else APPROVED,
+                        decline.code if decline else None,
+                        decline.reason if decline else None,
+                        posting_id,
+                        evaluation_id,
+                        workflow_id,
+                        request.sold_at_ms,
+                        request.offline,
+                        debt,
+                        tenant,
+                        request.student_id,
+                        tenant,
+                        request.kiosk_id,
+                        tenant,
+                        wallet_account(request.student_id),
+                    ),
+                )
+            ).fetchone()
             if decline is not None:
                 await _not_moved(conn, tenant, request.msg_id)
                 if decline.code in _NOTIFY_DECLINES:
@@ -238,10 +246,8 @@ class WalletActivities:
                     },
                     f"offline_debt:{request.msg_id}",
                 )
-            else:
-                await _notify_low_balance(conn, tenant, request.student_id, amount, request.msg_id)
-                await self._ask_auto_topup(conn, tenant, request.student_id, amount, request.msg_id)
-            row = await find_payment(conn, tenant, request.kiosk_id, request.kiosk_tx_id)
+            elif row is not None:
+                await self._after_purchase(conn, tenant, request.student_id, amount, request.msg_id)
         if row is None:  # the student or kiosk vanished: nothing was recorded or posted
             unknown = UNKNOWN_STUDENT
             return Receipt(
@@ -365,7 +371,7 @@ class WalletActivities:
             )
         return receipt_from_row(request.topup_id, row, monitoring)
 
-    async def _ask_auto_topup(
+    async def _after_purchase(
         self,
         conn: AsyncConnection[DictRow],
         tenant: str,
@@ -373,28 +379,43 @@ class WalletActivities:
         paid: Decimal,
         msg_id: str,
     ) -> None:
-        """Queue the guardian's auto top-up request to the bank when this purchase took the
-        balance below their threshold (in the payment's transaction: once per crossing);
-        the worker publishes it (`TopUpRequestRelay`)."""
+        """What a purchase that took the balance below a guardian's line sets off, in the
+        payment's transaction (so once per crossing): the low-balance notice, and the auto
+        top-up request to the bank, which the worker publishes (`TopUpRequestRelay`)."""
         row = await (
             await conn.execute(
-                """SELECT b.balance, a.below, a.amount, sc.balance_cap, s.virtual_account
+                """SELECT b.balance, c.low_balance_threshold, a.below, a.amount,
+                          sc.balance_cap, s.virtual_account
                    FROM students s
                    JOIN ledger_balances b ON b.tenant_id = s.tenant_id
                     AND b.account_id = s.account_id
-                   JOIN student_auto_topups a ON a.tenant_id = s.tenant_id
-                    AND a.student_id = s.id
                    JOIN schools sc ON sc.tenant_id = s.tenant_id AND sc.id = s.school_id
+                   LEFT JOIN student_controls c ON c.tenant_id = s.tenant_id
+                    AND c.student_id = s.id
+                   LEFT JOIN student_auto_topups a ON a.tenant_id = s.tenant_id
+                    AND a.student_id = s.id
                    WHERE s.tenant_id = %s AND s.id = %s""",
                 (tenant, student_id),
             )
         ).fetchone()
         if row is None:
             return
+        after = Decimal(row["balance"])
+        if row["low_balance_threshold"] is not None:
+            threshold = Decimal(row["low_balance_threshold"])
+            if after < threshold <= after + paid:
+                await notifications.notify_guardians(
+                    conn,
+                    tenant,
+                    student_id,
+                    "low_balance",
+                    {"balance": f"{after:f}", "threshold": f"{threshold:f}"},
+                    f"low_balance:{msg_id}",
+                )
+        if row["below"] is None:  # no auto top-up set
+            return
         cap = effective_cap(self.default_balance_cap, row["balance_cap"])
-        asked = auto_topup_amount(
-            Decimal(row["balance"]), paid, Decimal(row["below"]), Decimal(row["amount"]), cap
-        )
+        asked = auto_topup_amount(after, paid, Decimal(row["below"]), Decimal(row["amount"]), cap)
         if asked is None:
             return
         await conn.execute(
@@ -456,33 +477,6 @@ async def _not_moved(conn: AsyncConnection[DictRow], tenant: str, msg_id: str) -
         "WHERE tenant_id = %s AND msg_id = %s",
         (tenant, msg_id),
     )
-
-
-async def _notify_low_balance(
-    conn: AsyncConnection[DictRow], tenant: str, student_id: str, amount: Decimal, msg_id: str
-) -> None:
-    """Tell the guardians once, when a purchase takes the wallet below their threshold."""
-    row = await (
-        await conn.execute(
-            """SELECT b.balance, c.low_balance_threshold FROM students s
-               JOIN ledger_balances b ON b.tenant_id = s.tenant_id AND b.account_id = s.account_id
-               JOIN student_controls c ON c.tenant_id = s.tenant_id AND c.student_id = s.id
-               WHERE s.tenant_id = %s AND s.id = %s""",
-            (tenant, student_id),
-        )
-    ).fetchone()
-    if row is None or row["low_balance_threshold"] is None:
-        return
-    after, threshold = Decimal(row["balance"]), Decimal(row["low_balance_threshold"])
-    if after < threshold <= after + amount:
-        await notifications.notify_guardians(
-            conn,
-            tenant,
-            student_id,
-            "low_balance",
-            {"balance": f"{after:f}", "threshold": f"{threshold:f}"},
-            f"low_balance:{msg_id}",
-        )
 
 
 async def find_payment(

@@ -128,6 +128,8 @@ async def check_connection(conn: psycopg.AsyncConnection[DictRow]) -> None:
     something to read (the end of the stream, or a notice) gets the round trip."""
     if conn.closed or conn.broken:
         raise psycopg.OperationalError("the connection is closed")
-    readable, _, _ = select.select([conn.fileno()], [], [], 0)
-    if readable:
+    # poll, not select: select() refuses descriptors numbered 1024 and above
+    poller = select.poll()
+    poller.register(conn.fileno(), select.POLLIN)
+    if poller.poll(0):
         await AsyncConnectionPool.check_connection(conn)

@@ -6,7 +6,6 @@ Every create is idempotent for the same id and refuses a clash with a clear reas
 
 from __future__ import annotations
 
-import hashlib
 import re
 import uuid
 from dataclasses import asdict, dataclass
@@ -76,12 +75,6 @@ _ROSTER = (
     "SELECT id, display_name FROM students WHERE tenant_id = %s AND school_id = %s "
     "AND status = 'active' ORDER BY id LIMIT %s"
 )
-
-
-def roster_version(roster: list[tuple[str, str]]) -> str:
-    """A fingerprint of a roster: it changes when a name is added, changed or removed."""
-    lines = "\n".join(f"{student}\t{name}" for student, name in roster)
-    return hashlib.sha256(lines.encode()).hexdigest()
 
 
 _REFERENCED = re.compile(r'is not present in table "([a-z_]+)"')
@@ -312,8 +305,9 @@ class Directory:
         return [(str(r["id"]), str(r["display_name"])) for r in rows]
 
     async def roster_version(self, tenant: str, school_id: str, limit: int) -> str:
-        """`roster_version` of what `roster` returns now, without sending the names out of
-        the database (a kiosk asks with every config request)."""
+        """A fingerprint of what `roster` returns now: it changes when a name is added,
+        changed or removed. Computed in the database, so the names stay there when a kiosk
+        asks with every config request."""
         async with self.pool.connection() as conn:
             cur = await conn.execute(
                 "SELECT encode(sha256(convert_to(coalesce(string_agg(id || E'\\t' || "

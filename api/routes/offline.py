@@ -11,7 +11,6 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, Field, ValidationError
 
-from activities.wallet.directory import roster_version
 from api.deps import (
     DirectoryDep,
     KioskKeysDep,
@@ -154,9 +153,11 @@ async def config(
 async def roster(kiosk: KioskDep, directory: DirectoryDep) -> KioskRoster:
     """Display names only: the kiosk shows them at each sale anyway (the receipt carries the
     name), and needs them when it sells offline and no receipt comes."""
+    # the version first: names changed in between make the kiosk ask again, never miss
+    version = await directory.roster_version(kiosk.tenant, kiosk.school_id, ROSTER_MAX)
     students = await directory.roster(kiosk.tenant, kiosk.school_id, ROSTER_MAX)
     return KioskRoster(
-        version=roster_version(students),
+        version=version,
         students=[RosterEntry(id=i, display_name=n) for i, n in students],
     )
 

@@ -147,6 +147,12 @@ def _id(
     return value
 
 
+def _guardian(request: Request, form: SubmittedForm) -> str | None:
+    """The guardian the form names, if any (the student's only guardian otherwise)."""
+    guardian = form.get("guardian_id") or None
+    return None if guardian is None else _id(request, guardian, "guardian")
+
+
 def refusal_text(refused: ValueError, lang: str) -> str:
     """Why a store refused, in the page's language: the catalogue's text under the
     refusal's code, with the values it names as the pages show them (amounts in rupiah,
@@ -293,9 +299,7 @@ async def leave(
 ) -> Response:
     school = await _office(request, form.session)
     reason = _reason(request, form)
-    guardian = form.get("guardian_id") or None
-    if guardian is not None:
-        _id(request, guardian, "guardian")
+    guardian = _guardian(request, form)
     with refused_as_page(request):
         leaving = await student_leaves(
             await resources.temporal(),
@@ -321,9 +325,7 @@ async def send_again(
 ) -> Response:
     school = await _office(request, form.session)
     _id(request, payout_id, "payout")
-    guardian = form.get("guardian_id") or None
-    if guardian is not None:
-        _id(request, guardian, "guardian")
+    guardian = _guardian(request, form)
     with refused_as_page(request):
         again = await send_payout_again(
             await resources.temporal(),
